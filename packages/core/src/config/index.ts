@@ -1,0 +1,2 @@
+// Config schemas, URL parsing, backend registry and openStore.
+export {};

@@ -1,0 +1,32 @@
+export { BaseStore } from './base-store.js';
+export { bodyChunks, isReplayable, readAll } from './body.js';
+export * from './config/index.js';
+export type { StoreErrorCode, StoreErrorOptions } from './errors.js';
+export { abortError, redact, STORE_ERROR_CODES, StoreError, throwIfAborted } from './errors.js';
+export {
+  compareKeys,
+  dirPrefix,
+  joinKey,
+  keyProblem,
+  MAX_KEY_BYTES,
+  MAX_SEGMENT_BYTES,
+  normalizePrefix,
+  validateKey,
+} from './keys.js';
+export * from './layers/index.js';
+export { MemoryStore } from './memory-store.js';
+export { PrefixedStore } from './prefixed-store.js';
+export type {
+  ByteRange,
+  Capabilities,
+  DeleteManyResult,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectMeta,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+  PutResult,
+} from './store.js';
+export { DEFAULT_CAPABILITIES } from './store.js';

@@ -1,0 +1,142 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What a `put` accepts. Bytes are replayable (a retry may resend them); a stream or async
+ * iterable is read once, so a failed streaming put is never retried behind the caller's back.
+ * Streams may be of any size: adapters must move them with bounded memory (multipart uploads).
+ */
+export type PutBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
+
+export interface PutOptions {
+  /**
+   * `'*'`: create-only. The put fails with `AlreadyExists` when the key exists. Only enforced
+   * when `capabilities.conditionalCreate` is true; otherwise the put throws `Unsupported`.
+   */
+  ifNoneMatch?: '*';
+  /**
+   * Compare-and-swap: the put succeeds only when the current version token equals this one,
+   * else `PreconditionFailed` (also when the key is missing). Only enforced when
+   * `capabilities.conditionalReplace` is true; otherwise the put throws `Unsupported`.
+   */
+  ifMatch?: string;
+  /** Exact body length when known. Adapters may use it to choose single vs multipart upload;
+   * a body of another length fails with `Integrity` and leaves nothing under the key. */
+  size?: number;
+  /** User metadata (ASCII keys, lower-case, `[a-z0-9-]`), stored when `capabilities.metadata`. */
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  /** Opaque version token of the object just written (an ETag, a GCS generation, …). */
+  version: string;
+  /** Bytes stored. */
+  size: number;
+}
+
+/** A byte range: `offset` from the start, `length` bytes (to the end when omitted). */
+export interface ByteRange {
+  offset: number;
+  length?: number;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+  signal?: AbortSignal;
+}
+
+export interface ObjectMeta {
+  key: string;
+  /** Size of the whole object in bytes. */
+  size: number;
+  /** Opaque version token; equal tokens mean equal content. */
+  version: string;
+  lastModified: Date;
+  metadata?: Record<string, string>;
+}
+
+export interface GetResult extends ObjectMeta {
+  /** The requested bytes. Consume or destroy it. It errors (never ends early) on a short read. */
+  body: Readable;
+  /** The range actually returned (the whole object when no range was asked for). */
+  range: { offset: number; length: number };
+}
+
+export interface ListOptions {
+  /** Only keys strictly greater than this one (byte order). */
+  startAfter?: string;
+  signal?: AbortSignal;
+}
+
+export interface DeleteManyResult {
+  /** Keys that could not be deleted, with why. Missing keys are not errors. */
+  errors: { key: string; error: Error }[];
+}
+
+/**
+ * What a store can do. The sync engine branches on these and the conformance suite uses them to
+ * choose which tests apply. Every default (see {@link DEFAULT_CAPABILITIES}) is the safe choice: a
+ * new capability never breaks an old adapter.
+ */
+export interface Capabilities {
+  /** `put(…, {ifNoneMatch: '*'})` is enforced atomically. Default `false`. */
+  conditionalCreate: boolean;
+  /** `put(…, {ifMatch})` is enforced atomically. Default `false`. */
+  conditionalReplace: boolean;
+  /** `get(…, {range})` transfers only the range (else the engine avoids ranged reads). Default `false`. */
+  rangedRead: boolean;
+  /** Largest object a single `put` may store, in bytes. Default 5 GiB. */
+  maxObjectSize: number;
+  /** Most keys one backend call of `deleteMany` removes. Default `1` (no batching). */
+  batchDeleteSize: number;
+  /** `put` stores `metadata` and `head`/`get`/`list` return it. Default `false`. */
+  metadata: boolean;
+  /** A key may also be a prefix of other keys (`a` and `a/b` both exist). Default `false`. */
+  keyIsAlsoPrefix: boolean;
+  /** Parallel requests that suit this backend; the engine's default concurrency. Default `4`. */
+  preferredConcurrency: number;
+}
+
+export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
+  conditionalCreate: false,
+  conditionalReplace: false,
+  rangedRead: false,
+  maxObjectSize: 5 * 1024 ** 3,
+  batchDeleteSize: 1,
+  metadata: false,
+  keyIsAlsoPrefix: false,
+  preferredConcurrency: 4,
+});
+
+/**
+ * The contract every backend implements. Keys are validated with `validateKey` (see `keys.ts`);
+ * every failure is a `StoreError` with a code from the closed set in `errors.ts`, the operation
+ * and the key in its message, the backend's own error as `cause`.
+ *
+ * Promises an adapter keeps (the `@ckpt/testkit` suite checks each one):
+ * - A `put` is atomic: readers see the old object or the new one, never a part. A failed or
+ *   aborted put leaves the key as it was.
+ * - Read-after-write: `get`, `head` and `list` see a completed `put` or `delete` at once.
+ * - A non-success answer from the backend is never success; a short body is an error.
+ * - `list` yields keys in ascending byte order, paging internally.
+ * - `delete` of a missing key succeeds.
+ */
+export interface ObjectStore {
+  /** A short description for logs, e.g. `s3://bucket/prefix` (never credentials). */
+  readonly name: string;
+  readonly capabilities: Readonly<Capabilities>;
+
+  put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult>;
+  /** Throws `NotFound` when the key is missing. A range past the end yields the bytes that exist. */
+  get(key: string, options?: GetOptions): Promise<GetResult>;
+  /** Throws `NotFound` when the key is missing. */
+  head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta>;
+  /** Every object whose key starts with `prefix` (plain string prefix), in ascending byte order. */
+  list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta>;
+  /** Removes the key; succeeds when it is already gone. */
+  delete(key: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Removes many keys, batched where the backend can. Per-key failures come back, not thrown. */
+  deleteMany(keys: string[], options?: { signal?: AbortSignal }): Promise<DeleteManyResult>;
+  /** Releases sockets, file handles, child servers. Idempotent. */
+  close?(): Promise<void>;
+}
