@@ -1,0 +1,204 @@
+import { pipeline, Transform } from 'node:stream';
+import { abortError, StoreError, type StoreErrorCode } from '../errors.js';
+import type {
+  DeleteManyResult,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectMeta,
+  ObjectStore,
+  PutBody,
+  PutOptions,
+  PutResult,
+} from '../store.js';
+import { STORE_OPS, StoreLayer, type StoreOp } from './layer.js';
+import { checkNumber } from './options.js';
+import { mulberry32, type Random } from './random.js';
+import { type Sleep, sleep } from './sleep.js';
+
+export interface FaultOptions {
+  /** Seed of the fault sequence: the same seed and the same order of calls give the same faults. */
+  seed: number;
+  /** Probability in `[0, 1]` that a request fails before it reaches the inner store. Default `0`. */
+  errorRate?: number;
+  /** Code of injected request errors. Default `'Unavailable'` (retryable). */
+  errorCode?: StoreErrorCode;
+  /** Each selected request first waits a uniform time in `[min, max]` ms. Default no delay. */
+  delayMs?: [min: number, max: number];
+  /** Probability in `[0, 1]` that a `get` body fails after part of its bytes. Default `0`. */
+  truncateRate?: number;
+  /** Code of the error a truncated body fails with. Default `'Unavailable'`. */
+  truncateCode?: 'Unavailable' | 'Integrity';
+  /** The operations faults apply to. Default all. */
+  ops?: StoreOp[];
+  /** How to wait. Default a timer that the request's `signal` cancels. */
+  sleep?: Sleep;
+}
+
+/** How many faults a {@link FaultLayer} injected so far. */
+export interface FaultCounts {
+  errors: number;
+  delays: number;
+  truncations: number;
+}
+
+interface Plan {
+  delayMs: number;
+  fail: boolean;
+  /** For a truncated `get`: the fraction of the body delivered before the error. */
+  cutAt: number | undefined;
+}
+
+/**
+ * Chaos for resilience tests: injects errors before requests, delays, and `get` bodies that fail
+ * after part of their bytes (a truncated body always errors, it never ends early). Every decision
+ * comes from a seeded PRNG drawn synchronously when a request starts, so a test that issues its
+ * requests in a fixed order sees the same faults on every run.
+ *
+ * @example
+ * ```ts
+ * const flaky = withFaults(new MemoryStore(), { seed: 7, errorRate: 0.2, truncateRate: 0.1 });
+ * const store = withRetry(flaky, { baseDelayMs: 1 });
+ * ```
+ */
+export class FaultLayer extends StoreLayer {
+  private readonly random: Random;
+  private readonly ops: ReadonlySet<StoreOp>;
+  private readonly errorRate: number;
+  private readonly truncateRate: number;
+  private readonly delay: [number, number] | undefined;
+  private readonly sleep: Sleep;
+  private readonly counts: FaultCounts = { errors: 0, delays: 0, truncations: 0 };
+
+  constructor(
+    inner: ObjectStore,
+    private readonly options: FaultOptions,
+  ) {
+    super(inner);
+    this.random = mulberry32(
+      checkNumber('withFaults', 'seed', options.seed, { min: -(2 ** 53), integer: true }),
+    );
+    this.errorRate = checkNumber('withFaults', 'errorRate', options.errorRate ?? 0, { min: 0, max: 1 });
+    this.truncateRate = checkNumber('withFaults', 'truncateRate', options.truncateRate ?? 0, {
+      min: 0,
+      max: 1,
+    });
+    if (options.delayMs) {
+      const [min, max] = options.delayMs;
+      checkNumber('withFaults', 'delayMs[0]', min, { min: 0 });
+      this.delay = [min, checkNumber('withFaults', 'delayMs[1]', max, { min })];
+    }
+    this.ops = new Set(options.ops ?? STORE_OPS);
+    this.sleep = options.sleep ?? sleep;
+  }
+
+  /** Faults injected so far. */
+  get injected(): Readonly<FaultCounts> {
+    return { ...this.counts };
+  }
+
+  override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+    await this.inject('put', key, options?.signal);
+    return this.inner.put(key, body, options);
+  }
+
+  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+    const cutAt = await this.inject('get', key, options?.signal);
+    const result = await this.inner.get(key, options);
+    if (cutAt === undefined) return result;
+    this.counts.truncations += 1;
+    return {
+      ...result,
+      body: truncated(result, key, Math.floor(cutAt * result.range.length), this.truncateCode),
+    };
+  }
+
+  override head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    return this.inject('head', key, options?.signal).then(() => this.inner.head(key, options));
+  }
+
+  override delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
+    return this.inject('delete', key, options?.signal).then(() => this.inner.delete(key, options));
+  }
+
+  override deleteMany(keys: string[], options?: { signal?: AbortSignal }): Promise<DeleteManyResult> {
+    return this.inject('deleteMany', keys[0] ?? '', options?.signal).then(() =>
+      this.inner.deleteMany(keys, options),
+    );
+  }
+
+  override list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const injected = this.inject('list', prefix, options.signal);
+    injected.catch(() => {}); // observed when the iteration starts
+    const inner = this.inner;
+    return (async function* () {
+      await injected;
+      yield* inner.list(prefix, options);
+    })();
+  }
+
+  private get truncateCode() {
+    return this.options.truncateCode ?? 'Unavailable';
+  }
+
+  /** Draws this request's faults now (keeping the sequence deterministic), then applies them. */
+  private inject(op: StoreOp, key: string, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const plan = this.plan(op);
+    return (async () => {
+      if (!plan) return undefined;
+      if (plan.delayMs > 0) {
+        this.counts.delays += 1;
+        await this.sleep(plan.delayMs, signal).catch((error) => {
+          throw abortError(signal, op, key) ?? error;
+        });
+      }
+      if (plan.fail) {
+        this.counts.errors += 1;
+        throw new StoreError(this.options.errorCode ?? 'Unavailable', 'injected fault', {
+          operation: op,
+          key,
+        });
+      }
+      return plan.cutAt;
+    })();
+  }
+
+  private plan(op: StoreOp): Plan | undefined {
+    if (!this.ops.has(op)) return undefined;
+    const [min, max] = this.delay ?? [0, 0];
+    const delayMs = min + this.random() * (max - min);
+    const fail = this.random() < this.errorRate;
+    if (op !== 'get') return { delayMs, fail, cutAt: undefined };
+    const truncate = this.random() < this.truncateRate;
+    const cutAt = this.random();
+    return { delayMs, fail, cutAt: truncate ? cutAt : undefined };
+  }
+}
+
+/** `result.body` cut after `keep` bytes, then failing with `code`; destroying it destroys the source. */
+function truncated(result: GetResult, key: string, keep: number, code: StoreErrorCode) {
+  let passed = 0;
+  const cut = () =>
+    new StoreError(code, `injected fault: body cut after ${keep} bytes`, { operation: 'get', key });
+  const cutter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const room = keep - passed;
+      if (chunk.length < room) {
+        passed += chunk.length;
+        return callback(null, chunk);
+      }
+      if (room > 0) this.push(chunk.subarray(0, room));
+      passed = keep;
+      callback(cut());
+    },
+    flush(callback) {
+      callback(cut());
+    },
+  });
+  return pipeline(result.body, cutter, () => {});
+}
+
+/** Wraps `store` in a {@link FaultLayer}. */
+export function withFaults(store: ObjectStore, options: FaultOptions): FaultLayer {
+  return new FaultLayer(store, options);
+}
