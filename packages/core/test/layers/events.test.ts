@@ -1,0 +1,164 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { type StoreEvent, withEvents } from '../../src/layers/events.js';
+import { withFaults } from '../../src/layers/faults.js';
+import { StoreMetrics } from '../../src/layers/metrics.js';
+import { MemoryStore } from '../../src/memory-store.js';
+import type { ObjectStore } from '../../src/store.js';
+import { bytesOf, drain, readBody, ScriptedStore, storeError, streamOf } from './helpers.js';
+
+function setup(inner: ObjectStore = new MemoryStore()) {
+  const events: StoreEvent[] = [];
+  const metrics = new StoreMetrics();
+  const store = withEvents(inner, (e) => {
+    events.push(e);
+    metrics.record(e);
+  });
+  return { events, metrics, store, inner };
+}
+
+describe('withEvents', () => {
+  it('reports bytes sent by puts and received by gets, streams and ranges included', async () => {
+    const { events, metrics, store } = setup();
+    await store.put('a', bytesOf(1000));
+    await store.put('b', streamOf(250_000, 16_384));
+    await store.put('c', new Uint8Array(0));
+    expect(events.map((e) => [e.op, e.key, e.bytes, e.error])).toEqual([
+      ['put', 'a', 1000, undefined],
+      ['put', 'b', 250_000, undefined],
+      ['put', 'c', 0, undefined],
+    ]);
+
+    expect((await readBody((await store.get('b')).body)).length).toBe(250_000);
+    expect(
+      (await readBody((await store.get('a', { range: { offset: 100, length: 300 } })).body)).length,
+    ).toBe(300);
+    await readBody((await store.get('c')).body);
+    expect(events.slice(3).map((e) => [e.op, e.key, e.bytes, e.error])).toEqual([
+      ['get', 'b', 250_000, undefined],
+      ['get', 'a', 300, undefined],
+      ['get', 'c', 0, undefined],
+    ]);
+    const snapshot = metrics.snapshot();
+    expect(snapshot.bytesOut).toBe(251_000);
+    expect(snapshot.bytesIn).toBe(250_300);
+    expect(snapshot.requests).toBe(6);
+  });
+
+  it('reports a get when its body ends, timing the whole download', async () => {
+    const { events, store } = setup();
+    await store.put('a', bytesOf(10));
+    const result = await store.get('a');
+    await delay(30);
+    expect(events.filter((e) => e.op === 'get')).toEqual([]);
+    expect(await readBody(result.body)).toEqual(bytesOf(10));
+    await delay(1);
+    const get = events.find((e) => e.op === 'get');
+    expect(get).toMatchObject({ bytes: 10 });
+    expect(get?.durationMs).toBeGreaterThanOrEqual(25);
+  });
+
+  it('reports a body destroyed early as Aborted and a truncated body with its error code', async () => {
+    const memory = new MemoryStore();
+    const { events, store } = setup(withFaults(memory, { seed: 3, truncateRate: 1, ops: ['get'] }));
+    await memory.put('big', bytesOf(300_000));
+
+    const cut = await drain((await store.get('big')).body);
+    expect(StoreError.is(cut.error, 'Unavailable')).toBe(true);
+    await delay(1);
+    const failed = events.at(-1);
+    expect(failed).toMatchObject({ op: 'get', key: 'big', error: 'Unavailable' });
+    expect(failed?.bytes).toBeGreaterThanOrEqual(cut.bytes);
+    expect(failed?.bytes).toBeLessThan(300_000);
+
+    const plain = setup(memory);
+    const result = await plain.store.get('big');
+    result.body.destroy();
+    await delay(1);
+    expect(plain.events).toEqual([expect.objectContaining({ op: 'get', error: 'Aborted', bytes: 0 })]);
+  });
+
+  it('forwards destroy() to the inner body', async () => {
+    const memory = new MemoryStore();
+    await memory.put('a', bytesOf(10));
+    let innerBody: import('node:stream').Readable | undefined;
+    const spy = new ScriptedStore(memory);
+    spy.get = async (key, options) => {
+      const result = await memory.get(key, options);
+      innerBody = result.body;
+      return result;
+    };
+    const { store } = setup(spy);
+    (await store.get('a')).body.destroy();
+    await delay(1);
+    expect(innerBody?.destroyed).toBe(true);
+  });
+
+  it('reports failed requests with their error code', async () => {
+    const inner = new ScriptedStore();
+    const { events, metrics, store } = setup(inner);
+    await expect(store.head('missing')).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(store.get('missing')).rejects.toMatchObject({ code: 'NotFound' });
+    inner.failNext('put', storeError('PermissionDenied'));
+    await expect(store.put('a', bytesOf(5))).rejects.toMatchObject({ code: 'PermissionDenied' });
+    inner.failNext('delete', new Error('not a StoreError'));
+    await expect(store.delete('a')).rejects.toThrow('not a StoreError');
+    expect(events.map((e) => [e.op, e.bytes, e.error])).toEqual([
+      ['head', 0, 'NotFound'],
+      ['get', 0, 'NotFound'],
+      ['put', 0, 'PermissionDenied'],
+      ['delete', 0, 'Internal'],
+    ]);
+    expect(metrics.snapshot().errorsByCode).toEqual({ NotFound: 2, PermissionDenied: 1, Internal: 1 });
+  });
+
+  it('reports listings with the number of objects, also when left early', async () => {
+    const { events, store } = setup();
+    for (const k of ['p/a', 'p/b', 'p/c', 'q']) await store.put(k, bytesOf(1));
+    events.length = 0;
+    const keys: string[] = [];
+    for await (const meta of store.list('p/')) keys.push(meta.key);
+    for await (const _ of store.list('p/')) break;
+    expect(keys).toEqual(['p/a', 'p/b', 'p/c']);
+    expect(events.map((e) => [e.op, e.key, e.count, e.error])).toEqual([
+      ['list', 'p/', 3, undefined],
+      ['list', 'p/', 1, undefined],
+    ]);
+  });
+
+  it('reports deleteMany with its key count and first per-key failure', async () => {
+    const inner = new ScriptedStore();
+    const { events, store } = setup(inner);
+    inner.deleteFailures.push(new Map([['b', storeError('PermissionDenied')]]));
+    const result = await store.deleteMany(['a', 'b', 'c']);
+    expect(result.errors.map((e) => e.key)).toEqual(['b']);
+    expect(events).toEqual([
+      expect.objectContaining({ op: 'deleteMany', key: 'a', count: 3, error: 'PermissionDenied' }),
+    ]);
+  });
+
+  it('keeps serving requests when the listener throws', async () => {
+    const store = withEvents(new MemoryStore(), () => {
+      throw new Error('listener bug');
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      await store.put('a', bytesOf(3));
+      expect(await readBody((await store.get('a')).body)).toEqual(bytesOf(3));
+      await delay(5);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.some((w) => w.includes('listener bug'))).toBe(true);
+  });
+
+  it('passes name and capabilities through', () => {
+    const memory = new MemoryStore('memory://x');
+    const store = withEvents(memory, () => {});
+    expect(store.name).toBe('memory://x');
+    expect(store.capabilities).toBe(memory.capabilities);
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { type FaultOptions, withFaults } from '../../src/layers/faults.js';
+import { mulberry32 } from '../../src/layers/random.js';
+import { withRetry } from '../../src/layers/retry.js';
+import { MemoryStore } from '../../src/memory-store.js';
+import { bytesOf, drain, readBody, recordingSleep } from './helpers.js';
+
+/** Which of `n` heads of an existing key fail, as a string of 0/1. */
+async function failurePattern(options: FaultOptions, n = 200): Promise<string> {
+  const memory = new MemoryStore();
+  await memory.put('a', bytesOf(1));
+  const store = withFaults(memory, options);
+  let pattern = '';
+  for (let i = 0; i < n; i++)
+    pattern += await store.head('a').then(
+      () => '0',
+      () => '1',
+    );
+  return pattern;
+}
+
+describe('mulberry32', () => {
+  it('repeats its sequence for a seed and stays in [0, 1)', () => {
+    const a = mulberry32(123);
+    const b = mulberry32(123);
+    const c = mulberry32(124);
+    const xs = Array.from({ length: 1000 }, () => a());
+    expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
+    expect(Array.from({ length: 1000 }, () => c())).not.toEqual(xs);
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+  });
+});
+
+describe('withFaults', () => {
+  it('injects the same faults for the same seed, and others for another seed', async () => {
+    const first = await failurePattern({ seed: 11, errorRate: 0.3 });
+    expect(await failurePattern({ seed: 11, errorRate: 0.3 })).toBe(first);
+    expect(await failurePattern({ seed: 12, errorRate: 0.3 })).not.toBe(first);
+    const rate = [...first].filter((c) => c === '1').length / first.length;
+    expect(rate).toBeGreaterThan(0.2);
+    expect(rate).toBeLessThan(0.4);
+  });
+
+  it('fails before the call with a retryable Unavailable naming the operation and key', async () => {
+    const memory = new MemoryStore();
+    const store = withFaults(memory, { seed: 1, errorRate: 1 });
+    const error = await store.put('a/b', bytesOf(3)).catch((e: unknown) => e);
+    expect(StoreError.is(error, 'Unavailable')).toBe(true);
+    expect((error as StoreError).retryable).toBe(true);
+    expect((error as StoreError).message).toBe('put a/b: injected fault');
+    await expect(memory.head('a/b')).rejects.toMatchObject({ code: 'NotFound' });
+    expect(store.injected).toEqual({ errors: 1, delays: 0, truncations: 0 });
+  });
+
+  it('uses the configured error code and only touches the selected operations', async () => {
+    const store = withFaults(new MemoryStore(), {
+      seed: 1,
+      errorRate: 1,
+      errorCode: 'Internal',
+      ops: ['get', 'list'],
+    });
+    await store.put('a', bytesOf(3));
+    await expect(store.head('a')).resolves.toMatchObject({ size: 3 });
+    await expect(store.get('a')).rejects.toMatchObject({ code: 'Internal', retryable: false });
+    const listing = store.list();
+    await expect(listing[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'Internal' });
+    expect(withFaults(new MemoryStore(), { seed: 1 }).injected).toEqual({
+      errors: 0,
+      delays: 0,
+      truncations: 0,
+    });
+  });
+
+  it('truncates get bodies: they error after part of the bytes and never end early', async () => {
+    const memory = new MemoryStore();
+    await memory.put('big', bytesOf(200_000));
+    await memory.put('empty', new Uint8Array(0));
+    for (const truncateCode of ['Unavailable', 'Integrity'] as const) {
+      const store = withFaults(memory, { seed: 5, truncateRate: 1, truncateCode });
+      for (let i = 0; i < 10; i++) {
+        const result = await store.get('big');
+        const { bytes, error } = await drain(result.body);
+        expect(StoreError.is(error, truncateCode)).toBe(true);
+        expect(bytes).toBeLessThan(200_000);
+      }
+      const ranged = await drain((await store.get('big', { range: { offset: 10, length: 5 } })).body);
+      expect(ranged.bytes).toBeLessThan(5);
+      expect(StoreError.is(ranged.error, truncateCode)).toBe(true);
+      expect(StoreError.is((await drain((await store.get('empty')).body)).error, truncateCode)).toBe(true);
+      expect(store.injected.truncations).toBe(12);
+    }
+  });
+
+  it('truncates at seeded points and leaves other bodies whole', async () => {
+    const memory = new MemoryStore();
+    await memory.put('a', bytesOf(50_000));
+    const run = async () => {
+      const store = withFaults(memory, { seed: 99, truncateRate: 0.5 });
+      const outcomes: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const { bytes, error } = await drain((await store.get('a')).body);
+        outcomes.push(error ? 'cut' : String(bytes));
+      }
+      return outcomes;
+    };
+    const outcomes = await run();
+    expect(await run()).toEqual(outcomes);
+    expect(outcomes).toContain('cut');
+    expect(outcomes).toContain('50000');
+    expect(outcomes.every((o) => o === 'cut' || o === '50000')).toBe(true);
+  });
+
+  it('destroying a truncating body destroys the inner body', async () => {
+    const memory = new MemoryStore();
+    await memory.put('a', bytesOf(10));
+    const store = withFaults(memory, { seed: 1, truncateRate: 1 });
+    const result = await store.get('a');
+    result.body.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(result.body.destroyed).toBe(true);
+  });
+
+  it('delays requests by seeded amounts within the range', async () => {
+    const { delays, sleep } = recordingSleep();
+    const store = withFaults(new MemoryStore(), { seed: 4, delayMs: [10, 30], sleep });
+    await store.put('a', bytesOf(1));
+    for (let i = 0; i < 20; i++) await store.head('a');
+    expect(delays).toHaveLength(21);
+    expect(delays.every((d) => d >= 10 && d <= 30)).toBe(true);
+    expect(new Set(delays).size).toBeGreaterThan(10);
+    expect(store.injected.delays).toBe(21);
+  });
+
+  it('really waits, and an abort ends the wait with Aborted', async () => {
+    const store = withFaults(new MemoryStore(), { seed: 4, delayMs: [40, 40] });
+    const started = performance.now();
+    await store.put('a', bytesOf(1));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+
+    const slow = withFaults(new MemoryStore(), { seed: 4, delayMs: [60_000, 60_000] });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 10);
+    const t0 = performance.now();
+    await expect(slow.head('a', { signal: controller.signal })).rejects.toMatchObject({
+      code: 'Aborted',
+      message: 'head a: the operation was aborted',
+    });
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('lets a retry layer ride through injected request errors', async () => {
+    const memory = new MemoryStore();
+    const store = withRetry(withFaults(memory, { seed: 21, errorRate: 0.4 }), {
+      retries: 10,
+      sleep: recordingSleep().sleep,
+    });
+    for (let i = 0; i < 30; i++) await store.put(`k${i}`, bytesOf(100 + i));
+    for (let i = 0; i < 30; i++)
+      expect(await readBody((await store.get(`k${i}`)).body)).toEqual(bytesOf(100 + i));
+  });
+
+  it.each([
+    [{ errorRate: 1.5 }, 'errorRate'],
+    [{ truncateRate: -0.1 }, 'truncateRate'],
+    [{ delayMs: [20, 10] as [number, number] }, 'delayMs[1]'],
+    [{ seed: 1.5 }, 'seed'],
+  ])('rejects bad options %j', (options, field) => {
+    expect(() => withFaults(new MemoryStore(), { seed: 1, ...options })).toThrow(
+      expect.objectContaining({
+        code: 'InvalidArgument',
+        message: expect.stringContaining(`withFaults ${field}`),
+      }),
+    );
+  });
+});
