@@ -105,13 +105,13 @@ export function throwIfAborted(signal: AbortSignal | undefined, operation?: stri
 const SECRET_PATTERNS: [RegExp, string][] = [
   // key=value pairs in connection strings, query strings and JSON
   [
-    /\b(AccountKey|SharedAccessSignature|sig|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|secretAccessKey|secret|accessToken|access_token|client_secret|password|token)("?\s*[=:]\s*"?)[^;&\s"',}]+/gi,
+    /\b(AccountKey|SharedAccessSignature|sig|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|secretAccessKey|secret|accessToken|access_token|client_secret|password|token)(["']?\s*[=:]\s*["']?)[^;&\s"',}]+/gi,
     '$1$2<redacted>',
   ],
   // user:password@ in URLs
   [/(\w+:\/\/)[^/\s:@]+:[^/\s@]+@/g, '$1<redacted>@'],
   // Authorization headers
-  [/(Authorization\s*[:=]\s*)(?:\w+\s+)?[^\s,;]+/gi, '$1<redacted>'],
+  [/(Authorization["']?\s*[:=]\s*["']?)(?:[\w-]+\s+)?[^\s,;"']+/gi, '$1<redacted>'],
   // PEM private keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '<redacted>'],
 ];

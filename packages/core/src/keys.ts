@@ -6,6 +6,7 @@ export const MAX_KEY_BYTES = 1024;
 export const MAX_SEGMENT_BYTES = 255;
 
 // C0/C1 control characters, DEL, backslash: never in a key.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\\]/;
 
 /**
@@ -25,7 +26,8 @@ export function keyProblem(key: string): string | undefined {
     if (segment === '') return 'key has an empty segment (// or a trailing /)';
     if (segment === '.' || segment === '..') return `key has a "${segment}" segment`;
     if (segment.endsWith('.')) return `key segment "${segment}" ends with "."`;
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) return `key segment is longer than ${MAX_SEGMENT_BYTES} bytes`;
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      return `key segment is longer than ${MAX_SEGMENT_BYTES} bytes`;
   }
   return undefined;
 }
@@ -38,23 +40,24 @@ export function validateKey(key: string, operation = 'key'): string {
 }
 
 /**
- * Normalises a list prefix or a store prefix: `''` stays `''`; otherwise leading/trailing `/` are
- * trimmed. A prefix may end mid-segment (`models/ab` matches `models/abc`); use {@link dirPrefix}
- * for "everything under this folder".
+ * Normalises a list prefix or a store prefix: `''` stays `''`; otherwise leading `/` are trimmed
+ * and trailing ones collapse to one (`/a//` → `a/`, which matches `a/b` but not `ab`). A prefix may
+ * end mid-segment (`models/ab` matches `models/abc`, `models/.` matches `models/.cache`); use
+ * {@link dirPrefix} for "everything under this folder". Throws `InvalidArgument` for a prefix no
+ * valid key can start with.
  */
 export function normalizePrefix(prefix: string | undefined, operation = 'prefix'): string {
   if (!prefix) return '';
   const trimmed = prefix.replace(/^\/+/, '');
   if (trimmed === '') return '';
   const body = trimmed.replace(/\/+$/, '');
-  if (body !== '') {
-    const problem = keyProblem(body);
-    // a partial last segment may legitimately end in '.', only reject real problems
-    if (problem && !/ends with "\."/.test(problem)) {
-      throw new StoreError('InvalidArgument', problem, { operation, key: JSON.stringify(prefix) });
-    }
+  const partial = body === trimmed;
+  const problem = keyProblem(body);
+  // a partial last segment ('.', '..', 'a.') is fine when a longer key can start with it
+  if (problem && !(partial && keyProblem(`${body}x`) === undefined)) {
+    throw new StoreError('InvalidArgument', problem, { operation, key: JSON.stringify(prefix) });
   }
-  return trimmed;
+  return partial ? body : `${body}/`;
 }
 
 /** `a/b` → `a/b/`; `''` → `''`. The prefix that lists exactly the keys under folder `dir`. */

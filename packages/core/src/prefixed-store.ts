@@ -37,7 +37,7 @@ export class PrefixedStore implements ObjectStore {
     this.capabilities = inner.capabilities;
   }
 
-  put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+  async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
     return this.inner.put(this.outer(key, 'put'), body, options);
   }
 
@@ -59,7 +59,7 @@ export class PrefixedStore implements ObjectStore {
     }
   }
 
-  delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
+  async delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
     return this.inner.delete(this.outer(key, 'delete'), options);
   }
 
