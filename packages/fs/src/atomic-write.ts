@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { bodyChunks, type PutBody, StoreError } from '@ckpt/core';
+import { fsError } from './errors.js';
+
+/** A fully written, fsynced temp file, still open, waiting to be renamed into place. */
+export interface TempFile {
+  path: string;
+  handle: FileHandle;
+  size: number;
+}
+
+export interface WriteTempOptions {
+  key: string;
+  /** Expected byte count: a body of another length fails with `Integrity`. */
+  size?: number;
+  signal?: AbortSignal;
+}
+
+/** Small chunks are gathered into writes of this size: the buffer each put holds. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Streams `body` into a new file in `tmpDir` and fsyncs it. Memory stays bounded: one chunk is
+ * read, written and awaited before the next. On any failure (a size mismatch, an abort, a body
+ * that errors, a full disk) the temp file is removed and the error is thrown.
+ */
+export async function writeTemp(tmpDir: string, body: PutBody, options: WriteTempOptions): Promise<TempFile> {
+  const file = path.join(tmpDir, `${randomUUID()}.tmp`);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'wx');
+  } catch (err) {
+    throw fsError(err, 'put', options.key);
+  }
+  try {
+    const size = await copyBody(body, handle, options);
+    await handle.sync();
+    return { path: file, handle, size };
+  } catch (err) {
+    await discardTemp({ path: file, handle, size: 0 });
+    throw fsError(err, 'put', options.key);
+  }
+}
+
+/**
+ * Removes temp files in `tmpDir` not written to for `maxAgeMs`: left by writers that crashed.
+ * A live writer touches its file with every write, so only a body stalled that long is at risk.
+ */
+export async function sweepTemp(tmpDir: string, maxAgeMs: number): Promise<void> {
+  const oldest = Date.now() - maxAgeMs;
+  for (const name of await readdir(tmpDir)) {
+    const file = path.join(tmpDir, name);
+    const stat = await lstat(file).catch(() => undefined);
+    if (stat && stat.mtimeMs < oldest) await unlink(file).catch(() => {});
+  }
+}
+
+/** Closes and removes a temp file; never throws. */
+export async function discardTemp(temp: TempFile): Promise<void> {
+  await temp.handle.close().catch(() => {});
+  await unlink(temp.path).catch(() => {});
+}
+
+async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOptions): Promise<number> {
+  const { key, size: expected, signal } = options;
+  const iterator = bodyChunks(body)[Symbol.asyncIterator]();
+  const aborted = abortion(signal, key);
+  // chunks are copied (a producer may reuse its buffer once we ask for the next one)
+  const capacity = Math.max(1, Math.min(WRITE_BATCH_BYTES, expected ?? WRITE_BATCH_BYTES));
+  let batch: Buffer | undefined;
+  let batched = 0;
+  let finished = false;
+  let total = 0;
+  try {
+    for (;;) {
+      const next = await Promise.race([nextChunk(iterator, key), aborted.promise]);
+      if (next.done) break;
+      const chunk = next.value;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new StoreError('InvalidArgument', 'the body yielded something other than bytes', {
+          operation: 'put',
+          key,
+        });
+      }
+      total += chunk.byteLength;
+      if (expected !== undefined && total > expected) {
+        throw new StoreError('Integrity', `the body is longer than options.size (${expected} bytes)`, {
+          operation: 'put',
+          key,
+        });
+      }
+      if (batch && batched + chunk.byteLength > capacity) {
+        await writeAll(handle, batch.subarray(0, batched));
+        batched = 0;
+      }
+      if (chunk.byteLength >= capacity) await writeAll(handle, chunk);
+      else {
+        batch ??= Buffer.allocUnsafe(capacity);
+        batch.set(chunk, batched);
+        batched += chunk.byteLength;
+      }
+    }
+    finished = true;
+    if (batch) await writeAll(handle, batch.subarray(0, batched));
+    if (expected !== undefined && total !== expected) {
+      throw new StoreError('Integrity', `the body has ${total} bytes, options.size says ${expected}`, {
+        operation: 'put',
+        key,
+      });
+    }
+    return total;
+  } finally {
+    aborted.dispose();
+    if (!finished) {
+      // stop the producer: a Readable is destroyed even when a read is still pending
+      if (body instanceof Readable) body.destroy();
+      Promise.resolve(iterator.return?.()).catch(() => {});
+    }
+  }
+}
+
+/** The next chunk; a failing body becomes a StoreError that says the body failed, not the store. */
+async function nextChunk(iterator: AsyncIterator<Uint8Array>, key: string) {
+  try {
+    return await iterator.next();
+  } catch (err) {
+    if (StoreError.is(err) || (err as Error | null)?.name === 'AbortError') throw err;
+    const detail = `reading the body failed: ${(err as Error | null)?.message ?? String(err)}`;
+    throw new StoreError('Internal', detail, { operation: 'put', key, cause: err });
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.byteLength; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** A promise that rejects with `Aborted` when `signal` fires (at once if it already has). */
+function abortion(signal: AbortSignal | undefined, key: string) {
+  let dispose = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    const fire = () =>
+      reject(
+        new StoreError('Aborted', 'the operation was aborted', {
+          operation: 'put',
+          key,
+          cause: signal.reason,
+        }),
+      );
+    if (signal.aborted) return fire();
+    signal.addEventListener('abort', fire, { once: true });
+    dispose = () => signal.removeEventListener('abort', fire);
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => dispose() };
+}

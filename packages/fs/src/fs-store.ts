@@ -1,0 +1,321 @@
+import type { BigIntStats } from 'node:fs';
+import { constants, type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  BaseStore,
+  type ByteRange,
+  type Capabilities,
+  DEFAULT_CAPABILITIES,
+  type GetOptions,
+  type GetResult,
+  type ListOptions,
+  normalizePrefix,
+  type ObjectMeta,
+  type PutBody,
+  type PutOptions,
+  type PutResult,
+  StoreError,
+  throwIfAborted,
+} from '@ckpt/core';
+import { discardTemp, sweepTemp, writeTemp } from './atomic-write.js';
+import { type CommitMode, commitTemp } from './commit.js';
+import { errnoOf, fsError } from './errors.js';
+import { ensureParents, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';
+import { sweepLocks, withKeyLock } from './lock.js';
+import { INTERNAL_DIR, keySegments, segmentsPath } from './paths.js';
+import { rangeStream } from './read-stream.js';
+import { versionOf } from './version.js';
+import { walkObjects } from './walk.js';
+
+/** Options of {@link FsStore}. */
+export interface FsStoreOptions {
+  /** The folder the objects live in (created on the first write). Relative paths resolve against the cwd. */
+  root: string;
+  /**
+   * A key lock older than this is broken (a lock whose owner process on this host is gone is broken
+   * after 1 s). Locks are held only to check and rename, never while data streams. Default 30 000.
+   */
+  staleLockMs?: number;
+}
+
+/** Temp files untouched for this long were left by a crashed writer. */
+const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
+const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * An ObjectStore on a local (or mounted) filesystem: key `a/b/c` is the file `<root>/a/b/c`.
+ *
+ * - Atomic puts: the body streams into `<root>/.ckpt-fs/tmp/`, is fsynced, renamed over the key,
+ *   and the folder is fsynced. Readers see the old or the new file; a crash leaves a temp file
+ *   that is swept an hour later, never a partial object.
+ * - Conditional puts across processes: create-only uses `link` (fails atomically when the key
+ *   exists); compare-and-swap checks the version and renames under a per-key lock file. Plain puts
+ *   and deletes take the same lock, so every write of a key is linearizable.
+ * - Versions are `inode.mtime-ns.size` (see `version.ts`), new on every put.
+ * - A key cannot also be a folder (`keyIsAlsoPrefix: false`): putting `a/b` when `a` is an object,
+ *   or `a` when `a/b` exists, fails with `InvalidArgument` (`AlreadyExists` only ever means that a
+ *   create-only put found the key).
+ * - No symlink is ever followed below the root: parents are checked with `lstat` and files opened
+ *   with `O_NOFOLLOW`; a symlinked key or folder does not exist for reads and cannot be written
+ *   through. Keys under `.ckpt-fs/` are refused.
+ * - No user metadata (`metadata: false`): a sidecar file could not be replaced atomically together
+ *   with the object, and Node has no extended-attribute API. `options.metadata` is ignored.
+ *
+ * @example
+ * ```ts
+ * const store = new FsStore({ root: '/var/lib/ckpt' });
+ * await store.put('llama/images/pages-1.img', createReadStream(file), { ifNoneMatch: '*' });
+ * ```
+ */
+export class FsStore extends BaseStore {
+  readonly name: string;
+  override readonly capabilities: Readonly<Capabilities> = {
+    ...DEFAULT_CAPABILITIES,
+    conditionalCreate: true,
+    conditionalReplace: true,
+    rangedRead: true,
+    maxObjectSize: Number.MAX_SAFE_INTEGER,
+    metadata: false,
+    keyIsAlsoPrefix: false,
+    preferredConcurrency: 8,
+  };
+  /** The absolute root folder. */
+  readonly root: string;
+  private readonly tmpDir: string;
+  private readonly lockDir: string;
+  private readonly staleLockMs: number;
+  private setup: Promise<void> | undefined;
+  private lastSweep = 0;
+
+  constructor(options: FsStoreOptions) {
+    super();
+    if (typeof options?.root !== 'string' || options.root === '') {
+      throw new StoreError('InvalidArgument', 'root must be a non-empty path', {
+        operation: 'FsStore',
+        key: 'root',
+      });
+    }
+    const staleLockMs = options.staleLockMs ?? 30_000;
+    if (!Number.isFinite(staleLockMs) || staleLockMs <= 0) {
+      throw new StoreError('InvalidArgument', 'staleLockMs must be a positive number', {
+        operation: 'FsStore',
+        key: 'staleLockMs',
+      });
+    }
+    this.root = path.resolve(options.root);
+    this.name = `file://${this.root}`;
+    this.tmpDir = path.join(this.root, INTERNAL_DIR, 'tmp');
+    this.lockDir = path.join(this.root, INTERNAL_DIR, 'locks');
+    this.staleLockMs = staleLockMs;
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    const segments = keySegments(key, 'put');
+    this.checkPutOptions(key, options);
+    if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
+      throw new StoreError('InvalidArgument', 'options.size must be a non-negative integer', {
+        operation: 'put',
+        key,
+      });
+    }
+    throwIfAborted(options.signal, 'put', key);
+    await this.ready('put', key);
+    const target = segmentsPath(this.root, segments);
+    const makeParents = () => ensureParents(this.root, segments, key, 'put');
+    await makeParents(); // fail before streaming gigabytes when the key cannot exist
+    let stored = false;
+    const temp = await writeTemp(this.tmpDir, body, {
+      key,
+      size: options.size,
+      signal: options.signal,
+    }).catch(async (err) => {
+      await pruneEmptyParents(this.root, segments);
+      throw err;
+    });
+    try {
+      const lock = { staleMs: this.staleLockMs, operation: 'put', key, signal: options.signal };
+      const commit = { key, mode: commitMode(options), makeParents, signal: options.signal };
+      const stat = await withKeyLock(this.lockDir, lock, () => commitTemp(temp, target, commit));
+      stored = true;
+      await syncFolder(path.dirname(target));
+      return { version: versionOf(stat), size: temp.size };
+    } catch (err) {
+      if (!stored) await pruneEmptyParents(this.root, segments);
+      throw fsError(err, 'put', key);
+    } finally {
+      await discardTemp(temp);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const segments = keySegments(key, 'get');
+    const wanted = checkRange(options.range, key);
+    throwIfAborted(options.signal, 'get', key);
+    const handle = await this.openObject(segments, key);
+    try {
+      const stat = await handle.stat({ bigint: true });
+      if (!stat.isFile()) throw notFound('get', key);
+      const size = Number(stat.size);
+      const offset = Math.min(wanted.offset, size);
+      const length = Math.min(wanted.length ?? size - offset, size - offset);
+      const body = rangeStream(handle, offset, length, key);
+      abortBodyOn(options.signal, body, key);
+      return { ...objectMeta(key, stat), body, range: { offset, length } };
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw fsError(err, 'get', key);
+    }
+  }
+
+  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
+    const segments = keySegments(key, 'head');
+    throwIfAborted(options.signal, 'head', key);
+    const stat = await this.objectStat(segments, key, 'head');
+    if (!stat) throw notFound('head', key);
+    return objectMeta(key, stat);
+  }
+
+  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const normalized = normalizePrefix(prefix, 'list');
+    throwIfAborted(options.signal, 'list', normalized);
+    try {
+      for await (const { key, stat } of walkObjects(this.root, normalized, options.startAfter)) {
+        throwIfAborted(options.signal, 'list', normalized);
+        yield objectMeta(key, stat);
+      }
+    } catch (err) {
+      throw fsError(err, 'list', normalized);
+    }
+  }
+
+  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const segments = keySegments(key, 'delete');
+    throwIfAborted(options.signal, 'delete', key);
+    // a missing key costs a few lstats and creates nothing (not even the root)
+    if (!(await this.objectStat(segments, key, 'delete'))) return;
+    await this.ready('delete', key);
+    const target = segmentsPath(this.root, segments);
+    const lock = { staleMs: this.staleLockMs, operation: 'delete', key, signal: options.signal };
+    const removed = await withKeyLock(this.lockDir, lock, async () => {
+      // look again under the lock: only a regular file is an object (never unlink a folder or symlink)
+      if (!(await this.objectStat(segments, key, 'delete'))) return false;
+      try {
+        await unlink(target);
+        return true;
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') return false;
+        throw fsError(err, 'delete', key);
+      }
+    });
+    if (!removed) return;
+    try {
+      await syncFolder(path.dirname(target));
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw fsError(err, 'delete', key);
+    }
+    await pruneEmptyParents(this.root, segments);
+  }
+
+  /** Creates the internal folders once and sweeps what crashed writers left (again hourly). */
+  private async ready(operation: string, key: string): Promise<void> {
+    this.setup ??= this.prepare().catch((err) => {
+      this.setup = undefined;
+      throw err;
+    });
+    try {
+      await this.setup;
+    } catch (err) {
+      throw fsError(err, operation, key);
+    }
+    if (Date.now() - this.lastSweep > TEMP_MAX_AGE_MS) void this.sweep();
+  }
+
+  private async prepare(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.lockDir, { recursive: true });
+    for (const dir of [path.dirname(this.tmpDir), this.tmpDir, this.lockDir]) {
+      if (!(await lstat(dir)).isDirectory()) {
+        throw new StoreError('InvalidArgument', `${dir} must be a real folder, not a symlink`, {
+          operation: 'open',
+        });
+      }
+    }
+    await this.sweep();
+  }
+
+  private async sweep(): Promise<void> {
+    this.lastSweep = Date.now();
+    await sweepTemp(this.tmpDir, TEMP_MAX_AGE_MS).catch(() => {});
+    await sweepLocks(this.lockDir, this.staleLockMs).catch(() => {});
+  }
+
+  /** Opens the key's file for reading without following any symlink; `NotFound` when it is no object. */
+  private async openObject(segments: string[], key: string): Promise<FileHandle> {
+    try {
+      if (!(await parentsAreFolders(this.root, segments))) throw notFound('get', key);
+      return await open(segmentsPath(this.root, segments), OPEN_FOR_READ);
+    } catch (err) {
+      // ELOOP: the key is a symlink, which is not an object
+      if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoOf(err) ?? '')) throw notFound('get', key);
+      throw fsError(err, 'get', key);
+    }
+  }
+
+  /** The stat of the key's regular file, or undefined when there is none (folder, symlink, nothing). */
+  private async objectStat(
+    segments: string[],
+    key: string,
+    operation: string,
+  ): Promise<BigIntStats | undefined> {
+    try {
+      if (!(await parentsAreFolders(this.root, segments))) return undefined;
+      const stat = await lstat(segmentsPath(this.root, segments), { bigint: true });
+      return stat.isFile() ? stat : undefined;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
+      throw fsError(err, operation, key);
+    }
+  }
+}
+
+function commitMode(options: PutOptions): CommitMode {
+  if (options.ifNoneMatch === '*') return { kind: 'create' };
+  if (options.ifMatch !== undefined) return { kind: 'replace', version: options.ifMatch };
+  return { kind: 'overwrite' };
+}
+
+function checkRange(range: ByteRange | undefined, key: string): ByteRange {
+  if (range === undefined) return { offset: 0 };
+  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!count(range.offset) || (range.length !== undefined && !count(range.length))) {
+    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
+      operation: 'get',
+      key,
+    });
+  }
+  return range;
+}
+
+function abortBodyOn(signal: AbortSignal | undefined, body: Readable, key: string) {
+  if (!signal) return;
+  const abort = () =>
+    body.destroy(
+      new StoreError('Aborted', 'the operation was aborted', { operation: 'get', key, cause: signal.reason }),
+    );
+  signal.addEventListener('abort', abort, { once: true });
+  body.once('close', () => signal.removeEventListener('abort', abort));
+}
+
+function objectMeta(key: string, stat: BigIntStats): ObjectMeta {
+  return {
+    key,
+    size: Number(stat.size),
+    version: versionOf(stat),
+    lastModified: new Date(Number(stat.mtimeNs / 1_000_000n)),
+  };
+}
+
+function notFound(operation: string, key: string): StoreError {
+  return new StoreError('NotFound', 'no such key', { operation, key });
+}

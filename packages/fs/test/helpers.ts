@@ -1,0 +1,46 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { StoreError, type StoreErrorCode } from '@ckpt/core';
+import { afterEach, expect } from 'vitest';
+
+const roots: string[] = [];
+afterEach(async () => {
+  await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
+});
+
+/** A fresh temp folder, removed after the test. */
+export async function tempRoot(): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'ckpt-fs-test-'));
+  roots.push(root);
+  return root;
+}
+
+/** Every byte of a stream. */
+export async function bytesOf(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Expects `promise` to reject with a StoreError of `code`; returns it. */
+export async function expectCode(promise: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(StoreError.is(error), `expected a StoreError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as StoreError).code, (error as Error).message).toBe(code);
+  return error as StoreError;
+}
+
+/** The names in the store's temp and lock folders (empty after any finished operation). */
+export async function internalFiles(root: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const dir of ['tmp', 'locks']) {
+    const found = await readdir(path.join(root, '.ckpt-fs', dir)).catch(() => []);
+    names.push(...found.map((name) => `${dir}/${name}`));
+  }
+  return names;
+}
