@@ -30,3 +30,4 @@ export type {
   PutResult,
 } from './store.js';
 export { DEFAULT_CAPABILITIES } from './store.js';
+export * from './sync/index.js';

@@ -1,0 +1,203 @@
+import pLimit from 'p-limit';
+import { StoreError } from '../errors.js';
+import type { ObjectStore } from '../store.js';
+import { latestManifest, listAllGenerations, listGenerations, readManifest } from './catalog.js';
+import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
+import type { EngineContext } from './context.js';
+import { collectGarbage } from './gc.js';
+import { packKey } from './layout.js';
+import { legacyExists, legacyObjects } from './legacy.js';
+import { type Manifest, manifestTotals } from './manifest.js';
+import { generationTime, validateGeneration, validateModel } from './names.js';
+import { pull } from './pull.js';
+import { push } from './push.js';
+import { removeCheckpoint } from './remove.js';
+import type {
+  CallOptions,
+  DeleteResult,
+  GcOptions,
+  GcResult,
+  GenerationInfo,
+  ModelInfo,
+  PullOptions,
+  PullResult,
+  PushOptions,
+  PushResult,
+  VerifyResult,
+} from './types.js';
+import { verify } from './verify.js';
+
+export interface CheckpointsOptions {
+  /** Parallel store requests. Default: the store's `preferredConcurrency`. */
+  concurrency?: number;
+  /** See `GcOptions.grace`; a push refuses to commit after running for half of it. Default 6 h. */
+  grace?: number;
+  /** Chunking worker threads. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** Target size of pack objects. Default 16 MiB. */
+  packSize?: number;
+  /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
+  chunking?: ChunkingOptions;
+}
+
+export const DEFAULT_GRACE_MS = 6 * 3600_000;
+
+/**
+ * Checkpoint directories in an object store: push a directory as a new generation of a model,
+ * pull one back, and manage what is stored. See ARCHITECTURE.md for the format and guarantees.
+ *
+ * @example
+ * ```ts
+ * const checkpoints = new Checkpoints(await openStore('s3://bucket/ckpt'));
+ * const pushed = await checkpoints.push('llama-8b', '/var/lib/llmux/ckpt/llama-8b');
+ * await checkpoints.pull('llama-8b', '/var/lib/llmux/ckpt/llama-8b'); // on another host
+ * await checkpoints.close();
+ * ```
+ */
+export class Checkpoints {
+  private readonly ctx: EngineContext;
+  private pool: ChunkerPool | undefined;
+
+  constructor(
+    readonly store: ObjectStore,
+    options: CheckpointsOptions = {},
+  ) {
+    const chunking = options.chunking ?? DEFAULT_CHUNKING;
+    this.ctx = {
+      store,
+      concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
+      grace: options.grace ?? DEFAULT_GRACE_MS,
+      packSize: options.packSize ?? 16 * 1024 * 1024,
+      readSize: 16 * 1024 * 1024,
+      chunking,
+      chunker: () => {
+        this.pool ??= new ChunkerPool({ threads: options.threads, chunking });
+        return this.pool;
+      },
+    };
+  }
+
+  /** Pushes `dir` as a new generation of `model`; visible only once complete. */
+  push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
+    return push(this.ctx, model, dir, options);
+  }
+
+  /** Makes `dir` hold exactly a generation of `model` (default: the latest), or fails leaving it as it was. */
+  pull(model: string, dir: string, options?: PullOptions): Promise<PullResult> {
+    return pull(this.ctx, model, dir, options);
+  }
+
+  /**
+   * True only when `model` has a committed generation whose manifest is valid and whose packs
+   * are all present (or a llmux 0.7 checkpoint exists). Costs one listing, one manifest read and
+   * one HEAD per pack.
+   */
+  async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    validateModel(model);
+    const manifest = await latestManifest(this.store, model, options.signal).catch((err) => {
+      if (StoreError.is(err, 'Integrity', 'NotFound')) return undefined;
+      throw err;
+    });
+    if (!manifest)
+      return (
+        (await listGenerations(this.store, model, options.signal)).length === 0 &&
+        legacyExists(this.store, model, options.signal)
+      );
+    const limit = pLimit(Math.max(4, this.ctx.concurrency * 2));
+    const present = await Promise.all(
+      manifest.packs.map((id) =>
+        limit(() =>
+          this.store.head(packKey(id), options).then(
+            () => true,
+            (err) => {
+              if (StoreError.is(err, 'NotFound')) return false;
+              throw err;
+            },
+          ),
+        ),
+      ),
+    );
+    return present.every(Boolean);
+  }
+
+  /** Every model with its generation count and latest generation. */
+  async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
+    const out: ModelInfo[] = [];
+    for (const [model, generations] of await listAllGenerations(this.store, options.signal)) {
+      const latest = generations.at(-1)!;
+      out.push({
+        model,
+        generations: generations.length,
+        latest: await this.info(model, latest, options.signal),
+      });
+    }
+    return out;
+  }
+
+  /** The generations of `model`, oldest first (a llmux 0.7 checkpoint appears as generation `legacy`). */
+  async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
+    validateModel(model);
+    const ids = await listGenerations(this.store, model, options.signal);
+    const out = await Promise.all(ids.map((id) => this.info(model, id, options.signal)));
+    const legacy = await legacyObjects(this.store, model, options.signal);
+    if (legacy.length) {
+      const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
+      const createdAt = new Date(Math.max(...legacy.map((o) => o.lastModified.getTime())));
+      out.unshift({
+        model,
+        generation: 'legacy',
+        createdAt,
+        files: legacy.length,
+        bytes,
+        storedBytes: bytes,
+        labels: {},
+        legacy: true,
+      });
+    }
+    if (out.length === 0)
+      throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
+        operation: 'list',
+        key: model,
+      });
+    return out;
+  }
+
+  /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */
+  verify(model: string, options?: CallOptions & { generation?: string }): Promise<VerifyResult> {
+    return verify(this.ctx, model, options);
+  }
+
+  /** Removes one generation, or all of a model's. Data is freed by `gc` after the grace period. */
+  delete(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<DeleteResult> {
+    return removeCheckpoint(this.store, model, options);
+  }
+
+  /** Expires generations beyond `keep` and deletes data nothing needs any more (see gc.ts). */
+  gc(options?: GcOptions): Promise<GcResult> {
+    return collectGarbage(this.ctx, options);
+  }
+
+  /** Stops the chunking threads. The store is the caller's to close. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
+  private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
+    validateGeneration(generation);
+    const manifest: Manifest = await readManifest(this.store, model, generation, signal);
+    const totals = manifestTotals(manifest);
+    return {
+      model,
+      generation,
+      createdAt: Number.isNaN(Date.parse(manifest.createdAt))
+        ? generationTime(generation)
+        : new Date(manifest.createdAt),
+      files: totals.files,
+      bytes: totals.bytes,
+      storedBytes: totals.storedBytes,
+      labels: manifest.labels,
+      legacy: false,
+    };
+  }
+}

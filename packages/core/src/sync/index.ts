@@ -1,0 +1,4 @@
+export { Checkpoints, type CheckpointsOptions, DEFAULT_GRACE_MS } from './checkpoints.js';
+export { MANIFEST_FORMAT } from './manifest.js';
+export { isGenerationId, validateModel } from './names.js';
+export type * from './types.js';

@@ -1,0 +1,45 @@
+/**
+ * Where things live in the store (relative to the store's root or prefix):
+ *
+ * ```text
+ * ckpt/packs/<id:0-2>/<id>.pack        chunk data: chunks concatenated, no header (immutable)
+ * ckpt/models/<model>/<generation>.json a committed generation's manifest (immutable)
+ * ckpt/trash/<model>/<generation>.json  a removed generation, kept for the grace period
+ * <model>/images/<file>                 a llmux 0.7 checkpoint (read-only support)
+ * ```
+ */
+export const ROOT = 'ckpt';
+export const PACKS = `${ROOT}/packs/`;
+export const MODELS = `${ROOT}/models/`;
+export const TRASH = `${ROOT}/trash/`;
+
+export function packKey(id: string): string {
+  return `${PACKS}${id.slice(0, 2)}/${id}.pack`;
+}
+
+/** The pack id of a pack key, or undefined for any other key. */
+export function packIdOf(key: string): string | undefined {
+  return /^ckpt\/packs\/[0-9a-f]{2}\/([0-9a-f]{32})\.pack$/.exec(key)?.[1];
+}
+
+export function manifestKey(model: string, generation: string): string {
+  return `${MODELS}${model}/${generation}.json`;
+}
+
+export function trashKey(model: string, generation: string): string {
+  return `${TRASH}${model}/${generation}.json`;
+}
+
+/** `{model, generation}` of a manifest or trash key (`base` is MODELS or TRASH). */
+export function parseGenerationKey(
+  key: string,
+  base: string,
+): { model: string; generation: string } | undefined {
+  if (!key.startsWith(base)) return undefined;
+  const m = /^([^/]+)\/([^/]+)\.json$/.exec(key.slice(base.length));
+  return m ? { model: m[1]!, generation: m[2]! } : undefined;
+}
+
+export function legacyPrefix(model: string): string {
+  return `${model}/images/`;
+}

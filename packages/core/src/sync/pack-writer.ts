@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { throwIfAborted } from '../errors.js';
+import type { ObjectStore } from '../store.js';
+import { packKey } from './layout.js';
+
+export interface PackWriterOptions {
+  /** Target pack size in bytes. */
+  packSize: number;
+  /** Packs uploading at once; memory is about `(maxInFlight + 1) * packSize`. */
+  maxInFlight: number;
+  signal?: AbortSignal;
+  /** Called after each pack is stored, with its size. */
+  onStored?: (bytes: number) => void;
+}
+
+/**
+ * Gathers new chunks into pack objects of about `packSize` bytes and uploads them in the
+ * background, at most `maxInFlight` at a time: many small chunks cost one request, and memory
+ * stays bounded however much data flows through. Pack ids are random, so two writers never
+ * collide, and a pack is only referenced once it is completely stored.
+ */
+export class PackWriter {
+  private buffer: Buffer | undefined;
+  private used = 0;
+  private id = '';
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  readonly written: string[] = [];
+  bytesStored = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly options: PackWriterOptions,
+  ) {}
+
+  /** Copies `data` into the current pack and returns where it will live. */
+  async add(data: Uint8Array): Promise<{ packId: string; offset: number }> {
+    this.check();
+    if (!this.buffer || this.used + data.length > this.buffer.length) {
+      await this.seal();
+      this.buffer = Buffer.allocUnsafe(Math.max(this.options.packSize, data.length));
+      this.used = 0;
+      this.id = randomBytes(16).toString('hex');
+    }
+    const offset = this.used;
+    this.buffer.set(data, offset);
+    this.used += data.length;
+    return { packId: this.id, offset };
+  }
+
+  /** Uploads what is left and waits for every upload. Returns the ids of all packs written. */
+  async finish(): Promise<string[]> {
+    await this.seal();
+    await Promise.all(this.inFlight);
+    this.check();
+    return this.written;
+  }
+
+  /** Waits for running uploads without committing anything (used on failure). */
+  async abandon(): Promise<void> {
+    this.buffer = undefined;
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private async seal(): Promise<void> {
+    if (!this.buffer || this.used === 0) return;
+    const body = this.buffer.subarray(0, this.used);
+    const id = this.id;
+    this.buffer = undefined;
+    while (this.inFlight.size >= this.options.maxInFlight) {
+      await Promise.race(this.inFlight);
+      this.check();
+    }
+    const upload = this.store
+      .put(packKey(id), body, { size: body.length, signal: this.options.signal })
+      .then(() => {
+        this.written.push(id);
+        this.bytesStored += body.length;
+        this.options.onStored?.(body.length);
+      })
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.inFlight.delete(upload));
+    this.inFlight.add(upload);
+  }
+
+  private check(): void {
+    throwIfAborted(this.options.signal, 'push');
+    if (this.failure) throw this.failure;
+  }
+}

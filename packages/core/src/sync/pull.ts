@@ -1,0 +1,313 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, open, readdir, rename, rm, symlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { StoreError, throwIfAborted } from '../errors.js';
+import { listGenerations, readManifest } from './catalog.js';
+import type { EngineContext } from './context.js';
+import { fetchChunks } from './fetch-chunks.js';
+import { legacyExists, pullLegacy } from './legacy.js';
+import { readLocalState, removeLocalState, writeLocalState } from './local-state.js';
+import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
+import { validateGeneration, validateModel } from './names.js';
+import { Progress } from './progress.js';
+import { resolveInside } from './rel-path.js';
+import { type FileStamp, sameStamp, scanDirectory, stampOf } from './scan.js';
+import type { PullOptions, PullResult } from './types.js';
+
+/** Where a chunk goes: file `entry` at byte `offset`. */
+interface Target {
+  entry: FileEntry;
+  offset: number;
+}
+
+/**
+ * Pulls a generation of `model` into `dir` so that it holds exactly the pushed files, or fails
+ * and leaves `dir` as it was. Data is written into a hidden sibling directory
+ * (`.<name>.ckpt-pull-*`): chunks the old content of `dir` already holds are copied from it, the
+ * rest is downloaded, every chunk is checked against its SHA-256, zero runs become holes. Only
+ * when all of it is in place is the sibling swapped in for `dir`.
+ */
+export async function pull(
+  ctx: EngineContext,
+  model: string,
+  dir: string,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const started = Date.now();
+  const { store } = ctx;
+  const signal = options.signal;
+  validateModel(model);
+  const root = path.resolve(dir);
+  const existing = await lstat(root).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new StoreError('InvalidArgument', 'the destination exists and is not a directory', {
+      operation: 'pull',
+      key: root,
+    });
+  }
+  let generation = options.generation === undefined ? undefined : validateGeneration(options.generation);
+  if (generation === undefined) {
+    generation = (await listGenerations(store, model, signal)).at(-1);
+    if (generation === undefined) {
+      if (await legacyExists(store, model, signal)) return pullLegacy(ctx, model, root, options, started);
+      throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
+        operation: 'pull',
+        key: model,
+      });
+    }
+  }
+  const manifest = await readManifest(store, model, generation, signal);
+  const totals = manifestTotals(manifest);
+  const state = existing ? await readLocalState(root, store.name) : undefined;
+  const result = (extra: Partial<PullResult>): PullResult => {
+    const durationMs = Date.now() - started;
+    return {
+      model,
+      generation: generation!,
+      files: totals.files,
+      bytes: totals.bytes,
+      bytesTransferred: 0,
+      chunksNew: 0,
+      chunksReused: 0,
+      zeroBytes: totals.zeroBytes,
+      durationMs,
+      throughput: durationMs > 0 ? (totals.bytes / durationMs) * 1000 : 0,
+      upToDate: false,
+      legacy: false,
+      ...extra,
+    };
+  };
+
+  if (
+    state?.model === model &&
+    state.generation === generation &&
+    (await matchesState(root, state.stamps, manifest))
+  ) {
+    return result({ upToDate: true });
+  }
+
+  const parent = path.dirname(root);
+  await mkdir(parent, { recursive: true });
+  await removeLeftovers(root);
+  const staging = path.join(parent, `.${path.basename(root)}.ckpt-pull-${randomBytes(6).toString('hex')}`);
+  await mkdir(staging);
+  try {
+    // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes)
+    for (const entry of manifest.entries) {
+      const target = resolveInside(staging, entry.path);
+      if (entry.type === 'dir') await mkdir(target);
+      else if (entry.type === 'file') {
+        const handle = await open(target, 'wx', 0o600);
+        await handle.truncate(entry.size).finally(() => handle.close());
+      }
+    }
+
+    // 2. where each needed chunk goes
+    const targets = new Map<number, Target[]>();
+    for (const entry of manifest.entries) {
+      if (entry.type !== 'file') continue;
+      let offset = 0;
+      for (const extent of entry.extents) {
+        if (extent >= 0) {
+          const list = targets.get(extent) ?? [];
+          list.push({ entry, offset });
+          targets.set(extent, list);
+          offset += manifest.chunks[extent]![2];
+        } else offset -= extent;
+      }
+    }
+    const progress = new Progress(
+      'download',
+      { bytes: totals.bytes, files: totals.files },
+      options.onProgress,
+    );
+    progress.add(totals.zeroBytes);
+    const write = async (index: number, data: Buffer) => {
+      for (const t of targets.get(index)!) {
+        const handle = await open(resolveInside(staging, t.entry.path), 'r+');
+        try {
+          await handle.write(data, 0, data.length, t.offset);
+        } finally {
+          await handle.close();
+        }
+        progress.add(data.length);
+      }
+    };
+
+    // 3. chunks the old directory holds: copy them (checked against their hash)
+    let chunksReused = 0;
+    const remote = new Set(targets.keys());
+    if (state?.model === model) {
+      const local = await localChunks(root, state);
+      const limit = pLimit(4);
+      await Promise.all(
+        [...remote].map((index) =>
+          limit(async () => {
+            const source = local.get(manifest.chunks[index]![3]);
+            if (!source) return;
+            throwIfAborted(signal, 'pull', root);
+            const data = await readChunk(source);
+            if (createHash('sha256').update(data).digest('hex') !== manifest.chunks[index]![3]) return;
+            await write(index, data);
+            remote.delete(index);
+            chunksReused++;
+          }),
+        ),
+      );
+    }
+
+    // 4. the rest from the store
+    let bytesTransferred = 0;
+    const describe = (index: number) =>
+      [...new Set(targets.get(index)!.map((t) => t.entry.path))].slice(0, 3).join(', ');
+    await fetchChunks(store, manifest, remote, {
+      concurrency: ctx.concurrency,
+      readSize: ctx.readSize,
+      signal,
+      deliver: write,
+      describe,
+      onBytes: (n) => {
+        bytesTransferred += n;
+      },
+    });
+
+    // 5. modes, times, links; then swap the new tree in
+    await finishTree(staging, manifest);
+    progress.done();
+    throwIfAborted(signal, 'pull', root);
+    await swapIn(staging, root, !!existing);
+    const stamps = await stampsOf(root, manifest);
+    await writeLocalState(root, {
+      store: store.name,
+      model,
+      generation,
+      durable: false,
+      stamps,
+      manifest,
+    }).catch(() => undefined);
+    return result({ bytesTransferred, chunksNew: remote.size, chunksReused });
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** True when `root` holds exactly the manifest's entries and every file's stamp is unchanged. */
+async function matchesState(
+  root: string,
+  stamps: Record<string, FileStamp>,
+  manifest: Manifest,
+): Promise<boolean> {
+  const current = await scanDirectory(root).catch(() => undefined);
+  if (!current || current.length !== manifest.entries.length) return false;
+  return current.every((e, i) => {
+    const want = manifest.entries[i]!;
+    if (want.path !== e.path || want.type !== e.type) return false;
+    if (e.type === 'file') return sameStamp(stamps[e.path], e.stat);
+    if (e.type === 'symlink') return want.type === 'symlink' && want.target === e.target;
+    return true;
+  });
+}
+
+/** hash → where the current directory holds those bytes, for files whose stamp is unchanged. */
+async function localChunks(root: string, state: { stamps: Record<string, FileStamp>; manifest: Manifest }) {
+  const out = new Map<string, { file: string; offset: number; length: number }>();
+  for (const entry of state.manifest.entries) {
+    if (entry.type !== 'file') continue;
+    let file: string;
+    try {
+      file = resolveInside(root, entry.path);
+    } catch {
+      continue;
+    }
+    const st = await lstat(file, { bigint: true }).catch(() => undefined);
+    if (!st?.isFile() || !sameStamp(stampOf(st), state.stamps[entry.path])) continue;
+    let offset = 0;
+    for (const extent of entry.extents) {
+      if (extent < 0) {
+        offset -= extent;
+        continue;
+      }
+      const row = state.manifest.chunks[extent];
+      if (!row) break;
+      out.set(row[3], { file, offset, length: row[2] });
+      offset += row[2];
+    }
+  }
+  return out;
+}
+
+async function readChunk(source: { file: string; offset: number; length: number }): Promise<Buffer> {
+  const handle = await open(source.file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(source.length);
+    const { bytesRead } = await handle.read(buf, 0, source.length, source.offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Sets modes and times, creates symlinks; directories last and deepest first. */
+async function finishTree(staging: string, manifest: Manifest): Promise<void> {
+  for (const entry of manifest.entries) {
+    const target = resolveInside(staging, entry.path);
+    if (entry.type === 'file') {
+      await chmod(target, entry.mode);
+      await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+    } else if (entry.type === 'symlink') await symlink(entry.target, target);
+  }
+  const dirs = manifest.entries.filter((e) => e.type === 'dir').reverse();
+  for (const entry of dirs) {
+    const target = resolveInside(staging, entry.path);
+    await chmod(target, entry.mode);
+    await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+  }
+}
+
+/** Replaces `root` by `staging`: two renames; the old tree is removed afterwards. */
+async function swapIn(staging: string, root: string, hadOld: boolean): Promise<void> {
+  if (!hadOld) {
+    await rename(staging, root);
+    return;
+  }
+  const old = path.join(
+    path.dirname(root),
+    `.${path.basename(root)}.ckpt-old-${randomBytes(6).toString('hex')}`,
+  );
+  await rename(root, old);
+  try {
+    await rename(staging, root);
+  } catch (err) {
+    await rename(old, root); // put the old tree back
+    throw err;
+  }
+  await removeLocalState(root).catch(() => undefined);
+  await rm(old, { recursive: true, force: true });
+}
+
+/** Removes `.<name>.ckpt-old-*` trees and pull staging trees older than an hour left by crashes. */
+async function removeLeftovers(root: string): Promise<void> {
+  const parent = path.dirname(root);
+  const prefix = `.${path.basename(root)}.ckpt-`;
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const rest = name.slice(prefix.length);
+    const full = path.join(parent, name);
+    if (/^old-[0-9a-f]{12}$/.test(rest)) await rm(full, { recursive: true, force: true });
+    else if (/^pull-[0-9a-f]{12}$/.test(rest)) {
+      const st = await lstat(full).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 3600_000) await rm(full, { recursive: true, force: true });
+    }
+  }
+}
+
+async function stampsOf(root: string, manifest: Manifest): Promise<Record<string, FileStamp>> {
+  const out: Record<string, FileStamp> = {};
+  for (const entry of manifest.entries) {
+    if (entry.type !== 'file') continue;
+    out[entry.path] = stampOf(await lstat(resolveInside(root, entry.path), { bigint: true }));
+  }
+  return out;
+}

@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { lstat, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { StoreError, throwIfAborted } from '../errors.js';
+import { listGenerations, readManifest } from './catalog.js';
+import { ChunkTable, chunkLocations } from './chunk-table.js';
+import type { EngineContext } from './context.js';
+import { manifestKey, packKey } from './layout.js';
+import { readLocalState, writeLocalState } from './local-state.js';
+import { encodeManifest, MANIFEST_FORMAT, type Manifest, type ManifestEntry } from './manifest.js';
+import { newGenerationId, validateModel } from './names.js';
+import { PackWriter } from './pack-writer.js';
+import { Progress } from './progress.js';
+import { type FileStamp, type ScannedEntry, sameStamp, scanDirectory, stampOf } from './scan.js';
+import type { PushOptions, PushResult } from './types.js';
+import { isAllZero } from './zero.js';
+
+/** Files up to this size are read whole on the main thread: one chunk each, packed together. */
+const SMALL_FILE = 256 * 1024;
+
+/**
+ * Pushes directory `dir` as a new generation of `model`:
+ * 1. scan the directory (files, dirs, symlinks; special files refused);
+ * 2. reuse the chunk lists of files unchanged since the last push or pull (local state), chunk
+ *    and hash the rest (zero runs skipped), and upload chunks the latest generation lacks into packs;
+ * 3. check that every reused pack still exists, then write the manifest: the commit point.
+ * Nothing is visible to readers until step 3 succeeds; a failure leaves only unreferenced packs.
+ */
+export async function push(
+  ctx: EngineContext,
+  model: string,
+  dir: string,
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const started = Date.now();
+  const { store, signal } = { store: ctx.store, signal: options.signal };
+  validateModel(model);
+  const root = path.resolve(dir);
+  throwIfAborted(signal, 'push', model);
+  const scanned = await scanDirectory(root);
+  const files = scanned.filter((e) => e.type === 'file');
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+
+  const startGenerations = await listGenerations(store, model, signal);
+  const parent = startGenerations.at(-1) ?? null;
+  if (options.expectLatest !== undefined && options.expectLatest !== parent) {
+    throw conflict(
+      model,
+      `the latest generation is ${parent ?? 'none'}, not ${options.expectLatest ?? 'none'}`,
+    );
+  }
+  const base = parent ? await readManifest(store, model, parent, signal).catch(ignoreIntegrity) : undefined;
+  const known = chunkLocations(base);
+  const state = await readLocalState(root, store.name);
+  const previous = state?.model === model ? state : undefined;
+
+  const table = new ChunkTable();
+  const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
+  const packs = new PackWriter(store, {
+    packSize: ctx.packSize,
+    maxInFlight: ctx.concurrency,
+    signal,
+  });
+  let chunksNew = 0;
+  let chunksReused = 0;
+  let zeroBytes = 0;
+
+  const addChunk = async (hash: string, data: Uint8Array): Promise<number> => {
+    const existing = table.indexOf(hash);
+    if (existing !== undefined) {
+      chunksReused++;
+      return existing;
+    }
+    const at = known.get(hash);
+    if (at) {
+      chunksReused++;
+      return table.add(hash, at);
+    }
+    chunksNew++;
+    const { packId, offset } = await packs.add(data);
+    return table.add(hash, { packId, offset, length: data.length });
+  };
+
+  /** The extents of an unchanged file, when every chunk it needs is still known; else undefined. */
+  const reuse = (file: ScannedEntry & { type: 'file' }): number[] | undefined => {
+    if (!previous || !sameStamp(previous.stamps[file.path], file.stat)) return undefined;
+    const old = previous.manifest.entries.find((e) => e.path === file.path);
+    if (old?.type !== 'file' || old.size !== file.size) return undefined;
+    const hashes = old.extents.map((x) => (x < 0 ? x : previous.manifest.chunks[x]?.[3]));
+    if (
+      !hashes.every(
+        (h) => typeof h === 'number' || (h !== undefined && (known.has(h) || table.indexOf(h) !== undefined)),
+      )
+    ) {
+      return undefined;
+    }
+    return hashes.map((h) => {
+      if (typeof h === 'number') {
+        zeroBytes -= h;
+        return h;
+      }
+      chunksReused++;
+      return table.indexOf(h!) ?? table.add(h!, known.get(h!)!);
+    });
+  };
+
+  const chunkFile = async (file: ScannedEntry & { type: 'file' }): Promise<number[]> => {
+    const extents: number[] = [];
+    if (file.size === 0) return extents;
+    if (file.size <= SMALL_FILE) {
+      const data = await readFile(file.abs, { signal });
+      if (data.length !== file.size) throw changed(file.abs);
+      if (isAllZero(data)) {
+        zeroBytes += data.length;
+        extents.push(-data.length);
+      } else extents.push(await addChunk(createHash('sha256').update(data).digest('hex'), data));
+      progress.add(data.length);
+      return extents;
+    }
+    for await (const batch of ctx.chunker().chunkFile(file.abs, { withData: true, signal })) {
+      for (const chunk of batch) {
+        if (chunk.hash === null) {
+          zeroBytes += chunk.length;
+          extents.push(-chunk.length);
+        } else extents.push(await addChunk(chunk.hash, chunk.data!));
+        progress.add(chunk.length);
+      }
+    }
+    return extents;
+  };
+
+  const extentsByPath = new Map<string, number[]>();
+  const stamps: Record<string, FileStamp> = {};
+  const processFile = async (file: ScannedEntry & { type: 'file' }) => {
+    throwIfAborted(signal, 'push', file.abs);
+    let extents = reuse(file);
+    if (extents) progress.add(file.size);
+    else {
+      extents = await chunkFile(file);
+      // a file that changed while it was read would be stored as a mix of two versions
+      const after = stampOf(await lstat(file.abs, { bigint: true }));
+      if (!sameStamp(after, file.stat)) throw changed(file.abs);
+    }
+    extentsByPath.set(file.path, extents);
+    stamps[file.path] = file.stat;
+    progress.add(0, 1);
+  };
+
+  try {
+    const small = pLimit(16);
+    await Promise.all(files.filter((f) => f.size <= SMALL_FILE).map((f) => small(() => processFile(f))));
+    for (const file of files.filter((f) => f.size > SMALL_FILE)) await processFile(file);
+    await packs.finish();
+  } catch (err) {
+    await packs.abandon();
+    throw err;
+  }
+  progress.done();
+
+  const commit = new Progress('commit', { bytes: 0, files: 0 }, options.onProgress);
+  if (Date.now() - started > ctx.grace / 2) {
+    throw conflict(
+      model,
+      `the push took longer than half the grace period (${ctx.grace} ms): its data may have been collected`,
+    );
+  }
+  await assertPacksExist(
+    ctx,
+    table.packs.filter((id) => !packs.written.includes(id)),
+    model,
+    signal,
+  );
+
+  const entries: ManifestEntry[] = scanned.map((e): ManifestEntry => {
+    if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeMs: e.mtimeMs };
+    if (e.type === 'symlink') return { path: e.path, type: 'symlink', target: e.target };
+    return {
+      path: e.path,
+      type: 'file',
+      mode: e.mode,
+      size: e.size,
+      mtimeMs: e.mtimeMs,
+      extents: extentsByPath.get(e.path)!,
+    };
+  });
+  const generationsNow = await listGenerations(store, model, signal);
+  const latestNow = generationsNow.at(-1) ?? null;
+  const concurrent = generationsNow.filter((g) => !startGenerations.includes(g));
+  if (options.expectLatest !== undefined && latestNow !== options.expectLatest) {
+    throw conflict(model, `generation ${latestNow} was committed by another writer during this push`);
+  }
+  const generation = newGenerationId(new Date(), latestNow ?? undefined);
+  const manifest: Omit<Manifest, 'checksum'> = {
+    format: MANIFEST_FORMAT,
+    model,
+    generation,
+    parent,
+    createdAt: new Date().toISOString(),
+    labels: options.labels ?? {},
+    chunking: { ...ctx.chunking },
+    packs: table.packs,
+    chunks: table.rows,
+    entries,
+  };
+  const encoded = encodeManifest(manifest);
+  const key = manifestKey(model, generation);
+  await store.put(key, encoded, {
+    size: encoded.length,
+    signal,
+    ...(store.capabilities.conditionalCreate ? { ifNoneMatch: '*' as const } : {}),
+  });
+  commit.done();
+  await writeLocalState(root, {
+    store: store.name,
+    model,
+    generation,
+    durable: true,
+    stamps,
+    manifest: JSON.parse(encoded.toString('utf8')) as Manifest,
+  }).catch(() => undefined); // the record only saves time; the commit already happened
+
+  const durationMs = Date.now() - started;
+  return {
+    model,
+    generation,
+    parent,
+    files: files.length,
+    bytes,
+    bytesTransferred: packs.bytesStored + encoded.length,
+    chunksNew,
+    chunksReused,
+    zeroBytes,
+    durationMs,
+    throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
+    unchanged: base !== undefined && chunksNew === 0 && sameContent(base, entries, table.rows),
+    concurrent,
+  };
+}
+
+/** Every pack this generation reuses from earlier ones must still be there at commit time. */
+async function assertPacksExist(ctx: EngineContext, ids: string[], model: string, signal?: AbortSignal) {
+  const limit = pLimit(Math.max(4, ctx.concurrency * 2));
+  await Promise.all(
+    ids.map((id) =>
+      limit(async () => {
+        await ctx.store.head(packKey(id), { signal }).catch((err) => {
+          if (StoreError.is(err, 'NotFound')) {
+            throw conflict(
+              model,
+              `pack ${id} of the previous generation was removed during the push; push again`,
+            );
+          }
+          throw err;
+        });
+      }),
+    ),
+  );
+}
+
+/** True when `entries` hold exactly the base generation's files, bytes and modes. */
+function sameContent(base: Manifest, entries: ManifestEntry[], rows: Manifest['chunks']): boolean {
+  const canon = (list: ManifestEntry[], chunkRows: Manifest['chunks']) =>
+    JSON.stringify(
+      list.map((e) =>
+        e.type === 'file'
+          ? { ...e, mtimeMs: 0, extents: e.extents.map((x) => (x < 0 ? x : chunkRows[x]![3])) }
+          : { ...e, mtimeMs: 0 },
+      ),
+    );
+  return canon(base.entries, base.chunks) === canon(entries, rows);
+}
+
+function conflict(model: string, detail: string): StoreError {
+  return new StoreError('Conflict', detail, { operation: 'push', key: model });
+}
+
+function changed(file: string): StoreError {
+  return new StoreError('Conflict', 'the file changed while it was being pushed', {
+    operation: 'push',
+    key: file,
+  });
+}
+
+function ignoreIntegrity(err: unknown): undefined {
+  if (StoreError.is(err, 'Integrity')) return undefined; // a damaged parent only costs deduplication
+  throw err;
+}

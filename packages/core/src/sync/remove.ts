@@ -1,0 +1,83 @@
+import { readAll } from '../body.js';
+import { StoreError, throwIfAborted } from '../errors.js';
+import type { ObjectStore } from '../store.js';
+import { listGenerations, MAX_MANIFEST_BYTES } from './catalog.js';
+import { manifestKey, trashKey } from './layout.js';
+import { legacyObjects } from './legacy.js';
+import { validateGeneration, validateModel } from './names.js';
+import type { DeleteResult } from './types.js';
+
+/** What stays of a removed generation during the grace period: when, and which packs it used. */
+export interface TrashRecord {
+  format: 'ckpt-trash/1';
+  deletedAt: string;
+  packs: string[];
+}
+
+/**
+ * Moves one generation out of sight: a trash record (its packs and the time) is written first,
+ * then the manifest is deleted, so a crash in between leaves the generation listed, never a
+ * generation whose data might be collected. `gc` frees the data after the grace period.
+ */
+export async function trashGeneration(
+  store: ObjectStore,
+  model: string,
+  generation: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const key = manifestKey(model, generation);
+  const got = await store.get(key, { signal });
+  const text = (await readAll(got.body, MAX_MANIFEST_BYTES, key)).toString('utf8');
+  let packs: string[] = [];
+  try {
+    const parsed = JSON.parse(text) as { packs?: unknown };
+    if (Array.isArray(parsed.packs)) packs = parsed.packs.filter((p): p is string => typeof p === 'string');
+  } catch {
+    // an unreadable manifest references nothing we can name: its packs age out like orphans
+  }
+  const record: TrashRecord = { format: 'ckpt-trash/1', deletedAt: new Date().toISOString(), packs };
+  const body = Buffer.from(JSON.stringify(record));
+  await store.put(trashKey(model, generation), body, { size: body.length, signal });
+  await store.delete(key, { signal });
+}
+
+/** Removes one generation, or every generation of a model (and its llmux 0.7 objects). */
+export async function removeCheckpoint(
+  store: ObjectStore,
+  model: string,
+  options: { generation?: string; signal?: AbortSignal } = {},
+): Promise<DeleteResult> {
+  validateModel(model);
+  const { signal } = options;
+  const all = await listGenerations(store, model, signal);
+  let targets: string[];
+  if (options.generation !== undefined) {
+    const generation = validateGeneration(options.generation);
+    if (!all.includes(generation)) {
+      throw new StoreError('NotFound', `no generation ${generation} of model ${model}`, {
+        operation: 'delete',
+        key: model,
+      });
+    }
+    targets = [generation];
+  } else targets = all;
+  const legacy = options.generation === undefined ? await legacyObjects(store, model, signal) : [];
+  if (targets.length === 0 && legacy.length === 0) {
+    throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
+      operation: 'delete',
+      key: model,
+    });
+  }
+  for (const generation of targets) {
+    throwIfAborted(signal, 'delete', model);
+    await trashGeneration(store, model, generation, signal);
+  }
+  if (legacy.length) {
+    const { errors } = await store.deleteMany(
+      legacy.map((o) => o.key),
+      { signal },
+    );
+    if (errors.length) throw errors[0]!.error;
+  }
+  return { model, generations: legacy.length ? [...targets, 'legacy'] : targets };
+}

@@ -1,0 +1,133 @@
+/** What a long call is doing right now. */
+export type SyncPhase = 'scan' | 'upload' | 'download' | 'verify' | 'commit';
+
+/** Reported often (at most every ~100 ms per phase) during push, pull and verify. */
+export interface ProgressEvent {
+  phase: SyncPhase;
+  /** Bytes of checkpoint content handled so far in this phase (zero runs count as handled). */
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Counters every transfer returns. */
+export interface TransferStats {
+  model: string;
+  generation: string;
+  /** Regular files in the checkpoint. */
+  files: number;
+  /** Logical bytes of those files (zero runs included). */
+  bytes: number;
+  /** Bytes that crossed the wire to or from the store (pack data and manifests). */
+  bytesTransferred: number;
+  /** Data chunks uploaded (push) or downloaded (pull). */
+  chunksNew: number;
+  /** Data chunks found already in the store (push) or in the local directory (pull). */
+  chunksReused: number;
+  /** Bytes of all-zero runs, never stored nor transferred. */
+  zeroBytes: number;
+  durationMs: number;
+  /** `bytes / duration`, in bytes per second. */
+  throughput: number;
+}
+
+export interface PushOptions extends CallOptions {
+  /**
+   * Fail with `Conflict` instead of committing when the model's latest generation is no longer
+   * this one at commit time (optimistic concurrency for a single writer per model). By default
+   * concurrent pushes both commit and the later commit becomes the latest.
+   */
+  expectLatest?: string | null;
+  /** Labels stored in the manifest (host, node, reason…). Strings only. */
+  labels?: Record<string, string>;
+}
+
+export interface PushResult extends TransferStats {
+  /** Generation that was the latest when this push started (its chunks were reused), or null. */
+  parent: string | null;
+  /** True when nothing changed since `parent` and only a manifest was written. */
+  unchanged: boolean;
+  /** Generations committed by other writers while this push ran. */
+  concurrent: string[];
+}
+
+export interface PullOptions extends CallOptions {
+  /** A generation id; default: the latest committed one. */
+  generation?: string;
+}
+
+export interface PullResult extends TransferStats {
+  /** True when the directory was already at this generation and nothing was written. */
+  upToDate: boolean;
+  /** True for a llmux 0.7 checkpoint (`<model>/images/<file>`): no hashes were available to check. */
+  legacy: boolean;
+}
+
+export interface GenerationInfo {
+  model: string;
+  generation: string;
+  createdAt: Date;
+  files: number;
+  bytes: number;
+  /** Bytes of stored data the generation references (zero runs excluded). */
+  storedBytes: number;
+  labels: Record<string, string>;
+  legacy: boolean;
+}
+
+export interface ModelInfo {
+  model: string;
+  generations: number;
+  latest: GenerationInfo;
+}
+
+export interface VerifyResult {
+  model: string;
+  generation: string;
+  ok: boolean;
+  files: number;
+  bytes: number;
+  chunksChecked: number;
+  /** Each problem names the file(s) it breaks. */
+  problems: { path: string; problem: string }[];
+  durationMs: number;
+}
+
+export interface DeleteResult {
+  model: string;
+  /** Generations moved out of sight (their data is freed by `gc` after the grace period). */
+  generations: string[];
+}
+
+export interface GcOptions extends CallOptions {
+  /** Committed generations to keep per model (newest first). Default: all. */
+  keep?: number;
+  /**
+   * Data younger than this (ms) is never deleted, nor data that a generation removed less than
+   * this long ago referenced: pushes still in flight and readers of just-removed generations stay
+   * safe. Default: the engine's grace (6 h).
+   */
+  grace?: number;
+  /** Report what would be removed without removing it. */
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  /** Generations moved out of sight because they exceeded `keep`. */
+  expiredGenerations: string[];
+  /** Removed-generation records older than the grace period, now deleted. */
+  purgedGenerations: number;
+  /** Pack objects deleted, and their bytes. */
+  packsDeleted: number;
+  bytesFreed: number;
+  /** Packs still referenced, and unreferenced ones kept because they are younger than the grace. */
+  packsLive: number;
+  packsInGrace: number;
+  durationMs: number;
+}

@@ -1,0 +1,70 @@
+import { StoreError } from '../errors.js';
+import { listGenerations, readManifest } from './catalog.js';
+import type { EngineContext } from './context.js';
+import { fetchChunks } from './fetch-chunks.js';
+import { manifestTotals } from './manifest.js';
+import { validateGeneration, validateModel } from './names.js';
+import { Progress } from './progress.js';
+import type { CallOptions, VerifyResult } from './types.js';
+
+/**
+ * Re-reads every chunk of a generation from the store and checks its SHA-256. Problems (a chunk
+ * that does not match, a missing or short pack) are collected, each naming the files it breaks,
+ * instead of stopping at the first one.
+ */
+export async function verify(
+  ctx: EngineContext,
+  model: string,
+  options: CallOptions & { generation?: string } = {},
+): Promise<VerifyResult> {
+  const started = Date.now();
+  validateModel(model);
+  const generation =
+    options.generation === undefined
+      ? (await listGenerations(ctx.store, model, options.signal)).at(-1)
+      : validateGeneration(options.generation);
+  if (!generation)
+    throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
+      operation: 'verify',
+      key: model,
+    });
+  const manifest = await readManifest(ctx.store, model, generation, options.signal);
+  const totals = manifestTotals(manifest);
+  const users = new Map<number, Set<string>>();
+  for (const entry of manifest.entries) {
+    if (entry.type !== 'file') continue;
+    for (const x of entry.extents)
+      if (x >= 0) (users.get(x) ?? users.set(x, new Set()).get(x)!).add(entry.path);
+  }
+  const problems: VerifyResult['problems'] = [];
+  const progress = new Progress(
+    'verify',
+    { bytes: totals.storedBytes, files: totals.files },
+    options.onProgress,
+  );
+  let checked = 0;
+  await fetchChunks(ctx.store, manifest, users.keys(), {
+    concurrency: ctx.concurrency,
+    readSize: ctx.readSize,
+    signal: options.signal,
+    deliver: (_index, data) => {
+      checked++;
+      progress.add(data.length);
+    },
+    describe: (index) => [...(users.get(index) ?? [])].join(', '),
+    onProblem: (index, problem) => {
+      for (const path of users.get(index) ?? []) problems.push({ path, problem });
+    },
+  });
+  progress.done();
+  return {
+    model,
+    generation,
+    ok: problems.length === 0,
+    files: totals.files,
+    bytes: totals.bytes,
+    chunksChecked: checked,
+    problems,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,307 @@
+// The sync engine on the in-memory store. Imports the BUILT package: the chunker runs in worker threads.
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Checkpoints, MemoryStore, StoreError } from '../../dist/index.js';
+import { bytes, makeCheckpoint, readTree } from './tree.js';
+
+let work: string;
+let store: MemoryStore;
+let ckpt: Checkpoints;
+const small = {
+  chunking: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, zeroRunMin: 64 * 1024 },
+  packSize: 1 << 20,
+};
+
+beforeEach(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'ckpt-engine-'));
+  store = new MemoryStore();
+  ckpt = new Checkpoints(store, small);
+});
+afterEach(async () => {
+  await ckpt.close();
+  await rm(work, { recursive: true, force: true });
+});
+afterAll(() => undefined);
+
+const keys = async (prefix = '') => {
+  const out: string[] = [];
+  for await (const m of store.list(prefix)) out.push(m.key);
+  return out;
+};
+
+describe('push and pull', () => {
+  it('round-trips files, subdirectories, empty files, modes, zero runs and symlinks', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const pushed = await ckpt.push('m1', src);
+    expect(pushed.files).toBe(27);
+    expect(pushed.zeroBytes).toBeGreaterThanOrEqual(2 << 20);
+    expect(pushed.bytesTransferred).toBeLessThan(pushed.bytes - (2 << 20));
+    expect(pushed.parent).toBeNull();
+    const dst = path.join(work, 'dst');
+    const pulled = await ckpt.pull('m1', dst);
+    expect(pulled.generation).toBe(pushed.generation);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+    // the local record lives beside the directory, never inside it
+    expect((await readdir(work)).sort()).toEqual([
+      '.dst.ckpt-state.json',
+      '.src.ckpt-state.json',
+      'dst',
+      'src',
+    ]);
+  });
+
+  it('re-pushing an unchanged directory uploads only a manifest', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const first = await ckpt.push('m1', src);
+    const packsBefore = await keys('ckpt/packs/');
+    const again = await ckpt.push('m1', src);
+    expect(again.unchanged).toBe(true);
+    expect(again.chunksNew).toBe(0);
+    expect(again.parent).toBe(first.generation);
+    expect(again.generation > first.generation).toBe(true);
+    expect(await keys('ckpt/packs/')).toEqual(packsBefore);
+    expect(again.bytesTransferred).toBeLessThan(64 * 1024);
+  });
+
+  it('pushes the next version incrementally and pulls it over the old one, reusing local chunks', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const v1 = await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    // v2: change a few bytes in the middle of pages-1, add a file, remove one
+    execFileSync(
+      'dd',
+      [
+        'if=/dev/urandom',
+        `of=${path.join(src, 'pages-1.img')}`,
+        'bs=4096',
+        'seek=100',
+        'count=4',
+        'conv=notrunc',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await writeFile(path.join(src, 'core-999.img'), bytes(5000, 9));
+    await rm(path.join(src, 'core-100.img'));
+    const v2 = await ckpt.push('m1', src);
+    expect(v2.parent).toBe(v1.generation);
+    expect(v2.unchanged).toBe(false);
+    expect(v2.chunksReused).toBeGreaterThan(v2.chunksNew);
+    expect(v2.bytesTransferred).toBeLessThan(1 << 20);
+    const pulled = await ckpt.pull('m1', dst);
+    expect(pulled.generation).toBe(v2.generation);
+    expect(pulled.chunksReused).toBeGreaterThan(0);
+    expect(pulled.bytesTransferred).toBeLessThan(1 << 20);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+    // and pulling the old generation back gives the old content
+    const old = path.join(work, 'old');
+    await ckpt.pull('m1', old, { generation: v1.generation });
+    expect((await readTree(old))['core-100.img']).toBeDefined();
+  });
+
+  it('a pull into a directory already at that generation does nothing', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    const again = await ckpt.pull('m1', dst);
+    expect(again.upToDate).toBe(true);
+    // an extra file makes it not up to date, and the pull removes it
+    await writeFile(path.join(dst, 'stray'), 'x');
+    const third = await ckpt.pull('m1', dst);
+    expect(third.upToDate).toBe(false);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+  });
+
+  it('a file modified after a pull is not trusted as a local source', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    await appendFile(path.join(dst, 'pages-2.img'), 'tail');
+    await ckpt.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+  });
+});
+
+describe('failures leave the destination as it was', () => {
+  it('a flipped byte in a stored chunk fails the pull naming the file; verify reports it', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await mkdir(dst);
+    await writeFile(path.join(dst, 'keep-me'), 'old content');
+    // flip one byte in every pack
+    for (const key of await keys('ckpt/packs/')) {
+      const got = await store.get(key);
+      const chunks: Buffer[] = [];
+      for await (const c of got.body) chunks.push(c as Buffer);
+      const data = Buffer.concat(chunks);
+      data[data.length >> 1] ^= 0xff;
+      await store.put(key, data);
+    }
+    const err = await ckpt.pull('m1', dst).catch((e) => e);
+    expect(StoreError.is(err, 'Integrity')).toBe(true);
+    expect(err.message).toMatch(/needed by \S+/);
+    expect(await readTree(dst)).toEqual({ 'keep-me': expect.objectContaining({ type: 'file' }) });
+    expect((await readdir(work)).filter((n) => n.includes('ckpt-pull'))).toEqual([]);
+    const report = await ckpt.verify('m1');
+    expect(report.ok).toBe(false);
+    expect(report.problems.length).toBeGreaterThan(0);
+    expect(report.problems[0]!.path).toMatch(/\.img|kernel\.bin|README|cuda_pids/);
+  });
+
+  it('a hostile manifest with a ../ path is refused before anything is written', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const { generation } = await ckpt.push('m1', src);
+    const key = `ckpt/models/m1/${generation}.json`;
+    const got = await store.get(key);
+    const chunks: Buffer[] = [];
+    for await (const c of got.body) chunks.push(c as Buffer);
+    const manifest = JSON.parse(Buffer.concat(chunks).toString());
+    manifest.entries.push({
+      path: '../escaped',
+      type: 'file',
+      mode: 0o644,
+      size: 0,
+      mtimeMs: 0,
+      extents: [],
+    });
+    // recompute the checksum so only the path check can catch it
+    const { createHash } = await import('node:crypto');
+    const { checksum: _c, ...rest } = manifest;
+    manifest.checksum = createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+    await store.put(key, Buffer.from(JSON.stringify(manifest)));
+    const dst = path.join(work, 'sub', 'dst');
+    const err = await ckpt.pull('m1', dst).catch((e) => e);
+    expect(StoreError.is(err, 'Integrity')).toBe(true);
+    expect(err.message).toMatch(/\.\.\/escaped/);
+    expect(await readdir(work)).not.toContain('escaped');
+    expect(await readdir(path.join(work, 'sub')).catch(() => [])).toEqual([]);
+  });
+
+  it('an aborted pull leaves the destination untouched and a retry succeeds', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await mkdir(dst);
+    await writeFile(path.join(dst, 'old'), 'old');
+    const controller = new AbortController();
+    const err = await ckpt
+      .pull('m1', dst, {
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.phase === 'download' && e.bytesDone > e.bytesTotal / 3) controller.abort();
+        },
+      })
+      .catch((e) => e);
+    expect(StoreError.is(err, 'Aborted')).toBe(true);
+    expect(Object.keys(await readTree(dst))).toEqual(['old']);
+    await ckpt.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+  });
+
+  it('refuses special files, missing sources and bad model names clearly', async () => {
+    const src = path.join(work, 'src');
+    await mkdir(src);
+    execFileSync('mkfifo', [path.join(src, 'fifo')]);
+    const fifo = await ckpt.push('m1', src).catch((e) => e);
+    expect(StoreError.is(fifo, 'InvalidArgument')).toBe(true);
+    expect(fifo.message).toMatch(/fifo.*FIFO/);
+    const missing = await ckpt.push('m1', path.join(work, 'nope')).catch((e) => e);
+    expect(StoreError.is(missing, 'NotFound')).toBe(true);
+    for (const bad of ['', 'a/b', '..', 'x\n', '.hidden']) {
+      const err = await ckpt.push(bad, src).catch((e) => e);
+      expect(StoreError.is(err, 'InvalidArgument')).toBe(true);
+    }
+    expect(await keys()).toEqual([]);
+  });
+});
+
+describe('catalog, delete and gc', () => {
+  it('exists, list, generations, delete and gc', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    expect(await ckpt.exists('m1')).toBe(false);
+    const a = await ckpt.push('m1', src);
+    await writeFile(path.join(src, 'pages-2.img'), bytes(700 << 10, 77));
+    const b = await ckpt.push('m1', src);
+    await ckpt.push('m2', src);
+    expect(await ckpt.exists('m1')).toBe(true);
+    expect((await ckpt.list()).map((m) => [m.model, m.generations])).toEqual([
+      ['m1', 2],
+      ['m2', 1],
+    ]);
+    expect((await ckpt.generations('m1')).map((g) => g.generation)).toEqual([a.generation, b.generation]);
+    // gc with nothing to do deletes nothing
+    expect((await ckpt.gc({ grace: 0 })).packsDeleted).toBe(0);
+    // keep 1: a goes to the trash; with a grace period its data stays
+    const kept = await ckpt.gc({ keep: 1, grace: 3600_000 });
+    expect(kept.expiredGenerations).toEqual([`m1@${a.generation}`]);
+    expect(kept.packsDeleted).toBe(0);
+    // past the grace period, only what m1@b and m2 need remains, and both still pull
+    const freed = await ckpt.gc({ grace: 0 });
+    expect(freed.purgedGenerations).toBe(1);
+    await ckpt.delete('m2');
+    expect(await ckpt.exists('m2')).toBe(false);
+    const afterDelete = await ckpt.gc({ grace: 0 });
+    expect(afterDelete.packsDeleted).toBeGreaterThan(0);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+    expect((await ckpt.verify('m1')).ok).toBe(true);
+    await expect(ckpt.pull('m1', dst, { generation: a.generation })).rejects.toMatchObject({
+      code: 'NotFound',
+    });
+    await expect(ckpt.pull('nope', dst)).rejects.toMatchObject({ code: 'NotFound' });
+  });
+
+  it('two concurrent pushes both commit and the later commit is the latest', async () => {
+    const s1 = path.join(work, 's1');
+    const s2 = path.join(work, 's2');
+    await makeCheckpoint(s1, 1);
+    await makeCheckpoint(s2, 2);
+    const other = new Checkpoints(store, small);
+    const [r1, r2] = await Promise.all([ckpt.push('m1', s1), other.push('m1', s2)]);
+    await other.close();
+    const gens = (await ckpt.generations('m1')).map((g) => g.generation);
+    expect(gens.sort()).toEqual([r1.generation, r2.generation].sort());
+    const latest = gens.at(-1)!;
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(latest === r1.generation ? s1 : s2));
+  });
+
+  it('expectLatest turns a concurrent commit into a Conflict', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const a = await ckpt.push('m1', src);
+    await ckpt.push('m1', src);
+    await expect(ckpt.push('m1', src, { expectLatest: a.generation })).rejects.toMatchObject({
+      code: 'Conflict',
+    });
+  });
+
+  it('pulls a llmux 0.7 checkpoint (plain objects under <model>/images/)', async () => {
+    await store.put('llama/images/pages-1.img', bytes(100_000, 5));
+    await store.put('llama/images/inventory.img', Buffer.from('inv'));
+    expect(await ckpt.exists('llama')).toBe(true);
+    const dst = path.join(work, 'dst');
+    const result = await ckpt.pull('llama', dst);
+    expect(result.legacy).toBe(true);
+    expect(Object.keys(await readTree(dst))).toEqual(['inventory.img', 'pages-1.img']);
+  });
+});
