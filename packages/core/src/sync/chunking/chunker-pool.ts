@@ -1,0 +1,263 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { abortError, StoreError, throwIfAborted } from '../../errors.js';
+import { fsErrorCode } from './fs-error.js';
+import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
+import type { ScanFailure, ScanReply, ScanTask } from './protocol.js';
+import type { ScanRange } from './scan.js';
+import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
+import type { Chunk, ChunkingOptions } from './types.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Options of {@link ChunkerPool}. */
+export interface ChunkerPoolOptions {
+  /** Worker threads. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /** Default: {@link DEFAULT_CHUNKING}. */
+  chunking?: ChunkingOptions;
+  /** Bytes of a file one worker scans per task, a multiple of 4096. Default 16 MiB. */
+  segmentSize?: number;
+  /**
+   * How far past its segment a scan goes so that the next segment's scan can join it.
+   * Default `8 × avgSize`; joins that miss cost a sequential rescan, never a wrong result.
+   */
+  stitchWindow?: number;
+}
+
+/** Options of {@link ChunkerPool.chunkFile}. */
+export interface ChunkFileOptions {
+  /** Attach each data chunk's bytes (transferred from the worker, not copied). */
+  withData?: boolean;
+  signal?: AbortSignal;
+  /** Bytes of the file read ahead of what the consumer has taken, at most. Default 64 MiB. */
+  readAhead?: number;
+}
+
+/** Counters since the pool was created (for benchmarks and tests). */
+export interface ChunkerPoolStats {
+  /** Scan tasks run, rescans included. */
+  scans: number;
+  /** Sequential rescans after a segment's scan found no boundary in common with the previous one. */
+  rescans: number;
+  /** Bytes read from files by workers (segments overlap a little, so slightly above the file sizes). */
+  bytesRead: number;
+}
+
+const MiB = 1024 * 1024;
+const noop = () => {};
+
+/**
+ * Chunks files on a pool of worker threads, with exactly the result of {@link chunkBuffer} on the
+ * whole file, whatever the number of threads.
+ *
+ * A file is cut into segments scanned in parallel. A segment's scan assumes a chunk starts at
+ * its first byte, and runs a little past its end. The true extent list is then stitched: after
+ * the first offset where the previous segment's extension and the next segment's scan both have
+ * a boundary, the two agree (min-size skipping and the masks re-synchronise them within a few
+ * chunks; zero runs and segment edges inside them are shared boundaries). When they do not meet,
+ * the true list is rescanned from where it is known until it meets the next scan.
+ *
+ * Call {@link close} when done. Idle workers do not keep the process alive.
+ *
+ * @example
+ * ```ts
+ * const pool = new ChunkerPool();
+ * for await (const batch of pool.chunkFile('pages-1.img', { withData: true })) {
+ *   for (const chunk of batch) if (chunk.hash) await upload(chunk.hash, chunk.data!);
+ * }
+ * await pool.close();
+ * ```
+ */
+export class ChunkerPool {
+  readonly #pool: WorkerPool<ScanTask, ScanReply | ScanFailure>;
+  readonly #chunking: ChunkingOptions;
+  readonly #segmentSize: number;
+  readonly #stitchWindow: number;
+  readonly #stats: ChunkerPoolStats = { scans: 0, rescans: 0, bytesRead: 0 };
+
+  constructor(options: ChunkerPoolOptions = {}) {
+    const chunking = { ...(options.chunking ?? DEFAULT_CHUNKING) };
+    const p = chunkParams(chunking);
+    const threads = options.threads ?? availableParallelism();
+    this.#stitchWindow = options.stitchWindow ?? 8 * p.avgSize;
+    this.#segmentSize = options.segmentSize ?? 16 * MiB;
+    const bad = (key: string, detail: string) =>
+      new StoreError('InvalidArgument', detail, { operation: 'chunker pool', key });
+    if (!Number.isSafeInteger(threads) || threads < 1) throw bad('threads', 'must be a positive integer');
+    if (!Number.isSafeInteger(this.#stitchWindow) || this.#stitchWindow < 1) {
+      throw bad('stitchWindow', 'must be a positive integer');
+    }
+    const minSegment = 2 * (this.#stitchWindow + p.maxSize);
+    if (!Number.isSafeInteger(this.#segmentSize) || this.#segmentSize % PAGE_SIZE !== 0) {
+      throw bad('segmentSize', 'must be a multiple of 4096');
+    }
+    if (this.#segmentSize < minSegment)
+      throw bad('segmentSize', `must be at least 2 × (stitchWindow + maxSize) = ${minSegment}`);
+    this.#chunking = chunking;
+    this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), threads);
+  }
+
+  /** A copy of the counters. */
+  get stats(): ChunkerPoolStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Chunks one file, yielding batches of extents in file order that together cover it exactly.
+   * With `withData`, each data chunk carries its bytes, a view into a buffer shared with its
+   * neighbours. Never more than about `readAhead` bytes are read ahead of the batches taken.
+   * The file must not change meanwhile (a shrink fails with `Integrity`). Errors: `NotFound`,
+   * `PermissionDenied`, `InvalidArgument` (not a regular file), `Aborted` (signal or closed pool).
+   */
+  chunkFile(path: string, options: ChunkFileOptions = {}): AsyncIterable<Chunk[]> {
+    return this.#chunkFile(path, options);
+  }
+
+  /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  async *#chunkFile(path: string, options: ChunkFileOptions): AsyncGenerator<Chunk[]> {
+    const { withData = false, signal, readAhead = 64 * MiB } = options;
+    if (!(readAhead > 0))
+      throw new StoreError('InvalidArgument', 'must be positive', { operation: 'chunk', key: 'readAhead' });
+    throwIfAborted(signal, 'chunk', path);
+    const size = await fileSize(path);
+    const S = this.#segmentSize;
+    const segments = Math.ceil(size / S);
+    const inFlight = Math.max(1, Math.floor(readAhead / S));
+    const segment = (k: number): ScanRange => {
+      const segmentEnd = Math.min(size, (k + 1) * S);
+      return { start: k * S, segmentEnd, stitchEnd: Math.min(size, segmentEnd + this.#stitchWindow) };
+    };
+    let stopped = false;
+    const scan = (range: ScanRange, urgent = false) =>
+      this.#scan(path, size, range, withData, {
+        urgent,
+        cancelled: () => stopped || signal?.aborted === true,
+      });
+    const scans = new Map<number, Promise<Chunk[]>>();
+    const joiner = new ZeroRunJoiner();
+    let from = 0;
+    let tail: Chunk[] = [];
+    try {
+      for (let k = 0; k < segments; k++) {
+        for (let next = k + scans.size; next < Math.min(segments, k + inFlight); next++) {
+          const pending = scan(segment(next));
+          pending.catch(noop);
+          scans.set(next, pending);
+        }
+        const found = await abortable(scans.get(k) as Promise<Chunk[]>, signal, path);
+        scans.delete(k);
+        const range = segment(k);
+        const chain = k === 0 ? found : await this.#join(from, tail, found, range, size, scan);
+        const last = k === segments - 1;
+        let split = last ? chain.length : chain.findIndex((c) => chunkEnd(c) > range.segmentEnd);
+        if (split < 0) split = chain.length;
+        for (let i = 0; i < split; i++) joiner.push(chain[i] as Chunk);
+        if (split > 0) from = chunkEnd(chain[split - 1] as Chunk);
+        tail = chain.slice(split);
+        const batch = last ? joiner.finish() : joiner.take();
+        if (batch.length > 0) yield batch;
+      }
+    } finally {
+      stopped = true;
+    }
+  }
+
+  /** The true extents from `from` through segment `range`'s scan `found`, rescanning if needed. */
+  async #join(
+    from: number,
+    tail: Chunk[],
+    found: Chunk[],
+    range: ScanRange,
+    size: number,
+    scan: (range: ScanRange, urgent?: boolean) => Promise<Chunk[]>,
+  ): Promise<Chunk[]> {
+    const join = findJoin(from, tail, found);
+    if (join) return [...tail.slice(0, join.keep), ...found.slice(join.resume)];
+    const known = tail.length > 0 ? chunkEnd(tail[tail.length - 1] as Chunk) : from;
+    if (known >= size) return tail;
+    this.#stats.rescans++;
+    const joinAt = new Set(found.filter((c) => c.offset > known).map((c) => c.offset));
+    const again = await scan({ ...range, start: known, joinAt }, true);
+    const stop = again.length > 0 ? chunkEnd(again[again.length - 1] as Chunk) : known;
+    const resume = found.findIndex((c) => c.offset === stop);
+    return [...tail, ...again, ...(resume >= 0 ? found.slice(resume) : [])];
+  }
+
+  async #scan(
+    path: string,
+    fileSize: number,
+    range: ScanRange,
+    withData: boolean,
+    options: { urgent: boolean; cancelled: () => boolean },
+  ): Promise<Chunk[]> {
+    const { joinAt, ...rest } = range;
+    const task: ScanTask = {
+      path,
+      fileSize,
+      range: { ...rest, joinAt: joinAt && [...joinAt] },
+      chunking: this.#chunking,
+      withData,
+    };
+    this.#stats.scans++;
+    let reply: ScanReply | ScanFailure;
+    try {
+      reply = await this.#pool.run(task, options);
+    } catch (err) {
+      throw StoreError.is(err)
+        ? new StoreError(err.code, err.message, { operation: 'chunk', key: path, cause: err })
+        : err;
+    }
+    if ('error' in reply)
+      throw new StoreError(reply.error.code, reply.error.message, { operation: 'chunk', key: path });
+    this.#stats.bytesRead += reply.bytesRead;
+    const { buffer, bufStart } = reply;
+    return reply.offsets.map((offset, i) => {
+      const length = reply.lengths[i] as number;
+      const hash = reply.hashes[i] ?? null;
+      const chunk: Chunk = { offset, length, hash };
+      if (buffer && hash !== null) chunk.data = new Uint8Array(buffer, offset - bufStart, length);
+      return chunk;
+    });
+  }
+}
+
+/** The size of the regular file at `path`. */
+async function fileSize(path: string): Promise<number> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new StoreError(fsErrorCode(err), (err as Error).message, {
+      operation: 'chunk',
+      key: path,
+      cause: err,
+    });
+  }
+  if (!info.isFile())
+    throw new StoreError('InvalidArgument', 'not a regular file', { operation: 'chunk', key: path });
+  return info.size;
+}
+
+/** `promise`, or an `Aborted` rejection as soon as `signal` fires. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
+  if (!signal) return promise;
+  throwIfAborted(signal, 'chunk', key);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, 'chunk', key));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

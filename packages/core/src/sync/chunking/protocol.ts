@@ -1,0 +1,31 @@
+import type { StoreErrorCode } from '../../errors.js';
+import type { ScanRange } from './scan.js';
+import type { ChunkingOptions } from './types.js';
+
+/** A scan request sent to a chunk worker: read `path`'s scan window, scan `range`, hash. */
+export interface ScanTask {
+  path: string;
+  /** The size the caller saw; the scan covers `[0, fileSize)` only. */
+  fileSize: number;
+  range: Omit<ScanRange, 'joinAt'> & { joinAt?: number[] };
+  chunking: ChunkingOptions;
+  /** Transfer the bytes read (an ArrayBuffer holding file bytes from `bufStart`) with the answer. */
+  withData: boolean;
+}
+
+/** A worker's answer: the extents in file order (`hashes[i] === null` for zero runs). */
+export interface ScanReply {
+  offsets: number[];
+  lengths: number[];
+  hashes: (string | null)[];
+  /** Bytes read from the file (window size), for statistics. */
+  bytesRead: number;
+  /** With `withData`: the bytes read, holding file offsets `[bufStart, bufStart + byteLength)`. */
+  buffer?: ArrayBuffer;
+  bufStart: number;
+}
+
+/** A worker's failure, turned back into a StoreError by the pool. */
+export interface ScanFailure {
+  error: { code: StoreErrorCode; message: string };
+}

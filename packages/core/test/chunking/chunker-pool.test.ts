@@ -1,0 +1,214 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The pool starts its workers from the built files: run `npx turbo run build --filter=@ckpt/core` first.
+import {
+  type Chunk,
+  ChunkerPool,
+  type ChunkingOptions,
+  chunkBuffer,
+} from '../../dist/sync/chunking/index.js';
+import { StoreError } from '../../src/errors.js';
+import { buildFile, KiB, MiB, type Piece, seededBytes, withoutData } from './fixtures.js';
+
+const small: ChunkingOptions = {
+  minSize: 1 * KiB,
+  avgSize: 4 * KiB,
+  maxSize: 16 * KiB,
+  zeroRunMin: 16 * KiB,
+};
+
+/** Zero runs short and long, some across segment edges; a run of one repeated byte; repeated pages. */
+const mixed: Piece[] = [
+  ['random', 300 * KiB + 17],
+  ['zero', 12 * KiB],
+  ['random', 200 * KiB],
+  ['zero', 700 * KiB + 100],
+  ['pages', 260 * KiB],
+  ['random', 90 * KiB],
+  ['zero', 16 * KiB],
+  ['fill', 600 * KiB],
+  ['random', 1 * MiB + 5],
+  ['zero', 2 * MiB],
+  ['random', 333 * KiB + 3],
+];
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ckpt-chunker-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeTemp(name: string, bytes: Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return path;
+}
+
+async function collect(pool: ChunkerPool, path: string, options = {}): Promise<Chunk[]> {
+  const out: Chunk[] = [];
+  for await (const batch of pool.chunkFile(path, options)) {
+    expect(batch.length).toBeGreaterThan(0);
+    out.push(...batch);
+  }
+  return out;
+}
+
+describe('ChunkerPool gives exactly the chunkBuffer result', () => {
+  const cases: { name: string; bytes: Uint8Array; chunking: ChunkingOptions; segments: number[] }[] = [
+    { name: 'mixed', bytes: buildFile(21, mixed), chunking: small, segments: [96 * KiB, 132 * KiB, 1 * MiB] },
+    {
+      name: 'random',
+      bytes: seededBytes(22, 3 * MiB + 1),
+      chunking: small,
+      segments: [100 * KiB, 256 * KiB],
+    },
+  ];
+  for (const { name, bytes, chunking, segments } of cases) {
+    for (const threads of [1, 2, 3]) {
+      it(`${name} file, ${threads} thread(s), segments of ${segments.map((s) => s / KiB).join('/')} KiB`, async () => {
+        const path = await writeTemp(`${name}.img`, bytes);
+        const expected = chunkBuffer(bytes, chunking);
+        for (const segmentSize of segments) {
+          const pool = new ChunkerPool({ threads, chunking, segmentSize });
+          try {
+            expect(await collect(pool, path)).toEqual(expected);
+          } finally {
+            await pool.close();
+          }
+        }
+      });
+    }
+  }
+
+  it('with default chunking on a larger file (zero runs across segment edges)', async () => {
+    const bytes = buildFile(23, [
+      ['random', 9 * MiB + 4097],
+      ['zero', 7 * MiB],
+      ['random', 6 * MiB],
+      ['zero', 100 * KiB],
+      ['random', 10 * MiB],
+    ]);
+    const path = await writeTemp('default.img', bytes);
+    const expected = chunkBuffer(bytes);
+    for (const threads of [2, 3]) {
+      const pool = new ChunkerPool({ threads, segmentSize: 4 * MiB });
+      try {
+        expect(await collect(pool, path)).toEqual(expected);
+        expect(pool.stats.scans).toBeGreaterThanOrEqual(8);
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
+  it('rescans when segments do not meet, and still matches', async () => {
+    // A tiny stitch window and a long run of one byte value (where scans never re-synchronise).
+    const bytes = buildFile(24, [
+      ['random', 150 * KiB],
+      ['fill', 700 * KiB],
+      ['random', 400 * KiB],
+      ['pages', 300 * KiB],
+      ['random', 200 * KiB],
+    ]);
+    const path = await writeTemp('rescan.img', bytes);
+    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 36 * KiB, stitchWindow: 1 });
+    try {
+      expect(await collect(pool, path)).toEqual(chunkBuffer(bytes, small));
+      expect(pool.stats.rescans).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('ChunkerPool', () => {
+  it('attaches each data chunk its bytes with withData', async () => {
+    const bytes = buildFile(25, mixed);
+    const path = await writeTemp('data.img', bytes);
+    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
+    try {
+      const chunks = await collect(pool, path, { withData: true });
+      expect(withoutData(chunks)).toEqual(chunkBuffer(bytes, small));
+      for (const c of chunks) {
+        if (c.hash === null) expect(c.data).toBeUndefined();
+        else expect(Buffer.from(c.data!).equals(bytes.subarray(c.offset, c.offset + c.length))).toBe(true);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reads no more than about readAhead ahead of the consumer', async () => {
+    const path = await writeTemp('ahead.img', seededBytes(26, 48 * MiB));
+    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    try {
+      const it = pool.chunkFile(path, { readAhead: 8 * MiB })[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // two segments of 4 MiB (plus their scan windows' context) were read, not the 48 MiB file
+      expect(pool.stats.bytesRead).toBeLessThan(12 * MiB);
+      await it.return?.();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('yields nothing for an empty file and one zero extent for an all-zero file', async () => {
+    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    try {
+      expect(await collect(pool, await writeTemp('empty.img', new Uint8Array(0)))).toEqual([]);
+      const zeros = await writeTemp('zeros.img', new Uint8Array(20 * MiB));
+      expect(await collect(pool, zeros)).toEqual([{ offset: 0, length: 20 * MiB, hash: null }]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('stops with Aborted when the signal fires', async () => {
+    const path = await writeTemp('abort.img', seededBytes(27, 24 * MiB));
+    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    try {
+      const controller = new AbortController();
+      const consume = async () => {
+        for await (const _ of pool.chunkFile(path, { signal: controller.signal })) controller.abort();
+      };
+      await expect(consume()).rejects.toSatisfy((err) => StoreError.is(err, 'Aborted'));
+      await expect(collect(pool, path, { signal: AbortSignal.abort() })).rejects.toSatisfy((err) =>
+        StoreError.is(err, 'Aborted'),
+      );
+      // the pool still works afterwards
+      expect((await collect(pool, path)).length).toBeGreaterThan(100);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('names the file in clear errors', async () => {
+    const pool = new ChunkerPool({ threads: 1 });
+    try {
+      const missing = join(dir, 'missing.img');
+      await expect(collect(pool, missing)).rejects.toSatisfy(
+        (err) => StoreError.is(err, 'NotFound') && (err as Error).message.includes(missing),
+      );
+      await expect(collect(pool, dir)).rejects.toSatisfy(
+        (err) =>
+          StoreError.is(err, 'InvalidArgument') && (err as Error).message.includes('not a regular file'),
+      );
+    } finally {
+      await pool.close();
+    }
+    await expect(collect(pool, join(dir, 'mixed.img'))).rejects.toSatisfy((err) =>
+      StoreError.is(err, 'Aborted'),
+    );
+  });
+
+  it('rejects options that cannot work', () => {
+    expect(() => new ChunkerPool({ threads: 0 })).toThrow(/threads/);
+    expect(() => new ChunkerPool({ segmentSize: 1 * MiB })).toThrow(/segmentSize/);
+    expect(() => new ChunkerPool({ chunking: { ...small, avgSize: 5000 } })).toThrow(/avgSize/);
+  });
+});
