@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { keyProblem } from '../keys.js';
+
+// Field builders shared by the config schemas. Each carries ONE readable "expected …" message for
+// every way the field can be wrong, so a validation error reads `config store.bucket: expected a
+// non-empty string` instead of zod's generic wording.
+
+/** A string of at least one character. */
+export function text(expected = 'expected a non-empty string') {
+  return z.string({ error: expected }).min(1, { error: expected });
+}
+
+/** An integer in `[min, max]`. */
+export function integer(min: number, max: number, expected = `expected an integer from ${min} to ${max}`) {
+  return z
+    .number({ error: expected })
+    .int({ error: expected })
+    .min(min, { error: expected })
+    .max(max, { error: expected });
+}
+
+/** `true` or `false`. */
+export function flag() {
+  return z.boolean({ error: 'expected true or false' });
+}
+
+/** An `http://` or `https://` URL (an endpoint). */
+export function httpUrl() {
+  return z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+}
+
+/** A key prefix inside a bucket or container, e.g. `team/checkpoints`; outer slashes are ignored. */
+export function keyPrefix() {
+  const expected = 'expected a key prefix such as "team/checkpoints"';
+  return z.string({ error: expected }).check((ctx) => {
+    const body = ctx.value.replace(/^\/+|\/+$/g, '');
+    const problem = body === '' ? undefined : keyProblem(body);
+    if (problem) ctx.issues.push({ code: 'custom', message: `${expected} (${problem})`, input: ctx.value });
+  });
+}
+
+/** Marks a field as a secret: JSON Schema `writeOnly`, and `redactConfig` hides its value. */
+export function secret<T extends z.ZodType>(schema: T, description: string): T {
+  return schema.meta({ writeOnly: true, description: `${description} Secret: never printed.` });
+}

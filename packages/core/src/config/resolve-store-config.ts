@@ -1,0 +1,105 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { CkptConfig } from './ckpt-config.js';
+import { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from './load-config.js';
+import { validateStoreConfig } from './open-store.js';
+import type { BackendRegistry } from './registry.js';
+import { defaultRegistry } from './registry.js';
+import type { AnyStoreConfig } from './schemas.js';
+import { parseStoreUrl } from './url.js';
+import { withOrigin } from './with-origin.js';
+
+/** Where the store config came from: `--store`, `CKPT_STORE`, a config file, or the default. */
+export type StoreSource = 'flag' | 'env' | 'config' | 'default';
+
+/** Inputs of {@link resolveStoreConfig}. */
+export interface ResolveStoreConfigOptions {
+  /** An explicit store URL (the CLI's `--store`). Wins over everything else. */
+  url?: string;
+  /** Environment to read `CKPT_STORE` from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** An explicit config file (must exist). Default: `ckpt.config.json` in `cwd`, when present. */
+  configPath?: string;
+  /** Working directory. Default `process.cwd()`. */
+  cwd?: string;
+  /** Where backends are looked up and registered. Default: the process-wide registry. */
+  registry?: BackendRegistry;
+}
+
+/** The outcome of {@link resolveStoreConfig}. */
+export interface ResolvedStoreConfig {
+  /** The validated store config; an fs `root` is absolute. Pass it to `openStore`. */
+  store: AnyStoreConfig;
+  /** Which input it came from. */
+  source: StoreSource;
+  /** The config file that was read (absolute), if any — also when the store came from elsewhere. */
+  configFile?: string;
+  /** That file's content (`sync` settings, `modules`). */
+  config?: CkptConfig;
+}
+
+/**
+ * Decides which store to use. The first of these wins: `url` (`--store`), the `CKPT_STORE`
+ * environment variable, the config file's `store`, and finally `{type: 'fs', root: '<cwd>/.ckpt-store'}`.
+ *
+ * The config file (explicit `configPath`, else `ckpt.config.json` in `cwd`) is read whatever wins,
+ * and its `modules` are imported first, so a URL may use a scheme a custom backend registers. Paths
+ * in the config file resolve against its folder; paths in `url` and `CKPT_STORE` against `cwd`.
+ */
+export async function resolveStoreConfig(
+  options: ResolveStoreConfigOptions = {},
+): Promise<ResolvedStoreConfig> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const registry = options.registry ?? defaultRegistry;
+  const env = options.env ?? process.env;
+  const configFile = await findConfigFile(options.configPath, cwd);
+  const config = configFile ? await loadConfigFile(configFile) : undefined;
+  const file = configFile ? { configFile, config } : {};
+
+  if (configFile && config?.modules) {
+    await importConfigModules(config.modules, path.dirname(configFile), registry).catch((err) => {
+      throw withOrigin(err, `in ${configFile}`);
+    });
+  }
+  if (options.url !== undefined) {
+    return { store: fromUrl(options.url, cwd, registry, 'from --store'), source: 'flag', ...file };
+  }
+  const fromEnv = env.CKPT_STORE;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    return { store: fromUrl(fromEnv, cwd, registry, 'from CKPT_STORE'), source: 'env', ...file };
+  }
+  if (configFile && config) {
+    const base = path.dirname(configFile);
+    const store =
+      typeof config.store === 'string'
+        ? fromUrl(config.store, base, registry, `in ${configFile}`)
+        : fromObject(config.store, base, registry, `in ${configFile}`);
+    return { store, source: 'config', ...file };
+  }
+  return { store: { type: 'fs', root: path.join(cwd, '.ckpt-store') }, source: 'default' };
+}
+
+async function findConfigFile(explicit: string | undefined, cwd: string): Promise<string | undefined> {
+  if (explicit !== undefined) return path.resolve(cwd, explicit);
+  const candidate = path.join(cwd, CONFIG_FILE_NAME);
+  return access(candidate).then(
+    () => candidate,
+    () => undefined,
+  );
+}
+
+function fromUrl(url: string, cwd: string, registry: BackendRegistry, origin: string): AnyStoreConfig {
+  try {
+    return parseStoreUrl(url, { cwd, registry });
+  } catch (err) {
+    throw withOrigin(err, origin);
+  }
+}
+
+function fromObject(config: unknown, cwd: string, registry: BackendRegistry, origin: string): AnyStoreConfig {
+  try {
+    return validateStoreConfig(config, { cwd, registry });
+  } catch (err) {
+    throw withOrigin(err, origin);
+  }
+}

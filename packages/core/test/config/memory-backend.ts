@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import type { BackendDefinition } from '../../src/config/index.js';
+import { queryFields } from '../../src/config/index.js';
+import { MemoryStore } from '../../src/memory-store.js';
+
+/** A custom backend for tests: `mem://<name>?maxKeys=…`, one MemoryStore per open. */
+export const memorySchema = z.strictObject({
+  type: z.literal('memory'),
+  name: z.string().min(1),
+  maxKeys: z.number().int().positive().optional(),
+});
+
+export const memoryBackend: BackendDefinition<z.infer<typeof memorySchema>> = {
+  type: 'memory',
+  schema: memorySchema,
+  schemes: ['mem'],
+  fromUrl: (url) => ({ type: 'memory', name: url.hostname, ...queryFields(url, { maxKeys: 'integer' }) }),
+  open: (config) => new MemoryStore(`mem://${config.name}`),
+};
