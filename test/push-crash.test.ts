@@ -1,0 +1,94 @@
+// A push killed with SIGKILL at random moments never damages the committed checkpoint, and never
+// shows up as a generation. Runs the real engine in a child process against a real FsStore.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Checkpoints } from '@ckpt/core';
+import { FsStore } from '@ckpt/fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bytes, readTree } from './helpers.js';
+
+const child = path.join(import.meta.dirname, 'fixtures/push-child.mjs');
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'ckpt-crash-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+async function makeVersion(dir: string, seed: number) {
+  await mkdir(path.join(dir, 'rootfs/cache'), { recursive: true });
+  await writeFile(
+    path.join(dir, 'pages-1.img'),
+    Buffer.concat([bytes(24 << 20, seed), Buffer.alloc(8 << 20), bytes(8 << 20, seed + 1)]),
+  );
+  for (let i = 0; i < 60; i++)
+    await writeFile(path.join(dir, `core-${i}.img`), bytes(300 + i, seed * 100 + i));
+  await writeFile(path.join(dir, 'rootfs/cache/k.bin'), bytes(3 << 20, seed + 2));
+}
+
+function runPush(root: string, dir: string, killAfterMs: number): Promise<{ killed: boolean; out: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [child, root, 'model', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
+    proc.on('error', reject);
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL') resolve({ killed: true, out });
+      else if (code === 0) resolve({ killed: false, out });
+      else reject(new Error(`push child exited with ${code}`));
+    });
+  });
+}
+
+it('kill -9 during pushes leaves the committed generation intact and pullable', async () => {
+  const root = path.join(work, 'store');
+  const v1 = path.join(work, 'v1');
+  const v2 = path.join(work, 'v2');
+  await makeVersion(v1, 1);
+  await makeVersion(v2, 2);
+  const first = await runPush(root, v1, 120_000);
+  expect(first.killed).toBe(false);
+  const committed = JSON.parse(first.out).generation as string;
+
+  // time one undisturbed push of v2 in a copy of the store, to aim the kills inside it
+  const started = Date.now();
+  const probe = await runPush(path.join(work, 'probe-store'), v2, 120_000);
+  expect(probe.killed).toBe(false);
+  const pushMs = Date.now() - started;
+
+  const checkpoints = new Checkpoints(new FsStore({ root }));
+  let kills = 0;
+  for (let i = 0; i < 8; i++) {
+    const at = Math.round(((i + 0.5) / 8) * pushMs * 0.9);
+    const run = await runPush(root, v2, at);
+    if (!run.killed) {
+      // it finished before the kill: remove that generation so the next round starts over
+      await checkpoints.delete('model', { generation: JSON.parse(run.out).generation });
+      continue;
+    }
+    kills++;
+    const gens = (await checkpoints.generations('model')).map((g) => g.generation);
+    expect(gens).toEqual([committed]);
+    expect(await checkpoints.exists('model')).toBe(true);
+  }
+  expect(kills).toBeGreaterThanOrEqual(4);
+  const dst = path.join(work, 'dst');
+  const pulled = await checkpoints.pull('model', dst);
+  expect(pulled.generation).toBe(committed);
+  expect(await readTree(dst)).toEqual(await readTree(v1));
+  expect((await checkpoints.verify('model')).ok).toBe(true);
+  // the killed pushes left only unreferenced packs, which gc removes once past the grace period
+  const gc = await checkpoints.gc({ grace: 0 });
+  expect(gc.packsLive).toBeGreaterThan(0);
+  expect(gc.packsDeleted).toBeGreaterThan(0);
+  expect((await checkpoints.verify('model')).ok).toBe(true);
+  await checkpoints.close();
+}, 300_000);
