@@ -1,0 +1,55 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { StoreError } from '@ckpt/core';
+import type { Command } from 'commander';
+import { labelArg } from '../arguments.js';
+import { examples } from '../help.js';
+import { pushSummary } from '../output/summary.js';
+import { type CliContext, runCommand } from '../session.js';
+
+interface PushFlags {
+  model: string;
+  label?: Record<string, string>;
+}
+
+/** `ckpt push <dir> --model <name>`: upload a checkpoint directory as a new generation. */
+export function pushCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('push')
+    .description('upload a checkpoint directory as a new generation of a model (atomic, incremental)')
+    .argument('<dir>', 'the checkpoint directory (subdirectories included)')
+    .requiredOption('-m, --model <name>', 'the model the checkpoint belongs to')
+    .option('-l, --label <key=value>', 'a label stored with the generation (repeatable)', labelArg)
+    .addHelpText(
+      'after',
+      examples(
+        ['ckpt push /var/lib/llmux/ckpt/llama-8b --model llama-8b', 'push to the default store'],
+        ['ckpt push ./ckpt --model qwen-32b --store s3://ckpts/prod', 'push to S3'],
+        ['ckpt push ./ckpt -m qwen-32b --label host=$(hostname) --json', 'machine-readable result'],
+      ),
+    )
+    .action((dir: string, flags: PushFlags, cmd: Command) => {
+      const path = resolve(ctx.cwd, dir);
+      return runCommand(
+        ctx,
+        cmd,
+        async ({ checkpoints, signal, onProgress }) => {
+          const result = await checkpoints.push(flags.model, path, {
+            signal,
+            onProgress,
+            labels: flags.label,
+          });
+          return { human: pushSummary(result), json: result };
+        },
+        () => requireDirectory(path, dir),
+      );
+    });
+}
+
+/** Fails with `InvalidArgument` (exit 2) before any store is opened when `path` is not a directory. */
+async function requireDirectory(path: string, shown: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new StoreError('InvalidArgument', 'no such directory', { operation: 'push', key: shown });
+  if (!info.isDirectory())
+    throw new StoreError('InvalidArgument', 'not a directory', { operation: 'push', key: shown });
+}

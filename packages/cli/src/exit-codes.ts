@@ -1,0 +1,37 @@
+import { StoreError, type StoreErrorCode } from '@ckpt/core';
+import { CommanderError } from 'commander';
+
+/** The exit codes of `ckpt`, a contract for scripts. */
+export const ExitCode = {
+  /** Success (and `exists` found a complete checkpoint). */
+  Ok: 0,
+  /** Operational failure: I/O, network, permission, an unavailable store, a bug. */
+  Failure: 1,
+  /** Usage or configuration error: bad arguments, bad URL, bad config field, missing directory. */
+  Usage: 2,
+  /** The checkpoint (model or generation) does not exist. */
+  NotFound: 3,
+  /** Stored or local bytes do not match their size or hash. */
+  Integrity: 4,
+  /** Another writer changed the checkpoint concurrently. */
+  Conflict: 5,
+  /** Interrupted by Ctrl-C (SIGINT). */
+  Interrupted: 130,
+} as const;
+
+const BY_CODE: Partial<Record<StoreErrorCode, number>> = {
+  InvalidArgument: ExitCode.Usage,
+  NotFound: ExitCode.NotFound,
+  Integrity: ExitCode.Integrity,
+  Conflict: ExitCode.Conflict,
+  PreconditionFailed: ExitCode.Conflict,
+  AlreadyExists: ExitCode.Conflict,
+  Aborted: ExitCode.Interrupted,
+};
+
+/** The exit code for a failure: StoreErrors by code, commander's usage errors as 2, anything else 1. */
+export function exitCodeFor(err: unknown): number {
+  if (StoreError.is(err)) return BY_CODE[err.code] ?? ExitCode.Failure;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  return ExitCode.Failure;
+}

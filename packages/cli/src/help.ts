@@ -1,0 +1,26 @@
+/** The `Examples:` block appended to a command's `--help`: pairs of command line and comment. */
+export function examples(...pairs: [command: string, comment: string][]): string {
+  const width = Math.max(...pairs.map(([command]) => command.length));
+  return `\nExamples:\n${pairs.map(([command, comment]) => `  $ ${command.padEnd(width)}  # ${comment}`).join('\n')}\n`;
+}
+
+/** Appended to `ckpt --help`: how the store is chosen, and the exit codes. */
+export const PROGRAM_HELP = `
+Choosing the store (first match wins):
+  --store <url>   file:///abs/path, ./path, s3://bucket/prefix?region=…,
+                  gs://bucket/prefix, az://container/prefix?account=…
+  CKPT_STORE      the same URL forms, from the environment
+  config file     --config <path>, else ./ckpt.config.json when present
+  default         a filesystem store in ./.ckpt-store
+Credentials come from each SDK's usual environment or credential chain, never
+from the URL. The first line of --verbose output names the store and its origin.
+
+Exit codes:
+  0    ok
+  1    operational failure (I/O, network, permission)
+  2    usage or configuration error
+  3    checkpoint not found
+  4    integrity failure
+  5    conflict with a concurrent writer
+  130  interrupted (Ctrl-C)
+`;

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { existsCommand } from './commands/exists.js';
+import { gcCommand } from './commands/gc.js';
+import { lsCommand } from './commands/ls.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { rmCommand } from './commands/rm.js';
+import { verifyCommand } from './commands/verify.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { PROGRAM_HELP } from './help.js';
+import { type CliContext, reporterFor } from './session.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** The `ckpt` program: global options and every command, reporting usage errors by throwing. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('ckpt')
+    .description('Store CRIU checkpoint directories in object stores (filesystem, S3, GCS, Azure).')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')
+    .option('-c, --config <path>', 'the config file (default: ./ckpt.config.json when present)')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .option('-q, --quiet', 'print nothing on success')
+    .option('-v, --verbose', 'log the store used and each phase on stderr')
+    .option('--debug', 'like --verbose, and print stack traces')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand(false)
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', PROGRAM_HELP);
+  for (const add of [
+    pushCommand,
+    pullCommand,
+    existsCommand,
+    lsCommand,
+    verifyCommand,
+    rmCommand,
+    gcCommand,
+  ]) {
+    add(program, ctx);
+  }
+  for (const command of program.commands) {
+    command.exitOverride((err) => {
+      throw new UsageError(err, command.name());
+    });
+  }
+  return program;
+}
+
+/** A commander usage error as one line, naming the command it happened in. */
+class UsageError extends CommanderError {
+  constructor(err: CommanderError, command?: string) {
+    const detail = err.message
+      .replace(/^error:\s*/, '')
+      .replace(/\s*\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
+      .replace(/\.$/, '');
+    const help = command ? `ckpt ${command} --help` : 'ckpt --help';
+    super(err.exitCode, err.code, `${command ? `${command}: ` : ''}${detail} (see '${help}')`);
+  }
+}
+
+/** Runs `ckpt` with `argv` (as in `process.argv`) and resolves to the exit code. */
+export async function run(
+  argv: string[] = process.argv,
+  cwd = process.cwd(),
+  env = process.env,
+): Promise<number> {
+  const ctx: CliContext = { cwd, env, exitCode: ExitCode.Ok };
+  try {
+    await buildProgram(ctx).parseAsync(argv);
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError && HELP_CODES.has(err.code)) {
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    const usage = err instanceof CommanderError && !(err instanceof UsageError) ? new UsageError(err) : err;
+    reporterFor(globalsFrom(argv)).error(usage);
+    return exitCodeFor(err);
+  }
+}
+
+const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
+/** The output flags from raw arguments, for errors raised before commander parsed them. */
+function globalsFrom(argv: string[]) {
+  return { json: argv.includes('--json'), debug: argv.includes('--debug') };
+}

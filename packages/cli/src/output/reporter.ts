@@ -1,0 +1,97 @@
+import { redact, StoreError } from '@ckpt/core';
+import { CommanderError } from 'commander';
+import { exitCodeFor } from '../exit-codes.js';
+import { jsonLine } from './json.js';
+import { type ProgressHandler, progressHandler } from './progress.js';
+
+/** How much `ckpt` says, from the global options. */
+export interface OutputMode {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  debug: boolean;
+}
+
+/**
+ * Everything `ckpt` prints goes through here. stdout holds results only: a human summary, or with
+ * `--json` exactly one JSON object (also for failures). Logs, progress and errors go to stderr.
+ * Every printed string passes through core's `redact`.
+ */
+export class Reporter {
+  private resultWritten = false;
+
+  constructor(
+    readonly mode: OutputMode,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  /** A `ckpt: …` line on stderr with `--verbose` (or `--debug`). */
+  info(message: string): void {
+    if ((this.mode.verbose || this.mode.debug) && !this.mode.quiet) this.line(message);
+  }
+
+  /** A `ckpt: …` line on stderr unless `--quiet`. */
+  notice(message: string): void {
+    if (!this.mode.quiet) this.line(message);
+  }
+
+  /** The command's result: `human` lines on stdout, or `json` as the one JSON object. */
+  result(human: string | string[], json: object): void {
+    if (this.resultWritten) throw new Error('a command reported two results');
+    this.resultWritten = true;
+    if (this.mode.json) this.stdout.write(redact(jsonLine(json)));
+    else if (!this.mode.quiet) {
+      const lines = typeof human === 'string' ? [human] : human;
+      if (lines.length > 0) this.stdout.write(redact(`${lines.join('\n')}\n`));
+    }
+  }
+
+  /** The one stderr line of a command that ran but did not succeed (a verify that found problems). */
+  failure(message: string): void {
+    this.line(message);
+  }
+
+  /** A failure: one `ckpt: <message>` line on stderr (a stack with `--debug`); an error object with `--json`. */
+  error(err: unknown): void {
+    const message = oneLine(describeError(err));
+    this.stderr.write(`ckpt: ${message}\n`);
+    if (this.mode.debug && err instanceof Error && err.stack)
+      this.stderr.write(`${redact(fullStack(err))}\n`);
+    if (this.mode.json && !this.resultWritten) {
+      this.resultWritten = true;
+      const code = StoreError.is(err) ? err.code : err instanceof CommanderError ? 'Usage' : 'Internal';
+      this.stdout.write(redact(jsonLine({ error: { code, message, exitCode: exitCodeFor(err) } })));
+    }
+  }
+
+  /** A progress handler for the engine's `onProgress`: bars on a TTY, phase lines with `--verbose`. */
+  progress(): ProgressHandler {
+    const tty = Boolean(this.stderr.isTTY) && !this.mode.quiet;
+    return progressHandler({ tty, stream: this.stderr, log: (m) => this.info(m) });
+  }
+
+  private line(message: string): void {
+    this.stderr.write(`ckpt: ${oneLine(message)}\n`);
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof CommanderError) return err.message.replace(/^error:\s*/, '');
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+function oneLine(text: string): string {
+  return redact(text.trim().replace(/\s*\n\s*/g, '; '));
+}
+
+function fullStack(err: Error): string {
+  let text = err.stack ?? String(err);
+  let cause = err.cause;
+  while (cause instanceof Error) {
+    text += `\ncaused by: ${cause.stack ?? cause.message}`;
+    cause = cause.cause;
+  }
+  return text;
+}

@@ -1,0 +1,62 @@
+import type { DeleteResult, GcResult, PullResult, PushResult, TransferStats, VerifyResult } from '@ckpt/core';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
+
+/** `312 files, 3.00 GiB; transferred 410 MiB, reused 1,200 of 1,500 chunks; 12.3 s, 250 MiB/s` */
+function transferLine(stats: TransferStats): string {
+  const chunks = stats.chunksNew + stats.chunksReused;
+  return [
+    `${formatCount(stats.files)} files, ${formatBytes(stats.bytes)}`,
+    `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCount(chunks)} chunks`,
+    `${formatDuration(stats.durationMs)}, ${formatRate(stats.throughput)}`,
+  ].join('; ');
+}
+
+/** The one-line summary of a push. */
+export function pushSummary(result: PushResult): string {
+  const note = result.unchanged ? ' (unchanged since the previous generation)' : '';
+  const concurrent = result.concurrent.length
+    ? ` (${result.concurrent.length} other generation(s) committed meanwhile)`
+    : '';
+  return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${concurrent}`;
+}
+
+/** The one-line summary of a pull. */
+export function pullSummary(result: PullResult, dir: string): string {
+  if (result.upToDate) return `${dir} is already at ${result.model} generation ${result.generation}`;
+  const legacy = result.legacy ? ' (legacy llmux checkpoint: no hashes to check)' : '';
+  return `pulled ${result.model} generation ${result.generation} into ${dir}${legacy}: ${transferLine(result)}`;
+}
+
+/** The summary of a verify: one line, then one line per problem. */
+export function verifySummary(result: VerifyResult): string[] {
+  const what = `${result.model} generation ${result.generation}`;
+  const counts = `${formatCount(result.files)} files, ${formatBytes(result.bytes)}, ${formatCount(result.chunksChecked)} chunks, ${formatDuration(result.durationMs)}`;
+  if (result.ok) return [`verified ${what}: ${counts}, all intact`];
+  return [
+    `verify ${what}: ${counts}, ${result.problems.length} problem(s):`,
+    ...result.problems.map((p) => `  ${p.path}: ${p.problem}`),
+  ];
+}
+
+/** The stderr line of a verify that found problems: names the first broken file. */
+export function verifyFailure(result: VerifyResult): string {
+  const first = result.problems[0];
+  const more = result.problems.length > 1 ? ` (and ${result.problems.length - 1} more)` : '';
+  return `verify ${result.model} generation ${result.generation}: integrity failure: ${first ? `${first.path}: ${first.problem}` : 'unknown problem'}${more}`;
+}
+
+/** The one-line summary of an rm. */
+export function deleteSummary(result: DeleteResult): string {
+  return `removed ${result.generations.length} generation(s) of ${result.model} (${result.generations.join(', ')}); 'ckpt gc' frees their data after the grace period`;
+}
+
+/** The one-line summary of a gc. */
+export function gcSummary(result: GcResult, dryRun: boolean): string {
+  const verb = dryRun ? 'would delete' : 'deleted';
+  return [
+    `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} removed one(s)`,
+    `${verb} ${formatCount(result.packsDeleted)} pack(s), ${formatBytes(result.bytesFreed)}`,
+    `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace`,
+    formatDuration(result.durationMs),
+  ].join('; ');
+}

@@ -1,0 +1,112 @@
+import { Checkpoints, type ObjectStore, type ProgressEvent } from '@ckpt/core';
+import type { Command } from 'commander';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { trapInterrupts } from './interrupt.js';
+import type { ProgressHandler } from './output/progress.js';
+import { Reporter } from './output/reporter.js';
+import { openConfiguredStore } from './store.js';
+import { routeWarnings } from './warnings.js';
+
+/** The options every command accepts (declared on the program). */
+export interface GlobalOptions {
+  store?: string;
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+/** Where `ckpt` runs; `exitCode` is set by the command that ran. */
+export interface CliContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  exitCode: number;
+}
+
+/** What a command gets: the engine on the resolved store, the abort signal and a progress sink. */
+export interface Session {
+  checkpoints: Checkpoints;
+  signal: AbortSignal;
+  /** Pass as `onProgress` to the engine: bars on a TTY, phase lines with `--verbose`. */
+  onProgress(event: ProgressEvent): void;
+  reporter: Reporter;
+}
+
+/** What a command hands back: the human and the JSON form of its result, and how it ended. */
+export interface Outcome {
+  human: string | string[];
+  json: object;
+  /** Default 0. */
+  exitCode?: number;
+  /** One line for stderr when the command did not succeed (a missing model, a verify failure). */
+  failure?: string;
+}
+
+/** The output mode from the global options. */
+export function reporterFor(globals: GlobalOptions): Reporter {
+  return new Reporter({
+    json: Boolean(globals.json),
+    quiet: Boolean(globals.quiet),
+    verbose: Boolean(globals.verbose),
+    debug: Boolean(globals.debug),
+  });
+}
+
+/**
+ * Runs one command: resolves and opens the store (naming it in the first verbose line), traps
+ * Ctrl-C into an abort signal, prints the outcome or the error, closes everything and sets
+ * `ctx.exitCode`. `precheck` validates local arguments before any store is opened.
+ */
+export async function runCommand(
+  ctx: CliContext,
+  cmd: Command,
+  fn: (session: Session) => Promise<Outcome>,
+  precheck?: () => Promise<void>,
+): Promise<void> {
+  const globals = cmd.optsWithGlobals<GlobalOptions>();
+  const reporter = reporterFor(globals);
+  const interrupt = trapInterrupts((message) => reporter.notice(message));
+  const restoreWarnings = routeWarnings((message) => reporter.info(message));
+  let progress: ProgressHandler | undefined;
+  let store: ObjectStore | undefined;
+  let checkpoints: Checkpoints | undefined;
+  try {
+    await precheck?.();
+    const opened = await openConfiguredStore(globals, ctx, reporter);
+    store = opened.store;
+    checkpoints = new Checkpoints(store, opened.options);
+    const session: Session = {
+      checkpoints,
+      signal: interrupt.signal,
+      reporter,
+      onProgress: (event) => {
+        progress ??= reporter.progress();
+        progress.onProgress(event);
+      },
+    };
+    const outcome = await fn(session);
+    progress?.stop();
+    reporter.result(outcome.human, outcome.json);
+    if (outcome.failure) reporter.failure(outcome.failure);
+    ctx.exitCode = outcome.exitCode ?? ExitCode.Ok;
+  } catch (err) {
+    progress?.stop();
+    reporter.error(err);
+    ctx.exitCode = interrupt.exitCode ?? exitCodeFor(err);
+  } finally {
+    await closeQuietly(reporter, checkpoints, store);
+    interrupt.dispose();
+    restoreWarnings();
+  }
+}
+
+async function closeQuietly(reporter: Reporter, ...closables: ({ close?(): Promise<void> } | undefined)[]) {
+  for (const closable of closables) {
+    try {
+      await closable?.close?.();
+    } catch (err) {
+      if (reporter.mode.debug) reporter.info(`close: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import {
+  type AnyStoreConfig,
+  type CheckpointsOptions,
+  getBackend,
+  type ObjectStore,
+  openStore,
+  parseDuration,
+  type ResolvedStoreConfig,
+  redactConfig,
+  registerBackend,
+  resolveStoreConfig,
+} from '@ckpt/core';
+import type { Reporter } from './output/reporter.js';
+import type { CliContext, GlobalOptions } from './session.js';
+
+/** Backends shipped with the CLI, imported when first used so `--help` stays fast. */
+const BUNDLED_BACKENDS: Record<string, () => Promise<{ backend: Parameters<typeof registerBackend>[0] }>> = {
+  fs: () => import('@ckpt/fs'),
+  s3: () => import('@ckpt/s3'),
+};
+
+/** An open store and the engine settings of the config file. */
+export interface OpenedStore {
+  store: ObjectStore;
+  options: CheckpointsOptions;
+}
+
+/**
+ * Resolves the store (`--store`, `CKPT_STORE`, the config file, the embedded default), names it
+ * and its origin in the first verbose line, and opens it.
+ */
+export async function openConfiguredStore(
+  globals: GlobalOptions,
+  ctx: CliContext,
+  reporter: Reporter,
+): Promise<OpenedStore> {
+  const resolved = await resolveStoreConfig({
+    url: globals.store,
+    env: ctx.env,
+    configPath: globals.config,
+    cwd: ctx.cwd,
+  });
+  reporter.info(`store ${describeStore(resolved.store)} (${describeSource(resolved)})`);
+  const bundled = BUNDLED_BACKENDS[resolved.store.type];
+  if (bundled && !getBackend(resolved.store.type)) registerBackend((await bundled()).backend);
+  const store = await openStore(resolved.store, { cwd: ctx.cwd });
+  const sync = resolved.config?.sync;
+  return {
+    store,
+    options: {
+      concurrency: sync?.concurrency,
+      grace: sync?.grace === undefined ? undefined : parseDuration(sync.grace),
+    },
+  };
+}
+
+/** `s3 bucket=ckpt prefix=prod region=eu-west-1`, secrets replaced by `<redacted>`. */
+export function describeStore(config: AnyStoreConfig): string {
+  const { type, ...fields } = redactConfig(config) as { type: string } & Record<string, unknown>;
+  const shown = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return [type, ...shown].join(' ');
+}
+
+function describeSource(resolved: ResolvedStoreConfig): string {
+  switch (resolved.source) {
+    case 'flag':
+      return 'from --store';
+    case 'env':
+      return 'from CKPT_STORE';
+    case 'config':
+      return `from ${resolved.configFile}`;
+    case 'default':
+      return 'the embedded default';
+  }
+}
