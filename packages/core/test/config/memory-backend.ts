@@ -17,3 +17,6 @@ export const memoryBackend: BackendDefinition<z.infer<typeof memorySchema>> = {
   fromUrl: (url) => ({ type: 'memory', name: url.hostname, ...queryFields(url, { maxKeys: 'integer' }) }),
   open: (config) => new MemoryStore(`mem://${config.name}`),
 };
+
+/** What a module listed under `modules` in a config file exports. */
+export const backend = memoryBackend;

@@ -120,9 +120,7 @@ describe('opening a custom backend', () => {
     broken.register({ ...memoryBackend, open: () => Promise.reject(cause) });
     const err = await storeErrorOf(() => openStore('mem://x', { registry: broken }));
     expect(err.code).toBe('Internal');
-    expect(err.message).toBe(
-      'openStore: the memory backend failed to open the store: socket exploded',
-    );
+    expect(err.message).toBe('openStore: the memory backend failed to open the store: socket exploded');
     expect(err.cause).toBe(cause);
   });
 });
