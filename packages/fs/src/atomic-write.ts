@@ -67,7 +67,6 @@ export async function discardTemp(temp: TempFile): Promise<void> {
 async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOptions): Promise<number> {
   const { key, size: expected, signal } = options;
   const iterator = bodyChunks(body)[Symbol.asyncIterator]();
-  const aborted = abortion(signal, key);
   // chunks are copied (a producer may reuse its buffer once we ask for the next one)
   const capacity = Math.max(1, Math.min(WRITE_BATCH_BYTES, expected ?? WRITE_BATCH_BYTES));
   let batch: Buffer | undefined;
@@ -76,7 +75,7 @@ async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOpt
   let total = 0;
   try {
     for (;;) {
-      const next = await Promise.race([nextChunk(iterator, key), aborted.promise]);
+      const next = await unlessAborted(nextChunk(iterator, key), signal, key);
       if (next.done) break;
       const chunk = next.value;
       if (!(chunk instanceof Uint8Array)) {
@@ -113,7 +112,6 @@ async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOpt
     }
     return total;
   } finally {
-    aborted.dispose();
     if (!finished) {
       // stop the producer: a Readable is destroyed even when a read is still pending
       if (body instanceof Readable) body.destroy();
@@ -140,12 +138,14 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** A promise that rejects with `Aborted` when `signal` fires (at once if it already has). */
-function abortion(signal: AbortSignal | undefined, key: string) {
-  let dispose = () => {};
-  const promise = new Promise<never>((_, reject) => {
-    if (!signal) return;
-    const fire = () =>
+/**
+ * `promise`, or an `Aborted` rejection as soon as `signal` fires, whichever comes first. Made anew
+ * for each chunk: racing every chunk against one long-lived promise would keep every chunk alive.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () =>
       reject(
         new StoreError('Aborted', 'the operation was aborted', {
           operation: 'put',
@@ -153,10 +153,17 @@ function abortion(signal: AbortSignal | undefined, key: string) {
           cause: signal.reason,
         }),
       );
-    if (signal.aborted) return fire();
-    signal.addEventListener('abort', fire, { once: true });
-    dispose = () => signal.removeEventListener('abort', fire);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', abort);
+        reject(err);
+      },
+    );
   });
-  promise.catch(() => {});
-  return { promise, dispose: () => dispose() };
 }

@@ -2,6 +2,8 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
 import { bytesOf, expectCode, internalFiles, tempRoot } from './helpers.js';
@@ -145,6 +147,28 @@ describe('FsStore put', () => {
     expect(listed).toEqual([]);
     await store.put('k', Buffer.from('x')); // the first write sweeps
     expect(await readdir(tmp)).toEqual(['live.tmp']);
+  });
+
+  it('holds on to no chunk once written, with or without an abort signal', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = new FsStore({ root: await tempRoot() });
+    for (const signal of [undefined, new AbortController().signal]) {
+      const refs: WeakRef<Buffer>[] = [];
+      let alive = -1;
+      async function* body() {
+        for (let i = 0; i < 64; i++) {
+          const chunk = Buffer.alloc(i % 2 ? 100_000 : 2 * 1024 * 1024, i);
+          refs.push(new WeakRef(chunk));
+          yield chunk;
+        }
+        await sleep(0);
+        gc();
+        alive = refs.filter((ref) => ref.deref() !== undefined).length;
+      }
+      await store.put('k', body(), { signal });
+      expect(alive, signal ? 'with a signal' : 'without a signal').toBeLessThanOrEqual(2);
+    }
   });
 
   it('streams a body of many chunks in order, with bounded writes', async () => {

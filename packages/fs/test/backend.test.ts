@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BackendRegistry, openStore } from '@ckpt/core';
+import { describe, expect, it } from 'vitest';
+import { backend, FsStore } from '../src/index.js';
+import { bytesOf, tempRoot } from './helpers.js';
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe('fs backend definition', () => {
+  it('parses file URLs with core parser and opens an FsStore on the root', async () => {
+    expect(backend.type).toBe('fs');
+    expect(backend.schemes).toEqual(['file']);
+    expect(backend.fromUrl?.(new URL('file:///var/lib/ckpt'))).toEqual({ type: 'fs', root: '/var/lib/ckpt' });
+    const config = backend.schema.parse({ type: 'fs', root: '/var/lib/ckpt' });
+    const store = await backend.open(config);
+    expect(store).toBeInstanceOf(FsStore);
+    expect(store.name).toBe('file:///var/lib/ckpt');
+    expect(() => backend.schema.parse({ type: 'fs', root: '/x', bucket: 'typo' })).toThrow();
+  });
+
+  it('openStore opens file URLs, bare and relative paths through the registered backend', async () => {
+    const root = await tempRoot();
+    const registry = new BackendRegistry({ packages: {} });
+    registry.register(backend);
+    const store = await openStore(`file://${root}`, { registry });
+    await store.put('a/b', Buffer.from('via openStore'));
+    const relative = await openStore(
+      { type: 'fs', root: path.basename(root) },
+      { registry, cwd: path.dirname(root) },
+    );
+    expect(relative.name).toBe(`file://${root}`);
+    expect((await bytesOf((await relative.get('a/b')).body)).toString()).toBe('via openStore');
+  });
+
+  it('openStore imports @ckpt/fs on first use of a file URL and registers its backend', async () => {
+    const root = await tempRoot();
+    const registry = new BackendRegistry({ packages: { fs: '@ckpt/fs' } });
+    const store = await openStore(root, { registry, cwd: packageDir });
+    expect(store.name).toBe(`file://${root}`);
+    expect(registry.get('fs')?.type).toBe('fs');
+  });
+});
