@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendRegistry, openStore } from '@ckpt/core';
+import { BackendRegistry, type FsConfig, openStore } from '@ckpt/core';
 import { describe, expect, it } from 'vitest';
 import { backend, FsStore } from '../src/index.js';
 import { bytesOf, tempRoot } from './helpers.js';
@@ -25,10 +25,9 @@ describe('fs backend definition', () => {
     registry.register(backend);
     const store = await openStore(`file://${root}`, { registry });
     await store.put('a/b', Buffer.from('via openStore'));
-    const relative = await openStore(
-      { type: 'fs', root: path.basename(root) },
-      { registry, cwd: path.dirname(root) },
-    );
+    // a variable, not a literal: openStore's parameter type is `{ type: string }`
+    const config: FsConfig = { type: 'fs', root: path.basename(root) };
+    const relative = await openStore(config, { registry, cwd: path.dirname(root) });
     expect(relative.name).toBe(`file://${root}`);
     expect((await bytesOf((await relative.get('a/b')).body)).toString()).toBe('via openStore');
   });
