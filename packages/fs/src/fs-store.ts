@@ -1,10 +1,8 @@
 import type { BigIntStats } from 'node:fs';
 import { constants, type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import {
   BaseStore,
-  type ByteRange,
   type Capabilities,
   DEFAULT_CAPABILITIES,
   type GetOptions,
@@ -24,8 +22,8 @@ import { errnoOf, fsError } from './errors.js';
 import { ensureParents, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';
 import { sweepLocks, withKeyLock } from './lock.js';
 import { INTERNAL_DIR, keySegments, segmentsPath } from './paths.js';
-import { rangeStream } from './read-stream.js';
-import { versionOf } from './version.js';
+import { checkRange, clipRange, rangeStream } from './read-stream.js';
+import { objectMeta, versionOf } from './version.js';
 import { walkObjects } from './walk.js';
 
 /** Options of {@link FsStore}. */
@@ -156,12 +154,9 @@ export class FsStore extends BaseStore {
     try {
       const stat = await handle.stat({ bigint: true });
       if (!stat.isFile()) throw notFound('get', key);
-      const size = Number(stat.size);
-      const offset = Math.min(wanted.offset, size);
-      const length = Math.min(wanted.length ?? size - offset, size - offset);
-      const body = rangeStream(handle, offset, length, key);
-      abortBodyOn(options.signal, body, key);
-      return { ...objectMeta(key, stat), body, range: { offset, length } };
+      const range = clipRange(wanted, Number(stat.size));
+      const body = rangeStream(handle, range, { key, signal: options.signal });
+      return { ...objectMeta(key, stat), body, range };
     } catch (err) {
       await handle.close().catch(() => {});
       throw fsError(err, 'get', key);
@@ -283,37 +278,6 @@ function commitMode(options: PutOptions): CommitMode {
   if (options.ifNoneMatch === '*') return { kind: 'create' };
   if (options.ifMatch !== undefined) return { kind: 'replace', version: options.ifMatch };
   return { kind: 'overwrite' };
-}
-
-function checkRange(range: ByteRange | undefined, key: string): ByteRange {
-  if (range === undefined) return { offset: 0 };
-  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (!count(range.offset) || (range.length !== undefined && !count(range.length))) {
-    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
-      operation: 'get',
-      key,
-    });
-  }
-  return range;
-}
-
-function abortBodyOn(signal: AbortSignal | undefined, body: Readable, key: string) {
-  if (!signal) return;
-  const abort = () =>
-    body.destroy(
-      new StoreError('Aborted', 'the operation was aborted', { operation: 'get', key, cause: signal.reason }),
-    );
-  signal.addEventListener('abort', abort, { once: true });
-  body.once('close', () => signal.removeEventListener('abort', abort));
-}
-
-function objectMeta(key: string, stat: BigIntStats): ObjectMeta {
-  return {
-    key,
-    size: Number(stat.size),
-    version: versionOf(stat),
-    lastModified: new Date(Number(stat.mtimeNs / 1_000_000n)),
-  };
 }
 
 function notFound(operation: string, key: string): StoreError {

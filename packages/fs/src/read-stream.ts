@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { StoreError } from '@ckpt/core';
+import { type ByteRange, StoreError } from '@ckpt/core';
 import { fsError } from './errors.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -9,12 +9,18 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * A stream of exactly `length` bytes of an open file from `offset`. Reading through the handle
  * keeps the bytes of the object as it was when opened, even if a put renames a new file over it.
  * If the file shrinks under us (truncated in place), the stream errors with `Integrity`: it never
- * ends early. The stream owns the handle and closes it when it ends or is destroyed.
+ * ends early. The stream owns the handle and closes it when it ends or is destroyed; `signal`
+ * destroys it with `Aborted`.
  */
-export function rangeStream(handle: FileHandle, offset: number, length: number, key: string): Readable {
-  let position = offset;
-  let remaining = length;
-  return new Readable({
+export function rangeStream(
+  handle: FileHandle,
+  range: { offset: number; length: number },
+  options: { key: string; signal?: AbortSignal },
+): Readable {
+  const { key, signal } = options;
+  let position = range.offset;
+  let remaining = range.length;
+  const stream = new Readable({
     highWaterMark: READ_CHUNK_BYTES,
     read() {
       if (remaining === 0) {
@@ -38,10 +44,38 @@ export function rangeStream(handle: FileHandle, offset: number, length: number, 
       );
     },
     destroy(err, callback) {
+      signal?.removeEventListener('abort', abort);
       handle.close().then(
         () => callback(err),
         () => callback(err),
       );
     },
   });
+  function abort() {
+    const reason = signal?.reason;
+    stream.destroy(
+      new StoreError('Aborted', 'the operation was aborted', { operation: 'get', key, cause: reason }),
+    );
+  }
+  signal?.addEventListener('abort', abort, { once: true });
+  return stream;
+}
+
+/** `range` checked: offset and length must be non-negative integers (`InvalidArgument`). */
+export function checkRange(range: ByteRange | undefined, key: string): ByteRange {
+  if (range === undefined) return { offset: 0 };
+  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!count(range.offset) || (range.length !== undefined && !count(range.length))) {
+    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
+      operation: 'get',
+      key,
+    });
+  }
+  return range;
+}
+
+/** The part of `range` an object of `size` bytes has: past the end yields what exists. */
+export function clipRange(range: ByteRange, size: number): { offset: number; length: number } {
+  const offset = Math.min(range.offset, size);
+  return { offset, length: Math.min(range.length ?? size - offset, size - offset) };
 }

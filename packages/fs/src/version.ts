@@ -1,4 +1,5 @@
 import type { BigIntStats } from 'node:fs';
+import type { ObjectMeta } from '@ckpt/core';
 
 /**
  * The version token of a stored file: inode, modification time (ns) and size, in base 36.
@@ -27,4 +28,14 @@ export function nextModifiedTime(current: BigIntStats | undefined): number {
   if (current && next < current.mtimeNs / 1000n + 2n) next = current.mtimeNs / 1000n + 2n;
   lastIssuedUs = next;
   return (Number(next) + 0.5) / 1e6;
+}
+
+/** What the stat of a stored file says about its object. */
+export function objectMeta(key: string, stat: BigIntStats): ObjectMeta {
+  return {
+    key,
+    size: Number(stat.size),
+    version: versionOf(stat),
+    lastModified: new Date(Number(stat.mtimeNs / 1_000_000n)),
+  };
 }
