@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, utimes } from 'node:fs/promises';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
+import { lockFile } from '../src/lock.js';
 import { bytesOf, tempRoot } from './helpers.js';
 
 const worker = fileURLToPath(new URL('./workers/store-worker.mjs', import.meta.url));
@@ -70,6 +72,15 @@ describe('FsStore across processes (against the built dist)', () => {
   it('compare-and-swap: four processes incrementing one counter lose no update', async () => {
     const root = await tempRoot();
     await new FsStore({ root }).put('counter', Buffer.from('0'));
+    // a lock left by a crashed process: all four find it stale at once and must break it only once
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    const owner = {
+      pid: Number(dead.stdout.toString()),
+      host: hostname(),
+      time: Date.now() - 5000,
+      token: 'x',
+    };
+    await writeFile(lockFile(path.join(root, '.ckpt-fs', 'locks'), 'counter'), JSON.stringify(owner));
     const each = 15;
     const startAt = String(Date.now() + 700);
     const runs = await Promise.all(
@@ -79,6 +90,7 @@ describe('FsStore across processes (against the built dist)', () => {
     expect(await readFile(path.join(root, 'counter'), 'utf8')).toBe(String(4 * each));
     // the race was real: some writers had to retry
     expect(conflicts).toBeGreaterThan(0);
+    expect(await readdir(path.join(root, '.ckpt-fs', 'locks'))).toEqual([]);
   });
 
   it('a writer killed mid-put leaves the old object and a temp file that is swept later', async () => {
