@@ -1,4 +1,6 @@
 // Config schemas, URL parsing, backend registry and openStore.
+
+export type { BackendDefinition } from './backend-definition.js';
 export { azureConfigFromUrl, fsConfigFromUrl, gcsConfigFromUrl, s3ConfigFromUrl } from './builtin-urls.js';
 export type { BuiltinBackend } from './builtins.js';
 export { BUILTIN_BACKENDS } from './builtins.js';
@@ -15,7 +17,7 @@ export { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from './load-co
 export type { OpenStoreOptions } from './open-store.js';
 export { openStore, validateStoreConfig } from './open-store.js';
 export { redactConfig } from './redact-config.js';
-export type { BackendDefinition, BackendRegistryOptions, BackendSummary, UrlParser } from './registry.js';
+export type { BackendRegistryOptions, BackendSummary, UrlParser } from './registry.js';
 export { BackendRegistry, defaultRegistry, getBackend, listBackends, registerBackend } from './registry.js';
 export type { ResolvedStoreConfig, ResolveStoreConfigOptions, StoreSource } from './resolve-store-config.js';
 export { resolveStoreConfig } from './resolve-store-config.js';

@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StoreError } from '../errors.js';
+import type { BackendDefinition } from './backend-definition.js';
 import type { CkptConfig } from './ckpt-config.js';
 import { ckptConfigSchema } from './ckpt-config.js';
 import { errorText } from './error-text.js';
 import { parseConfig } from './format-issue.js';
 import { locateJsonError } from './json-error.js';
-import type { BackendDefinition, BackendRegistry } from './registry.js';
+import type { BackendRegistry } from './registry.js';
 import { defaultRegistry } from './registry.js';
 import { withOrigin } from './with-origin.js';
 

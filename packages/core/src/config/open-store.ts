@@ -44,7 +44,7 @@ export function validateStoreConfig(config: unknown, options: OpenStoreOptions =
  * ```
  */
 export async function openStore(
-  configOrUrl: string | { type: string },
+  configOrUrl: string | { type: string } | AnyStoreConfig,
   options: OpenStoreOptions = {},
 ): Promise<ObjectStore> {
   const registry = options.registry ?? defaultRegistry;

@@ -1,46 +1,10 @@
 import type { z } from 'zod';
 import { StoreError } from '../errors.js';
-import type { ObjectStore } from '../store.js';
+import type { AnyDefinition } from './backend-definition.js';
+import { checkDefinition, registrationError } from './backend-definition.js';
 import { BUILTIN_BACKENDS, isBuiltinType } from './builtins.js';
 import { errorText } from './error-text.js';
 import { importPackage } from './import-package.js';
-import { BACKEND_TYPE_PATTERN } from './schemas.js';
-
-/**
- * A storage backend: how to validate its config, parse its URLs and open a store.
- *
- * The built-in backends are defined by their adapter packages (`@ckpt/fs`, `@ckpt/s3`,
- * `@ckpt/gcs`, `@ckpt/azure`), each exporting `backend`. A custom backend is registered with
- * {@link registerBackend}, usually by a module listed under `modules` in `ckpt.config.json`.
- *
- * @example
- * ```ts
- * export const backend: BackendDefinition<{ type: 'memory'; name: string }> = {
- *   type: 'memory',
- *   schema: z.strictObject({ type: z.literal('memory'), name: z.string().min(1) }),
- *   schemes: ['mem'],
- *   fromUrl: (url) => ({ type: 'memory', name: url.hostname }),
- *   open: (config) => new MemoryStore(`mem://${config.name}`),
- * };
- * registerBackend(backend);
- * await openStore('mem://scratch');
- * ```
- */
-export interface BackendDefinition<C extends { type: string } = { type: string }> {
-  /** `fs`, `s3`, `gcs`, `azure`, or a custom name: lower-case letters, digits, `-`, `_`. */
-  type: string;
-  /** Validates the whole config object, `type` included. Use strict objects: a typo is an error. */
-  schema: z.ZodType<C>;
-  /** URL schemes this backend owns, without `:` (e.g. `['s3']`). Needs {@link fromUrl}. */
-  schemes?: string[];
-  /**
-   * Turns a URL of one of {@link schemes} into a config object (validated by `schema` afterwards).
-   * It never reads credentials: URLs carrying them are rejected before it is called.
-   */
-  fromUrl?(url: URL): unknown;
-  /** Opens a store for a validated config. */
-  open(config: C): ObjectStore | Promise<ObjectStore>;
-}
 
 /** A row of {@link listBackends}. */
 export interface BackendSummary {
@@ -64,9 +28,6 @@ export interface BackendRegistryOptions {
   /** Package to import for a type that is used before it is registered. Default: the built-ins. */
   packages?: Record<string, string>;
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds backends of every config type
-type AnyDefinition = BackendDefinition<any>;
 
 /**
  * The set of known backends. Most code uses the process-wide one through {@link registerBackend},
@@ -92,15 +53,14 @@ export class BackendRegistry {
     const current = this.definitions.get(def.type);
     if (current === def) return;
     if (current && !options.replace) {
-      fail(
-        def.type,
-        'a different backend is already registered under this type; pass {replace: true} to replace it',
-      );
+      const detail =
+        'a different backend is already registered under this type; pass {replace: true} to replace it';
+      throw registrationError(def.type, detail);
     }
     for (const scheme of def.schemes ?? []) {
       const owner = this.schemeOwner(scheme);
       if (owner !== undefined && owner !== def.type && !options.replace) {
-        fail(def.type, `the URL scheme "${scheme}:" belongs to the ${owner} backend`);
+        throw registrationError(def.type, `the URL scheme "${scheme}:" belongs to the ${owner} backend`);
       }
     }
     this.definitions.set(def.type, def);
@@ -205,25 +165,6 @@ export function unknownBackendError(type: string, registry: BackendRegistry): St
     `unknown backend ${JSON.stringify(type)}; known: ${known.join(', ')} (register a custom backend first, e.g. with a module listed under "modules" in ckpt.config.json)`,
     { operation: 'config', key: 'store.type' },
   );
-}
-
-function fail(type: unknown, detail: string): never {
-  throw new StoreError('InvalidArgument', detail, { operation: 'registerBackend', key: String(type) });
-}
-
-function checkDefinition(def: AnyDefinition): void {
-  if (typeof def !== 'object' || def === null) fail('?', 'expected a backend definition object');
-  if (typeof def.type !== 'string' || !BACKEND_TYPE_PATTERN.test(def.type)) {
-    fail(def.type, 'type must be lower-case letters, digits, "-" or "_", starting with a letter');
-  }
-  if (typeof def.schema?.safeParse !== 'function') fail(def.type, 'schema must be a zod schema');
-  if (typeof def.open !== 'function') fail(def.type, 'open must be a function');
-  for (const scheme of def.schemes ?? []) {
-    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme))
-      fail(def.type, `"${scheme}" is not a URL scheme (lower case, without ":")`);
-  }
-  if (def.schemes?.length && typeof def.fromUrl !== 'function')
-    fail(def.type, 'schemes need a fromUrl function');
 }
 
 /** The process-wide registry behind {@link registerBackend}, {@link getBackend}, {@link listBackends} and `openStore`. */

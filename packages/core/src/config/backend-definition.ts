@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import { StoreError } from '../errors.js';
+import type { ObjectStore } from '../store.js';
+import { BACKEND_TYPE_PATTERN } from './schemas.js';
+
+/**
+ * A storage backend: how to validate its config, parse its URLs and open a store.
+ *
+ * The built-in backends are defined by their adapter packages (`@ckpt/fs`, `@ckpt/s3`,
+ * `@ckpt/gcs`, `@ckpt/azure`), each exporting `backend`. A custom backend is registered with
+ * `registerBackend`, usually by a module listed under `modules` in `ckpt.config.json`.
+ *
+ * @example
+ * ```ts
+ * export const backend: BackendDefinition<{ type: 'memory'; name: string }> = {
+ *   type: 'memory',
+ *   schema: z.strictObject({ type: z.literal('memory'), name: z.string().min(1) }),
+ *   schemes: ['mem'],
+ *   fromUrl: (url) => ({ type: 'memory', name: url.hostname }),
+ *   open: (config) => new MemoryStore(`mem://${config.name}`),
+ * };
+ * registerBackend(backend);
+ * await openStore('mem://scratch');
+ * ```
+ */
+export interface BackendDefinition<C extends { type: string } = { type: string }> {
+  /** `fs`, `s3`, `gcs`, `azure`, or a custom name: lower-case letters, digits, `-`, `_`. */
+  type: string;
+  /** Validates the whole config object, `type` included. Use strict objects: a typo is an error. */
+  schema: z.ZodType<C>;
+  /** URL schemes this backend owns, without `:` (e.g. `['s3']`). Needs {@link fromUrl}. */
+  schemes?: string[];
+  /**
+   * Turns a URL of one of {@link schemes} into a config object (validated by `schema` afterwards).
+   * It never reads credentials: URLs carrying them are rejected before it is called.
+   */
+  fromUrl?(url: URL): unknown;
+  /** Opens a store for a validated config. */
+  open(config: C): ObjectStore | Promise<ObjectStore>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds backends of every config type
+export type AnyDefinition = BackendDefinition<any>;
+
+/** The `InvalidArgument` error of a rejected registration. */
+export function registrationError(type: unknown, detail: string): StoreError {
+  return new StoreError('InvalidArgument', detail, { operation: 'registerBackend', key: String(type) });
+}
+
+function fail(type: unknown, detail: string): never {
+  throw registrationError(type, detail);
+}
+
+/** Throws `InvalidArgument` (operation `registerBackend`) when `def` is not a usable definition. */
+export function checkDefinition(def: AnyDefinition): void {
+  if (typeof def !== 'object' || def === null) fail('?', 'expected a backend definition object');
+  if (typeof def.type !== 'string' || !BACKEND_TYPE_PATTERN.test(def.type)) {
+    fail(def.type, 'type must be lower-case letters, digits, "-" or "_", starting with a letter');
+  }
+  if (typeof def.schema?.safeParse !== 'function') fail(def.type, 'schema must be a zod schema');
+  if (typeof def.open !== 'function') fail(def.type, 'open must be a function');
+  for (const scheme of def.schemes ?? []) {
+    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme))
+      fail(def.type, `"${scheme}" is not a URL scheme (lower case, without ":")`);
+  }
+  if (def.schemes?.length && typeof def.fromUrl !== 'function')
+    fail(def.type, 'schemes need a fromUrl function');
+}
