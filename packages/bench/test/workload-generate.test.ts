@@ -175,6 +175,14 @@ describe('generateCheckpoint: bad input', () => {
     expect((await readdir(root)).filter((n) => n.includes('partial'))).toEqual([]);
   });
 
+  it('refuses a target that is a file', async () => {
+    const file = join(root, 'a-file');
+    await writeFile(file, 'x');
+    const error = await generateCheckpoint(file, { seed: 1, totalBytes: 2 * MiB }).catch((e) => e);
+    expect(StoreError.is(error, 'InvalidArgument')).toBe(true);
+    expect(error.message).toMatch(/not a directory/);
+  });
+
   it('fills an existing empty directory', async () => {
     const dir = join(root, 'empty-target');
     await mkdir(dir);

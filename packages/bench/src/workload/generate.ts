@@ -68,7 +68,14 @@ async function checkTarget(target: string): Promise<boolean> {
     }
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') {
+      throw new StoreError('InvalidArgument', 'exists and is not a directory', {
+        operation: 'generateCheckpoint',
+        key: target,
+      });
+    }
     throw err;
   }
 }

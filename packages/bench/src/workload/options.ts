@@ -175,6 +175,11 @@ function weights<T extends object>(field: string, value: T): T {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v / sum])) as T;
 }
 
+/** Only the known fields of a weights object (unknown ones are ignored, not weighed). */
+function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, value[k]])) as Pick<T, K>;
+}
+
 function group(field: string, given: Partial<FileGroupOptions> | undefined, d: FileGroupOptions) {
   return {
     ...range(field, given, d),
@@ -209,7 +214,7 @@ export function resolveWorkloadOptions(options: WorkloadOptions = {}): WorkloadC
   return {
     totalBytes,
     preset,
-    mix: weights('mix', { ...PRESETS[preset], ...o.mix }),
+    mix: weights('mix', pick({ ...PRESETS[preset], ...o.mix }, ['zero', 'random', 'dictionary', 'text'])),
     pagesSplit: split.map((w) => w / splitSum),
     regionPages: scaledPages(range('regionBytes', o.regionBytes, { min: 16 * KiB, max: 256 * MiB })),
     dictionaryPages: toPages(num('dictionaryBytes', o.dictionaryBytes ?? 32 * MiB, PAGE_BYTES) * scale),
@@ -232,6 +237,9 @@ export function resolveWorkloadOptions(options: WorkloadOptions = {}): WorkloadC
     pidChurn: flag('pidChurn', o.pidChurn ?? false),
     smallRewriteFraction: num('smallRewriteFraction', o.smallRewriteFraction ?? 0.8, 0, 1),
     smallChurnFraction: num('smallChurnFraction', o.smallChurnFraction ?? 0.05, 0, 1),
-    mediumChange: weights('mediumChange', { same: 0.3, tail: 0.5, replaced: 0.2, ...o.mediumChange }),
+    mediumChange: weights(
+      'mediumChange',
+      pick({ same: 0.3, tail: 0.5, replaced: 0.2, ...o.mediumChange }, ['same', 'tail', 'replaced']),
+    ),
   };
 }

@@ -144,6 +144,15 @@ export function* fileChunks(
   blockBytes: number,
   buffers?: readonly Buffer[],
 ): Generator<Buffer> {
+  if (buffers?.some((b) => b.length < blockBytes || b.byteOffset % 4 !== 0)) {
+    throw new StoreError(
+      'InvalidArgument',
+      `buffers must be ${blockBytes}-byte, 4-byte aligned (see chunkBuffers)`,
+      {
+        operation: 'fileChunks',
+      },
+    );
+  }
   let remaining = file.size;
   let segmentIndex = 0;
   let used = 0; // pages of the current segment already produced
