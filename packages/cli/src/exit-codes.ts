@@ -29,9 +29,13 @@ const BY_CODE: Partial<Record<StoreErrorCode, number>> = {
   Aborted: ExitCode.Interrupted,
 };
 
-/** The exit code for a failure: StoreErrors by code, commander's usage errors as 2, anything else 1. */
+/**
+ * The exit code for a failure: StoreErrors by code (any error reading the config file is a
+ * configuration error), commander's usage errors as 2, anything else 1.
+ */
 export function exitCodeFor(err: unknown): number {
-  if (StoreError.is(err)) return BY_CODE[err.code] ?? ExitCode.Failure;
+  if (StoreError.is(err))
+    return err.operation === 'config' ? ExitCode.Usage : (BY_CODE[err.code] ?? ExitCode.Failure);
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   return ExitCode.Failure;
 }

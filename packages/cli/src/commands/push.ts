@@ -10,6 +10,7 @@ import { type CliContext, runCommand } from '../session.js';
 interface PushFlags {
   model: string;
   label?: Record<string, string>;
+  expectLatest?: string;
 }
 
 /** `ckpt push <dir> --model <name>`: upload a checkpoint directory as a new generation. */
@@ -20,12 +21,17 @@ export function pushCommand(program: Command, ctx: CliContext): void {
     .argument('<dir>', 'the checkpoint directory (subdirectories included)')
     .requiredOption('-m, --model <name>', 'the model the checkpoint belongs to')
     .option('-l, --label <key=value>', 'a label stored with the generation (repeatable)', labelArg)
+    .option(
+      '--expect-latest <generation>',
+      "commit only if the model's latest generation is still this one ('none': no generation); else exit 5",
+    )
     .addHelpText(
       'after',
       examples(
         ['ckpt push /var/lib/llmux/ckpt/llama-8b --model llama-8b', 'push to the default store'],
         ['ckpt push ./ckpt --model qwen-32b --store s3://ckpts/prod', 'push to S3'],
         ['ckpt push ./ckpt -m qwen-32b --label host=$(hostname) --json', 'machine-readable result'],
+        ['ckpt push ./ckpt -m qwen-32b --expect-latest "$LAST"', 'exit 5 if another host pushed since'],
       ),
     )
     .action((dir: string, flags: PushFlags, cmd: Command) => {
@@ -38,6 +44,7 @@ export function pushCommand(program: Command, ctx: CliContext): void {
             signal,
             onProgress,
             labels: flags.label,
+            expectLatest: flags.expectLatest === 'none' ? null : flags.expectLatest,
           });
           return { human: pushSummary(result), json: result };
         },

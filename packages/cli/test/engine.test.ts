@@ -1,0 +1,230 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ckpt,
+  cleanup,
+  digestTree,
+  FIXTURES,
+  filesBySize,
+  lines,
+  makeCheckpoint,
+  probeEngine,
+  start,
+  tempDir,
+} from './helpers.js';
+
+/** These tests need the sync engine; they are skipped only while it reports "not implemented". */
+const engineReady = await probeEngine();
+
+afterAll(cleanup);
+
+/** Parses stdout as the one JSON object `--json` promises. */
+function json(run: { stdout: string }) {
+  expect(lines(run.stdout)).toHaveLength(1);
+  return JSON.parse(run.stdout);
+}
+
+describe.skipIf(!engineReady)('with the sync engine', () => {
+  let cwd: string;
+  let source: string;
+  beforeAll(async () => {
+    cwd = await tempDir();
+    source = await makeCheckpoint(path.join(cwd, 'llama'));
+  });
+
+  it('push then pull elsewhere restores the directory exactly (default store), with one-line summaries', async () => {
+    const push = await ckpt(['push', 'llama', '--model', 'llama-8b'], { cwd });
+    expect(push).toMatchObject({ code: 0, stderr: '' });
+    expect(lines(push.stdout)).toHaveLength(1);
+    expect(push.stdout).toMatch(
+      /^pushed llama-8b generation \S+: 8 files, 2\.\d+ MiB; transferred .*, reused \d+ of \d+ chunks; .*\/s$/m,
+    );
+    expect(existsSync(path.join(cwd, '.ckpt-store'))).toBe(true);
+
+    const other = await tempDir();
+    const pull = await ckpt(['pull', 'llama-8b', 'restored', '--store', path.join(cwd, '.ckpt-store')], {
+      cwd: other,
+    });
+    expect(pull).toMatchObject({ code: 0, stderr: '' });
+    expect(pull.stdout).toMatch(/^pulled llama-8b generation \S+ into restored: 8 files/);
+    expect(await digestTree(path.join(other, 'restored'))).toEqual(await digestTree(source));
+  });
+
+  it('--json: push and pull print exactly one object with the transfer counters', async () => {
+    const push = await ckpt(['push', 'llama', '-m', 'json-model', '--label', 'host=a', '--json'], { cwd });
+    expect(push.code).toBe(0);
+    const pushed = json(push);
+    expect(pushed).toMatchObject({
+      model: 'json-model',
+      generation: expect.any(String),
+      files: 8,
+      bytes: 2 * 2 ** 20 + 5 * 300 + 9 + 40_000,
+      bytesTransferred: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
+    const pull = await ckpt(['pull', 'json-model', 'out-json', '--json'], { cwd });
+    expect(pull.code).toBe(0);
+    expect(json(pull)).toMatchObject({
+      model: 'json-model',
+      generation: pushed.generation,
+      files: 8,
+      bytes: pushed.bytes,
+      bytesTransferred: expect.any(Number),
+      durationMs: expect.any(Number),
+      dir: path.join(cwd, 'out-json'),
+    });
+  });
+
+  it('ls lists models and generations (table, and one JSON object)', async () => {
+    await ckpt(['push', 'llama', '-m', 'listed', '--label', 'host=h1'], { cwd });
+    const table = await ckpt(['ls'], { cwd });
+    expect(table.code).toBe(0);
+    expect(lines(table.stdout)[0]).toMatch(/^MODEL +GENERATIONS +LATEST +CREATED +FILES +SIZE$/);
+    expect(table.stdout).toMatch(/^listed +1 +\S+ +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +8 +2\.\d+ MiB$/m);
+
+    const models = json(await ckpt(['ls', '--json'], { cwd }));
+    expect(models.models.map((m: { model: string }) => m.model)).toContain('listed');
+
+    const generations = json(await ckpt(['ls', 'listed', '--json'], { cwd }));
+    expect(generations).toMatchObject({
+      model: 'listed',
+      generations: [{ model: 'listed', files: 8, labels: { host: 'h1' }, createdAt: expect.any(String) }],
+    });
+    expect(Number.isNaN(Date.parse(generations.generations[0].createdAt))).toBe(false);
+  });
+
+  it('exists exits 0 or 3; --quiet prints nothing', async () => {
+    await ckpt(['push', 'llama', '-m', 'present'], { cwd });
+    expect(await ckpt(['exists', 'present', '--quiet'], { cwd })).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+    const absent = await ckpt(['exists', 'absent', '--json'], { cwd });
+    expect(absent.code).toBe(3);
+    expect(json(absent)).toEqual({ model: 'absent', exists: false });
+  });
+
+  it('a missing model: pull, verify, ls and rm exit 3 with one line, and pull creates nothing', async () => {
+    for (const args of [
+      ['pull', 'absent', 'target'],
+      ['verify', 'absent'],
+      ['ls', 'absent'],
+      ['rm', 'absent'],
+    ]) {
+      const run = await ckpt(args, { cwd });
+      expect(run.code, args.join(' ')).toBe(3);
+      expect(lines(run.stderr)).toHaveLength(1);
+      expect(run.stderr).toMatch(/^ckpt: .*absent/);
+    }
+    expect(existsSync(path.join(cwd, 'target'))).toBe(false);
+    const missingGeneration = await ckpt(
+      ['pull', 'llama-8b', 'target', '-g', '20200101T000000000Z-00000000', '--json'],
+      { cwd },
+    );
+    expect(missingGeneration.code).toBe(3);
+    expect(json(missingGeneration).error).toMatchObject({ code: 'NotFound', exitCode: 3 });
+  });
+
+  it('verify passes, rm hides the checkpoint, gc frees its data', async () => {
+    const store = await tempDir();
+    await ckpt(['push', 'llama', '-m', 'doomed', '--store', store], { cwd });
+    const verify = await ckpt(['verify', 'doomed', '--store', store, '--json'], { cwd });
+    expect(verify.code).toBe(0);
+    expect(json(verify)).toMatchObject({ model: 'doomed', ok: true, files: 8, problems: [] });
+
+    const removed = json(await ckpt(['rm', 'doomed', '--store', store, '--json'], { cwd }));
+    expect(removed).toEqual({ model: 'doomed', generations: [expect.any(String)] });
+    expect((await ckpt(['exists', 'doomed', '--store', store], { cwd })).code).toBe(3);
+
+    const gc = await ckpt(['gc', '--keep', '1', '--grace', '0s', '--store', store, '--json'], { cwd });
+    expect(gc.code).toBe(0);
+    expect(json(gc)).toMatchObject({ packsDeleted: expect.any(Number), bytesFreed: expect.any(Number) });
+    expect(json(gc).bytesFreed).toBeGreaterThan(0);
+    const again = await ckpt(['gc', '--grace', '0s', '--store', store], { cwd });
+    expect(again.stdout).toMatch(/^gc: .*deleted 0 pack\(s\), 0 B;/);
+  });
+
+  it('a corrupted pack: verify exits 4 naming the file, pull exits 4', async () => {
+    const store = await tempDir();
+    await ckpt(['push', 'llama', '-m', 'bitrot', '--store', store], { cwd });
+    const [largest] = await filesBySize(store, '.pack');
+    const bytes = await readFile(largest!);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    await writeFile(largest!, bytes);
+
+    const verify = await ckpt(['verify', 'bitrot', '--store', store], { cwd });
+    expect(verify.code).toBe(4);
+    expect(lines(verify.stderr)).toHaveLength(1);
+    expect(verify.stderr).toMatch(/^ckpt: verify bitrot .*integrity failure: pages-1\.img: /);
+    const report = json(await ckpt(['verify', 'bitrot', '--store', store, '--json'], { cwd }));
+    expect(report).toMatchObject({ ok: false, problems: [{ path: 'pages-1.img' }] });
+
+    const pull = await ckpt(['pull', 'bitrot', 'rotten', '--store', store], { cwd });
+    expect(pull.code).toBe(4);
+    expect(lines(pull.stderr)).toHaveLength(1);
+    expect(pull.stderr).toContain('pages-1.img');
+  });
+
+  it('a push that expected another latest generation exits 5 (conflict)', async () => {
+    const store = await tempDir();
+    const first = json(await ckpt(['push', 'llama', '-m', 'raced', '--store', store, '--json'], { cwd }));
+    const stale = await ckpt(['push', 'llama', '-m', 'raced', '--store', store, '--expect-latest', 'none'], {
+      cwd,
+    });
+    expect(stale.code).toBe(5);
+    expect(lines(stale.stderr)).toHaveLength(1);
+    const fresh = await ckpt(
+      ['push', 'llama', '-m', 'raced', '--store', store, '--expect-latest', first.generation],
+      { cwd },
+    );
+    expect(fresh.code).toBe(0);
+  });
+
+  describe('a custom backend from a config-named module', () => {
+    let dir: string;
+    async function configure(putDelayMs: number) {
+      dir = await tempDir();
+      const config = {
+        store: { type: 'slow-fs', root: path.join(dir, 'store'), putDelayMs },
+        modules: [path.join(FIXTURES, 'slow-backend.mjs')],
+      };
+      await writeFile(path.join(dir, 'ckpt.config.json'), JSON.stringify(config));
+    }
+
+    it('is named in the first verbose line and stores checkpoints', async () => {
+      await configure(0);
+      const push = await ckpt(['push', source, '-m', 'custom', '--verbose'], { cwd: dir });
+      expect(push.code).toBe(0);
+      expect(lines(push.stderr)[0]).toBe(
+        `ckpt: store slow-fs root=${path.join(dir, 'store')} putDelayMs=0 (from ${path.join(dir, 'ckpt.config.json')})`,
+      );
+      expect((await ckpt(['exists', 'custom'], { cwd: dir })).code).toBe(0);
+    });
+
+    it('Ctrl-C during a push aborts it: exit 130, and nothing half-written is visible', async () => {
+      await configure(400);
+      const child = start(['push', source, '-m', 'interrupted', '--verbose'], { cwd: dir });
+      let stderr = '';
+      await new Promise<void>((resolve) =>
+        child.stderr!.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('ckpt: upload:')) resolve();
+        }),
+      );
+      child.kill('SIGINT');
+      const run = await child.result;
+      expect(run.code).toBe(130);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('interrupted (SIGINT)');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+
+      const exists = await ckpt(['exists', 'interrupted'], { cwd: dir });
+      expect(exists.code).toBe(3);
+      const listed = json(await ckpt(['ls', '--json'], { cwd: dir }));
+      expect(listed.models).toEqual([]);
+    });
+  });
+});

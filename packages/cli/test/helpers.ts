@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Checkpoints, MemoryStore, StoreError } from '@ckpt/core';
+
+/** The real binary, as `pnpm exec ckpt` runs it. */
+export const BIN = fileURLToPath(new URL('../bin/ckpt.js', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
+  throw new Error('packages/cli/dist is missing: run `npx turbo run build --filter=@ckpt/cli...` first');
+}
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd: string;
+  /** Added to a clean environment (no CKPT_STORE, no cloud credentials). */
+  env?: Record<string, string>;
+}
+
+/** Environment of the child: PATH and HOME only, plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+}
+
+/** Starts `ckpt args…` in `cwd`; stdout and stderr are pipes (not a TTY). */
+export function start(args: string[], options: RunOptions): ChildProcess & { result: Promise<Run> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: childEnv(options.env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const result = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return Object.assign(child, { result });
+}
+
+/** Runs `ckpt args…` to completion. */
+export function ckpt(args: string[], options: RunOptions): Promise<Run> {
+  return start(args, options).result;
+}
+
+/** The lines of a stream's text, without the trailing empty one. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1);
+}
+
+/** A fresh temporary directory, removed by {@link cleanup}. */
+const temps: string[] = [];
+export async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'ckpt-cli-'));
+  temps.push(dir);
+  return dir;
+}
+export async function cleanup(): Promise<void> {
+  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
+/** Deterministic bytes (xorshift32). */
+function bytes(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out.writeUInt32LE(x, i);
+  }
+  return out;
+}
+
+/**
+ * A small CRIU-like checkpoint directory: a pages file with a zero run, small per-thread files,
+ * and a nested `rootfs/` tree. Returns its path.
+ */
+export async function makeCheckpoint(dir: string, seed = 1, pagesBytes = 2 << 20): Promise<string> {
+  await mkdir(path.join(dir, 'rootfs', 'cache'), { recursive: true });
+  const pages = Buffer.concat([bytes(pagesBytes / 2, seed), Buffer.alloc(pagesBytes / 2)]);
+  await writeFile(path.join(dir, 'pages-1.img'), pages);
+  for (let tid = 100; tid < 105; tid++)
+    await writeFile(path.join(dir, `core-${tid}.img`), bytes(300, seed + tid));
+  await writeFile(path.join(dir, 'inventory.img'), 'inventory');
+  await writeFile(path.join(dir, 'rootfs', 'cache', 'kernel.bin'), bytes(40_000, seed + 7));
+  return dir;
+}
+
+/** Relative path → SHA-256 of every file under `dir`. */
+export async function digestTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const abs = path.join(entry.parentPath, entry.name);
+    out[path.relative(dir, abs)] = createHash('sha256')
+      .update(await readFile(abs))
+      .digest('hex');
+  }
+  return out;
+}
+
+/** Every file under `dir` whose name ends with `suffix`, largest first. */
+export async function filesBySize(dir: string, suffix: string): Promise<string[]> {
+  const found: { file: string; size: number }[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(suffix)) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    found.push({ file, size: (await stat(file)).size });
+  }
+  return found.sort((a, b) => b.size - a.size).map((f) => f.file);
+}
+
+/**
+ * True when the sync engine in the built `@ckpt/core` can push: tried for real on a memory store.
+ * Only "not implemented yet" (`Unsupported`) counts as not ready; any other failure is a bug that
+ * the engine tests must show, so they run.
+ */
+export async function probeEngine(): Promise<boolean> {
+  const dir = await tempDir();
+  const source = path.join(dir, 'probe');
+  await mkdir(source);
+  await writeFile(path.join(source, 'inventory.img'), 'probe');
+  const checkpoints = new Checkpoints(new MemoryStore());
+  try {
+    await checkpoints.push('probe', source);
+    return true;
+  } catch (err) {
+    return !StoreError.is(err, 'Unsupported');
+  } finally {
+    await Promise.resolve()
+      .then(() => checkpoints.close())
+      .catch(() => {});
+  }
+}
