@@ -1,6 +1,10 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type CheckpointPlan,
+  generateCheckpoint,
   nextVersion,
   oracleOfPlans,
   PAGE_BYTES,
@@ -136,5 +140,39 @@ describe('next version', () => {
     const calm = nextVersion(planCheckpoint(4, 0));
     const still = new Set(owned(calm));
     expect(owned(v0).filter((p) => still.has(p)).length).toBeGreaterThan(0.9 * owned(v0).length);
+  });
+});
+
+describe('next version on disk', () => {
+  it('an inserted region shifts the bytes after it, page-aligned', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ckpt-workload-shift-'));
+    try {
+      const options = { ...QUIET, seed: 8, totalBytes: 8 * 2 ** 20, inserts: 1 };
+      await generateCheckpoint(join(root, 'v0'), options);
+      await generateCheckpoint(join(root, 'v1'), { ...options, version: 1 });
+      let shifted = 0;
+      for (const name of ['pages-1.img', 'pages-2.img', 'pages-3.img']) {
+        const [a, b] = await Promise.all(['v0', 'v1'].map((v) => readFile(join(root, v, name))));
+        if (a!.length === b!.length) {
+          expect(a!.equals(b!), name).toBe(true);
+          continue;
+        }
+        shifted++;
+        const inserted = b!.length - a!.length;
+        expect(inserted % PAGE_BYTES).toBe(0);
+        let prefix = 0;
+        while (prefix < a!.length && a![prefix] === b![prefix]) prefix++;
+        let suffix = 0;
+        while (suffix < a!.length && a![a!.length - 1 - suffix] === b![b!.length - 1 - suffix]) suffix++;
+        // b is a with `inserted` bytes put in somewhere: its head and tail cover all of a.
+        expect(prefix + suffix).toBeGreaterThanOrEqual(a!.length);
+        // and past the insertion point nothing is where it was.
+        const at = Math.floor(prefix / PAGE_BYTES) * PAGE_BYTES + inserted;
+        expect(a!.subarray(at).equals(b!.subarray(at, a!.length))).toBe(false);
+      }
+      expect(shifted).toBe(1);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
