@@ -1,11 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
 import { readAll } from '../../src/body.js';
-import { BackendRegistry, openStore } from '../../src/config/index.js';
+import {
+  BackendRegistry,
+  getBackend,
+  listBackends,
+  openStore,
+  registerBackend,
+} from '../../src/config/index.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import { storeErrorOf, useTempDir } from './helpers.js';
-import { memoryBackend } from './memory-backend.js';
+import { memoryBackend, memorySchema } from './memory-backend.js';
 
 describe('registering backends', () => {
   test('the built-ins are listed before their packages are imported', () => {
@@ -66,6 +73,19 @@ describe('registering backends', () => {
   });
 });
 
+test('the process-wide registry behind registerBackend, getBackend, listBackends and openStore', async () => {
+  const def = {
+    ...memoryBackend,
+    type: 'scratch',
+    schemes: ['scratch'],
+    fromUrl: () => ({ type: 'scratch', name: 'x' }),
+  };
+  registerBackend({ ...def, schema: memorySchema.extend({ type: z.literal('scratch') }) });
+  expect(getBackend('scratch')?.schemes).toEqual(['scratch']);
+  expect(listBackends().map((b) => b.type)).toContain('scratch');
+  expect((await openStore('scratch://anything')).name).toBe('mem://x');
+});
+
 describe('opening a custom backend', () => {
   const registry = new BackendRegistry();
   registry.register(memoryBackend);
@@ -79,9 +99,12 @@ describe('opening a custom backend', () => {
   });
 
   test('by a config object', async () => {
-    const store = await openStore({ type: 'memory', name: 'cfg', maxKeys: 3 } as { type: string }, {
-      registry,
-    });
+    const store = await openStore(
+      { type: 'memory', name: 'cfg', maxKeys: 3 },
+      {
+        registry,
+      },
+    );
     expect(store.name).toBe('mem://cfg');
   });
 
