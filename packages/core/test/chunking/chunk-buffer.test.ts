@@ -150,12 +150,17 @@ describe('on-store format', () => {
       ['pages', 512 * KiB],
       ['random', 1 * MiB + 99],
     ]);
-    const chunks = chunkBuffer(buf);
+    const chunks = chunkBuffer(buf, {
+      minSize: 16 * KiB,
+      avgSize: 64 * KiB,
+      maxSize: 256 * KiB,
+      zeroRunMin: 64 * KiB,
+    });
     const digest = createHash('sha256').update(JSON.stringify(chunks)).digest('hex');
     expect({ count: chunks.length, firstEnd: chunks[0]?.length, digest }).toMatchInlineSnapshot(`
       {
-        "count": 31,
-        "digest": "d911bc21c620490577b8591a795f90ee3151bddf3712c6c9a257d55732febd73",
+        "count": 66,
+        "digest": "9646366905f89ad89e0d576171fd0cb8aaefa0dbfea3506c34ef7cec6a5b93d7",
         "firstEnd": 56125,
       }
     `);
