@@ -66,9 +66,12 @@ export async function runCommand(
 ): Promise<void> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   const reporter = reporterFor(globals);
-  const interrupt = trapInterrupts((message) => reporter.notice(message));
-  const restoreWarnings = routeWarnings((message) => reporter.info(message));
   let progress: ProgressHandler | undefined;
+  const interrupt = trapInterrupts((message) => {
+    progress?.stop();
+    reporter.notice(message);
+  });
+  const restoreWarnings = routeWarnings((message) => reporter.info(message));
   let store: ObjectStore | undefined;
   let checkpoints: Checkpoints | undefined;
   try {

@@ -24,22 +24,23 @@ interface PhaseState {
   bar?: SingleBar;
 }
 
-/** Bars per phase (bytes, files, rate, ETA) on a terminal; otherwise one verbose line per phase. */
+/**
+ * Bars per phase (bytes, files, rate, ETA) on a terminal; otherwise one verbose line as each phase
+ * starts. Events after `stop()` are ignored.
+ */
 export function progressHandler(options: ProgressOptions): ProgressHandler {
   const phases = new Map<SyncPhase, PhaseState>();
   let bars: MultiBar | undefined;
+  let stopped = false;
 
   return {
     onProgress(event) {
+      if (stopped) return;
       let state = phases.get(event.phase);
       if (!state) {
         state = { startedAt: Date.now() };
         phases.set(event.phase, state);
-        if (!options.tty || !BAR_PHASES.includes(event.phase)) {
-          options.log(
-            `${event.phase}: ${formatCount(event.filesTotal)} files, ${formatBytes(event.bytesTotal)}`,
-          );
-        }
+        if (!options.tty) options.log(describePhase(event));
       }
       if (!options.tty || !BAR_PHASES.includes(event.phase)) return;
       bars ??= new MultiBar({
@@ -59,10 +60,17 @@ export function progressHandler(options: ProgressOptions): ProgressHandler {
       }
     },
     stop() {
+      stopped = true;
       bars?.stop();
       bars = undefined;
     },
   };
+}
+
+/** `upload: 312 files, 3.00 GiB`, or just `commit` when the phase has no totals. */
+function describePhase(event: ProgressEvent): string {
+  if (event.filesTotal === 0 && event.bytesTotal === 0) return event.phase;
+  return `${event.phase}: ${formatCount(event.filesTotal)} files, ${formatBytes(event.bytesTotal)}`;
 }
 
 type LinePayload = { event: ProgressEvent; startedAt: number };
