@@ -1,0 +1,25 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, registerBackend } from '@ckpt/core';
+import { runConformance } from '@ckpt/testkit';
+import { describe, it } from 'vitest';
+import { backend } from '../src/index.js';
+import { kvRawReader } from './kv-raw-reader.js';
+
+registerBackend(backend);
+
+runConformance(
+  { describe, it },
+  {
+    name: 'KvDirStore',
+    create: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ckpt-kv-'));
+      return {
+        store: await openStore(`kv://${dir}`),
+        raw: kvRawReader(dir),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+);
