@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
@@ -17,7 +17,7 @@ interface Wanted {
 
 /**
  * Reads chunks `indices` of `manifest` from their packs, verifies each one's SHA-256, and hands
- * it to `deliver` (awaited: a slow consumer slows the reads, memory stays bounded). Chunks of
+ * streams it to `deliver` (awaited: a slow consumer slows the reads, memory stays bounded). Chunks of
  * one pack are fetched with as few ranged reads as possible (whole packs when the store cannot do
  * ranges), `concurrency` reads at a time. A chunk that does not match its hash, or a pack that
  * ends early, fails with `Integrity` naming `describe(index)` (the files that need it).
@@ -30,7 +30,14 @@ export async function fetchChunks(
     concurrency: number;
     readSize: number;
     signal?: AbortSignal;
-    deliver(index: number, data: Buffer): Promise<void> | void;
+    /**
+     * Receives a chunk's bytes as they stream, `part` starting at `offset` within the chunk. The
+     * chunk is verified only once all of it has streamed: write parts somewhere disposable (the
+     * pull's staging tree) and trust them after `complete`, or after the whole call succeeds.
+     */
+    deliver(index: number, part: Buffer, offset: number): Promise<void> | void;
+    /** Called once a chunk has fully arrived and matched its hash. */
+    complete?(index: number): Promise<void> | void;
     describe(index: number): string;
     onBytes?(bytes: number): void;
     /** When given, bad chunks are reported here and the reads go on (for `verify`); else they throw. */
@@ -111,7 +118,7 @@ async function readRange(
     throw err;
   });
   let next = 0;
-  let buf: Buffer | undefined;
+  let hash: Hash | undefined;
   let filled = 0;
   let pos = got.range.offset;
   try {
@@ -125,29 +132,26 @@ async function readRange(
           p += Math.min(piece.length - p, chunk.offset - at);
           continue;
         }
-        buf ??= Buffer.allocUnsafe(chunk.length);
+        hash ??= createHash('sha256');
         const n = Math.min(piece.length - p, chunk.length - filled);
-        piece.copy(buf, filled, p, p + n);
+        const part = piece.subarray(p, p + n);
+        hash.update(part);
+        await options.deliver(chunk.index, part, filled);
         filled += n;
         p += n;
         if (filled === chunk.length) {
-          const actual = createHash('sha256').update(buf).digest('hex');
-          if (actual !== chunk.hash && options.onProblem) {
-            options.onProblem(
-              chunk.index,
-              `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`,
-            );
-          } else if (actual !== chunk.hash) {
-            throw new StoreError(
-              'Integrity',
-              `chunk ${chunk.hash.slice(0, 12)} does not match its hash; needed by ${options.describe(chunk.index)}`,
-              {
+          const actual = hash.digest('hex');
+          if (actual !== chunk.hash) {
+            const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
+            if (!options.onProblem) {
+              throw new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
                 operation: 'pull',
                 key,
-              },
-            );
-          } else await options.deliver(chunk.index, buf);
-          buf = undefined;
+              });
+            }
+            options.onProblem(chunk.index, detail);
+          } else await options.complete?.(chunk.index);
+          hash = undefined;
           filled = 0;
           next++;
         }

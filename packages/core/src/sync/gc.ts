@@ -74,7 +74,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       record = undefined;
     }
     const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
-    if (Number.isFinite(deletedAt) && deletedAt < cutoff && meta.lastModified.getTime() < cutoff)
+    if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
       purge.push(meta.key);
     else for (const id of record?.packs ?? []) live.add(id);
   }
@@ -84,7 +84,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     const id = packIdOf(meta.key);
     if (!id) continue;
     if (live.has(id)) result.packsLive++;
-    else if (meta.lastModified.getTime() >= cutoff) result.packsInGrace++;
+    else if (meta.lastModified.getTime() > cutoff) result.packsInGrace++;
     else garbage.push({ key: meta.key, size: meta.size });
   }
   result.purgedGenerations = purge.length;

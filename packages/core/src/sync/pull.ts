@@ -6,6 +6,7 @@ import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import type { EngineContext } from './context.js';
 import { fetchChunks } from './fetch-chunks.js';
+import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import { readLocalState, removeLocalState, writeLocalState } from './local-state.js';
 import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
@@ -92,6 +93,7 @@ export async function pull(
   await removeLeftovers(root);
   const staging = path.join(parent, `.${path.basename(root)}.ckpt-pull-${randomBytes(6).toString('hex')}`);
   await mkdir(staging);
+  const handles = new FileHandles();
   try {
     // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes)
     for (const entry of manifest.entries) {
@@ -123,14 +125,9 @@ export async function pull(
       options.onProgress,
     );
     progress.add(totals.zeroBytes);
-    const write = async (index: number, data: Buffer) => {
+    const write = async (index: number, data: Buffer, offset = 0) => {
       for (const t of targets.get(index)!) {
-        const handle = await open(resolveInside(staging, t.entry.path), 'r+');
-        try {
-          await handle.write(data, 0, data.length, t.offset);
-        } finally {
-          await handle.close();
-        }
+        await handles.write(resolveInside(staging, t.entry.path), data, t.offset + offset);
         progress.add(data.length);
       }
     };
@@ -173,6 +170,7 @@ export async function pull(
     });
 
     // 5. modes, times, links; then swap the new tree in
+    await handles.closeAll();
     await finishTree(staging, manifest);
     progress.done();
     throwIfAborted(signal, 'pull', root);
@@ -188,6 +186,7 @@ export async function pull(
     }).catch(() => undefined);
     return result({ bytesTransferred, chunksNew: remote.size, chunksReused });
   } catch (err) {
+    await handles.closeAll();
     await rm(staging, { recursive: true, force: true });
     throw err;
   }

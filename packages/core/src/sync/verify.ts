@@ -47,9 +47,11 @@ export async function verify(
     concurrency: ctx.concurrency,
     readSize: ctx.readSize,
     signal: options.signal,
-    deliver: (_index, data) => {
+    deliver: (_index, part) => {
+      progress.add(part.length);
+    },
+    complete: () => {
       checked++;
-      progress.add(data.length);
     },
     describe: (index) => [...(users.get(index) ?? [])].join(', '),
     onProblem: (index, problem) => {

@@ -148,7 +148,8 @@ describe('failures leave the destination as it was', () => {
       const chunks: Buffer[] = [];
       for await (const c of got.body) chunks.push(c as Buffer);
       const data = Buffer.concat(chunks);
-      data[data.length >> 1] ^= 0xff;
+      const mid = data.length >> 1;
+      data[mid] = data[mid]! ^ 0xff;
       await store.put(key, data);
     }
     const err = await ckpt.pull('m1', dst).catch((e) => e);

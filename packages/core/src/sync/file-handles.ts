@@ -1,0 +1,51 @@
+import { type FileHandle, open } from 'node:fs/promises';
+
+/**
+ * Keeps up to `max` file handles open for positional writes, so writing thousands of chunks costs
+ * thousands of `pwrite`s, not thousands of `open`/`close` pairs. Handles in use are never closed
+ * under a writer; idle ones are closed least recently used first.
+ */
+export class FileHandles {
+  private readonly open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
+
+  constructor(private readonly max = 256) {}
+
+  async write(file: string, data: Uint8Array, position: number): Promise<void> {
+    let slot = this.open.get(file);
+    if (slot)
+      this.open.delete(file); // re-insert: most recently used last
+    else {
+      slot = { handle: open(file, 'r+'), users: 0 };
+      await this.evict();
+    }
+    this.open.set(file, slot);
+    slot.users++;
+    try {
+      const handle = await slot.handle;
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+    } finally {
+      slot.users--;
+    }
+  }
+
+  /** Closes every handle (also after a failure). */
+  async closeAll(): Promise<void> {
+    const slots = [...this.open.values()];
+    this.open.clear();
+    await Promise.allSettled(slots.map(async (s) => (await s.handle).close()));
+  }
+
+  private async evict(): Promise<void> {
+    if (this.open.size < this.max) return;
+    for (const [file, slot] of this.open) {
+      if (slot.users > 0) continue;
+      this.open.delete(file);
+      await (await slot.handle.catch(() => undefined))?.close();
+      if (this.open.size < this.max) return;
+    }
+  }
+}
