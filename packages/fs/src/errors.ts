@@ -5,6 +5,7 @@ import { StoreError, type StoreErrorCode } from '@ckpt/core';
  * - `ENOTDIR`/`EISDIR`/`ENOTEMPTY`/`ELOOP` mean the key cannot map to a plain file here (a key
  *   `a/b` under an object `a`, a key `a` over a folder `a`, a symlink): `InvalidArgument`.
  *   `AlreadyExists` is kept for "a create-only put found the key".
+ * - `EXDEV`: `Unsupported` (a mount point inside the root: renames cannot cross it).
  * - `ENOSPC`, `EDQUOT`, `EFBIG`: `Unavailable` but not retryable (a full disk stays full).
  * - `EIO`, `EAGAIN`, `EBUSY`, `EMFILE`, `ENFILE`, `ETIMEDOUT`, `ESTALE`: `Unavailable`, retryable.
  */
@@ -19,6 +20,7 @@ const CODES: Record<string, StoreErrorCode> = {
   ENOTEMPTY: 'InvalidArgument',
   ELOOP: 'InvalidArgument',
   ENAMETOOLONG: 'InvalidArgument',
+  EXDEV: 'Unsupported',
   ENOSPC: 'Unavailable',
   EDQUOT: 'Unavailable',
   EFBIG: 'Unavailable',
@@ -68,6 +70,8 @@ function describe(errno: string): string {
     case 'EISDIR':
     case 'ENOTEMPTY':
       return 'the key is a folder of other keys';
+    case 'EXDEV':
+      return 'the key is on another filesystem than the root (a mount point inside the root)';
     case 'ENOSPC':
     case 'EDQUOT':
       return 'no space left on the filesystem';

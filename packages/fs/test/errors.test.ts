@@ -15,6 +15,7 @@ describe('fsError', () => {
       ['EISDIR', 'InvalidArgument', false],
       ['ENOSPC', 'Unavailable', false],
       ['EDQUOT', 'Unavailable', false],
+      ['EXDEV', 'Unsupported', false],
       ['EIO', 'Unavailable', true],
       ['EMFILE', 'Unavailable', true],
       ['EWHATEVER', 'Internal', false],
