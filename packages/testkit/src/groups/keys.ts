@@ -48,13 +48,30 @@ export const keyTests: GroupTests = () => [
     },
   },
   {
-    name: 'accepts 1024-byte keys and 255-byte segments, ASCII and multi-byte',
+    name: 'accepts long keys (896 bytes) and 255-byte segments, ASCII and multi-byte',
     async run(ctx) {
-      const ascii = [segment('x'), segment('x'), segment('x'), segment('x', 254), 'z'].join('/');
-      const wide = [segment('日'), segment('日'), segment('日'), segment('日', 252), 'zzz'].join('/');
-      assert.equal(Buffer.byteLength(ascii), 1024);
-      assert.equal(Buffer.byteLength(wide), 1024);
+      // 896 bytes leave room for a store prefix of up to 128 bytes within the backends' 1024
+      const ascii = [segment('x'), segment('x'), segment('x'), 'z'.repeat(128)].join('/');
+      const wide = [segment('日'), segment('日'), segment('日'), 'z'.repeat(128)].join('/');
+      assert.equal(Buffer.byteLength(ascii), 896);
+      assert.equal(Buffer.byteLength(wide), 896);
       await roundTrip(ctx, [ascii, wide, `seg/${segment('x')}`, `seg/${segment('日')}`]);
+    },
+  },
+  {
+    name: "a 1024-byte key round-trips, or fails InvalidArgument when the store's prefix leaves no room",
+    async run(ctx) {
+      const key = [segment('x'), segment('x'), segment('x'), segment('x', 254), 'z'].join('/');
+      assert.equal(Buffer.byteLength(key), 1024);
+      const stored = await ctx.store.put(key, patternBytes(9, 79)).then(
+        () => true,
+        (error: unknown) => {
+          assert.ok(StoreError.is(error, 'InvalidArgument'), `put of a 1024-byte key: ${error}`);
+          return false;
+        },
+      );
+      if (stored) await expectStored(ctx, key, patternBytes(9, 79), 'the 1024-byte key');
+      await expectKeys(ctx, stored ? [key] : [], 'after the put of a 1024-byte key');
     },
   },
   {
