@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BaseStore,
+  type ByteRange,
   bodyChunks,
   type Capabilities,
   compareKeys,
@@ -89,28 +90,18 @@ export class KvDirStore extends BaseStore {
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     validateKey(key, 'get');
     throwIfAborted(options.signal, 'get', key);
-    const { offset = 0, length } = options.range ?? {};
-    if (
-      !Number.isSafeInteger(offset) ||
-      offset < 0 ||
-      (length !== undefined && !(Number.isSafeInteger(length) && length >= 0))
-    ) {
-      throw new StoreError('InvalidArgument', 'range offset and length must be integers >= 0', {
-        operation: 'get',
-        key,
-      });
-    }
-    // reading through one open handle: a concurrent put (a rename) cannot change what we read
+    // one open handle: a concurrent put (a rename) cannot change what we read
     const handle = await open(this.file(key)).catch((error) => Promise.reject(storeError(error, 'get', key)));
     try {
       const meta = await this.meta(key, handle);
-      const start = Math.min(offset, meta.size);
-      const count = Math.min(length ?? meta.size, meta.size - start);
-      const from = headerBytes(key) + start;
+      const range = clampRange(options.range, meta.size, key);
+      const start = headerBytes(key) + range.offset;
+      if (range.length === 0) await handle.close();
       const body =
-        count === 0 ? Readable.from([]) : handle.createReadStream({ start: from, end: from + count - 1 });
-      if (count === 0) await handle.close();
-      return { ...meta, body, range: { offset: start, length: count } };
+        range.length === 0
+          ? Readable.from([])
+          : handle.createReadStream({ start, end: start + range.length - 1 });
+      return { ...meta, body, range };
     } catch (error) {
       await handle.close();
       throw storeError(error, 'get', key);
@@ -169,6 +160,23 @@ export class KvDirStore extends BaseStore {
       lastModified: new Date(Number(info.mtimeMs)),
     };
   }
+}
+
+/** The part of a `size`-byte object that `range` asks for; past the end yields what exists. */
+function clampRange(
+  range: ByteRange | undefined,
+  size: number,
+  key: string,
+): { offset: number; length: number } {
+  const { offset = 0, length = size } = range ?? {};
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new StoreError('InvalidArgument', 'range offset and length must be integers >= 0', {
+      operation: 'get',
+      key,
+    });
+  }
+  const start = Math.min(offset, size);
+  return { offset: start, length: Math.min(length, size - start) };
 }
 
 /** The file's bytes: the key's line, then the body. */
