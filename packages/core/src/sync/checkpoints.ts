@@ -34,8 +34,13 @@ export interface CheckpointsOptions {
   grace?: number;
   /** Chunking worker threads. Default: `os.availableParallelism()`. */
   threads?: number;
-  /** Target size of pack objects. Default 16 MiB. */
+  /** Target size of pack objects. Default 8 MiB. */
   packSize?: number;
+  /**
+   * Bytes of file data a push holds in memory at once: half for reading ahead of the chunker,
+   * half for packs being uploaded. Default 64 MiB. Memory does not grow with file size.
+   */
+  memoryBudget?: number;
   /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
   chunking?: ChunkingOptions;
 }
@@ -67,8 +72,9 @@ export class Checkpoints {
       store,
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
-      packSize: options.packSize ?? 16 * 1024 * 1024,
+      packSize: options.packSize ?? 8 * 1024 * 1024,
       readSize: 16 * 1024 * 1024,
+      memoryBudget: options.memoryBudget ?? 64 * 1024 * 1024,
       chunking,
       chunker: () => {
         this.pool ??= new ChunkerPool({ threads: options.threads, chunking });

@@ -10,6 +10,8 @@ export interface EngineContext {
   grace: number;
   /** Target pack object size in bytes. */
   packSize: number;
+  /** Bytes of file data held in memory at once (read ahead for chunking + packs uploading). */
+  memoryBudget: number;
   /** Largest byte range fetched by one ranged read on pull. */
   readSize: number;
   chunking: ChunkingOptions;

@@ -34,18 +34,32 @@ export class PackWriter {
   ) {}
 
   /** Copies `data` into the current pack and returns where it will live. */
-  async add(data: Uint8Array): Promise<{ packId: string; offset: number }> {
+  add(data: Uint8Array): Promise<{ packId: string; offset: number }> {
+    return this.addWith(data.length, (target) => {
+      target.set(data);
+    });
+  }
+
+  /**
+   * Reserves `length` bytes in the current pack and lets `fill` write them in place (e.g. a
+   * positional file read straight into the pack: no intermediate copy).
+   */
+  async addWith(
+    length: number,
+    fill: (target: Buffer) => Promise<void> | void,
+  ): Promise<{ packId: string; offset: number }> {
     this.check();
-    if (!this.buffer || this.used + data.length > this.buffer.length) {
+    if (!this.buffer || this.used + length > this.buffer.length) {
       await this.seal();
-      this.buffer = Buffer.allocUnsafe(Math.max(this.options.packSize, data.length));
+      this.buffer = Buffer.allocUnsafe(Math.max(this.options.packSize, length));
       this.used = 0;
       this.id = randomBytes(16).toString('hex');
     }
     const offset = this.used;
-    this.buffer.set(data, offset);
-    this.used += data.length;
-    return { packId: this.id, offset };
+    const id = this.id;
+    this.used += length;
+    await fill(this.buffer.subarray(offset, offset + length));
+    return { packId: id, offset };
   }
 
   /** Uploads what is left and waits for every upload. Returns the ids of all packs written. */

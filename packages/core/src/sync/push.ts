@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
@@ -59,14 +59,19 @@ export async function push(
   const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
   const packs = new PackWriter(store, {
     packSize: ctx.packSize,
-    maxInFlight: ctx.concurrency,
+    maxInFlight: Math.max(1, Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize))),
     signal,
   });
   let chunksNew = 0;
   let chunksReused = 0;
   let zeroBytes = 0;
 
-  const addChunk = async (hash: string, data: Uint8Array): Promise<number> => {
+  /** The chunk table index of chunk `hash`; new chunks get their bytes from `fill`. */
+  const addChunk = async (
+    hash: string,
+    length: number,
+    fill: (target: Buffer) => Promise<void> | void,
+  ): Promise<number> => {
     const existing = table.indexOf(hash);
     if (existing !== undefined) {
       chunksReused++;
@@ -78,8 +83,8 @@ export async function push(
       return table.add(hash, at);
     }
     chunksNew++;
-    const { packId, offset } = await packs.add(data);
-    return table.add(hash, { packId, offset, length: data.length });
+    const { packId, offset } = await packs.addWith(length, fill);
+    return table.add(hash, { packId, offset, length });
   };
 
   /** The extents of an unchanged file, when every chunk it needs is still known; else undefined. */
@@ -114,18 +119,33 @@ export async function push(
       if (isAllZero(data)) {
         zeroBytes += data.length;
         extents.push(-data.length);
-      } else extents.push(await addChunk(createHash('sha256').update(data).digest('hex'), data));
+      } else {
+        const hash = createHash('sha256').update(data).digest('hex');
+        extents.push(await addChunk(hash, data.length, (target) => void target.set(data)));
+      }
       progress.add(data.length);
       return extents;
     }
-    for await (const batch of ctx.chunker().chunkFile(file.abs, { withData: true, signal })) {
-      for (const chunk of batch) {
-        if (chunk.hash === null) {
-          zeroBytes += chunk.length;
-          extents.push(-chunk.length);
-        } else extents.push(await addChunk(chunk.hash, chunk.data!));
-        progress.add(chunk.length);
+    // the workers only find boundaries and hashes; new chunks are read straight into their pack
+    const handle = await open(file.abs, 'r');
+    try {
+      const chunks = ctx.chunker().chunkFile(file.abs, { signal, readAhead: ctx.memoryBudget / 2 });
+      for await (const batch of chunks) {
+        for (const chunk of batch) {
+          if (chunk.hash === null) {
+            zeroBytes += chunk.length;
+            extents.push(-chunk.length);
+          } else
+            extents.push(
+              await addChunk(chunk.hash, chunk.length, (target) =>
+                readExactly(handle, target, chunk.offset, file.abs),
+              ),
+            );
+          progress.add(chunk.length);
+        }
       }
+    } finally {
+      await handle.close();
     }
     return extents;
   };
@@ -269,6 +289,21 @@ function sameContent(base: Manifest, entries: ManifestEntry[], rows: Manifest['c
       ),
     );
   return canon(base.entries, base.chunks) === canon(entries, rows);
+}
+
+/** Fills `target` from `position` of the file; a file that got shorter fails the push. */
+async function readExactly(
+  handle: FileHandle,
+  target: Buffer,
+  position: number,
+  file: string,
+): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) throw changed(file);
+    done += bytesRead;
+  }
 }
 
 function conflict(model: string, detail: string): StoreError {
