@@ -1,0 +1,20 @@
+import { type BackendDefinition, type S3Config, s3ConfigFromUrl, s3ConfigSchema } from '@ckpt/core';
+import { S3Store } from './s3-store.js';
+
+/**
+ * The `s3` backend for `openStore`: core's config schema and `s3://bucket/prefix?…` URL parser,
+ * opening an {@link S3Store}. Credentials come from the config or the SDK's default chain, never
+ * from a URL.
+ *
+ * @example
+ * ```ts
+ * await openStore('s3://ckpt/prod?endpoint=http://127.0.0.1:9000&forcePathStyle=true&checksums=when_required');
+ * ```
+ */
+export const backend: BackendDefinition<S3Config> = {
+  type: 's3',
+  schema: s3ConfigSchema,
+  schemes: ['s3'],
+  fromUrl: s3ConfigFromUrl,
+  open: ({ type: _type, ...options }) => new S3Store(options),
+};

@@ -1,0 +1,205 @@
+import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { type PutResult, StoreError } from '@ckpt/core';
+import type { BlockReader, PartBuffers } from './blocks.js';
+import { MAX_PART_SIZE, MAX_PARTS } from './options.js';
+import { contentMd5, versionOf } from './wire.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * The part size for an object of `size` bytes: `configured`, grown (in whole MiB) just enough
+ * that {@link MAX_PARTS} parts cover the object. Unknown size keeps `configured`. Every part but
+ * the last has this size (R2 requires equal parts).
+ */
+export function choosePartSize(configured: number, size?: number): number {
+  if (size === undefined) return configured;
+  const needed = Math.ceil(size / MAX_PARTS / MiB) * MiB;
+  return Math.min(Math.max(configured, needed), MAX_PART_SIZE);
+}
+
+/** A block read before the upload started; `pooled` is its buffer when it came from the pool. */
+export interface HeadBlock {
+  bytes: Buffer;
+  pooled?: Buffer;
+}
+
+/** One multipart put: where it goes and how it is sent. */
+export interface MultipartJob {
+  client: S3Client;
+  bucket: string;
+  /** The full object key (store prefix included). */
+  objectKey: string;
+  /** The key the caller used, for messages. */
+  key: string;
+  partSize: number;
+  /** Most parts buffered or in flight at once. */
+  concurrency: number;
+  checksum: 'crc32' | 'md5';
+  /** The exact length the caller declared, if any. */
+  size?: number;
+  metadata?: Record<string, string>;
+  ifNoneMatch?: '*';
+  ifMatch?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Uploads `first` (blocks already read) and the rest of `reader` as one multipart upload, with
+ * at most `concurrency` parts in flight, read into reused `buffers`. Any failure, a wrong length or the caller's signal
+ * aborts the upload (in-flight parts are cancelled first) and rethrows the original error: the
+ * key is left as it was. The condition (`If-None-Match`/`If-Match`) is checked at completion.
+ */
+export async function uploadMultipart(
+  job: MultipartJob,
+  first: HeadBlock[],
+  reader: BlockReader,
+  buffers: PartBuffers,
+): Promise<PutResult> {
+  const { client, bucket, objectKey } = job;
+  const crc32 = job.checksum === 'crc32';
+  const created = await client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: bucket,
+      Key: objectKey,
+      Metadata: job.metadata,
+      ChecksumAlgorithm: crc32 ? 'CRC32' : undefined,
+    }),
+    { abortSignal: job.signal },
+  );
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new StoreError('Internal', 'CreateMultipartUpload returned no UploadId', where(job));
+  const cancel = new AbortController();
+  const signal = job.signal ? AbortSignal.any([job.signal, cancel.signal]) : cancel.signal;
+  const parts: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const failures: unknown[] = [];
+  let total = 0;
+  let started = 0;
+
+  const start = (body: Buffer, release?: () => void) => {
+    if (started === MAX_PARTS) {
+      throw new StoreError(
+        'InvalidArgument',
+        `the body needs more than ${MAX_PARTS} parts of ${job.partSize} bytes: pass options.size or a larger partSize`,
+        where(job),
+      );
+    }
+    const partNumber = ++started;
+    total += body.length;
+    checkLength(job, total, false);
+    const task: Promise<void> = uploadPart(job, uploadId, partNumber, body, signal).then(
+      (part) => {
+        parts[partNumber - 1] = part;
+        release?.();
+      },
+      (error: unknown) => {
+        failures.push(error);
+        cancel.abort();
+      },
+    );
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
+  };
+
+  try {
+    for (const { bytes, pooled } of first.splice(0)) {
+      await waitForSlot(inFlight, job.concurrency);
+      if (failures.length > 0) throw failures[0];
+      start(bytes, pooled ? () => buffers.give(pooled) : undefined);
+    }
+    for (;;) {
+      await waitForSlot(inFlight, job.concurrency);
+      if (failures.length > 0) throw failures[0];
+      const buffer = buffers.take();
+      const block = await reader.readInto(buffer, job.signal);
+      if (block.length === 0) break;
+      start(block, () => buffers.give(buffer));
+    }
+    await Promise.all(inFlight);
+    if (failures.length > 0) throw failures[0];
+    checkLength(job, total, true);
+    const done = await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: objectKey,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+        IfNoneMatch: job.ifNoneMatch,
+        IfMatch: job.ifMatch,
+      }),
+      { abortSignal: job.signal },
+    );
+    return { version: versionOf(done.ETag, 'put', job.key), size: total };
+  } catch (error) {
+    cancel.abort();
+    await Promise.allSettled(inFlight);
+    await abortUpload(job, uploadId);
+    throw error;
+  }
+}
+
+async function uploadPart(
+  job: MultipartJob,
+  uploadId: string,
+  partNumber: number,
+  body: Buffer,
+  signal: AbortSignal,
+): Promise<CompletedPart> {
+  const crc32 = job.checksum === 'crc32';
+  const out = await job.client.send(
+    new UploadPartCommand({
+      Bucket: job.bucket,
+      Key: job.objectKey,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      Body: body,
+      ContentLength: body.length,
+      ContentMD5: crc32 ? undefined : contentMd5(body),
+      ChecksumAlgorithm: crc32 ? 'CRC32' : undefined,
+    }),
+    { abortSignal: signal },
+  );
+  if (!out.ETag) throw new StoreError('Internal', `UploadPart ${partNumber} returned no ETag`, where(job));
+  const part: CompletedPart = { PartNumber: partNumber, ETag: out.ETag };
+  if (out.ChecksumCRC32) part.ChecksumCRC32 = out.ChecksumCRC32;
+  return part;
+}
+
+/**
+ * Best-effort cleanup: its own failure (s3rver answers 405; a network error) is swallowed so the
+ * error that caused it reaches the caller. Parts left behind are removed by a bucket lifecycle
+ * rule (AbortIncompleteMultipartUpload) and are never visible under the key.
+ */
+async function abortUpload(job: MultipartJob, uploadId: string): Promise<void> {
+  try {
+    await job.client.send(
+      new AbortMultipartUploadCommand({ Bucket: job.bucket, Key: job.objectKey, UploadId: uploadId }),
+    );
+  } catch {
+    // see above: never hide the original error
+  }
+}
+
+async function waitForSlot(inFlight: Set<Promise<void>>, concurrency: number): Promise<void> {
+  while (inFlight.size >= concurrency) await Promise.race(inFlight);
+}
+
+/** Throws `Integrity` when more bytes than declared arrived, or (at the end) fewer. */
+function checkLength(job: MultipartJob, total: number, atEnd: boolean): void {
+  if (job.size === undefined) return;
+  if (total > job.size || (atEnd && total !== job.size)) {
+    const detail = total > job.size ? `more than ${job.size}` : `${total}`;
+    throw new StoreError('Integrity', `body has ${detail} bytes, expected ${job.size}`, where(job));
+  }
+}
+
+function where(job: MultipartJob) {
+  return { operation: 'put', key: job.key };
+}

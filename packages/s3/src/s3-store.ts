@@ -1,0 +1,420 @@
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  BaseStore,
+  bodyChunks,
+  type Capabilities,
+  DEFAULT_CAPABILITIES,
+  type DeleteManyResult,
+  type GetOptions,
+  type GetResult,
+  keyProblem,
+  type ListOptions,
+  MAX_KEY_BYTES,
+  normalizePrefix,
+  type ObjectMeta,
+  type PutBody,
+  type PutOptions,
+  type PutResult,
+  StoreError,
+  throwIfAborted,
+} from '@ckpt/core';
+import { BlockReader, PartBuffers } from './blocks.js';
+import { checkedBody } from './checked-body.js';
+import { type ClientHandle, openClient } from './client.js';
+import { deleteEntryError, type ErrorContext, toStoreError } from './errors.js';
+import { choosePartSize, type HeadBlock, uploadMultipart } from './multipart.js';
+import { MAX_OBJECT_SIZE, type ResolvedOptions, resolveOptions, type S3StoreOptions } from './options.js';
+import { checkRange, contentMd5, parseContentRange, rangeHeader, versionOf } from './wire.js';
+
+/** Keys per DeleteObjects call (S3's limit). */
+const DELETE_BATCH = 1000;
+
+/**
+ * An {@link ObjectStore} on Amazon S3 or an S3-compatible server (MinIO, R2, Ceph RGW, s3rver).
+ *
+ * - `put`: one PutObject up to `multipartThreshold` (default 16 MiB), else a multipart upload
+ *   with `concurrency` parts of `partSize` in flight (memory ≈ concurrency × partSize per put),
+ *   aborted on any failure. Integrity: CRC32 by the SDK, or Content-MD5 with `checksums: 'when_required'`.
+ * - Conditional puts (`ifNoneMatch: '*'`, `ifMatch: <ETag>`) when `conditionalWrites`; the
+ *   version token is the quoted ETag.
+ * - `get` streams (ranged with `bytes=a-b`), `list` pages ListObjectsV2, `deleteMany` batches 1000.
+ *
+ * @example
+ * ```ts
+ * const store = new S3Store({ bucket: 'ckpt', prefix: 'prod', region: 'eu-west-1' });
+ * const s3rver = new S3Store({ bucket: 'b', endpoint: 'http://127.0.0.1:4568', forcePathStyle: true,
+ *   checksums: 'when_required', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'x' } });
+ * ```
+ */
+export class S3Store extends BaseStore {
+  readonly name: string;
+  override readonly capabilities: Readonly<Capabilities>;
+  private readonly handle: ClientHandle;
+  private readonly options: ResolvedOptions;
+  private closed = false;
+
+  constructor(options: S3StoreOptions) {
+    super();
+    this.handle = openClient(options);
+    this.options = resolveOptions(options, this.handle.customEndpoint);
+    const { bucket, keyPrefix, conditionalWrites } = this.options;
+    this.name = `s3://${bucket}${keyPrefix ? `/${keyPrefix.slice(0, -1)}` : ''}`;
+    this.capabilities = Object.freeze({
+      ...DEFAULT_CAPABILITIES,
+      conditionalCreate: conditionalWrites,
+      conditionalReplace: conditionalWrites,
+      rangedRead: true,
+      maxObjectSize: MAX_OBJECT_SIZE,
+      batchDeleteSize: DELETE_BATCH,
+      keyIsAlsoPrefix: true,
+      preferredConcurrency: 8,
+    });
+  }
+
+  /** The SDK client in use (yours, or the one built from the options). */
+  get client(): S3Client {
+    return this.handle.client;
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    this.checkKey(key, 'put');
+    this.checkPutOptions(key, options);
+    const context = this.context('put', key, options);
+    throwIfAborted(options.signal, 'put', key);
+    const { size, signal } = options;
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > MAX_OBJECT_SIZE)) {
+      throw new StoreError(
+        'InvalidArgument',
+        `size must be an integer from 0 to ${MAX_OBJECT_SIZE}`,
+        context,
+      );
+    }
+    const buffers = new PartBuffers(choosePartSize(this.options.partSize, size));
+    const reader = new BlockReader(bodyChunks(body), key);
+    try {
+      const head = await this.readHead(reader, buffers, options, context);
+      if (head.complete) {
+        const bytes =
+          head.blocks.length === 1 ? head.blocks[0]!.bytes : Buffer.concat(head.blocks.map((b) => b.bytes));
+        return await this.putObject(key, bytes, options);
+      }
+      return await uploadMultipart(
+        {
+          client: this.client,
+          bucket: this.options.bucket,
+          objectKey: this.objectKey(key),
+          key,
+          partSize: buffers.partSize,
+          concurrency: this.options.concurrency,
+          checksum: await this.handle.checksum(),
+          size,
+          metadata: options.metadata,
+          ifNoneMatch: options.ifNoneMatch,
+          ifMatch: options.ifMatch,
+          signal,
+        },
+        head.blocks,
+        reader,
+        buffers,
+      );
+    } catch (err) {
+      void reader.close().catch(() => {});
+      throw this.fail(err, context, signal);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    this.checkKey(key, 'get');
+    checkRange(options.range, key);
+    const { range, signal } = options;
+    const context = this.context('get', key);
+    throwIfAborted(signal, 'get', key);
+    if (range?.length === 0) return this.emptyRange(key, range.offset, signal);
+    const header = rangeHeader(range);
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Range: header }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      // 416: the range starts at or after the end; the contract answers with no bytes
+      if (
+        header &&
+        range &&
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416
+      ) {
+        return this.emptyRange(key, range.offset, signal);
+      }
+      throw this.fail(err, context, signal);
+    }
+    const available = out.ContentLength ?? 0;
+    // a server that ignores the Range header answers 200 with the whole object: usable from offset 0
+    const returned =
+      parseContentRange(out.ContentRange) ?? (range?.offset ? undefined : { offset: 0, total: available });
+    if (!returned || (range && returned.offset !== range.offset)) {
+      (out.Body as Readable | undefined)?.destroy?.();
+      throw new StoreError(
+        'Internal',
+        `the server answered ${out.ContentRange ?? 'no range'} to ${header}`,
+        context,
+      );
+    }
+    const wanted = Math.min(available, range?.length ?? available);
+    return {
+      ...this.meta(key, out, returned.total),
+      body: checkedBody(out.Body ?? Readable.from([]), available, wanted, context, signal),
+      range: { offset: returned.offset, length: wanted },
+    };
+  }
+
+  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
+    this.checkKey(key, 'head');
+    try {
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+        { abortSignal: options.signal },
+      );
+      return this.meta(key, out, out.ContentLength ?? 0);
+    } catch (err) {
+      throw this.fail(err, this.context('head', key), options.signal);
+    }
+  }
+
+  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const listPrefix = this.options.keyPrefix + normalizePrefix(prefix, 'list');
+    const context = this.context('list', prefix || '(all)');
+    const strip = this.options.keyPrefix.length;
+    let token: string | undefined;
+    let first = true;
+    while (first || token) {
+      throwIfAborted(options.signal, 'list', context.key);
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.options.bucket,
+            Prefix: listPrefix || undefined,
+            StartAfter:
+              first && options.startAfter !== undefined ? this.objectKey(options.startAfter) : undefined,
+            ContinuationToken: token,
+            MaxKeys: this.options.listPageSize,
+          }),
+          { abortSignal: options.signal },
+        );
+      } catch (err) {
+        throw this.fail(err, context, options.signal);
+      }
+      first = false;
+      for (const object of page.Contents ?? []) {
+        const key = object.Key?.slice(strip);
+        if (!key) continue;
+        yield {
+          key,
+          size: object.Size ?? 0,
+          version: versionOf(object.ETag, 'list', key),
+          lastModified: object.LastModified ?? new Date(0),
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && !token)
+        throw new StoreError('Internal', 'a truncated page has no token', context);
+    }
+  }
+
+  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.checkKey(key, 'delete');
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+        {
+          abortSignal: options.signal,
+        },
+      );
+    } catch (err) {
+      throw this.fail(err, this.context('delete', key), options.signal);
+    }
+  }
+
+  override async deleteMany(
+    keys: string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DeleteManyResult> {
+    const errors: DeleteManyResult['errors'] = [];
+    const valid: string[] = [];
+    for (const key of new Set(keys)) {
+      const problem = this.keyProblem(key);
+      if (problem)
+        errors.push({
+          key,
+          error: new StoreError('InvalidArgument', problem, { operation: 'deleteMany', key }),
+        });
+      else valid.push(key);
+    }
+    const batches: string[][] = [];
+    for (let i = 0; i < valid.length; i += DELETE_BATCH) batches.push(valid.slice(i, i + DELETE_BATCH));
+    const workers = Array.from({ length: Math.min(4, batches.length) }, async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        errors.push(...(await this.deleteBatch(batch, options.signal)));
+      }
+    });
+    await Promise.all(workers);
+    return { errors };
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.handle.owned) this.client.destroy();
+  }
+
+  private async deleteBatch(
+    keys: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<DeleteManyResult['errors']> {
+    throwIfAborted(signal, 'deleteMany');
+    try {
+      const out = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.options.bucket,
+          Delete: { Objects: keys.map((key) => ({ Key: this.objectKey(key) })), Quiet: true },
+        }),
+        { abortSignal: signal },
+      );
+      const strip = this.options.keyPrefix.length;
+      return (out.Errors ?? [])
+        .filter((entry) => entry.Code !== 'NoSuchKey')
+        .map((entry) => {
+          const key = entry.Key?.slice(strip) ?? '(unknown)';
+          return { key, error: deleteEntryError(entry.Code, entry.Message, key) };
+        });
+    } catch (err) {
+      const error = this.fail(err, this.context('deleteMany', `${keys.length} keys`), signal);
+      if (error.code === 'Aborted') throw error;
+      return keys.map((key) => ({ key, error }));
+    }
+  }
+
+  /**
+   * Reads the body up to the multipart threshold: `complete` when it ended within it (one
+   * PutObject), else the first blocks of a multipart upload. The first block is read at its real
+   * size (small objects stay small); once it is full the rest come from the part buffers. A body
+   * longer or (when complete) shorter than `options.size` fails with `Integrity` before anything is sent.
+   */
+  private async readHead(
+    reader: BlockReader,
+    buffers: PartBuffers,
+    options: PutOptions,
+    context: ErrorContext,
+  ) {
+    const { size, signal } = options;
+    const threshold = this.options.multipartThreshold;
+    const blocks: HeadBlock[] = [{ bytes: await reader.read(buffers.partSize, signal) }];
+    let bytes = blocks[0]!.bytes.length;
+    while (
+      bytes === blocks.length * buffers.partSize &&
+      bytes <= threshold &&
+      (size === undefined || bytes <= size)
+    ) {
+      const pooled = buffers.take();
+      const block = await reader.readInto(pooled, signal);
+      if (block.length === 0) {
+        buffers.give(pooled);
+        break;
+      }
+      blocks.push({ bytes: block, pooled });
+      bytes += block.length;
+    }
+    const complete = bytes <= threshold;
+    if (size !== undefined && (bytes > size || (complete && bytes !== size))) {
+      const got = bytes > size ? `more than ${size}` : String(bytes);
+      throw new StoreError('Integrity', `body has ${got} bytes, expected ${size}`, context);
+    }
+    return { blocks, complete };
+  }
+
+  private async putObject(key: string, bytes: Buffer, options: PutOptions): Promise<PutResult> {
+    const checksum = await this.handle.checksum();
+    const out = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.objectKey(key),
+        Body: bytes,
+        ContentLength: bytes.length,
+        ContentMD5: checksum === 'md5' ? contentMd5(bytes) : undefined,
+        Metadata: options.metadata,
+        IfNoneMatch: options.ifNoneMatch,
+        IfMatch: options.ifMatch,
+      }),
+      { abortSignal: options.signal },
+    );
+    return { version: versionOf(out.ETag, 'put', key), size: bytes.length };
+  }
+
+  /** The answer to a range that holds no bytes: the object's metadata and an empty body. */
+  private async emptyRange(key: string, offset: number, signal: AbortSignal | undefined): Promise<GetResult> {
+    const meta = await this.head(key, { signal });
+    return { ...meta, body: Readable.from([]), range: { offset: Math.min(offset, meta.size), length: 0 } };
+  }
+
+  private meta(
+    key: string,
+    out: { ETag?: string; LastModified?: Date; Metadata?: Record<string, string> },
+    size: number,
+  ): ObjectMeta {
+    const meta: ObjectMeta = {
+      key,
+      size,
+      version: versionOf(out.ETag, 'head', key),
+      lastModified: out.LastModified ?? new Date(0),
+    };
+    if (out.Metadata && Object.keys(out.Metadata).length > 0) meta.metadata = { ...out.Metadata };
+    return meta;
+  }
+
+  /** Throws `InvalidArgument` for an invalid key or one that the store prefix pushes past S3's limit. */
+  private checkKey(key: string, operation: string): void {
+    const problem = this.keyProblem(key);
+    if (problem) throw new StoreError('InvalidArgument', problem, { operation, key: JSON.stringify(key) });
+  }
+
+  private keyProblem(key: string): string | undefined {
+    const problem = keyProblem(key);
+    if (problem) return problem;
+    if (Buffer.byteLength(this.objectKey(key)) > MAX_KEY_BYTES) {
+      return `key is longer than ${MAX_KEY_BYTES} bytes with the store prefix "${this.options.keyPrefix}"`;
+    }
+    return undefined;
+  }
+
+  private objectKey(key: string): string {
+    return this.options.keyPrefix + key;
+  }
+
+  private context(operation: string, key: string, options?: PutOptions): ErrorContext {
+    const context: ErrorContext = { operation, key, bucket: this.options.bucket };
+    if (options?.ifNoneMatch) context.condition = 'create';
+    else if (options?.ifMatch !== undefined) context.condition = 'replace';
+    return context;
+  }
+
+  /** Any failure as a StoreError; `Aborted` whenever the caller's signal fired. */
+  private fail(err: unknown, context: ErrorContext, signal: AbortSignal | undefined): StoreError {
+    if (signal?.aborted && !StoreError.is(err, 'Aborted')) {
+      const { operation, key } = context;
+      return new StoreError('Aborted', 'the operation was aborted', { operation, key, cause: err });
+    }
+    return toStoreError(err, context);
+  }
+}
