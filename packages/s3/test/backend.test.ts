@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BackendRegistry, openStore, StoreError } from '@ckpt/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, S3Store } from '../src/index.js';
+import { type S3rver, startS3rver } from './s3rver.js';
+
+let server: S3rver;
+let bucket: string;
+const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+
+beforeAll(async () => {
+  server = await startS3rver();
+  bucket = await server.createBucket();
+  // credentials never come from a URL: the SDK's default chain reads them from the environment
+  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+});
+afterAll(async () => {
+  for (const [name, value] of [
+    ['AWS_ACCESS_KEY_ID', saved.id],
+    ['AWS_SECRET_ACCESS_KEY', saved.secret],
+  ] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await server?.stop();
+});
+
+describe('the s3 backend', () => {
+  it('opens an S3Store from an s3:// URL whose objects a plain S3 client reads', async () => {
+    const registry = new BackendRegistry();
+    registry.register(backend);
+    const prefix = `url/${randomUUID()}`;
+    const query = `endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=false&partSize=5242880`;
+    const store = await openStore(`s3://${bucket}/${prefix}?${query}`, { registry });
+    try {
+      expect(store).toBeInstanceOf(S3Store);
+      expect(store.name).toBe(`s3://${bucket}/${prefix}`);
+      expect(store.capabilities.conditionalCreate).toBe(false);
+      await store.put('inventory.img', Buffer.from('inventory'));
+      const raw = new S3Client(server.clientConfig());
+      const out = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/inventory.img` }));
+      expect(await out.Body?.transformToString()).toBe('inventory');
+      raw.destroy();
+    } finally {
+      await store.close?.();
+    }
+  });
+
+  it('validates config objects with core s3 schema', async () => {
+    const registry = new BackendRegistry();
+    registry.register(backend);
+    const bad = await openStore({ type: 's3', bucket: bucket, partSize: 1024 } as never, { registry }).catch(
+      (e) => e,
+    );
+    expect(StoreError.is(bad, 'InvalidArgument')).toBe(true);
+    expect(String(bad.message)).toContain('partSize');
+  });
+});

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { readAll, StoreError } from '@ckpt/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3StoreOptions } from '../src/options.js';
+import { S3Store } from '../src/s3-store.js';
+import { MiB, patternBytes, patternStream, RssProbe, recordCommands, sha256Of, waitFor } from './helpers.js';
+import { s3RawReader } from './raw-reader.js';
+import { type S3rver, startS3rver } from './s3rver.js';
+
+let server: S3rver;
+let bucket: string;
+let raw: S3Client;
+const stores: S3Store[] = [];
+
+beforeAll(async () => {
+  server = await startS3rver();
+  bucket = await server.createBucket();
+  raw = new S3Client(server.clientConfig());
+});
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  raw?.destroy();
+  await server?.stop();
+});
+
+/** A store over a fresh prefix, its command recorder and a raw reader of that prefix. */
+function setup(options: Partial<S3StoreOptions> = {}) {
+  const prefix = `multipart/${randomUUID()}`;
+  const store = new S3Store({ ...server.storeOptions(), bucket, prefix, partSize: 5 * MiB, ...options });
+  stores.push(store);
+  return { store, recorder: recordCommands(store.client), raw: s3RawReader(raw, bucket, prefix) };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<StoreError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
+  return err;
+}
+
+describe('S3Store multipart uploads (s3rver)', () => {
+  it('streams a 100 MiB+ object of unknown size through 5 MiB parts and back, byte-exact, in bounded memory', async () => {
+    const { store, recorder } = setup({ concurrency: 4 });
+    const size = 100 * MiB + 12_345;
+    const putProbe = new RssProbe();
+    const source = patternStream(size, { onChunk: putProbe.progress });
+    const put = await store.put('pages-1.img', source.stream);
+    const putGrowth = putProbe.stop();
+    const parts = recorder.named('UploadPart').map((call) => call.input.ContentLength);
+    expect(put.size).toBe(size);
+    expect(parts).toEqual([...Array(20).fill(5 * MiB), size - 20 * 5 * MiB]);
+    expect(recorder.named('UploadPart').every((call) => typeof call.input.ContentMD5 === 'string')).toBe(
+      true,
+    );
+    expect(recorder.maxPartsInFlight).toBeLessThanOrEqual(4);
+    expect(recorder.named('CompleteMultipartUpload')).toHaveLength(1);
+    expect(recorder.named('PutObject')).toHaveLength(0);
+
+    const head = await store.head('pages-1.img');
+    expect(head).toMatchObject({ size, version: put.version });
+    const getProbe = new RssProbe();
+    const got = await sha256Of((await store.get('pages-1.img')).body, getProbe.progress);
+    const getGrowth = getProbe.stop();
+    expect(got).toEqual({ hex: await source.digest, bytes: size });
+
+    // a range across a part boundary (5 MiB) and the tail
+    const across = await store.get('pages-1.img', { range: { offset: 5 * MiB - 100, length: 300 } });
+    expect(await readAll(across.body)).toEqual(patternBytes(5 * MiB - 100, 300));
+    const tail = await store.get('pages-1.img', { range: { offset: size - 10 } });
+    expect(tail.range).toEqual({ offset: size - 10, length: 10 });
+
+    console.log(
+      `100 MiB put: RSS +${(putGrowth / MiB).toFixed(1)} MiB; get: RSS +${(getGrowth / MiB).toFixed(1)} MiB`,
+    );
+    // budget: 4 parts in flight + 1 being filled (25 MiB) and the first block; the object is 100 MiB
+    expect(putGrowth).toBeLessThan(40 * MiB);
+    expect(getGrowth).toBeLessThan(40 * MiB);
+  });
+
+  it('sends a body up to the threshold as one PutObject and one byte more as a multipart upload', async () => {
+    const { store, recorder } = setup({ multipartThreshold: 6 * MiB });
+    await store.put('at-threshold', patternStream(6 * MiB).stream);
+    expect(recorder.named('PutObject').map((call) => call.input.ContentLength)).toEqual([6 * MiB]);
+    expect(recorder.named('CreateMultipartUpload')).toHaveLength(0);
+
+    const bytes = patternBytes(0, 6 * MiB + 1);
+    const put = await store.put('above-threshold', bytes, { size: bytes.length });
+    expect(put.size).toBe(bytes.length);
+    expect(recorder.named('UploadPart').map((call) => call.input.ContentLength)).toEqual([5 * MiB, MiB + 1]);
+    expect((await readAll((await store.get('above-threshold')).body)).equals(bytes)).toBe(true);
+  });
+
+  it('aborts the upload when the body fails mid-way and leaves nothing under the key', async () => {
+    const { store, recorder, raw } = setup();
+    const failure = new Error('disk read failed');
+    const source = patternStream(40 * MiB, { fail: failure, afterBytes: 23 * MiB });
+
+    const err = await rejection(store.put('broken.img', source.stream));
+    expect(err.cause).toBe(failure);
+    expect(err.message).toContain('put broken.img');
+    const uploadId =
+      recorder.named('CreateMultipartUpload').length === 1 && recorder.named('UploadPart')[0]?.input.UploadId;
+    expect(uploadId).toBeTruthy();
+    expect(recorder.named('AbortMultipartUpload').map((call) => call.input.UploadId)).toEqual([uploadId]);
+    expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
+    expect(StoreError.is(await rejection(store.head('broken.img')), 'NotFound')).toBe(true);
+    expect(await raw.keys()).toEqual([]);
+  });
+
+  it('stops on the abort signal, even while the body is stalled, and completes nothing', async () => {
+    const { store, recorder, raw } = setup();
+    // stalls after 30 MiB: beyond the 16 MiB threshold, so the multipart upload is under way
+    const source = patternStream(60 * MiB, { stall: true, afterBytes: 30 * MiB });
+    const controller = new AbortController();
+    const put = store.put('stalled.img', source.stream, { signal: controller.signal });
+    await waitFor(() => recorder.named('UploadPart').length >= 3);
+    const started = Date.now();
+    controller.abort();
+
+    const err = await rejection(put);
+    expect(err.code).toBe('Aborted');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(recorder.named('AbortMultipartUpload')).toHaveLength(1);
+    expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
+    expect(await raw.keys()).toEqual([]);
+  });
+
+  it('fails with Integrity and stores nothing when the body is shorter or longer than the declared size', async () => {
+    const { store, recorder, raw } = setup();
+    // multipart: short at the end, long mid-way; both uploads aborted, never completed
+    const short = await rejection(store.put('short.img', patternStream(30 * MiB).stream, { size: 40 * MiB }));
+    const long = await rejection(store.put('long.img', patternStream(30 * MiB).stream, { size: 21 * MiB }));
+    // below the threshold: refused before anything is sent
+    const single = await rejection(store.put('single.img', patternBytes(0, 1000), { size: 999 }));
+    expect([short.code, long.code, single.code]).toEqual(['Integrity', 'Integrity', 'Integrity']);
+    expect(short.message).toContain('expected 41943040');
+    expect(recorder.named('CreateMultipartUpload')).toHaveLength(2);
+    expect(recorder.named('AbortMultipartUpload')).toHaveLength(2);
+    expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
+    expect(recorder.named('PutObject')).toHaveLength(0);
+    expect(await raw.keys()).toEqual([]);
+  });
+});

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { readAll, StoreError } from '@ckpt/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3StoreOptions } from '../src/options.js';
+import { S3Store } from '../src/s3-store.js';
+import { recordCommands } from './helpers.js';
+import { s3RawReader } from './raw-reader.js';
+import { type S3rver, startS3rver } from './s3rver.js';
+
+let server: S3rver;
+let bucket: string;
+let raw: S3Client;
+const stores: S3Store[] = [];
+
+beforeAll(async () => {
+  server = await startS3rver();
+  bucket = await server.createBucket();
+  raw = new S3Client(server.clientConfig());
+});
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  raw?.destroy();
+  await server?.stop();
+});
+
+function open(options: Partial<S3StoreOptions> = {}) {
+  const prefix = `store/${randomUUID()}`;
+  const store = new S3Store({ ...server.storeOptions(), bucket, prefix, ...options } as S3StoreOptions);
+  stores.push(store);
+  return { store, prefix, raw: s3RawReader(raw, bucket, prefix) };
+}
+
+async function failure(promise: Promise<unknown>): Promise<StoreError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
+  return err;
+}
+
+describe('S3Store against s3rver', () => {
+  it('is named s3://bucket/prefix and declares what s3rver can do', () => {
+    const { store, prefix } = open();
+    expect(store.name).toBe(`s3://${bucket}/${prefix}`);
+    expect(store.capabilities).toMatchObject({
+      conditionalCreate: false,
+      conditionalReplace: false,
+      rangedRead: true,
+      batchDeleteSize: 1000,
+      keyIsAlsoPrefix: true,
+    });
+    expect(open({ conditionalWrites: true }).store.capabilities.conditionalCreate).toBe(true);
+  });
+
+  it('stores objects under the prefix, readable by a plain S3 client, with Content-MD5 on small puts', async () => {
+    const { store, prefix, raw: reader } = open();
+    const recorder = recordCommands(store.client);
+    const put = await store.put('a/core-1.img', Buffer.from('hello world'), { metadata: { host: 'gpu-1' } });
+    expect(put).toEqual({ version: '"5eb63bbbe01eeed093cb22bb8f5acdc3"', size: 11 });
+    expect(recorder.named('PutObject')[0]?.input).toMatchObject({
+      ContentLength: 11,
+      ContentMD5: 'XrY7u+Ae7tCTyyK7j1rNww==',
+    });
+    const out = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/a/core-1.img` }));
+    expect(await out.Body?.transformToString()).toBe('hello world');
+    expect(await reader.keys()).toEqual(['a/core-1.img']);
+    const head = await store.head('a/core-1.img');
+    expect(head).toMatchObject({
+      key: 'a/core-1.img',
+      size: 11,
+      version: put.version,
+      metadata: { host: 'gpu-1' },
+    });
+  });
+
+  it('answers ranges, including one past the end (416) with no bytes', async () => {
+    const { store } = open();
+    await store.put('r', Buffer.from('0123456789'));
+    const middle = await store.get('r', { range: { offset: 2, length: 3 } });
+    expect([(await readAll(middle.body)).toString(), middle.range, middle.size]).toEqual([
+      '234',
+      { offset: 2, length: 3 },
+      10,
+    ]);
+    const open_ = await store.get('r', { range: { offset: 7 } });
+    expect((await readAll(open_.body)).toString()).toBe('789');
+    const beyond = await store.get('r', { range: { offset: 50, length: 5 } });
+    expect([(await readAll(beyond.body)).length, beyond.range, beyond.size]).toEqual([
+      0,
+      { offset: 10, length: 0 },
+      10,
+    ]);
+  });
+
+  it('lists in pages with continuation tokens, relative keys and startAfter', async () => {
+    const { store } = open({ listPageSize: 2 });
+    const recorder = recordCommands(store.client);
+    const keys = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'];
+    for (const key of keys) await store.put(key, Buffer.from(key));
+    const listed: string[] = [];
+    for await (const meta of store.list()) listed.push(meta.key);
+    expect(listed).toEqual(keys);
+    expect(recorder.named('ListObjectsV2')).toHaveLength(3);
+    const after: string[] = [];
+    for await (const meta of store.list('a/', { startAfter: 'a/1' })) after.push(meta.key);
+    expect(after).toEqual(['a/2', 'a/3']);
+  });
+
+  it('deletes in batches of 1000, idempotently, and surfaces per-key errors', async () => {
+    const { store, raw: reader } = open();
+    const real = ['x/1', 'x/2', 'x/3'];
+    for (const key of real) await store.put(key, Buffer.from(key));
+    const recorder = recordCommands(store.client);
+    const missing = Array.from({ length: 2100 }, (_, i) => `missing/${i}`);
+    const result = await store.deleteMany([...real, ...missing, 'bad//key']);
+    expect(result.errors.map((e) => [e.key, (e.error as StoreError).code])).toEqual([
+      ['bad//key', 'InvalidArgument'],
+    ]);
+    const batches = recorder
+      .named('DeleteObjects')
+      .map((call) => (call.input.Delete as { Objects: unknown[] }).Objects.length);
+    expect(batches.sort()).toEqual([1000, 1000, 103].sort());
+    expect(await reader.keys()).toEqual([]);
+    await store.delete('x/1');
+
+    // a server that refuses some keys: every refused key comes back with its mapped error
+    await store.put('kept', Buffer.from('k'));
+    store.client.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const objects = (args.input as { Delete?: { Objects: { Key: string }[] } }).Delete?.Objects ?? [];
+        const refused = objects.filter((o) => o.Key.endsWith('/kept'));
+        Object.assign(out.output as object, {
+          Errors: refused.map((o) => ({ Key: o.Key, Code: 'AccessDenied', Message: 'Access Denied' })),
+        });
+        return out;
+      },
+      { step: 'initialize', name: 'refuseKept' },
+    );
+    const refused = await store.deleteMany(['kept', 'other']);
+    expect(refused.errors.map((e) => [e.key, (e.error as StoreError).code])).toEqual([
+      ['kept', 'PermissionDenied'],
+    ]);
+  });
+
+  it('keeps a key beside the keys below it (keyIsAlsoPrefix)', async () => {
+    const { store, raw: reader } = open();
+    for (const key of ['ckpt', 'ckpt/a', 'ckpt/a/b', 'ckpt-a']) await store.put(key, Buffer.from(`<${key}>`));
+    for (const key of ['ckpt', 'ckpt/a', 'ckpt/a/b', 'ckpt-a']) {
+      expect((await readAll((await store.get(key)).body)).toString()).toBe(`<${key}>`);
+    }
+    // s3rver lists in directory-walk order (not byte order like S3): compare as sets
+    const listed: string[] = [];
+    for await (const meta of store.list('ckpt/')) listed.push(meta.key);
+    expect(listed.sort()).toEqual(['ckpt/a', 'ckpt/a/b']);
+    expect((await reader.keys()).sort()).toEqual(['ckpt', 'ckpt-a', 'ckpt/a', 'ckpt/a/b'].sort());
+    await store.delete('ckpt');
+    expect((await reader.keys()).sort()).toEqual(['ckpt-a', 'ckpt/a', 'ckpt/a/b'].sort());
+  });
+
+  it('refuses keys that the prefix pushes past 1024 bytes before sending anything', async () => {
+    const { store, prefix } = open();
+    const recorder = recordCommands(store.client);
+    const key = Array.from({ length: 8 }, () => 'k'.repeat(127)).join('/'); // 1023 bytes
+    const err = await failure(store.put(key, Buffer.from('x')));
+    expect(err.code).toBe('InvalidArgument');
+    expect(err.message).toContain(`with the store prefix "${prefix}/"`);
+    const deleted = await store.deleteMany([key]);
+    expect(deleted.errors.map((e) => (e.error as StoreError).code)).toEqual(['InvalidArgument']);
+    expect(recorder.calls).toEqual([]);
+  });
+
+  it('refuses conditional puts it cannot enforce, writing nothing', async () => {
+    const { store, raw: reader } = open();
+    expect((await failure(store.put('c', Buffer.from('x'), { ifNoneMatch: '*' }))).code).toBe('Unsupported');
+    expect((await failure(store.put('c', Buffer.from('x'), { ifMatch: '"abc"' }))).code).toBe('Unsupported');
+    expect(await reader.keys()).toEqual([]);
+  });
+
+  it('sends If-None-Match / If-Match when conditional writes are declared', async () => {
+    const { store } = open({ conditionalWrites: true });
+    const recorder = recordCommands(store.client);
+    const first = await store.put('c', Buffer.from('x'), { ifNoneMatch: '*' });
+    await store.put('c', Buffer.from('y'), { ifMatch: first.version });
+    expect(recorder.named('PutObject').map((call) => [call.input.IfNoneMatch, call.input.IfMatch])).toEqual([
+      ['*', undefined],
+      [undefined, first.version],
+    ]);
+  });
+
+  it('maps missing keys and buckets to NotFound', async () => {
+    const { store } = open();
+    for (const attempt of [() => store.get('nope'), () => store.head('nope')]) {
+      const err = await failure(attempt());
+      expect([err.code, err.key]).toEqual(['NotFound', 'nope']);
+    }
+    const gone = new S3Store({ ...server.storeOptions(), bucket: 'no-such-bucket-here' });
+    stores.push(gone);
+    const err = await failure(gone.put('k', Buffer.from('x')));
+    expect(err.code).toBe('NotFound');
+    expect(err.message).toContain('no such bucket "no-such-bucket-here"');
+  });
+
+  it('maps a wrong access key to PermissionDenied without showing the secret', async () => {
+    const secret = 'wJalrXUtnFEMI-very-secret';
+    const { store } = open({ credentials: { accessKeyId: 'WRONGKEY', secretAccessKey: secret } });
+    const attempts = [
+      () => store.put('k', Buffer.from('x')),
+      () => store.get('k'),
+      () => store.head('k'),
+      async () => {
+        for await (const _ of store.list()) break;
+      },
+    ];
+    for (const attempt of attempts) {
+      const err = await failure(attempt());
+      expect(err.code).toBe('PermissionDenied');
+      expect(err.retryable).toBe(false);
+      expect(err.message).not.toContain(secret);
+    }
+  });
+
+  it('maps a stopped server to a retryable Unavailable', async () => {
+    const stopped = await startS3rver();
+    await stopped.stop();
+    const store = new S3Store({ ...stopped.storeOptions(), bucket, maxAttempts: 2 });
+    stores.push(store);
+    const err = await failure(store.head('k'));
+    expect(err).toMatchObject({ code: 'Unavailable', retryable: true, operation: 'head', key: 'k' });
+    expect(err.message).toContain('ECONNREFUSED');
+  });
+
+  it('errors instead of ending early when the connection drops mid-body', async () => {
+    const { store, prefix } = open();
+    await store.put('big', Buffer.alloc(4 * 1024 * 1024, 7));
+    const proxy = await cuttingProxy(server.port, 1024 * 1024);
+    const viaProxy = new S3Store({
+      ...server.storeOptions(),
+      endpoint: proxy.endpoint,
+      bucket,
+      prefix,
+      maxAttempts: 1,
+    });
+    stores.push(viaProxy);
+    try {
+      const got = await viaProxy.get('big');
+      const err = await failure(readAll(got.body, 8 * 1024 * 1024));
+      expect(err).toMatchObject({ code: 'Unavailable', retryable: true, operation: 'get', key: 'big' });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** A TCP proxy to `port` that cuts each connection once `limit` response bytes went through. */
+async function cuttingProxy(port: number, limit: number) {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let passed = 0;
+    client.pipe(upstream);
+    upstream.on('data', (data: Buffer) => {
+      passed += data.length;
+      if (passed > limit) {
+        client.destroy();
+        upstream.destroy();
+      } else client.write(data);
+    });
+    for (const socket of [client, upstream])
+      socket.on('error', () => {}).on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
