@@ -64,10 +64,16 @@ export abstract class BaseStore implements ObjectStore {
       throw new StoreError('InvalidArgument', 'ifNoneMatch must be "*"', { operation: 'put', key });
     }
     if (options?.ifNoneMatch && options.ifMatch !== undefined) {
-      throw new StoreError('InvalidArgument', 'ifNoneMatch and ifMatch are exclusive', { operation: 'put', key });
+      throw new StoreError('InvalidArgument', 'ifNoneMatch and ifMatch are exclusive', {
+        operation: 'put',
+        key,
+      });
     }
     if (options?.ifNoneMatch && !this.capabilities.conditionalCreate) {
-      throw new StoreError('Unsupported', `${this.name} cannot enforce create-only puts`, { operation: 'put', key });
+      throw new StoreError('Unsupported', `${this.name} cannot enforce create-only puts`, {
+        operation: 'put',
+        key,
+      });
     }
     if (options?.ifMatch !== undefined && !this.capabilities.conditionalReplace) {
       throw new StoreError('Unsupported', `${this.name} cannot enforce compare-and-swap puts`, {

@@ -94,7 +94,10 @@ export class MemoryStore extends BaseStore {
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
     const p = normalizePrefix(prefix, 'list');
     const keys = [...this.objects.keys()]
-      .filter((k) => k.startsWith(p) && (options.startAfter === undefined || compareKeys(k, options.startAfter) > 0))
+      .filter(
+        (k) =>
+          k.startsWith(p) && (options.startAfter === undefined || compareKeys(k, options.startAfter) > 0),
+      )
       .sort(compareKeys);
     for (const key of keys) {
       throwIfAborted(options.signal, 'list', p);
@@ -116,7 +119,12 @@ export class MemoryStore extends BaseStore {
   }
 
   private meta(key: string, entry: Entry): ObjectMeta {
-    const meta: ObjectMeta = { key, size: entry.data.length, version: entry.version, lastModified: entry.lastModified };
+    const meta: ObjectMeta = {
+      key,
+      size: entry.data.length,
+      version: entry.version,
+      lastModified: entry.lastModified,
+    };
     if (entry.metadata) meta.metadata = { ...entry.metadata };
     return meta;
   }
