@@ -159,7 +159,11 @@ export class S3Store extends BaseStore {
       }
       throw this.fail(err, context, signal);
     }
-    const available = out.ContentLength ?? 0;
+    const available = out.ContentLength;
+    if (available === undefined) {
+      (out.Body as Readable | undefined)?.destroy?.();
+      throw new StoreError('Internal', 'the answer has no Content-Length', context);
+    }
     // a server that ignores the Range header answers 200 with the whole object: usable from offset 0
     const returned =
       parseContentRange(out.ContentRange) ?? (range?.offset ? undefined : { offset: 0, total: available });
