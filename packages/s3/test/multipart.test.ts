@@ -93,6 +93,21 @@ describe('S3Store multipart uploads (s3rver)', () => {
     expect((await readAll((await store.get('above-threshold')).body)).equals(bytes)).toBe(true);
   });
 
+  it("with checksums 'when_supported', sends CRC32 per part (no aws-chunked framing) and round-trips", async () => {
+    const { store, recorder } = setup({ checksums: 'when_supported' });
+    const source = patternStream(20 * MiB + 3);
+    await store.put('crc.img', source.stream);
+    const parts = recorder.named('UploadPart');
+    expect(parts.map((call) => call.input.ChecksumAlgorithm)).toEqual(Array(5).fill('CRC32'));
+    expect(parts.every((call) => call.input.ContentMD5 === undefined)).toBe(true);
+    expect(recorder.named('CreateMultipartUpload')[0]?.input.ChecksumAlgorithm).toBe('CRC32');
+    const got = await sha256Of((await store.get('crc.img')).body);
+    expect(got).toEqual({ hex: await source.digest, bytes: 20 * MiB + 3 });
+    const small = Buffer.from('small object, CRC32 in a header');
+    await store.put('crc-small', small);
+    expect((await readAll((await store.get('crc-small')).body)).equals(small)).toBe(true);
+  });
+
   it('aborts the upload when the body fails mid-way and leaves nothing under the key', async () => {
     const { store, recorder, raw } = setup();
     const failure = new Error('disk read failed');
