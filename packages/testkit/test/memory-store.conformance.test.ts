@@ -1,8 +1,6 @@
+import { compareKeys, MemoryStore } from '@ckpt/core';
 import { describe, it } from 'vitest';
-// core cannot depend on @ckpt/testkit (which depends on core): import its source directly
-import { type RawReader, runConformance } from '../../testkit/src/index.js';
-import { compareKeys } from '../src/keys.js';
-import { MemoryStore } from '../src/memory-store.js';
+import { type RawReader, runConformance } from '../src/index.js';
 
 /** MemoryStore's own map, read directly: what the store really holds. */
 function memoryRaw(store: MemoryStore): RawReader {
