@@ -12,6 +12,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cutPoint } from '../dist/sync/chunking/cdc.js';
 import { ChunkerPool, chunkBuffer, chunkParams, DEFAULT_CHUNKING } from '../dist/sync/chunking/index.js';
 
@@ -23,7 +24,7 @@ const flag = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const mode = args.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'cpu';
+const mode = args[0] && !args[0].startsWith('--') ? args[0] : 'cpu';
 const seed = flag('seed', 1);
 const AVGS = [64, 128, 256, 512].map((k) => k * KiB);
 const optionsFor = (avgSize) => ({
@@ -330,27 +331,35 @@ async function benchPool() {
 }
 
 async function benchRss() {
-  const path = writeTempFile(2 * GiB, 'random', 4 * MiB);
+  // written by a child process, so that this process's RSS is the chunking's alone
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'write', String(2 * GiB)]);
+  const path = out.toString().trim();
   try {
-    global.gc?.();
-    const before = process.memoryUsage().rss;
-    let peak = before;
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 10);
-    const r = await runPool(path, 2, true, false);
-    clearInterval(timer);
+    for (const withData of [false, true]) {
+      const before = process.memoryUsage().rss;
+      let peak = before;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }, 5);
+      const r = await runPool(path, 2, withData, false);
+      clearInterval(timer);
+      console.log(
+        `2 GiB random file, 2 threads, withData ${withData}, readAhead 32 MiB (default): ${gbps(r.bytes, r.ms)} GB/s; ` +
+          `RSS before ${(before / MiB).toFixed(0)} MiB, peak while chunking ${(peak / MiB).toFixed(0)} MiB`,
+      );
+    }
     const hwm = readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+)/)?.[1];
-    console.log(
-      `2 GiB random file, 2 threads, withData, readAhead 64 MiB: ${gbps(r.bytes, r.ms)} GB/s; RSS before ${(before / MiB).toFixed(0)} MiB, ` +
-        `peak sampled while chunking ${(peak / MiB).toFixed(0)} MiB, process VmHWM ${(Number(hwm) / 1024).toFixed(0)} MiB`,
-    );
+    console.log(`process VmHWM ${(Number(hwm) / 1024).toFixed(0)} MiB`);
   } finally {
     rmSync(path, { force: true });
   }
 }
 
-const modes = { cpu: benchCpu, dedup: benchDedup, pool: benchPool, rss: benchRss };
+function writeOnly() {
+  console.log(writeTempFile(Number(args[1]), 'random', 8 * MiB));
+}
+
+const modes = { cpu: benchCpu, dedup: benchDedup, pool: benchPool, rss: benchRss, write: writeOnly };
 if (!modes[mode]) {
   console.error(`unknown mode ${mode}: use ${Object.keys(modes).join(' | ')}`);
   process.exit(2);

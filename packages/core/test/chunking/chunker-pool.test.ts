@@ -126,17 +126,26 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
 });
 
 describe('ChunkerPool', () => {
-  it('attaches each data chunk its bytes with withData', async () => {
+  it('attaches each data chunk its bytes with withData, valid until the next batch', async () => {
     const bytes = buildFile(25, mixed);
     const path = await writeTemp('data.img', bytes);
     const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
+    const sameBytes = (c: Chunk) =>
+      Buffer.from(c.data!).equals(bytes.subarray(c.offset, c.offset + c.length));
     try {
-      const chunks = await collect(pool, path, { withData: true });
-      expect(withoutData(chunks)).toEqual(chunkBuffer(bytes, small));
-      for (const c of chunks) {
-        if (c.hash === null) expect(c.data).toBeUndefined();
-        else expect(Buffer.from(c.data!).equals(bytes.subarray(c.offset, c.offset + c.length))).toBe(true);
+      const kept: Chunk[] = [];
+      for await (const batch of pool.chunkFile(path, { withData: true })) {
+        for (const c of batch) {
+          if (c.hash === null) expect(c.data).toBeUndefined();
+          else expect(sameBytes(c)).toBe(true);
+        }
+        kept.push(...batch);
       }
+      expect(withoutData(kept)).toEqual(chunkBuffer(bytes, small));
+      // read buffers were reused: views of earlier batches are detached, never other bytes
+      const data = kept.filter((c) => c.hash !== null);
+      expect(data.some((c) => c.data!.length === 0)).toBe(true);
+      for (const c of data) expect(c.data!.length === 0 || sameBytes(c)).toBe(true);
     } finally {
       await pool.close();
     }

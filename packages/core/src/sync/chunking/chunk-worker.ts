@@ -15,8 +15,11 @@ function scan(task: ScanTask): { reply: ScanReply; transfer: ArrayBuffer[] } {
   const window = scanWindow(range, task.fileSize, p);
   const size = window.end - window.start;
   let buf: Uint8Array;
-  if (task.withData) buf = new Uint8Array(new ArrayBuffer(size));
-  else {
+  if (task.withData) {
+    const reuse = task.buffer && task.buffer.byteLength >= size;
+    const fresh = () => new ArrayBuffer(size < task.bufferSize / 2 ? size : Math.max(size, task.bufferSize));
+    buf = new Uint8Array(reuse ? (task.buffer as ArrayBuffer) : fresh(), 0, size);
+  } else {
     if (scratch.length < size) scratch = new Uint8Array(size);
     buf = scratch.subarray(0, size);
   }

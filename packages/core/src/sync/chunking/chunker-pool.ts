@@ -1,10 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { abortError, StoreError, throwIfAborted } from '../../errors.js';
+import { BufferRecycler } from './buffer-recycler.js';
 import { fsErrorCode } from './fs-error.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
 import type { ScanFailure, ScanReply, ScanTask } from './protocol.js';
-import type { ScanRange } from './scan.js';
+import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
 import { WorkerPool } from './worker-pool.js';
@@ -15,7 +16,10 @@ export interface ChunkerPoolOptions {
   threads?: number;
   /** Default: {@link DEFAULT_CHUNKING}. */
   chunking?: ChunkingOptions;
-  /** Bytes of a file one worker scans per task, a multiple of 4096. Default 16 MiB. */
+  /**
+   * Bytes of a file one worker scans per task, a multiple of 4096. Default 8 MiB: each segment
+   * also scans about `stitchWindow` past its end, so smaller segments cost more CPU.
+   */
   segmentSize?: number;
   /**
    * How far past its segment a scan goes so that the next segment's scan can join it.
@@ -29,7 +33,7 @@ export interface ChunkFileOptions {
   /** Attach each data chunk's bytes (transferred from the worker, not copied). */
   withData?: boolean;
   signal?: AbortSignal;
-  /** Bytes of the file read ahead of what the consumer has taken, at most. Default 64 MiB. */
+  /** Bytes of the file read ahead of what the consumer has taken, at most. Default 32 MiB. */
   readAhead?: number;
 }
 
@@ -45,6 +49,12 @@ export interface ChunkerPoolStats {
 
 const MiB = 1024 * 1024;
 const noop = () => {};
+
+/** One scan's extents, and the buffer their `data` views point into (with `withData`). */
+interface ScanResult {
+  chunks: Chunk[];
+  buffer?: ArrayBuffer;
+}
 
 /**
  * Chunks files on a pool of worker threads, with exactly the result of {@link chunkBuffer} on the
@@ -74,13 +84,14 @@ export class ChunkerPool {
   readonly #segmentSize: number;
   readonly #stitchWindow: number;
   readonly #stats: ChunkerPoolStats = { scans: 0, rescans: 0, bytesRead: 0 };
+  readonly #buffers: BufferRecycler;
 
   constructor(options: ChunkerPoolOptions = {}) {
     const chunking = { ...(options.chunking ?? DEFAULT_CHUNKING) };
     const p = chunkParams(chunking);
     const threads = options.threads ?? availableParallelism();
     this.#stitchWindow = options.stitchWindow ?? 8 * p.avgSize;
-    this.#segmentSize = options.segmentSize ?? 16 * MiB;
+    this.#segmentSize = options.segmentSize ?? 8 * MiB;
     const bad = (key: string, detail: string) =>
       new StoreError('InvalidArgument', detail, { operation: 'chunker pool', key });
     if (!Number.isSafeInteger(threads) || threads < 1) throw bad('threads', 'must be a positive integer');
@@ -95,6 +106,13 @@ export class ChunkerPool {
       throw bad('segmentSize', `must be at least 2 × (stitchWindow + maxSize) = ${minSegment}`);
     this.#chunking = chunking;
     this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), threads);
+    const S = this.#segmentSize;
+    const widest = scanWindow(
+      { start: S, segmentEnd: 2 * S, stitchEnd: 2 * S + this.#stitchWindow },
+      4 * S,
+      p,
+    );
+    this.#buffers = new BufferRecycler(widest.end - widest.start, threads + 2);
   }
 
   /** A copy of the counters. */
@@ -104,8 +122,10 @@ export class ChunkerPool {
 
   /**
    * Chunks one file, yielding batches of extents in file order that together cover it exactly.
-   * With `withData`, each data chunk carries its bytes, a view into a buffer shared with its
-   * neighbours. Never more than about `readAhead` bytes are read ahead of the batches taken.
+   * With `withData`, each data chunk carries its bytes: a view into a read buffer shared with its
+   * neighbours, valid until the next batch is requested. The buffer is then reused, and the
+   * view detached (`length` 0, never other bytes): copy what you keep longer.
+   * Never more than about `readAhead` bytes are read ahead of the batches taken.
    * The file must not change meanwhile (a shrink fails with `Integrity`). Errors: `NotFound`,
    * `PermissionDenied`, `InvalidArgument` (not a regular file), `Aborted` (signal or closed pool).
    */
@@ -115,11 +135,12 @@ export class ChunkerPool {
 
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */
   close(): Promise<void> {
+    this.#buffers.clear();
     return this.#pool.close();
   }
 
   async *#chunkFile(path: string, options: ChunkFileOptions): AsyncGenerator<Chunk[]> {
-    const { withData = false, signal, readAhead = 64 * MiB } = options;
+    const { withData = false, signal, readAhead = 32 * MiB } = options;
     if (!(readAhead > 0))
       throw new StoreError('InvalidArgument', 'must be positive', { operation: 'chunk', key: 'readAhead' });
     throwIfAborted(signal, 'chunk', path);
@@ -137,7 +158,21 @@ export class ChunkerPool {
         urgent,
         cancelled: () => stopped || signal?.aborted === true,
       });
-    const scans = new Map<number, Promise<Chunk[]>>();
+    const scans = new Map<number, Promise<ScanResult>>();
+    /** Buffers behind scans taken so far, until no chunk left to yield points into them. */
+    const held = new Set<ArrayBuffer>();
+    const take = (result: ScanResult) => {
+      if (result.buffer) held.add(result.buffer);
+      return result.chunks;
+    };
+    const release = (keep: readonly Chunk[]) => {
+      const needed = new Set(keep.map((c) => c.data?.buffer));
+      for (const buffer of held) {
+        if (needed.has(buffer)) continue;
+        held.delete(buffer);
+        this.#buffers.give(buffer);
+      }
+    };
     const joiner = new ZeroRunJoiner();
     let from = 0;
     let tail: Chunk[] = [];
@@ -148,10 +183,11 @@ export class ChunkerPool {
           pending.catch(noop);
           scans.set(next, pending);
         }
-        const found = await abortable(scans.get(k) as Promise<Chunk[]>, signal, path);
+        const found = take(await abortable(scans.get(k) as Promise<ScanResult>, signal, path));
         scans.delete(k);
         const range = segment(k);
-        const chain = k === 0 ? found : await this.#join(from, tail, found, range, size, scan);
+        const rescan = async (again: ScanRange) => take(await scan(again, true));
+        const chain = k === 0 ? found : await this.#join(from, tail, found, range, size, rescan);
         const last = k === segments - 1;
         let split = last ? chain.length : chain.findIndex((c) => chunkEnd(c) > range.segmentEnd);
         if (split < 0) split = chain.length;
@@ -159,10 +195,14 @@ export class ChunkerPool {
         if (split > 0) from = chunkEnd(chain[split - 1] as Chunk);
         tail = chain.slice(split);
         const batch = last ? joiner.finish() : joiner.take();
-        if (batch.length > 0) yield batch;
+        if (batch.length > 0) {
+          yield batch;
+          release(tail);
+        }
       }
     } finally {
       stopped = true;
+      release([]);
     }
   }
 
@@ -173,7 +213,7 @@ export class ChunkerPool {
     found: Chunk[],
     range: ScanRange,
     size: number,
-    scan: (range: ScanRange, urgent?: boolean) => Promise<Chunk[]>,
+    rescan: (range: ScanRange) => Promise<Chunk[]>,
   ): Promise<Chunk[]> {
     const join = findJoin(from, tail, found);
     if (join) return [...tail.slice(0, join.keep), ...found.slice(join.resume)];
@@ -181,7 +221,7 @@ export class ChunkerPool {
     if (known >= size) return tail;
     this.#stats.rescans++;
     const joinAt = new Set(found.filter((c) => c.offset > known).map((c) => c.offset));
-    const again = await scan({ ...range, start: known, joinAt }, true);
+    const again = await rescan({ ...range, start: known, joinAt });
     const stop = again.length > 0 ? chunkEnd(again[again.length - 1] as Chunk) : known;
     const resume = found.findIndex((c) => c.offset === stop);
     return [...tail, ...again, ...(resume >= 0 ? found.slice(resume) : [])];
@@ -193,19 +233,22 @@ export class ChunkerPool {
     range: ScanRange,
     withData: boolean,
     options: { urgent: boolean; cancelled: () => boolean },
-  ): Promise<Chunk[]> {
+  ): Promise<ScanResult> {
     const { joinAt, ...rest } = range;
+    const buffer = withData ? this.#buffers.take() : undefined;
     const task: ScanTask = {
       path,
       fileSize,
       range: { ...rest, joinAt: joinAt && [...joinAt] },
       chunking: this.#chunking,
       withData,
+      buffer,
+      bufferSize: this.#buffers.size,
     };
     this.#stats.scans++;
     let reply: ScanReply | ScanFailure;
     try {
-      reply = await this.#pool.run(task, options);
+      reply = await this.#pool.run(task, { ...options, transfer: buffer ? [buffer] : [] });
     } catch (err) {
       throw StoreError.is(err)
         ? new StoreError(err.code, err.message, { operation: 'chunk', key: path, cause: err })
@@ -214,14 +257,15 @@ export class ChunkerPool {
     if ('error' in reply)
       throw new StoreError(reply.error.code, reply.error.message, { operation: 'chunk', key: path });
     this.#stats.bytesRead += reply.bytesRead;
-    const { buffer, bufStart } = reply;
-    return reply.offsets.map((offset, i) => {
+    const { bufStart } = reply;
+    const chunks = reply.offsets.map((offset, i) => {
       const length = reply.lengths[i] as number;
       const hash = reply.hashes[i] ?? null;
       const chunk: Chunk = { offset, length, hash };
-      if (buffer && hash !== null) chunk.data = new Uint8Array(buffer, offset - bufStart, length);
+      if (reply.buffer && hash !== null) chunk.data = new Uint8Array(reply.buffer, offset - bufStart, length);
       return chunk;
     });
+    return { chunks, buffer: reply.buffer };
   }
 }
 

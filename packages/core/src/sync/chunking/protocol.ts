@@ -11,6 +11,10 @@ export interface ScanTask {
   chunking: ChunkingOptions;
   /** Transfer the bytes read (an ArrayBuffer holding file bytes from `bufStart`) with the answer. */
   withData: boolean;
+  /** With `withData`: a recycled buffer to read into (transferred), when large enough. */
+  buffer?: ArrayBuffer;
+  /** With `withData`: the size to allocate when no usable buffer came with the task. */
+  bufferSize: number;
 }
 
 /** A worker's answer: the extents in file order (`hashes[i] === null` for zero runs). */

@@ -3,6 +3,7 @@ import { StoreError } from '../../errors.js';
 
 interface Job<Req, Res> {
   request: Req;
+  transfer: ArrayBuffer[];
   resolve(value: Res): void;
   reject(err: unknown): void;
   /** Dropped without running when true at dispatch time. */
@@ -31,11 +32,23 @@ export class WorkerPool<Req, Res> {
     this.#size = size;
   }
 
-  /** Runs `request` on the next free worker; `cancelled()` true at dispatch time rejects with `Aborted`. */
-  run(request: Req, options: { urgent?: boolean; cancelled?: () => boolean } = {}): Promise<Res> {
+  /**
+   * Runs `request` on the next free worker (moving the `transfer` buffers to it); `cancelled()`
+   * true at dispatch time rejects with `Aborted`.
+   */
+  run(
+    request: Req,
+    options: { urgent?: boolean; cancelled?: () => boolean; transfer?: ArrayBuffer[] } = {},
+  ): Promise<Res> {
     if (this.#closed) return Promise.reject(new StoreError('Aborted', 'the chunker pool is closed'));
     return new Promise<Res>((resolve, reject) => {
-      const job = { request, resolve, reject, cancelled: options.cancelled };
+      const job = {
+        request,
+        transfer: options.transfer ?? [],
+        resolve,
+        reject,
+        cancelled: options.cancelled,
+      };
       if (options.urgent) this.#queue.unshift(job);
       else this.#queue.push(job);
       this.#dispatch();
@@ -65,7 +78,7 @@ export class WorkerPool<Req, Res> {
       this.#queue.shift();
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage(job.request);
+      slot.worker.postMessage(job.request, job.transfer);
     }
   }
 
