@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,38 @@ describe('ChunkerPool', () => {
       // two segments of 4 MiB (plus their scan windows' context) were read, not the 48 MiB file
       expect(pool.stats.bytesRead).toBeLessThan(12 * MiB);
       await it.return?.();
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('chunks several files at once on one pool', async () => {
+    const a = buildFile(28, mixed);
+    const b = seededBytes(29, 2 * MiB + 3);
+    const [pathA, pathB] = [await writeTemp('a.img', a), await writeTemp('b.img', b)];
+    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
+    try {
+      const [outA, outB] = await Promise.all([
+        collect(pool, pathA),
+        collect(pool, pathB, { withData: true }),
+      ]);
+      expect(outA).toEqual(chunkBuffer(a, small));
+      expect(withoutData(outB)).toEqual(chunkBuffer(b, small));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails with Integrity when the file shrinks while being chunked', async () => {
+    const path = await writeTemp('shrinks.img', seededBytes(30, 24 * MiB));
+    const pool = new ChunkerPool({ threads: 1, segmentSize: 4 * MiB });
+    try {
+      const consume = async () => {
+        for await (const _ of pool.chunkFile(path, { readAhead: 4 * MiB })) await truncate(path, 1 * MiB);
+      };
+      await expect(consume()).rejects.toSatisfy(
+        (err) => StoreError.is(err, 'Integrity') && (err as Error).message.includes('shrank'),
+      );
     } finally {
       await pool.close();
     }

@@ -65,7 +65,8 @@ interface ScanResult {
  * the first offset where the previous segment's extension and the next segment's scan both have
  * a boundary, the two agree (min-size skipping and the masks re-synchronise them within a few
  * chunks; zero runs and segment edges inside them are shared boundaries). When they do not meet,
- * the true list is rescanned from where it is known until it meets the next scan.
+ * the true list is rescanned from where it is known until it meets the next scan. Inside a long
+ * run of one repeated byte or page, scans never meet: such stretches cost a sequential rescan.
  *
  * Call {@link close} when done. Idle workers do not keep the process alive.
  *
