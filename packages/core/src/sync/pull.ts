@@ -1,13 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readdir, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import type { EngineContext } from './context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
+import { copyLocalChunks, identical, type TrustedFile, trustedFiles } from './local-source.js';
 import { readLocalState, removeLocalState, writeLocalState } from './local-state.js';
 import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
@@ -95,11 +95,24 @@ export async function pull(
   await mkdir(staging);
   const handles = new FileHandles();
   try {
-    // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes)
+    // files of the current directory that still hold what the local record says
+    const trusted = state?.model === model ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
+    const linked = new Set<string>();
+    // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes);
+    //    a file identical to one the directory already has is hard-linked (the old tree keeps its link)
     for (const entry of manifest.entries) {
       const target = resolveInside(staging, entry.path);
       if (entry.type === 'dir') await mkdir(target);
       else if (entry.type === 'file') {
+        const local = trusted.get(entry.path);
+        if (
+          local &&
+          identical(local, state!.manifest, entry, manifest) &&
+          (await tryLink(local.abs, target))
+        ) {
+          linked.add(entry.path);
+          continue;
+        }
         const handle = await open(target, 'wx', 0o600);
         await handle.truncate(entry.size).finally(() => handle.close());
       }
@@ -108,7 +121,7 @@ export async function pull(
     // 2. where each needed chunk goes
     const targets = new Map<number, Target[]>();
     for (const entry of manifest.entries) {
-      if (entry.type !== 'file') continue;
+      if (entry.type !== 'file' || linked.has(entry.path)) continue;
       let offset = 0;
       for (const extent of entry.extents) {
         if (extent >= 0) {
@@ -132,27 +145,42 @@ export async function pull(
       }
     };
 
-    // 3. chunks the old directory holds: copy them (checked against their hash)
-    let chunksReused = 0;
-    const remote = new Set(targets.keys());
-    if (state?.model === model) {
-      const local = await localChunks(root, state);
-      const limit = pLimit(4);
-      await Promise.all(
-        [...remote].map((index) =>
-          limit(async () => {
-            const source = local.get(manifest.chunks[index]![3]);
-            if (!source) return;
-            throwIfAborted(signal, 'pull', root);
-            const data = await readChunk(source);
-            if (createHash('sha256').update(data).digest('hex') !== manifest.chunks[index]![3]) return;
-            await write(index, data);
-            remote.delete(index);
-            chunksReused++;
-          }),
-        ),
+    /** Writes many chunks, merging those that land next to each other in one file into one write. */
+    const writeMany = async (chunks: { index: number; data: Buffer }[]) => {
+      const writes = chunks.flatMap(({ index, data }) =>
+        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset, data })),
       );
+      writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
+      for (let i = 0; i < writes.length; ) {
+        const first = writes[i]!;
+        let j = i + 1;
+        let end = first.offset + first.data.length;
+        const next = (w: (typeof writes)[number], prev: (typeof writes)[number]) =>
+          w.file === first.file &&
+          w.offset === end &&
+          w.data.buffer === prev.data.buffer &&
+          w.data.byteOffset === prev.data.byteOffset + prev.data.length;
+        while (j < writes.length && next(writes[j]!, writes[j - 1]!)) end += writes[j++]!.data.length;
+        const last = writes[j - 1]!;
+        const data = Buffer.from(
+          first.data.buffer,
+          first.data.byteOffset,
+          last.data.byteOffset + last.data.length - first.data.byteOffset,
+        );
+        await handles.write(resolveInside(staging, first.file), data, first.offset);
+        progress.add(data.length);
+        i = j;
+      }
+    };
+
+    // 3. chunks the old directory holds: copy them (each checked against its hash)
+    const remote = new Set(targets.keys());
+    if (trusted.size > 0) {
+      const wanted = new Map([...remote].map((index) => [manifest.chunks[index]![3], index]));
+      const copied = await copyLocalChunks(trusted, state!.manifest, wanted, writeMany, signal);
+      for (const index of copied) remote.delete(index);
     }
+    const chunksReused = targets.size - remote.size;
 
     // 4. the rest from the store
     let bytesTransferred = 0;
@@ -209,43 +237,12 @@ async function matchesState(
   });
 }
 
-/** hash → where the current directory holds those bytes, for files whose stamp is unchanged. */
-async function localChunks(root: string, state: { stamps: Record<string, FileStamp>; manifest: Manifest }) {
-  const out = new Map<string, { file: string; offset: number; length: number }>();
-  for (const entry of state.manifest.entries) {
-    if (entry.type !== 'file') continue;
-    let file: string;
-    try {
-      file = resolveInside(root, entry.path);
-    } catch {
-      continue;
-    }
-    const st = await lstat(file, { bigint: true }).catch(() => undefined);
-    if (!st?.isFile() || !sameStamp(stampOf(st), state.stamps[entry.path])) continue;
-    let offset = 0;
-    for (const extent of entry.extents) {
-      if (extent < 0) {
-        offset -= extent;
-        continue;
-      }
-      const row = state.manifest.chunks[extent];
-      if (!row) break;
-      out.set(row[3], { file, offset, length: row[2] });
-      offset += row[2];
-    }
-  }
-  return out;
-}
-
-async function readChunk(source: { file: string; offset: number; length: number }): Promise<Buffer> {
-  const handle = await open(source.file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(source.length);
-    const { bytesRead } = await handle.read(buf, 0, source.length, source.offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+/** Hard-links `from` at `to`; false when the filesystem cannot (the caller copies instead). */
+async function tryLink(from: string, to: string): Promise<boolean> {
+  return link(from, to).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Sets modes and times, creates symlinks; directories last and deepest first. */
