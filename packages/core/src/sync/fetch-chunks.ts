@@ -8,6 +8,13 @@ import type { Manifest } from './manifest.js';
 /** Largest gap between two wanted chunks of a pack that one ranged read still spans. */
 const MAX_GAP = 1024 * 1024;
 
+/** Bytes `part` of chunk `index`, starting `offset` bytes into the chunk. */
+export interface ChunkPart {
+  index: number;
+  part: Buffer;
+  offset: number;
+}
+
 interface Wanted {
   index: number;
   offset: number;
@@ -31,11 +38,12 @@ export async function fetchChunks(
     readSize: number;
     signal?: AbortSignal;
     /**
-     * Receives a chunk's bytes as they stream, `part` starting at `offset` within the chunk. The
-     * chunk is verified only once all of it has streamed: write parts somewhere disposable (the
-     * pull's staging tree) and trust them after `complete`, or after the whole call succeeds.
+     * Receives chunk bytes as they stream, a batch per read: each `part` starts `offset` bytes
+     * into its chunk, and parts of one batch are views of one buffer (adjacent parts can be written
+     * with one call). A chunk is verified only once all of it has streamed: write parts somewhere
+     * disposable (the pull's staging tree) and trust them after `complete`, or after the call.
      */
-    deliver(index: number, part: Buffer, offset: number): Promise<void> | void;
+    deliver(parts: ChunkPart[]): Promise<void> | void;
     /** Called once a chunk has fully arrived and matched its hash. */
     complete?(index: number): Promise<void> | void;
     describe(index: number): string;
@@ -118,12 +126,14 @@ async function readRange(
     throw err;
   });
   let next = 0;
+  const failed: StoreError[] = [];
   let hash: Hash | undefined;
   let filled = 0;
   let pos = got.range.offset;
   try {
     for await (const piece of got.body as AsyncIterable<Buffer>) {
       options.onBytes?.(piece.length);
+      const parts: ChunkPart[] = [];
       let p = 0;
       while (p < piece.length && next < chunks.length) {
         const chunk = chunks[next]!;
@@ -136,7 +146,7 @@ async function readRange(
         const n = Math.min(piece.length - p, chunk.length - filled);
         const part = piece.subarray(p, p + n);
         hash.update(part);
-        await options.deliver(chunk.index, part, filled);
+        parts.push({ index: chunk.index, part, offset: filled });
         filled += n;
         p += n;
         if (filled === chunk.length) {
@@ -144,18 +154,23 @@ async function readRange(
           if (actual !== chunk.hash) {
             const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
             if (!options.onProblem) {
-              throw new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
-                operation: 'pull',
-                key,
-              });
-            }
-            options.onProblem(chunk.index, detail);
+              failed.push(
+                new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
+                  operation: 'pull',
+                  key,
+                }),
+              );
+            } else options.onProblem(chunk.index, detail);
           } else await options.complete?.(chunk.index);
           hash = undefined;
           filled = 0;
           next++;
         }
       }
+      // every part of this piece at once, before the verdict on chunks that end in it (parts go to a
+      // disposable place; a bad chunk fails the whole call)
+      await options.deliver(parts);
+      for (const fail of failed.splice(0)) throw fail;
       pos += piece.length;
       if (next === chunks.length) break;
     }

@@ -138,17 +138,10 @@ export async function pull(
       options.onProgress,
     );
     progress.add(totals.zeroBytes);
-    const write = async (index: number, data: Buffer, offset = 0) => {
-      for (const t of targets.get(index)!) {
-        await handles.write(resolveInside(staging, t.entry.path), data, t.offset + offset);
-        progress.add(data.length);
-      }
-    };
-
     /** Writes many chunks, merging those that land next to each other in one file into one write. */
-    const writeMany = async (chunks: { index: number; data: Buffer }[]) => {
-      const writes = chunks.flatMap(({ index, data }) =>
-        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset, data })),
+    const writeMany = async (chunks: { index: number; data: Buffer; offset?: number }[]) => {
+      const writes = chunks.flatMap(({ index, data, offset = 0 }) =>
+        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset + offset, data })),
       );
       writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
       for (let i = 0; i < writes.length; ) {
@@ -190,7 +183,7 @@ export async function pull(
       concurrency: ctx.concurrency,
       readSize: ctx.readSize,
       signal,
-      deliver: write,
+      deliver: (parts) => writeMany(parts.map(({ index, part, offset }) => ({ index, data: part, offset }))),
       describe,
       onBytes: (n) => {
         bytesTransferred += n;

@@ -47,8 +47,8 @@ export async function verify(
     concurrency: ctx.concurrency,
     readSize: ctx.readSize,
     signal: options.signal,
-    deliver: (_index, part) => {
-      progress.add(part.length);
+    deliver: (parts) => {
+      for (const { part } of parts) progress.add(part.length);
     },
     complete: () => {
       checked++;
