@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
+import { type RetryOptions, withRetry } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
 import { latestManifest, listAllGenerations, listGenerations, readManifest } from './catalog.js';
 import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
@@ -41,6 +42,11 @@ export interface CheckpointsOptions {
    * half for packs being uploaded. Default 64 MiB. Memory does not grow with file size.
    */
   memoryBudget?: number;
+  /**
+   * Retries of store requests that fail with a retryable error (`Unavailable`), with exponential
+   * backoff; `false` for none (e.g. when the store is already wrapped). Default: 4 retries.
+   */
+  retry?: RetryOptions | false;
   /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
   chunking?: ChunkingOptions;
 }
@@ -69,7 +75,7 @@ export class Checkpoints {
   ) {
     const chunking = options.chunking ?? DEFAULT_CHUNKING;
     this.ctx = {
-      store,
+      store: options.retry === false ? store : withRetry(store, options.retry ?? {}),
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,
@@ -100,20 +106,20 @@ export class Checkpoints {
    */
   async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     validateModel(model);
-    const manifest = await latestManifest(this.store, model, options.signal).catch((err) => {
+    const manifest = await latestManifest(this.ctx.store, model, options.signal).catch((err) => {
       if (StoreError.is(err, 'Integrity', 'NotFound')) return undefined;
       throw err;
     });
     if (!manifest)
       return (
-        (await listGenerations(this.store, model, options.signal)).length === 0 &&
-        legacyExists(this.store, model, options.signal)
+        (await listGenerations(this.ctx.store, model, options.signal)).length === 0 &&
+        legacyExists(this.ctx.store, model, options.signal)
       );
     const limit = pLimit(Math.max(4, this.ctx.concurrency * 2));
     const present = await Promise.all(
       manifest.packs.map((id) =>
         limit(() =>
-          this.store.head(packKey(id), options).then(
+          this.ctx.store.head(packKey(id), options).then(
             () => true,
             (err) => {
               if (StoreError.is(err, 'NotFound')) return false;
@@ -129,7 +135,7 @@ export class Checkpoints {
   /** Every model with its generation count and latest generation. */
   async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];
-    for (const [model, generations] of await listAllGenerations(this.store, options.signal)) {
+    for (const [model, generations] of await listAllGenerations(this.ctx.store, options.signal)) {
       const latest = generations.at(-1)!;
       out.push({
         model,
@@ -143,9 +149,9 @@ export class Checkpoints {
   /** The generations of `model`, oldest first (a llmux 0.7 checkpoint appears as generation `legacy`). */
   async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
     validateModel(model);
-    const ids = await listGenerations(this.store, model, options.signal);
+    const ids = await listGenerations(this.ctx.store, model, options.signal);
     const out = await Promise.all(ids.map((id) => this.info(model, id, options.signal)));
-    const legacy = await legacyObjects(this.store, model, options.signal);
+    const legacy = await legacyObjects(this.ctx.store, model, options.signal);
     if (legacy.length) {
       const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
       const createdAt = new Date(Math.max(...legacy.map((o) => o.lastModified.getTime())));
@@ -175,7 +181,7 @@ export class Checkpoints {
 
   /** Removes one generation, or all of a model's. Data is freed by `gc` after the grace period. */
   delete(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<DeleteResult> {
-    return removeCheckpoint(this.store, model, options);
+    return removeCheckpoint(this.ctx.store, model, options);
   }
 
   /** Expires generations beyond `keep` and deletes data nothing needs any more (see gc.ts). */
@@ -191,7 +197,7 @@ export class Checkpoints {
 
   private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
     validateGeneration(generation);
-    const manifest: Manifest = await readManifest(this.store, model, generation, signal);
+    const manifest: Manifest = await readManifest(this.ctx.store, model, generation, signal);
     const totals = manifestTotals(manifest);
     return {
       model,

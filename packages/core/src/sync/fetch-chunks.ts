@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
+import { isRetryable } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -86,18 +87,39 @@ export async function fetchChunks(
   try {
     await Promise.all(
       reads.map((read) =>
-        limit(() => readRange(store, manifest.packs[read.pack]!, read.chunks, { ...options, signal })).catch(
-          (err) => {
-            if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
-            controller.abort(err);
-            throw err;
-          },
-        ),
+        limit(() =>
+          withRangeRetries(
+            () => readRange(store, manifest.packs[read.pack]!, read.chunks, { ...options, signal }),
+            signal,
+          ),
+        ).catch((err) => {
+          if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
+          controller.abort(err);
+          throw err;
+        }),
       ),
     );
   } catch (err) {
     throwIfAborted(options.signal, 'pull');
     throw err;
+  }
+}
+
+/** Attempts of one ranged read that fails mid-stream with a retryable error. */
+const RANGE_ATTEMPTS = 4;
+
+/**
+ * Runs a ranged read again when its stream breaks with a retryable error (a reset connection, a
+ * truncated body): the parts it re-delivers overwrite the same bytes, and hashing starts over.
+ */
+async function withRangeRetries(read: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= RANGE_ATTEMPTS || !isRetryable(err) || signal.aborted) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+    }
   }
 }
 

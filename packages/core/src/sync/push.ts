@@ -41,6 +41,7 @@ export async function push(
   const scanned = await scanDirectory(root);
   const files = scanned.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
   const startGenerations = await listGenerations(store, model, signal);
   const parent = startGenerations.at(-1) ?? null;

@@ -306,3 +306,25 @@ describe('catalog, delete and gc', () => {
     expect(Object.keys(await readTree(dst))).toEqual(['inventory.img', 'pages-1.img']);
   });
 });
+
+describe('resilience', () => {
+  it('push and pull succeed through transient errors and truncated streams, byte-exact', async () => {
+    const { withFaults } = await import('../../dist/index.js');
+    const flaky = withFaults(store, {
+      seed: 42,
+      errorRate: 0.2,
+      truncateRate: 0.3,
+      truncateCode: 'Unavailable',
+    });
+    const resilient = new Checkpoints(flaky, { ...small, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await resilient.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await resilient.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+    expect(flaky.injected.errors).toBeGreaterThan(0);
+    expect(flaky.injected.truncations).toBeGreaterThan(0);
+    await resilient.close();
+  });
+});
