@@ -11,6 +11,7 @@ interface PushFlags {
   model: string;
   label?: Record<string, string>;
   expectLatest?: string;
+  dedupWith?: string[];
 }
 
 /** `ckpt push <dir> --model <name>`: upload a checkpoint directory as a new generation. */
@@ -25,6 +26,10 @@ export function pushCommand(program: Command, ctx: CliContext): void {
       '--expect-latest <generation>',
       "commit only if the model's latest generation is still this one ('none': no generation); else exit 5",
     )
+    .option(
+      '--dedup-with <models...>',
+      "also reuse data of these models' latest generations ('*': every model), e.g. the same weights under another name",
+    )
     .addHelpText(
       'after',
       examples(
@@ -32,6 +37,10 @@ export function pushCommand(program: Command, ctx: CliContext): void {
         ['ckpt push ./ckpt --model qwen-32b --store s3://ckpts/prod', 'push to S3'],
         ['ckpt push ./ckpt -m qwen-32b --label host=$(hostname) --json', 'machine-readable result'],
         ['ckpt push ./ckpt -m qwen-32b --expect-latest "$LAST"', 'exit 5 if another host pushed since'],
+        [
+          'ckpt push ./ckpt -m qwen-32b-lora --dedup-with qwen-32b',
+          'store only what differs from another model',
+        ],
       ),
     )
     .action((dir: string, flags: PushFlags, cmd: Command) => {
@@ -45,6 +54,7 @@ export function pushCommand(program: Command, ctx: CliContext): void {
             onProgress,
             labels: flags.label,
             expectLatest: flags.expectLatest === 'none' ? null : flags.expectLatest,
+            dedupWith: flags.dedupWith,
           });
           return { human: pushSummary(result), json: result };
         },

@@ -3,7 +3,8 @@ import { type FileHandle, lstat, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
-import { listGenerations, readManifest } from './catalog.js';
+import type { ObjectStore } from '../store.js';
+import { latestManifest, listAllGenerations, listGenerations, readManifest } from './catalog.js';
 import { ChunkTable, chunkLocations } from './chunk-table.js';
 import type { EngineContext } from './context.js';
 import { manifestKey, packKey } from './layout.js';
@@ -53,6 +54,9 @@ export async function push(
   }
   const base = parent ? await readManifest(store, model, parent, signal).catch(ignoreIntegrity) : undefined;
   const known = chunkLocations(base);
+  for (const other of await dedupBases(store, model, options.dedupWith ?? [], signal)) {
+    for (const [hash, at] of chunkLocations(other)) if (!known.has(hash)) known.set(hash, at);
+  }
   const state = await readLocalState(root, store.name);
   const previous = state?.model === model ? state : undefined;
 
@@ -257,6 +261,18 @@ export async function push(
     unchanged: base !== undefined && chunksNew === 0 && sameContent(base, entries, table.rows),
     concurrent,
   };
+}
+
+/** The latest manifests of the other models named in `dedupWith` (`'*'`: every model). */
+async function dedupBases(store: ObjectStore, model: string, dedupWith: string[], signal?: AbortSignal) {
+  if (dedupWith.length === 0) return [];
+  const models = dedupWith.includes('*')
+    ? [...(await listAllGenerations(store, signal)).keys()]
+    : dedupWith.map((m) => validateModel(m));
+  const manifests = await Promise.all(
+    models.filter((m) => m !== model).map((m) => latestManifest(store, m, signal).catch(ignoreIntegrity)),
+  );
+  return manifests.filter((m) => m !== undefined);
 }
 
 /** Every pack this generation reuses from earlier ones must still be there at commit time. */

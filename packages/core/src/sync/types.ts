@@ -44,6 +44,12 @@ export interface PushOptions extends CallOptions {
    * concurrent pushes both commit and the later commit becomes the latest.
    */
   expectLatest?: string | null;
+  /**
+   * Other models whose latest generation's chunks this push may reuse (`['*']`: every model), e.g.
+   * checkpoints of the same base weights under different names. By default only the model's own
+   * latest generation is the deduplication base (one manifest read).
+   */
+  dedupWith?: string[];
   /** Labels stored in the manifest (host, node, reason…). Strings only. */
   labels?: Record<string, string>;
 }

@@ -328,3 +328,22 @@ describe('resilience', () => {
     await resilient.close();
   });
 });
+
+describe('deduplication across models', () => {
+  it('dedupWith reuses chunks of other models, which then survive their deletion', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('base', src);
+    const alone = await ckpt.push('copy-a', src);
+    expect(alone.chunksNew).toBeGreaterThan(0);
+    const shared = await ckpt.push('copy-b', src, { dedupWith: ['*'] });
+    expect(shared.chunksNew).toBe(0);
+    expect(shared.bytesTransferred).toBeLessThan(64 * 1024);
+    await ckpt.delete('base');
+    await ckpt.delete('copy-a');
+    await ckpt.gc({ grace: 0 });
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('copy-b', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
+  });
+});
