@@ -1,0 +1,152 @@
+import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { StoreError } from '@ckpt/core';
+import { parseSize } from '../workload/sizes.js';
+import type { BackendKind, CacheMode, EngineKnobs } from './types.js';
+
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+/** Usage of `pnpm bench`. */
+export const BENCH_USAGE = `usage: pnpm bench [-- options]
+  --backends fs,s3     stores to measure (default: fs,s3)
+  --size 3GiB          main workload size (default 3GiB)
+  --runs 3             runs per operation; the median is reported (default 3)
+  --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (about a minute)
+  --out <dir>          where results.json, table.txt, results.md and bench.svg go (default bench-results)
+  --cache warm         page cache before each operation: warm, cold (drop_caches) or warm,cold
+  --scaling 0.5GiB,2GiB  extra workload sizes for time per GiB and peak RSS (default 0.5GiB,2GiB)
+  --large              add 8GiB to --scaling (check free disk: about 4x the size is used)
+  --small-files 10000  files in the many-small-files workload (0: skip; default 10000)
+  --no-tools           skip cp -r, aws s3 sync and rclone copy
+  --no-sweep           skip the rewrite-fraction sweep
+  --no-verify          skip checking the first run's pulls against their source
+  --seed 1             workload seed
+  --work <dir>         scratch space for workloads and stores (default: the OS temp dir)
+  --concurrency N      engine: parallel store requests (default: the store's preference)
+  --threads N          engine: chunking threads (default: available cores)
+  --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
+  --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
+
+/** A parsed `pnpm bench` command line. */
+export interface BenchArgs {
+  backends: BackendKind[];
+  sizeBytes: number;
+  runs: number;
+  quick: boolean;
+  out: string;
+  cache: CacheMode[];
+  /** Sizes of the scaling workloads (full push and fresh pull only). */
+  scalingBytes: number[];
+  smallFiles: number;
+  tools: boolean;
+  sweep: boolean;
+  verify: boolean;
+  seed: number;
+  work: string;
+  engine: EngineKnobs;
+  updateDocs: boolean;
+  /** Render this earlier results.json instead of measuring. */
+  report?: string;
+  help: boolean;
+}
+
+/** Rewrite fractions of the sweep (next-version push). */
+export const SWEEP_FRACTIONS = [0, 0.01, 0.05, 0.2, 1] as const;
+
+function invalid(message: string): StoreError {
+  return new StoreError('InvalidArgument', message, { operation: 'bench arguments' });
+}
+
+function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
+  const items = text.split(',').map((s) => s.trim());
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw invalid(`--${flag} accepts ${allowed.join(', ')} (got ${JSON.stringify(item)})`);
+    }
+  }
+  return [...new Set(items as T[])];
+}
+
+function positiveInteger(flag: string, text: string | undefined, fallback: number, min = 1): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min) {
+    throw invalid(`--${flag} must be a whole number ≥ ${min} (got ${JSON.stringify(text)})`);
+  }
+  return Number(text);
+}
+
+function size(flag: string, text: string): number {
+  const bytes = parseSize(text, `--${flag}`);
+  if (bytes < MiB) throw invalid(`--${flag} must be at least 1MiB (got ${JSON.stringify(text)})`);
+  return bytes;
+}
+
+/** Parses `pnpm bench` arguments (without `node` and the script); bad ones throw `InvalidArgument`. */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    throw new StoreError('InvalidArgument', (err as Error).message, {
+      operation: 'bench arguments',
+      cause: err,
+    });
+  }
+  const quick = values.quick ?? false;
+  const scaling = values.scaling ?? (quick ? '32MiB' : '0.5GiB,2GiB');
+  const scalingBytes = scaling === '' ? [] : scaling.split(',').map((s) => size('scaling', s.trim()));
+  if (values.large) scalingBytes.push(8 * GiB);
+  const engine: EngineKnobs = {};
+  if (values.concurrency !== undefined)
+    engine.concurrency = positiveInteger('concurrency', values.concurrency, 0);
+  if (values.threads !== undefined) engine.threads = positiveInteger('threads', values.threads, 0);
+  return {
+    backends: list('backends', values.backends ?? 'fs,s3', ['fs', 's3'] as const),
+    sizeBytes: values.size !== undefined ? size('size', values.size) : quick ? 64 * MiB : 3 * GiB,
+    runs: positiveInteger('runs', values.runs, quick ? 1 : 3),
+    quick,
+    out: values.out ?? 'bench-results',
+    cache: list('cache', values.cache ?? 'warm', ['warm', 'cold'] as const),
+    scalingBytes: [...new Set(scalingBytes)].sort((a, b) => a - b),
+    smallFiles: positiveInteger('small-files', values['small-files'], quick ? 500 : 10_000, 0),
+    tools: !(values['no-tools'] ?? false),
+    sweep: !(values['no-sweep'] ?? false),
+    verify: !(values['no-verify'] ?? false),
+    seed: positiveInteger('seed', values.seed, 1, 0),
+    work: values.work ?? tmpdir(),
+    engine,
+    updateDocs: values['update-docs'] ?? false,
+    ...(values.report === undefined ? {} : { report: values.report }),
+    help: values.help ?? false,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      backends: { type: 'string' },
+      size: { type: 'string' },
+      runs: { type: 'string' },
+      quick: { type: 'boolean' },
+      out: { type: 'string' },
+      cache: { type: 'string' },
+      scaling: { type: 'string' },
+      large: { type: 'boolean' },
+      'small-files': { type: 'string' },
+      'no-tools': { type: 'boolean' },
+      'no-sweep': { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
+      seed: { type: 'string' },
+      work: { type: 'string' },
+      concurrency: { type: 'string' },
+      threads: { type: 'string' },
+      'update-docs': { type: 'boolean' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

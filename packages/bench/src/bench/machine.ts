@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { filesUnder } from './sdk.js';
+import { AWS_BIN, RCLONE_BIN, toolVersion } from './tools.js';
+import type { CacheMode, MachineInfo } from './types.js';
+
+const run = promisify(execFile);
+
+/** Flushes dirty pages to disk (so that one operation's writeback does not land in the next one). */
+export async function syncDisks(): Promise<void> {
+  await run('sync');
+}
+
+/** `sync; echo 3 > /proc/sys/vm/drop_caches`; false when not allowed (not root, a container). */
+export async function dropCaches(): Promise<boolean> {
+  await syncDisks();
+  try {
+    await writeFile('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads every file under `paths` once (into the page cache), discarding the bytes. */
+export async function warmUp(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    for (const file of await filesUnder(path).catch(() => [])) {
+      for await (const _ of createReadStream(file, { highWaterMark: 1 << 20 })) {
+        // read only
+      }
+    }
+  }
+}
+
+/** Puts the page cache in `mode` for an operation reading `paths`: warm reads them, cold drops all. */
+export async function prepareCache(mode: CacheMode, paths: string[]): Promise<void> {
+  if (mode === 'cold') {
+    if (!(await dropCaches()))
+      throw new Error('cannot drop the page cache (needs root): run with --cache warm');
+    return;
+  }
+  await syncDisks();
+  await warmUp(paths);
+}
+
+/** The machine, the tools' versions and whether caches can be dropped. */
+export async function machineInfo(workDir: string, dropCachesWorks: boolean): Promise<MachineInfo> {
+  const disk = await run('df', ['-h', '--output=source,fstype,size,avail', workDir]).then(
+    ({ stdout }) => stdout.trim().split('\n').at(-1)!.trim().replace(/\s+/g, ' '),
+    () => 'unknown',
+  );
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryBytes: os.totalmem(),
+    disk: `${disk} (source fstype size avail of ${workDir})`,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    loadAverageStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    dropCaches: dropCachesWorks,
+    tools: {
+      cp: await toolVersion('cp', ['--version']),
+      aws: await toolVersion(AWS_BIN, ['--version']),
+      rclone: await toolVersion(RCLONE_BIN, ['version']),
+    },
+  };
+}
+
+/**
+ * Which engine build the runner children load: the repository commit, whether core's sources
+ * differ from it, and a hash of `@ckpt/core`'s built `dist/` (compared at the start and the end of
+ * a run: the engine may be rebuilt by someone else meanwhile).
+ */
+export async function engineBuild(): Promise<{ commit: string; coreDirty: boolean; distHash: string }> {
+  const dist = dirname(createRequire(import.meta.url).resolve('@ckpt/core'));
+  const hash = createHash('sha256');
+  for (const file of (await filesUnder(dist)).filter((f) => f.endsWith('.js'))) {
+    hash.update(file).update(await readFile(file));
+  }
+  const git = (args: string[]) =>
+    run('git', args, { cwd: dist }).then(
+      ({ stdout }) => stdout.trim(),
+      () => '',
+    );
+  return {
+    commit: (await git(['rev-parse', '--short', 'HEAD'])) || 'unknown',
+    coreDirty: (await git(['status', '--porcelain', '--', '../src'])) !== '',
+    distHash: hash.digest('hex').slice(0, 16),
+  };
+}

@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import { prepareCache } from './machine.js';
+import { runSampled } from './rss.js';
+import { formatBytes, formatSeconds } from './stats.js';
+import type { Command } from './tools.js';
+import type { BackendKind, CacheMode, Measurement, OpOutcome, OpSpec, Scenario, Tool } from './types.js';
+
+const RUNNER = fileURLToPath(new URL('./runner-child.js', import.meta.url));
+
+/** Where a measurement belongs. */
+export interface MeasureLabel {
+  backend: BackendKind;
+  cache: CacheMode;
+  run: number;
+  scenario: Scenario;
+  tool: Tool;
+  workload: string;
+  logicalBytes: number;
+  oracleBytes?: number;
+}
+
+/** Prepares the page cache, runs one operation in a sampled child process, logs and returns it. */
+export class Measurer {
+  constructor(
+    private readonly record: (m: Measurement) => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs one engine or raw-SDK operation through the runner child. */
+  async child(label: MeasureLabel, spec: OpSpec, warm: string[]): Promise<OpOutcome | undefined> {
+    await prepareCache(label.cache, warm);
+    const run = await runSampled(process.execPath, [RUNNER, JSON.stringify(spec)]);
+    const m = this.base(label, run.wallMs, run.peakRssBytes);
+    let outcome: OpOutcome | undefined;
+    if (run.exitCode === 0) {
+      outcome = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as OpOutcome;
+      m.peakRssBytes = Math.max(m.peakRssBytes, outcome.maxRssBytes);
+      m.opMs = outcome.opMs;
+      m.requests = outcome.metrics.requests;
+      m.bytesSent = outcome.metrics.bytesOut;
+      m.bytesReceived = outcome.metrics.bytesIn;
+      if (spec.op === 'push') m.bytesStored = outcome.metrics.bytesOut;
+    } else {
+      m.ok = false;
+      m.error = failure(run.exitCode, run.signal, run.stderr);
+    }
+    this.finish(m);
+    return outcome;
+  }
+
+  /** Runs a reference tool's command. */
+  async command(label: MeasureLabel, command: Command, warm: string[]): Promise<Measurement> {
+    await prepareCache(label.cache, warm);
+    const run = await runSampled(command.file, command.args, { env: command.env });
+    const m = this.base(label, run.wallMs, run.peakRssBytes);
+    if (run.exitCode !== 0) {
+      m.ok = false;
+      m.error = failure(run.exitCode, run.signal, run.stderr);
+    }
+    this.finish(m);
+    return m;
+  }
+
+  private base(label: MeasureLabel, wallMs: number, peakRssBytes: number): Measurement {
+    const { backend, cache, scenario, tool, workload, run, logicalBytes, oracleBytes } = label;
+    const m: Measurement = {
+      backend,
+      cache,
+      scenario,
+      tool,
+      workload,
+      run,
+      ok: true,
+      wallMs,
+      peakRssBytes,
+      logicalBytes,
+    };
+    if (oracleBytes !== undefined) m.oracleBytes = oracleBytes;
+    return m;
+  }
+
+  private finish(m: Measurement): void {
+    this.record(m);
+    const detail = m.ok
+      ? `${formatSeconds(m.wallMs)} s, RSS ${formatBytes(m.peakRssBytes)}` +
+        (m.requests !== undefined ? `, ${m.requests} req, sent ${formatBytes(m.bytesSent)}` : '') +
+        (m.bytesReceived ? `, received ${formatBytes(m.bytesReceived)}` : '')
+      : `FAILED: ${m.error}`;
+    this.log(`[${m.backend} ${m.cache} #${m.run}] ${m.tool} ${m.scenario} ${m.workload}: ${detail}`);
+  }
+}
+
+/** A one-line reason for a failed process: exit code or signal and the last line of stderr. */
+export function failure(code: number | null, signal: string | null, stderr: string): string {
+  const last = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  return `${signal ? `killed by ${signal}` : `exit ${code}`}${last ? `: ${last.slice(0, 400)}` : ''}`;
+}

@@ -1,0 +1,161 @@
+import { rate, ratio } from './stats.js';
+import type { BackendKind, CacheMode, Ratio, Row, Scenario, Tool } from './types.js';
+
+const MiB = 2 ** 20;
+
+/** Spread (max / min) of time per GiB or peak RSS across workload sizes that counts as flat. */
+export const FLAT_SPREAD = 1.25;
+
+type Find = (scenario: Scenario, tool: Tool, workload?: string) => Row | undefined;
+
+function finder(rows: Row[], backend: BackendKind, cache: CacheMode): Find {
+  return (scenario, tool, workload = 'main') =>
+    rows.find(
+      (r) =>
+        r.backend === backend &&
+        r.cache === cache &&
+        r.scenario === scenario &&
+        r.tool === tool &&
+        r.workload === workload &&
+        r.failures < r.runs,
+    );
+}
+
+function check(value: number, op: '<' | '≤' | '≥', limit: number): boolean | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  return op === '<' ? value < limit : op === '≤' ? value <= limit : value >= limit;
+}
+
+/** A ratio, with its target when there is one (`op limit`). */
+function entry(
+  backend: BackendKind,
+  cache: CacheMode,
+  label: string,
+  value: number,
+  target?: ['<' | '≤' | '≥', number],
+  unit: Ratio['unit'] = 'ratio',
+): Ratio {
+  const r: Ratio = { backend, cache, label, value, unit };
+  if (target) {
+    r.target = `${target[0]} ${target[1]}`;
+    const pass = check(value, ...target);
+    if (pass !== undefined) r.pass = pass;
+  }
+  return r;
+}
+
+const wall = (row: Row | undefined) => row?.medianWallMs;
+
+/** Time per GiB of `row` in seconds. */
+export function secondsPerGiB(row: Row): number {
+  return row.medianWallMs / 1000 / (row.logicalBytes / 2 ** 30);
+}
+
+function spread(values: number[]): number {
+  const finite = values.filter(Number.isFinite);
+  return finite.length > 1 ? Math.max(...finite) / Math.min(...finite) : Number.NaN;
+}
+
+/** The engine's scaling rows (main workload and scaling workloads) for one scenario. */
+export function scalingRows(rows: Row[], backend: BackendKind, cache: CacheMode, scenario: Scenario): Row[] {
+  return rows
+    .filter(
+      (r) =>
+        r.backend === backend &&
+        r.cache === cache &&
+        r.scenario === scenario &&
+        r.tool === 'ckpt' &&
+        r.workload !== 'small-files' &&
+        !r.workload.startsWith('rewrite-') &&
+        r.failures < r.runs,
+    )
+    .sort((a, b) => a.logicalBytes - b.logicalBytes);
+}
+
+/** Ratios and figures against the targets of issue 6, for every backend and cache mode present. */
+export function computeRatios(rows: Row[]): Ratio[] {
+  const out: Ratio[] = [];
+  const pairs = new Set(rows.map((r) => `${r.backend}|${r.cache}`));
+  for (const pair of pairs) {
+    const [backend, cache] = pair.split('|') as [BackendKind, CacheMode];
+    const find = finder(rows, backend, cache);
+    const add = (label: string, value: number, target?: ['<' | '≤' | '≥', number], unit?: Ratio['unit']) =>
+      out.push(entry(backend, cache, label, value, target, unit));
+    const ckpt = (s: Scenario) => wall(find(s, 'ckpt'));
+    const tools: Tool[] = backend === 'fs' ? ['cp -r'] : ['aws s3 sync', 'rclone copy'];
+    for (const tool of tools) {
+      if (!find('full-push', tool)) continue;
+      const wholeCopy = backend === 'fs'; // cp -r has no incremental mode: compare with its whole copy
+      add(
+        `full push / ${tool}`,
+        ratio(ckpt('full-push'), wall(find('full-push', tool))),
+        wholeCopy ? ['≤', 2.5] : ['<', 1],
+      );
+      add(
+        `fresh pull / ${tool}`,
+        ratio(ckpt('fresh-pull'), wall(find('fresh-pull', tool))),
+        wholeCopy ? ['≤', 2] : ['<', 1],
+      );
+      const toolUnchanged = wall(find(wholeCopy ? 'full-push' : 'unchanged-push', tool));
+      add(
+        `unchanged re-push / ${tool}`,
+        ratio(ckpt('unchanged-push'), toolUnchanged),
+        wholeCopy ? ['≤', 0.5] : undefined,
+      );
+      const toolNext = wall(find(wholeCopy ? 'full-push' : 'next-push', tool));
+      add(
+        `next-version push / ${tool}`,
+        ratio(ckpt('next-push'), toolNext),
+        wholeCopy ? undefined : ['≤', 0.2],
+      );
+      const toolOver = wall(find(wholeCopy ? 'fresh-pull' : 'pull-over-previous', tool));
+      add(`pull over previous / ${tool}`, ratio(ckpt('pull-over-previous'), toolOver));
+      const small = (t: Tool, s: Scenario) => wall(find(s, t, 'small-files'));
+      if (find('full-push', tool, 'small-files')) {
+        add(`small files: push / ${tool}`, ratio(small('ckpt', 'full-push'), small(tool, 'full-push')));
+        add(`small files: pull / ${tool}`, ratio(small('ckpt', 'fresh-pull'), small(tool, 'fresh-pull')));
+      }
+    }
+    const durable = wall(find('full-push', 'cp -r + fsync'));
+    if (durable !== undefined) add('full push / cp -r + fsync', ratio(ckpt('full-push'), durable));
+    const rawPut = find('raw-put', 'sdk');
+    const rawGet = find('raw-get', 'sdk');
+    const push = find('full-push', 'ckpt');
+    const pull = find('fresh-pull', 'ckpt');
+    if (rawPut && push) {
+      const ckptRate = rate(push.bytesSent ?? Number.NaN, push.medianWallMs);
+      add('push wire MiB/s / raw SDK put', ratio(ckptRate, rate(rawPut.logicalBytes, rawPut.medianWallMs)), [
+        '≥',
+        0.8,
+      ]);
+    }
+    if (rawGet && pull) {
+      const ckptRate = rate(pull.bytesReceived ?? Number.NaN, pull.medianWallMs);
+      add('pull wire MiB/s / raw SDK get', ratio(ckptRate, rate(rawGet.logicalBytes, rawGet.medianWallMs)), [
+        '≥',
+        0.8,
+      ]);
+    }
+    const next = find('next-push', 'ckpt');
+    if (next) add('next version stored / oracle', ratio(next.bytesStored, next.oracleBytes), ['≤', 2]);
+    const ckptRows = rows.filter((r) => r.backend === backend && r.cache === cache && r.tool === 'ckpt');
+    if (ckptRows.length) {
+      const rss = Math.max(...ckptRows.map((r) => r.peakRssBytes)) / MiB;
+      add('peak RSS of any ckpt operation', rss, backend === 'fs' ? ['≤', 200] : undefined, 'MiB');
+    }
+    for (const scenario of ['full-push', 'fresh-pull'] as const) {
+      const scaled = scalingRows(rows, backend, cache, scenario);
+      if (scaled.length < 2) continue;
+      const name = scenario === 'full-push' ? 'full push' : 'fresh pull';
+      add(`${name}: s/GiB spread (max/min) over sizes`, spread(scaled.map(secondsPerGiB)), [
+        '≤',
+        FLAT_SPREAD,
+      ]);
+      add(`${name}: peak RSS spread over sizes`, spread(scaled.map((r) => r.peakRssBytes)), [
+        '≤',
+        FLAT_SPREAD,
+      ]);
+    }
+  }
+  return out;
+}

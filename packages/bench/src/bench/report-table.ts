@@ -1,0 +1,151 @@
+import { secondsPerGiB } from './ratios.js';
+import { formatBytes, formatRate, formatRatio, formatSeconds, ratio } from './stats.js';
+import type { Ratio, Row, Scenario } from './types.js';
+
+/** A table: header cells and rows of cells. */
+export interface Table {
+  headers: string[];
+  cells: string[][];
+  /** Columns aligned right (numbers). */
+  right: number[];
+}
+
+/** How scenarios read in tables and charts. */
+export const SCENARIO_NAMES: Record<Scenario, string> = {
+  'full-push': 'full push',
+  'unchanged-push': 're-push unchanged',
+  'next-push': 'push next version',
+  'fresh-pull': 'fresh pull',
+  'pull-over-previous': 'pull over previous',
+  'sweep-push': 'push next (sweep)',
+  'raw-put': 'raw SDK put',
+  'raw-get': 'raw SDK get',
+};
+
+/** Every row: wall time (median, min–max), logical MiB/s, peak RSS, requests, bytes, stored/oracle. */
+export function resultsTable(rows: Row[]): Table {
+  return {
+    headers: [
+      'backend',
+      'cache',
+      'operation',
+      'tool',
+      'workload',
+      'runs',
+      'wall s (median)',
+      'min–max s',
+      'MiB/s',
+      'peak RSS',
+      'requests',
+      'sent',
+      'received',
+      'stored / oracle',
+    ],
+    right: [5, 6, 7, 8, 9, 10, 11, 12, 13],
+    cells: rows.map((r) => [
+      r.backend,
+      r.cache,
+      SCENARIO_NAMES[r.scenario],
+      r.tool,
+      r.workload,
+      r.failures ? `${r.runs - r.failures}/${r.runs} ok` : String(r.runs),
+      formatSeconds(r.medianWallMs),
+      `${formatSeconds(r.minWallMs)}–${formatSeconds(r.maxWallMs)}`,
+      formatRate(r.logicalBytes, r.medianWallMs),
+      formatBytes(r.peakRssBytes),
+      r.requests === undefined ? '-' : String(Math.round(r.requests)),
+      formatBytes(r.bytesSent),
+      formatBytes(r.bytesReceived),
+      r.oracleBytes ? `${formatBytes(r.bytesStored)} / ${formatBytes(r.oracleBytes)}` : '-',
+    ]),
+  };
+}
+
+/** The ratios with their targets and a verdict. */
+export function ratiosTable(ratios: Ratio[]): Table {
+  return {
+    headers: ['backend', 'cache', 'measure', 'value', 'target', 'met'],
+    right: [3],
+    cells: ratios.map((r) => [
+      r.backend,
+      r.cache,
+      r.label,
+      r.unit === 'MiB' ? `${r.value.toFixed(0)} MiB` : formatRatio(r.value),
+      r.target ? `${r.target}${r.unit === 'MiB' ? ' MiB' : ''}` : '',
+      r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
+    ]),
+  };
+}
+
+/** The rewrite sweep: stored bytes against the oracle per fraction. */
+export function sweepTable(rows: Row[]): Table {
+  const sweep = rows.filter((r) => r.scenario === 'sweep-push');
+  return {
+    headers: ['backend', 'cache', 'rewrite', 'wall s', 'stored', 'oracle', 'stored / oracle'],
+    right: [3, 4, 5, 6],
+    cells: sweep.map((r) => [
+      r.backend,
+      r.cache,
+      r.workload.replace('rewrite-', ''),
+      formatSeconds(r.medianWallMs),
+      formatBytes(r.bytesStored),
+      formatBytes(r.oracleBytes),
+      formatRatio(ratio(r.bytesStored, r.oracleBytes)),
+    ]),
+  };
+}
+
+/** Scaling: time per GiB and peak RSS of the engine's full push and fresh pull by workload. */
+export function scalingTable(rows: Row[]): Table {
+  const picked = rows.filter(
+    (r) =>
+      r.tool === 'ckpt' &&
+      (r.scenario === 'full-push' || r.scenario === 'fresh-pull') &&
+      !r.workload.startsWith('rewrite-'),
+  );
+  picked.sort(
+    (a, b) =>
+      a.backend.localeCompare(b.backend) ||
+      a.cache.localeCompare(b.cache) ||
+      a.scenario.localeCompare(b.scenario) ||
+      a.logicalBytes - b.logicalBytes,
+  );
+  return {
+    headers: ['backend', 'cache', 'operation', 'workload', 'size', 'wall s', 's/GiB', 'peak RSS'],
+    right: [4, 5, 6, 7],
+    cells: picked.map((r) => [
+      r.backend,
+      r.cache,
+      SCENARIO_NAMES[r.scenario],
+      r.workload,
+      formatBytes(r.logicalBytes),
+      formatSeconds(r.medianWallMs),
+      secondsPerGiB(r).toFixed(2),
+      formatBytes(r.peakRssBytes),
+    ]),
+  };
+}
+
+/** Fixed-width text, for the terminal. */
+export function renderText(table: Table): string {
+  const widths = table.headers.map((h, i) => Math.max(h.length, ...table.cells.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (table.right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(table.headers), widths.map((w) => '-'.repeat(w)).join('  '), ...table.cells.map(line)].join(
+    '\n',
+  );
+}
+
+function escapeCell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+/** A GitHub markdown table. */
+export function renderMarkdown(table: Table): string {
+  const row = (cells: string[]) => `| ${cells.map(escapeCell).join(' | ')} |`;
+  const rule = table.headers.map((_, i) => (table.right.includes(i) ? '---:' : '---'));
+  return [row(table.headers), `|${rule.join('|')}|`, ...table.cells.map(row)].join('\n');
+}

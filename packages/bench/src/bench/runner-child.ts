@@ -1,0 +1,86 @@
+/**
+ * One measured operation per process, so that its peak RSS is its own: reads an {@link OpSpec}
+ * (JSON, first argument), performs it and prints one {@link OpOutcome} line. Exit code 1 and a
+ * message on stderr when the operation fails.
+ *
+ * `node dist/bench/runner-child.js '{"op":"push","store":{"kind":"fs","root":"/tmp/s"},…}'`
+ */
+import { performance } from 'node:perf_hooks';
+import { Checkpoints, type ObjectStore, StoreMetrics, withEvents } from '@ckpt/core';
+import { FsStore } from '@ckpt/fs';
+import { S3Store } from '@ckpt/s3';
+import { rawGet, rawPut, S3RVER_KEY } from './sdk.js';
+import type { OpOutcome, OpSpec, StoreSpec } from './types.js';
+
+function openStore(spec: StoreSpec): ObjectStore {
+  if (spec.kind === 'fs') return new FsStore({ root: spec.root });
+  return new S3Store({
+    bucket: spec.bucket,
+    endpoint: spec.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    checksums: 'when_required',
+    conditionalWrites: false,
+    credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
+  });
+}
+
+async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise<OpOutcome> {
+  const metrics = new StoreMetrics({ reservoirSize: 1 });
+  const store = openStore(spec.store);
+  const checkpoints = new Checkpoints(withEvents(store, metrics.listener), spec.engine);
+  const start = performance.now();
+  try {
+    const result =
+      spec.op === 'push'
+        ? await checkpoints.push(spec.model, spec.dir)
+        : await checkpoints.pull(
+            spec.model,
+            spec.dir,
+            spec.generation ? { generation: spec.generation } : {},
+          );
+    const opMs = performance.now() - start;
+    const { requests, errors, bytesIn, bytesOut } = metrics.snapshot();
+    return {
+      opMs,
+      maxRssBytes: 0,
+      metrics: { requests, errors, bytesIn, bytesOut },
+      result: { ...result },
+    };
+  } finally {
+    await checkpoints.close();
+    await store.close?.();
+  }
+}
+
+async function rawOp(spec: Extract<OpSpec, { op: 'raw-put' | 'raw-get' }>): Promise<OpOutcome> {
+  const stats =
+    spec.op === 'raw-put'
+      ? await rawPut(spec.endpoint, spec.bucket, spec.key, spec.dir)
+      : await rawGet(spec.endpoint, spec.bucket, spec.key);
+  const sent = spec.op === 'raw-put' ? stats.bytes : 0;
+  return {
+    opMs: stats.ms,
+    maxRssBytes: 0,
+    metrics: { requests: stats.requests, errors: 0, bytesIn: stats.bytes - sent, bytesOut: sent },
+    result: { ...stats },
+  };
+}
+
+/** Performs `spec` and returns its outcome (the child's own peak RSS included). */
+export async function runOp(spec: OpSpec): Promise<OpOutcome> {
+  const outcome = spec.op === 'push' || spec.op === 'pull' ? await engineOp(spec) : await rawOp(spec);
+  outcome.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  return outcome;
+}
+
+const entry = process.argv[1] ?? '';
+if (entry.endsWith('runner-child.js')) {
+  try {
+    const outcome = await runOp(JSON.parse(process.argv[2] ?? '') as OpSpec);
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  } catch (error) {
+    process.stderr.write(`runner-child: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,184 @@
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+
+/** s3rver accepts only this access key id (it does not check the secret). */
+export const S3RVER_KEY = 'S3RVER';
+
+/** Part and range size of the raw transfer (the S3Store's default part size). */
+const PART_BYTES = 8 * 2 ** 20;
+/** Requests in flight in the raw transfer (the S3Store's default per put). */
+const RAW_CONCURRENCY = 4;
+
+type Command = object;
+interface Client {
+  send(command: Command): Promise<Record<string, unknown>>;
+  destroy(): void;
+}
+type CommandClass = new (input: Record<string, unknown>) => Command;
+
+/** The few parts of `@aws-sdk/client-s3` the benchmark uses directly. */
+interface Sdk {
+  S3Client: new (config: Record<string, unknown>) => Client;
+  CreateBucketCommand: CommandClass;
+  CreateMultipartUploadCommand: CommandClass;
+  UploadPartCommand: CommandClass;
+  CompleteMultipartUploadCommand: CommandClass;
+  HeadObjectCommand: CommandClass;
+  GetObjectCommand: CommandClass;
+}
+
+let sdk: Promise<Sdk> | undefined;
+
+/**
+ * Loads the AWS SDK that `@ckpt/s3` depends on (the bench package does not list it itself, so it
+ * is resolved from `@ckpt/s3`'s location: the very same SDK version the store uses).
+ */
+export function loadSdk(): Promise<Sdk> {
+  sdk ??= (async () => {
+    const s3Package = createRequire(import.meta.url).resolve('@ckpt/s3/package.json');
+    const path = createRequire(s3Package).resolve('@aws-sdk/client-s3');
+    return (await import(pathToFileURL(path).href)) as Sdk;
+  })();
+  return sdk;
+}
+
+/** A client for s3rver: path style, the S3RVER key, checksums only where required (no aws-chunked). */
+export async function s3rverClient(endpoint: string): Promise<{ client: Client; sdk: Sdk }> {
+  const s = await loadSdk();
+  const client = new s.S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { client, sdk: s };
+}
+
+/** Creates a bucket on the server at `endpoint`. */
+export async function createBucket(endpoint: string, bucket: string): Promise<void> {
+  const { client, sdk: s } = await s3rverClient(endpoint);
+  try {
+    await client.send(new s.CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Regular files under `dir`, recursively, in byte order of their paths. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The files' bytes, concatenated, in parts of exactly `partBytes` (the last may be shorter). */
+async function* parts(files: string[], partBytes: number): AsyncGenerator<Buffer> {
+  let part = Buffer.allocUnsafe(partBytes);
+  let filled = 0;
+  for (const file of files) {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      for (let at = 0; at < chunk.length; ) {
+        const n = chunk.copy(part, filled, at);
+        filled += n;
+        at += n;
+        if (filled === partBytes) {
+          yield part;
+          part = Buffer.allocUnsafe(partBytes);
+          filled = 0;
+        }
+      }
+    }
+  }
+  if (filled > 0) yield part.subarray(0, filled);
+}
+
+/** Counters of a raw transfer. */
+export interface RawStats {
+  requests: number;
+  bytes: number;
+  ms: number;
+  /** Of `ms`, the time the server took to complete the multipart upload (raw put only). */
+  completeMs?: number;
+}
+
+/**
+ * Uploads every file under `dir`, concatenated, as one object: one multipart upload with
+ * `RAW_CONCURRENCY` parts of 8 MiB in flight (memory: that many parts). The server's ceiling.
+ */
+export async function rawPut(endpoint: string, bucket: string, key: string, dir: string): Promise<RawStats> {
+  const { client, sdk: s } = await s3rverClient(endpoint);
+  const start = performance.now();
+  try {
+    const created = await client.send(new s.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const UploadId = created.UploadId as string;
+    const done: { PartNumber: number; ETag: string }[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let bytes = 0;
+    let number = 0;
+    for await (const body of parts(await filesUnder(dir), PART_BYTES)) {
+      const PartNumber = ++number;
+      bytes += body.length;
+      const upload = client
+        .send(new s.UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: body }))
+        .then((out) => {
+          done.push({ PartNumber, ETag: out.ETag as string });
+        })
+        .finally(() => inFlight.delete(upload));
+      inFlight.add(upload);
+      if (inFlight.size >= RAW_CONCURRENCY) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    done.sort((a, b) => a.PartNumber - b.PartNumber);
+    const completeStart = performance.now();
+    await client.send(
+      new s.CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        MultipartUpload: { Parts: done },
+      }),
+    );
+    const end = performance.now();
+    return { requests: number + 2, bytes, ms: end - start, completeMs: end - completeStart };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Reads one object with ranged GETs of 8 MiB, `RAW_CONCURRENCY` at a time, discarding the bytes. */
+export async function rawGet(endpoint: string, bucket: string, key: string): Promise<RawStats> {
+  const { client, sdk: s } = await s3rverClient(endpoint);
+  const start = performance.now();
+  try {
+    const head = await client.send(new s.HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const size = Number(head.ContentLength);
+    let next = 0;
+    let bytes = 0;
+    let requests = 1;
+    const worker = async () => {
+      while (next < size) {
+        const from = next;
+        next = Math.min(size, from + PART_BYTES);
+        requests += 1;
+        const out = await client.send(
+          new s.GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${from}-${next - 1}` }),
+        );
+        for await (const chunk of out.Body as Readable) bytes += (chunk as Buffer).length;
+      }
+    };
+    await Promise.all(Array.from({ length: RAW_CONCURRENCY }, worker));
+    if (bytes !== size) throw new Error(`raw get of ${key} received ${bytes} of ${size} bytes`);
+    return { requests, bytes, ms: performance.now() - start };
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,157 @@
+import type { MetricsSnapshot } from '@ckpt/core';
+import type { BenchArgs } from './args.js';
+
+/** A store the runner child opens: a folder for `FsStore`, a bucket on s3rver for `S3Store`. */
+export type StoreSpec = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string };
+
+/** Engine knobs passed through to `new Checkpoints(store, …)` (unset: the engine's defaults). */
+export interface EngineKnobs {
+  concurrency?: number;
+  threads?: number;
+}
+
+/** One operation for the runner child to perform (see runner-child.ts). */
+export type OpSpec =
+  | { op: 'push'; store: StoreSpec; model: string; dir: string; engine: EngineKnobs }
+  | { op: 'pull'; store: StoreSpec; model: string; dir: string; generation?: string; engine: EngineKnobs }
+  | { op: 'raw-put'; endpoint: string; bucket: string; key: string; dir: string }
+  | { op: 'raw-get'; endpoint: string; bucket: string; key: string };
+
+/** What the runner child prints (one JSON line). */
+export interface OpOutcome {
+  /** Time of the operation itself, without process start-up. */
+  opMs: number;
+  /** The child's own peak RSS (`process.resourceUsage().maxRSS`), in bytes. */
+  maxRssBytes: number;
+  /** Store requests and bytes as counted by `withEvents` + `StoreMetrics` (or by the raw transfer). */
+  metrics: Pick<MetricsSnapshot, 'requests' | 'errors' | 'bytesIn' | 'bytesOut'>;
+  /** The engine's result (push/pull) or a raw transfer's summary. */
+  result: Record<string, unknown>;
+}
+
+/** What a measured operation is, in the benchmark's vocabulary. */
+export type Scenario =
+  | 'full-push'
+  | 'unchanged-push'
+  | 'next-push'
+  | 'fresh-pull'
+  | 'pull-over-previous'
+  | 'sweep-push'
+  | 'raw-put'
+  | 'raw-get';
+
+/** Who performed it. */
+export type Tool = 'ckpt' | 'cp -r' | 'cp -r + fsync' | 'aws s3 sync' | 'rclone copy' | 'sdk';
+
+/** Backends the benchmark knows. */
+export type BackendKind = 'fs' | 's3';
+
+/** Page-cache state before each measured operation. */
+export type CacheMode = 'warm' | 'cold';
+
+/** One run of one operation. */
+export interface Measurement {
+  backend: BackendKind;
+  cache: CacheMode;
+  scenario: Scenario;
+  tool: Tool;
+  /** `main` (the `--size` workload), `rewrite-<p>%`, `<size>` for scaling, `small-files`. */
+  workload: string;
+  run: number;
+  ok: boolean;
+  error?: string;
+  /** Process start to exit, as the user would wait for it. */
+  wallMs: number;
+  /** The operation alone (ckpt and the raw SDK transfer only). */
+  opMs?: number;
+  /** Peak RSS of the process tree: sampled sum over the tree, or a member's own high-water mark. */
+  peakRssBytes: number;
+  /** Bytes of the checkpoint directory the operation moves. */
+  logicalBytes: number;
+  requests?: number;
+  /** Bytes sent to the store (put payloads). */
+  bytesSent?: number;
+  /** Bytes received from the store (get payloads). */
+  bytesReceived?: number;
+  /** Of `bytesSent`, the bytes newly stored (a push's new packs plus its manifest). */
+  bytesStored?: number;
+  /** Truly new bytes of the pushed version (the workload oracle), for next-version pushes. */
+  oracleBytes?: number;
+}
+
+/** The runs of one (backend, cache, scenario, tool, workload), aggregated. */
+export interface Row {
+  backend: BackendKind;
+  cache: CacheMode;
+  scenario: Scenario;
+  tool: Tool;
+  workload: string;
+  runs: number;
+  failures: number;
+  medianWallMs: number;
+  minWallMs: number;
+  maxWallMs: number;
+  medianOpMs?: number;
+  /** Highest peak RSS over the runs. */
+  peakRssBytes: number;
+  logicalBytes: number;
+  requests?: number;
+  bytesSent?: number;
+  bytesReceived?: number;
+  bytesStored?: number;
+  oracleBytes?: number;
+}
+
+/** A comparison against a target of issue 6. */
+export interface Ratio {
+  backend: BackendKind;
+  cache: CacheMode;
+  /** What is compared, e.g. `full push / cp -r`. */
+  label: string;
+  value: number;
+  /** `ratio` (shown as `0.42×`) or `MiB`. */
+  unit: 'ratio' | 'MiB';
+  /** Human-readable target, e.g. `≤ 2.5`. */
+  target?: string;
+  pass?: boolean;
+}
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryBytes: number;
+  disk: string;
+  node: string;
+  kernel: string;
+  loadAverageStart: number[];
+  loadAverageEnd?: number[];
+  dropCaches: boolean;
+  tools: Record<string, string>;
+  /** The engine build measured, at the start and the end of the run (see `engineBuild`). */
+  engine?: { commit: string; coreDirty: boolean; distHash: string; distHashEnd?: string };
+}
+
+/** A workload the run generated. */
+export interface WorkloadInfo {
+  name: string;
+  files: number;
+  bytes: number;
+  zeroBytes: number;
+  /** Oracle bytes of its next version (for next-version pushes). */
+  oracleBytes?: number;
+  rewriteFraction?: number;
+}
+
+/** Everything one benchmark run produced (written as JSON). */
+export interface BenchResults {
+  schema: 'ckpt-bench/1';
+  date: string;
+  args: BenchArgs;
+  machine: MachineInfo;
+  workloads: WorkloadInfo[];
+  measurements: Measurement[];
+  rows: Row[];
+  ratios: Ratio[];
+  durationMs: number;
+}

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs } from '../src/bench/args.js';
+import { computeRatios, secondsPerGiB } from '../src/bench/ratios.js';
+import { RESULTS_END, RESULTS_START, replaceResults, resultsMarkdown } from '../src/bench/report-md.js';
+import { escapeXml, renderSvg, resultsSvg } from '../src/bench/report-svg.js';
+import { renderMarkdown, renderText, resultsTable, type Table } from '../src/bench/report-table.js';
+import type { BenchResults, Row } from '../src/bench/types.js';
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+function row(over: Partial<Row>): Row {
+  return {
+    backend: 'fs',
+    cache: 'warm',
+    scenario: 'full-push',
+    tool: 'ckpt',
+    workload: 'main',
+    runs: 3,
+    failures: 0,
+    medianWallMs: 1000,
+    minWallMs: 900,
+    maxWallMs: 1100,
+    peakRssBytes: 150 * MiB,
+    logicalBytes: 3 * GiB,
+    ...over,
+  };
+}
+
+const fsRows: Row[] = [
+  row({ scenario: 'full-push', medianWallMs: 4000, peakRssBytes: 180 * MiB }),
+  row({ scenario: 'unchanged-push', medianWallMs: 500 }),
+  row({ scenario: 'next-push', medianWallMs: 1500, bytesStored: 300 * MiB, oracleBytes: 129 * MiB }),
+  row({ scenario: 'fresh-pull', medianWallMs: 3000 }),
+  row({ scenario: 'pull-over-previous', medianWallMs: 1000 }),
+  row({ scenario: 'full-push', tool: 'cp -r', medianWallMs: 2000 }),
+  row({ scenario: 'fresh-pull', tool: 'cp -r', medianWallMs: 1000 }),
+  row({ scenario: 'full-push', workload: '0.5GiB', logicalBytes: GiB / 2, medianWallMs: 700 }),
+];
+
+function byLabel(rows: Row[]) {
+  return Object.fromEntries(computeRatios(rows).map((r) => [r.label, r]));
+}
+
+describe('computeRatios', () => {
+  it('checks the filesystem targets of issue 6 against cp -r', () => {
+    const r = byLabel(fsRows);
+    expect(r['full push / cp -r']).toMatchObject({ value: 2, target: '≤ 2.5', pass: true });
+    expect(r['fresh pull / cp -r']).toMatchObject({ value: 3, target: '≤ 2', pass: false });
+    expect(r['unchanged re-push / cp -r']).toMatchObject({ value: 0.25, target: '≤ 0.5', pass: true });
+    expect(r['next-version push / cp -r']).toMatchObject({ value: 0.75 });
+    expect(r['next-version push / cp -r']!.target).toBeUndefined();
+    expect(r['next version stored / oracle']!.value).toBeCloseTo(300 / 129);
+    expect(r['next version stored / oracle']!.pass).toBe(false);
+    expect(r['peak RSS of any ckpt operation']).toMatchObject({ value: 180, unit: 'MiB', pass: true });
+  });
+
+  it('measures the spread of time per GiB across workload sizes', () => {
+    const r = byLabel(fsRows);
+    // 0.5 GiB in 0.7 s = 1.4 s/GiB; 3 GiB in 4 s = 1.33 s/GiB
+    expect(r['full push: s/GiB spread (max/min) over sizes']!.value).toBeCloseTo(1.4 / (4 / 3));
+    expect(r['full push: s/GiB spread (max/min) over sizes']!.pass).toBe(true);
+    expect(secondsPerGiB(fsRows[0]!)).toBeCloseTo(4 / 3);
+  });
+
+  it('compares s3 with every tool that ran and with the raw SDK ceiling', () => {
+    const s3 = (over: Partial<Row>) => row({ backend: 's3', ...over });
+    const r = byLabel([
+      s3({ scenario: 'full-push', medianWallMs: 20_000, bytesSent: 1.5 * GiB }),
+      s3({ scenario: 'next-push', medianWallMs: 5000 }),
+      s3({ scenario: 'fresh-pull', medianWallMs: 10_000, bytesReceived: 1.5 * GiB }),
+      s3({ scenario: 'full-push', tool: 'aws s3 sync', medianWallMs: 40_000 }),
+      s3({ scenario: 'next-push', tool: 'aws s3 sync', medianWallMs: 40_000 }),
+      s3({ scenario: 'fresh-pull', tool: 'aws s3 sync', medianWallMs: 8000 }),
+      s3({ scenario: 'raw-put', tool: 'sdk', medianWallMs: 30_000 }),
+      s3({ scenario: 'raw-get', tool: 'sdk', medianWallMs: 10_000 }),
+    ]);
+    expect(r['full push / aws s3 sync']).toMatchObject({ value: 0.5, target: '< 1', pass: true });
+    expect(r['fresh pull / aws s3 sync']).toMatchObject({ value: 1.25, pass: false });
+    expect(r['next-version push / aws s3 sync']).toMatchObject({ value: 0.125, target: '≤ 0.2', pass: true });
+    expect(r['full push / rclone copy']).toBeUndefined();
+    // ckpt: 1.5 GiB in 20 s; raw: 3 GiB in 30 s
+    expect(r['push wire MiB/s / raw SDK put']!.value).toBeCloseTo(0.75);
+    expect(r['push wire MiB/s / raw SDK put']).toMatchObject({ target: '≥ 0.8', pass: false });
+    expect(r['pull wire MiB/s / raw SDK get']!.value).toBeCloseTo(0.5);
+    expect(r['peak RSS of any ckpt operation']!.target).toBeUndefined();
+  });
+
+  it('has no verdict when a figure is missing', () => {
+    const r = byLabel([row({ scenario: 'full-push' }), row({ scenario: 'full-push', tool: 'cp -r' })]);
+    expect(r['fresh pull / cp -r']!.value).toBeNaN();
+    expect(r['fresh pull / cp -r']!.pass).toBeUndefined();
+  });
+});
+
+describe('tables', () => {
+  const table: Table = {
+    headers: ['name', 'n'],
+    right: [1],
+    cells: [
+      ['a|b', '1'],
+      ['long name', '123'],
+    ],
+  };
+
+  it('renders aligned text', () => {
+    expect(renderText(table).split('\n')).toEqual([
+      'name         n',
+      '---------  ---',
+      'a|b          1',
+      'long name  123',
+    ]);
+  });
+
+  it('renders markdown with escaped pipes and right-aligned numbers', () => {
+    expect(renderMarkdown(table).split('\n')).toEqual([
+      '| name | n |',
+      '|---|---:|',
+      '| a\\|b | 1 |',
+      '| long name | 123 |',
+    ]);
+  });
+
+  it('gives every result row all its columns', () => {
+    const t = resultsTable(fsRows);
+    expect(t.cells).toHaveLength(fsRows.length);
+    for (const cells of t.cells) expect(cells).toHaveLength(t.headers.length);
+    expect(t.cells[2]).toContain('300.0 MiB / 129.0 MiB');
+    expect(t.cells[0]![6]).toBe('4.00'); // median wall seconds
+  });
+});
+
+function results(rows: Row[]): BenchResults {
+  return {
+    schema: 'ckpt-bench/1',
+    date: '2026-11-28T12:00:00.000Z',
+    args: parseBenchArgs([]),
+    machine: {
+      cpus: 2,
+      cpuModel: 'Test CPU',
+      memoryBytes: 24 * GiB,
+      disk: '/dev/vda ext4 252G 60G',
+      node: 'v20.20.2',
+      kernel: 'Linux 6.1',
+      loadAverageStart: [5, 4, 3],
+      loadAverageEnd: [6, 5, 4],
+      dropCaches: true,
+      tools: { cp: 'cp (GNU coreutils) 9.1' },
+    },
+    workloads: [{ name: `v0-${3 * GiB}`, files: 256, bytes: 3 * GiB, zeroBytes: 1.35 * GiB }],
+    measurements: [],
+    rows,
+    ratios: computeRatios(rows),
+    durationMs: 60_000,
+  };
+}
+
+describe('svg', () => {
+  it('escapes text', () => {
+    expect(escapeXml(`a<b>&"c'`)).toBe('a&#60;b&#62;&#38;&#34;c&#39;');
+  });
+
+  it('draws one bar per value, scaled to the longest of its group', () => {
+    const svg = renderSvg('t <1>', [
+      {
+        title: 'p',
+        scale: 'group',
+        groups: [
+          {
+            label: 'g',
+            bars: [
+              { name: 'ckpt', value: 2, text: '2 s' },
+              { name: 'cp -r', value: 4, text: '4 s' },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('t &#60;1&#62;');
+    const bars = svg.matchAll(/<rect x="230" y="[\d.]+" width="([\d.]+)" height="13"/g);
+    const widths = [...bars].map((m) => Number(m[1]));
+    expect(widths).toEqual([280, 560]);
+  });
+
+  it('renders a whole result set with balanced tags', () => {
+    const svg = resultsSvg(results(fsRows));
+    expect(svg).toContain('fs: full push');
+    expect(svg).toContain('s/GiB');
+    const opened = (svg.match(/<(rect|text|svg|title)\b(?:[^>]*[^/>])?>/g) ?? []).length;
+    const closed = (svg.match(/<\/(rect|text|svg|title)>/g) ?? []).length;
+    expect(opened).toBe(closed);
+    expect(svg).not.toMatch(/NaN|undefined/);
+  });
+});
+
+describe('markdown', () => {
+  it('describes the machine, the targets and every row', () => {
+    const md = resultsMarkdown(results(fsRows), 'bench/bench.svg');
+    expect(md).toContain('2 × Test CPU, 24.00 GiB RAM');
+    expect(md).toContain('3.00 GiB in 256 files, 45 % zero pages');
+    expect(md).toContain('| fs | warm | full push / cp -r | 2.00× | ≤ 2.5 | yes |');
+    expect(md).toContain('![ckpt against cp -r, aws s3 sync and rclone copy](bench/bench.svg)');
+    expect(md).toContain('#### Scaling');
+  });
+
+  it('replaces only the text between the markers', () => {
+    const doc = `# B\nintro\n${RESULTS_START}\nold\n${RESULTS_END}\n## History\n| keep |\n`;
+    const next = replaceResults(doc, 'new results\n');
+    expect(next).toBe(
+      `# B\nintro\n${RESULTS_START}\n\nnew results\n\n${RESULTS_END}\n## History\n| keep |\n`,
+    );
+    expect(replaceResults(next, 'newer')).toContain(`${RESULTS_START}\n\nnewer\n\n${RESULTS_END}`);
+    expect(() => replaceResults('# no markers', 'x')).toThrow(/markers/);
+  });
+});
