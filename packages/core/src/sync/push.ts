@@ -59,6 +59,7 @@ export async function push(
   }
   const state = await readLocalState(root, store.name);
   const previous = state?.model === model ? state : undefined;
+  const previousEntries = new Map(previous?.manifest.entries.map((e) => [e.path, e]));
 
   const table = new ChunkTable();
   const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
@@ -95,7 +96,7 @@ export async function push(
   /** The extents of an unchanged file, when every chunk it needs is still known; else undefined. */
   const reuse = (file: ScannedEntry & { type: 'file' }): number[] | undefined => {
     if (!previous || !sameStamp(previous.stamps[file.path], file.stat)) return undefined;
-    const old = previous.manifest.entries.find((e) => e.path === file.path);
+    const old = previousEntries.get(file.path);
     if (old?.type !== 'file' || old.size !== file.size) return undefined;
     const hashes = old.extents.map((x) => (x < 0 ? x : previous.manifest.chunks[x]?.[3]));
     if (
