@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -70,28 +69,5 @@ export async function machineInfo(workDir: string, dropCachesWorks: boolean): Pr
       aws: await toolVersion(AWS_BIN, ['--version']),
       rclone: await toolVersion(RCLONE_BIN, ['version']),
     },
-  };
-}
-
-/**
- * Which engine build the runner children load: the repository commit, whether core's sources
- * differ from it, and a hash of `@ckpt/core`'s built `dist/` (compared at the start and the end of
- * a run: the engine may be rebuilt by someone else meanwhile).
- */
-export async function engineBuild(): Promise<{ commit: string; coreDirty: boolean; distHash: string }> {
-  const dist = dirname(createRequire(import.meta.url).resolve('@ckpt/core'));
-  const hash = createHash('sha256');
-  for (const file of (await filesUnder(dist)).filter((f) => f.endsWith('.js'))) {
-    hash.update(file).update(await readFile(file));
-  }
-  const git = (args: string[]) =>
-    run('git', args, { cwd: dist }).then(
-      ({ stdout }) => stdout.trim(),
-      () => '',
-    );
-  return {
-    commit: (await git(['rev-parse', '--short', 'HEAD'])) || 'unknown',
-    coreDirty: (await git(['status', '--porcelain', '--', '../src'])) !== '',
-    distHash: hash.digest('hex').slice(0, 16),
   };
 }

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { BENCH_USAGE, type BenchArgs, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
 import { type Backend, fsBackend, s3Backend } from './backends.js';
-import { dropCaches, engineBuild, machineInfo } from './machine.js';
+import { engineHash, snapshotEngine } from './engine-snapshot.js';
+import { dropCaches, machineInfo } from './machine.js';
 import { Measurer } from './measure.js';
 import { computeRatios } from './ratios.js';
 import { replaceResults, resultsMarkdown } from './report-md.js';
@@ -165,9 +166,12 @@ export async function benchMain(
   }
   const work = await mkdtemp(join(resolve(args.work), 'ckpt-bench-'));
   const machine = await machineInfo(work, dropWorks);
-  machine.engine = await engineBuild();
+  const liveHash = await engineHash();
+  const snapshot = await snapshotEngine(join(work, 'engine'));
+  machine.engine = { commit: snapshot.commit, dirty: snapshot.dirty, hash: snapshot.hash };
   log(
-    `engine: commit ${machine.engine.commit}${machine.engine.coreDirty ? ' + uncommitted core changes' : ''}, core dist ${machine.engine.distHash}`,
+    `engine: commit ${snapshot.commit}${snapshot.dirty ? ' + uncommitted changes' : ''}, build ${snapshot.hash}` +
+      (snapshot.hash === liveHash ? '' : ` (the checkout's build changed while copying: ${liveHash})`),
   );
   const measurements: Measurement[] = [];
   const backends: Backend[] = [];
@@ -188,7 +192,7 @@ export async function benchMain(
     sweep: args.sweep,
     verify: args.verify,
     workloads,
-    measurer: new Measurer((m) => measurements.push(m), log),
+    measurer: new Measurer(snapshot.runner, (m) => measurements.push(m), log),
     fail(backend, error) {
       const last = measurements.findLast((m) => m.backend === backend && m.tool === 'ckpt');
       if (last) Object.assign(last, { ok: false, error });
@@ -206,9 +210,11 @@ export async function benchMain(
     await cleanup();
   }
   machine.loadAverageEnd = loadavg().map((l) => Math.round(l * 100) / 100);
-  machine.engine.distHashEnd = (await engineBuild()).distHash;
-  if (machine.engine.distHashEnd !== machine.engine.distHash) {
-    log('bench: WARNING: @ckpt/core was rebuilt during the run: later runs measured another engine build');
+  machine.engine.rebuiltDuringRun = (await engineHash()) !== liveHash;
+  if (machine.engine.rebuiltDuringRun) {
+    log(
+      `bench: the checkout's engine was rebuilt during the run; every run measured the snapshot ${snapshot.hash}`,
+    );
   }
   const rows = aggregate(measurements);
   const results: BenchResults = {

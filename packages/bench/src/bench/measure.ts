@@ -1,11 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { prepareCache } from './machine.js';
 import { runSampled } from './rss.js';
 import { formatBytes, formatSeconds } from './stats.js';
 import type { Command } from './tools.js';
 import type { BackendKind, CacheMode, Measurement, OpOutcome, OpSpec, Scenario, Tool } from './types.js';
-
-const RUNNER = fileURLToPath(new URL('./runner-child.js', import.meta.url));
 
 /** Where a measurement belongs. */
 export interface MeasureLabel {
@@ -21,7 +18,9 @@ export interface MeasureLabel {
 
 /** Prepares the page cache, runs one operation in a sampled child process, logs and returns it. */
 export class Measurer {
+  /** `runner`: the runner-child script (in an engine snapshot). */
   constructor(
+    private readonly runner: string,
     private readonly record: (m: Measurement) => void,
     private readonly log: (line: string) => void,
   ) {}
@@ -29,7 +28,7 @@ export class Measurer {
   /** Runs one engine or raw-SDK operation through the runner child. */
   async child(label: MeasureLabel, spec: OpSpec, warm: string[]): Promise<OpOutcome | undefined> {
     await prepareCache(label.cache, warm);
-    const run = await runSampled(process.execPath, [RUNNER, JSON.stringify(spec)]);
+    const run = await runSampled(process.execPath, [this.runner, JSON.stringify(spec)]);
     const m = this.base(label, run.wallMs, run.peakRssBytes);
     let outcome: OpOutcome | undefined;
     if (run.exitCode === 0) {

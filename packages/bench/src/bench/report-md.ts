@@ -22,13 +22,8 @@ export function resultsMarkdown(results: BenchResults, chartPath: string): strin
       `${args.runs} run(s), min–max in the full table.`,
     `- Engine: ${
       m.engine
-        ? `commit ${m.engine.commit}${m.engine.coreDirty ? ' with uncommitted changes in packages/core' : ''}, ` +
-          `core build ${m.engine.distHash}` +
-          (
-            m.engine.distHashEnd && m.engine.distHashEnd !== m.engine.distHash
-              ? ` (rebuilt during the run: ${m.engine.distHashEnd})`
-              : ' (unchanged during the run)'
-          )
+        ? `commit ${m.engine.commit}${m.engine.dirty ? ' with uncommitted engine changes' : ''}, ` +
+          `build ${m.engine.hash} (core, fs and s3 copied at the start: every run measured that build)`
         : 'not recorded'
     }.`,
     `- Tools: ${Object.entries(m.tools)

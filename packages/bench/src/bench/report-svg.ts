@@ -171,7 +171,7 @@ export function resultsSvg(results: BenchResults): string {
   }
   if (scalingGroups.length) {
     panels.push({
-      title: 'Scaling: seconds per GiB by workload (flat is good)',
+      title: 'Scaling: engine seconds per GiB by workload size (flat is good)',
       groups: scalingGroups,
       scale: 'panel',
     });

@@ -111,8 +111,18 @@ export function scalingTable(rows: Row[]): Table {
       a.logicalBytes - b.logicalBytes,
   );
   return {
-    headers: ['backend', 'cache', 'operation', 'workload', 'size', 'wall s', 's/GiB', 'peak RSS'],
-    right: [4, 5, 6, 7],
+    headers: [
+      'backend',
+      'cache',
+      'operation',
+      'workload',
+      'size',
+      'wall s',
+      'engine s',
+      's/GiB (engine)',
+      'peak RSS',
+    ],
+    right: [4, 5, 6, 7, 8],
     cells: picked.map((r) => [
       r.backend,
       r.cache,
@@ -120,6 +130,7 @@ export function scalingTable(rows: Row[]): Table {
       r.workload,
       formatBytes(r.logicalBytes),
       formatSeconds(r.medianWallMs),
+      formatSeconds(r.medianOpMs ?? Number.NaN),
       secondsPerGiB(r).toFixed(2),
       formatBytes(r.peakRssBytes),
     ]),

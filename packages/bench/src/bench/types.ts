@@ -128,8 +128,11 @@ export interface MachineInfo {
   loadAverageEnd?: number[];
   dropCaches: boolean;
   tools: Record<string, string>;
-  /** The engine build measured, at the start and the end of the run (see `engineBuild`). */
-  engine?: { commit: string; coreDirty: boolean; distHash: string; distHashEnd?: string };
+  /**
+   * The engine build measured (a snapshot taken at the start, see engine-snapshot.ts), and
+   * whether the checkout's build changed during the run (which the snapshot kept out).
+   */
+  engine?: { commit: string; dirty: boolean; hash: string; rebuiltDuringRun?: boolean };
 }
 
 /** A workload the run generated. */
