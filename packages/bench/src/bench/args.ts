@@ -25,6 +25,7 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --work <dir>         scratch space for workloads and stores (default: the OS temp dir)
   --concurrency N      engine: parallel store requests (default: the store's preference)
   --threads N          engine: chunking threads (default: available cores)
+  --memory-budget 64MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
   --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
 
@@ -101,6 +102,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (values.concurrency !== undefined)
     engine.concurrency = positiveInteger('concurrency', values.concurrency, 0);
   if (values.threads !== undefined) engine.threads = positiveInteger('threads', values.threads, 0);
+  if (values['memory-budget'] !== undefined)
+    engine.memoryBudget = size('memory-budget', values['memory-budget']);
   return {
     backends: list('backends', values.backends ?? 'fs,s3', ['fs', 's3'] as const),
     sizeBytes: values.size !== undefined ? size('size', values.size) : quick ? 64 * MiB : 3 * GiB,
@@ -144,6 +147,7 @@ function parse(argv: string[]) {
       work: { type: 'string' },
       concurrency: { type: 'string' },
       threads: { type: 'string' },
+      'memory-budget': { type: 'string' },
       'update-docs': { type: 'boolean' },
       report: { type: 'string' },
       help: { type: 'boolean', short: 'h' },

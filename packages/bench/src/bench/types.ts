@@ -8,6 +8,7 @@ export type StoreSpec = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: s
 export interface EngineKnobs {
   concurrency?: number;
   threads?: number;
+  memoryBudget?: number;
 }
 
 /** One operation for the runner child to perform (see runner-child.ts). */
