@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Manifest } from './manifest.js';
+import { decodeManifest, type Manifest } from './manifest.js';
 import type { FileStamp } from './scan.js';
 
 /**
@@ -59,9 +59,9 @@ export async function bootId(): Promise<string> {
 
 /**
  * The record for `dir` when it exists, parses, and belongs to `store`; undefined otherwise (a
- * missing or damaged record only costs speed, never correctness: the manifest it carries is
- * re-validated by the caller before use, and stamps are trusted only within the same boot unless
- * the data was durable).
+ * missing or damaged record only costs speed: the manifest it carries is validated like one read
+ * from the store (schema, checksum, safe paths), and stamps are trusted only within the same boot
+ * unless the data was durable).
  */
 export async function readLocalState(dir: string, store: string): Promise<LocalState | undefined> {
   const text = await readFile(statePath(dir), 'utf8').catch(() => undefined);
@@ -70,6 +70,9 @@ export async function readLocalState(dir: string, store: string): Promise<LocalS
     const parsed = stateShape.parse(JSON.parse(text)) as LocalState;
     if (parsed.store !== store) return undefined;
     if (!parsed.durable && parsed.bootId !== (await bootId())) return undefined;
+    // the manifest it carries gets the same checks as one read from the store
+    const expect = { model: parsed.model, generation: parsed.generation };
+    parsed.manifest = decodeManifest(Buffer.from(JSON.stringify(parsed.manifest)), statePath(dir), expect);
     return parsed;
   } catch {
     return undefined;
