@@ -191,9 +191,10 @@ export async function push(
       `the push took longer than half the grace period (${ctx.grace} ms): its data may have been collected`,
     );
   }
+  const written = new Set(packs.written);
   await assertPacksExist(
     ctx,
-    table.packs.filter((id) => !packs.written.includes(id)),
+    table.packs.filter((id) => !written.has(id)),
     model,
     signal,
   );
