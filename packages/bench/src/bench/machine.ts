@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { filesUnder } from './sdk.js';
 import { AWS_BIN, RCLONE_BIN, toolVersion } from './tools.js';
