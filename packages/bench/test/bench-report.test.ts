@@ -3,7 +3,13 @@ import { parseBenchArgs } from '../src/bench/args.js';
 import { computeRatios, secondsPerGiB } from '../src/bench/ratios.js';
 import { RESULTS_END, RESULTS_START, replaceResults, resultsMarkdown } from '../src/bench/report-md.js';
 import { escapeXml, renderSvg, resultsSvg } from '../src/bench/report-svg.js';
-import { renderMarkdown, renderText, resultsTable, type Table } from '../src/bench/report-table.js';
+import {
+  ratiosTable,
+  renderMarkdown,
+  renderText,
+  resultsTable,
+  type Table,
+} from '../src/bench/report-table.js';
 import type { BenchResults, Row } from '../src/bench/types.js';
 
 const GiB = 2 ** 30;
@@ -95,6 +101,24 @@ describe('computeRatios', () => {
 });
 
 describe('tables', () => {
+  it('puts cache modes side by side in the ratios table', () => {
+    const warm = computeRatios(fsRows);
+    const cold = computeRatios(
+      fsRows.map((r) => ({ ...r, cache: 'cold' as const, medianWallMs: r.medianWallMs * 2 })),
+    );
+    const t = ratiosTable([...warm, ...cold]);
+    expect(t.headers).toEqual(['backend', 'measure', 'target', 'warm', 'cold']);
+    expect(t.cells).toHaveLength(warm.length);
+    expect(t.cells[0]).toEqual(['fs', 'full push / cp -r', '≤ 2.5', '2.00× ✓', '2.00× ✓']);
+    expect(t.cells.find((c) => c[1] === 'peak RSS of any ckpt operation')).toEqual([
+      'fs',
+      'peak RSS of any ckpt operation',
+      '≤ 200 MiB',
+      '180 MiB ✓',
+      '180 MiB ✓',
+    ]);
+  });
+
   const table: Table = {
     headers: ['name', 'n'],
     right: [1],
@@ -201,7 +225,10 @@ describe('markdown', () => {
     const md = resultsMarkdown(results(fsRows), 'bench/bench.svg');
     expect(md).toContain('2 × Test CPU, 24.00 GiB RAM');
     expect(md).toContain('3.00 GiB in 256 files, 45 % zero pages');
-    expect(md).toContain('| fs | warm | full push / cp -r | 2.00× | ≤ 2.5 | yes |');
+    expect(md).toContain('| backend | measure | target | warm |');
+    expect(md).toContain('| fs | full push / cp -r | ≤ 2.5 | 2.00× ✓ |');
+    expect(md).toContain('| fs | fresh pull / cp -r | ≤ 2 | 3.00× ✗ |');
+    expect(md).toContain('| fs | next-version push / cp -r |  | 0.75× |');
     expect(md).toContain('![ckpt against cp -r, aws s3 sync and rclone copy](bench/bench.svg)');
     expect(md).toContain('#### Scaling');
   });

@@ -50,14 +50,17 @@ export async function prepareCache(mode: CacheMode, paths: string[]): Promise<vo
 /** The machine, the tools' versions and whether caches can be dropped. */
 export async function machineInfo(workDir: string, dropCachesWorks: boolean): Promise<MachineInfo> {
   const disk = await run('df', ['-h', '--output=source,fstype,size,avail', workDir]).then(
-    ({ stdout }) => stdout.trim().split('\n').at(-1)!.trim().replace(/\s+/g, ' '),
+    ({ stdout }) => {
+      const [source, fstype, size, avail] = stdout.trim().split('\n').at(-1)!.trim().split(/\s+/);
+      return `${fstype} on ${source} (${size}, ${avail} free)`;
+    },
     () => 'unknown',
   );
   return {
     cpus: os.availableParallelism(),
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     memoryBytes: os.totalmem(),
-    disk: `${disk} (source fstype size avail of ${workDir})`,
+    disk,
     node: process.version,
     kernel: `${os.type()} ${os.release()}`,
     loadAverageStart: os.loadavg().map((l) => Math.round(l * 100) / 100),

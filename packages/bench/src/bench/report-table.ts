@@ -61,19 +61,35 @@ export function resultsTable(rows: Row[]): Table {
   };
 }
 
-/** The ratios with their targets and a verdict. */
+/**
+ * The ratios against their targets: one line per backend and measure, one column per cache mode,
+ * each value followed by its verdict (`✓` met, `✗` missed; none without a target).
+ */
 export function ratiosTable(ratios: Ratio[]): Table {
+  const caches = [...new Set(ratios.map((r) => r.cache))];
+  const lines = new Map<string, Map<string, Ratio>>();
+  for (const r of ratios) {
+    const key = `${r.backend}|${r.label}`;
+    if (!lines.has(key)) lines.set(key, new Map());
+    lines.get(key)!.set(r.cache, r);
+  }
+  const value = (r: Ratio | undefined) => {
+    if (!r) return '';
+    const text = r.unit === 'MiB' ? `${r.value.toFixed(0)} MiB` : formatRatio(r.value);
+    return r.pass === undefined ? text : `${text} ${r.pass ? '✓' : '✗'}`;
+  };
   return {
-    headers: ['backend', 'cache', 'measure', 'value', 'target', 'met'],
-    right: [3],
-    cells: ratios.map((r) => [
-      r.backend,
-      r.cache,
-      r.label,
-      r.unit === 'MiB' ? `${r.value.toFixed(0)} MiB` : formatRatio(r.value),
-      r.target ? `${r.target}${r.unit === 'MiB' ? ' MiB' : ''}` : '',
-      r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
-    ]),
+    headers: ['backend', 'measure', 'target', ...caches],
+    right: caches.map((_, i) => i + 3),
+    cells: [...lines.values()].map((byCache) => {
+      const any = [...byCache.values()][0]!;
+      return [
+        any.backend,
+        any.label,
+        any.target ? `${any.target}${any.unit === 'MiB' ? ' MiB' : ''}` : '',
+        ...caches.map((c) => value(byCache.get(c))),
+      ];
+    }),
   };
 }
 
