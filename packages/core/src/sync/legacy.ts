@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
@@ -11,6 +11,7 @@ import { legacyPrefix } from './layout.js';
 import { removeLocalState } from './local-state.js';
 import { Progress } from './progress.js';
 import { pathProblem, resolveInside } from './rel-path.js';
+import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
 /**
@@ -82,13 +83,7 @@ export async function pullLegacy(
       ),
     );
     progress.done();
-    const existing = await lstat(root).catch(() => undefined);
-    if (existing) {
-      const old = path.join(parent, `.${path.basename(root)}.ckpt-old-${randomBytes(6).toString('hex')}`);
-      await rename(root, old);
-      await rename(staging, root);
-      await rm(old, { recursive: true, force: true });
-    } else await rename(staging, root);
+    await swapIn(staging, root, !!(await lstat(root).catch(() => undefined)));
     await removeLocalState(root);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });

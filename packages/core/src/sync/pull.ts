@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readdir, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
@@ -8,12 +8,13 @@ import { fetchChunks } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import { copyLocalChunks, identical, type TrustedFile, trustedFiles } from './local-source.js';
-import { readLocalState, removeLocalState, writeLocalState } from './local-state.js';
+import { readLocalState, writeLocalState } from './local-state.js';
 import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
 import { type FileStamp, sameStamp, scanDirectory, stampOf } from './scan.js';
+import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
 /** Where a chunk goes: file `entry` at byte `offset`. */
@@ -253,27 +254,6 @@ async function finishTree(staging: string, manifest: Manifest): Promise<void> {
     await chmod(target, entry.mode);
     await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
   }
-}
-
-/** Replaces `root` by `staging`: two renames; the old tree is removed afterwards. */
-async function swapIn(staging: string, root: string, hadOld: boolean): Promise<void> {
-  if (!hadOld) {
-    await rename(staging, root);
-    return;
-  }
-  const old = path.join(
-    path.dirname(root),
-    `.${path.basename(root)}.ckpt-old-${randomBytes(6).toString('hex')}`,
-  );
-  await rename(root, old);
-  try {
-    await rename(staging, root);
-  } catch (err) {
-    await rename(old, root); // put the old tree back
-    throw err;
-  }
-  await removeLocalState(root).catch(() => undefined);
-  await rm(old, { recursive: true, force: true });
 }
 
 /** Removes `.<name>.ckpt-old-*` trees and pull staging trees older than an hour left by crashes. */
