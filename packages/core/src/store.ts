@@ -120,6 +120,8 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
  * - A non-success answer from the backend is never success; a short body is an error.
  * - `list` yields keys in ascending byte order, paging internally.
  * - `delete` of a missing key succeeds.
+ * - Once a `put` has settled, the store holds no reference to its body: callers reuse a
+ *   `Uint8Array` body for the next object (the engine recycles its pack buffers).
  */
 export interface ObjectStore {
   /** A short description for logs, e.g. `s3://bucket/prefix` (never credentials). */

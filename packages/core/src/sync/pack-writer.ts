@@ -24,6 +24,8 @@ export class PackWriter {
   private used = 0;
   private id = '';
   private readonly inFlight = new Set<Promise<void>>();
+  /** Pack buffers whose upload finished, reused for the next packs: memory stays flat, no garbage. */
+  private readonly free: Buffer[] = [];
   private failure: unknown;
   readonly written: string[] = [];
   bytesStored = 0;
@@ -51,7 +53,10 @@ export class PackWriter {
     this.check();
     if (!this.buffer || this.used + length > this.buffer.length) {
       await this.seal();
-      this.buffer = Buffer.allocUnsafe(Math.max(this.options.packSize, length));
+      this.buffer =
+        length <= this.options.packSize
+          ? (this.free.pop() ?? Buffer.allocUnsafe(this.options.packSize))
+          : Buffer.allocUnsafe(length);
       this.used = 0;
       this.id = randomBytes(16).toString('hex');
     }
@@ -74,11 +79,13 @@ export class PackWriter {
   async abandon(): Promise<void> {
     this.buffer = undefined;
     await Promise.allSettled(this.inFlight);
+    this.free.length = 0;
   }
 
   private async seal(): Promise<void> {
     if (!this.buffer || this.used === 0) return;
-    const body = this.buffer.subarray(0, this.used);
+    const buffer = this.buffer;
+    const body = buffer.subarray(0, this.used);
     const id = this.id;
     this.buffer = undefined;
     while (this.inFlight.size >= this.options.maxInFlight) {
@@ -91,6 +98,8 @@ export class PackWriter {
         this.written.push(id);
         this.bytesStored += body.length;
         this.options.onStored?.(body.length);
+        // stores keep no reference to a body once its put settled (the ObjectStore contract)
+        if (buffer.length === this.options.packSize) this.free.push(buffer);
       })
       .catch((err) => {
         this.failure ??= err;

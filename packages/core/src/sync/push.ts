@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, lstat, open, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
@@ -132,26 +132,21 @@ export async function push(
       progress.add(data.length);
       return extents;
     }
-    // the workers only find boundaries and hashes; new chunks are read straight into their pack
-    const handle = await open(file.abs, 'r');
-    try {
-      const chunks = ctx.chunker().chunkFile(file.abs, { signal, readAhead: ctx.memoryBudget / 2 });
-      for await (const batch of chunks) {
-        for (const chunk of batch) {
-          if (chunk.hash === null) {
-            zeroBytes += chunk.length;
-            extents.push(-chunk.length);
-          } else
-            extents.push(
-              await addChunk(chunk.hash, chunk.length, (target) =>
-                readExactly(handle, target, chunk.offset, file.abs),
-              ),
-            );
-          progress.add(chunk.length);
+    // the workers read, chunk and hash; new chunks are copied from their read buffers into packs
+    const chunks = ctx
+      .chunker()
+      .chunkFile(file.abs, { signal, readAhead: ctx.memoryBudget / 2, withData: true });
+    for await (const batch of chunks) {
+      for (const chunk of batch) {
+        if (chunk.hash === null) {
+          zeroBytes += chunk.length;
+          extents.push(-chunk.length);
+        } else {
+          const data = chunk.data!;
+          extents.push(await addChunk(chunk.hash, chunk.length, (target) => void target.set(data)));
         }
+        progress.add(chunk.length);
       }
-    } finally {
-      await handle.close();
     }
     return extents;
   };
@@ -308,21 +303,6 @@ function sameContent(base: Manifest, entries: ManifestEntry[], rows: Manifest['c
       ),
     );
   return canon(base.entries, base.chunks) === canon(entries, rows);
-}
-
-/** Fills `target` from `position` of the file; a file that got shorter fails the push. */
-async function readExactly(
-  handle: FileHandle,
-  target: Buffer,
-  position: number,
-  file: string,
-): Promise<void> {
-  let done = 0;
-  while (done < target.length) {
-    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
-    if (bytesRead === 0) throw changed(file);
-    done += bytesRead;
-  }
 }
 
 function conflict(model: string, detail: string): StoreError {

@@ -62,6 +62,16 @@ export const basicTests: GroupTests = () => [
     },
   },
   {
+    name: 'keeps no reference to a body once put settled (callers reuse their buffers)',
+    async run(ctx) {
+      const bytes = patternBytes(70_001, 9);
+      const body = Uint8Array.from(bytes);
+      await ctx.store.put('body/reused', body);
+      body.fill(0xee);
+      await expectStored(ctx, 'body/reused', bytes);
+    },
+  },
+  {
     name: 'overwriting replaces the bytes and changes the version',
     async run(ctx) {
       const first = await ctx.store.put('over/write', patternBytes(300, 3));

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   type DeleteManyResult,
   type GetOptions,
@@ -39,6 +40,24 @@ export class TruncatingStore extends MemoryStore {
       if (held?.length) yield held.subarray(0, -1);
     }
     return super.put(key, dropLastByte(), { ...options, size: undefined });
+  }
+}
+
+/** Serves gets from the caller's body buffer instead of its own copy: zero-copy gone wrong. */
+export class BodyAliasingStore extends MemoryStore {
+  private readonly bodies = new Map<string, Uint8Array>();
+  override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+    const result = await super.put(key, body, options);
+    if (body instanceof Uint8Array) this.bodies.set(key, body);
+    else this.bodies.delete(key);
+    return result;
+  }
+  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+    const result = await super.get(key, options);
+    const held = this.bodies.get(key);
+    if (!held) return result;
+    const { offset, length } = result.range;
+    return { ...result, body: Readable.from([held.subarray(offset, offset + length)]) };
   }
 }
 

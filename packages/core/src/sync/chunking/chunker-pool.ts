@@ -113,7 +113,9 @@ export class ChunkerPool {
       4 * S,
       p,
     );
-    this.#buffers = new BufferRecycler(widest.end - widest.start, threads + 2);
+    // the free list never holds more than were in use at once (read-ahead plus the tail), and
+    // empties after a second unused
+    this.#buffers = new BufferRecycler(widest.end - widest.start, 16);
   }
 
   /** A copy of the counters. */
@@ -196,10 +198,9 @@ export class ChunkerPool {
         if (split > 0) from = chunkEnd(chain[split - 1] as Chunk);
         tail = chain.slice(split);
         const batch = last ? joiner.finish() : joiner.take();
-        if (batch.length > 0) {
-          yield batch;
-          release(tail);
-        }
+        if (batch.length > 0) yield batch;
+        // only the tail can still point into a buffer (held-back zero extents have no data)
+        release(tail);
       }
     } finally {
       stopped = true;
