@@ -8,8 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { type PutResult, StoreError } from '@ckpt/core';
 import type { BlockReader, PartBuffers } from './blocks.js';
+import type { Md5Pool } from './md5-pool.js';
 import { MAX_PART_SIZE, MAX_PARTS } from './options.js';
-import { contentMd5, versionOf } from './wire.js';
+import { versionOf } from './wire.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +43,8 @@ export interface MultipartJob {
   /** Most parts buffered or in flight at once. */
   concurrency: number;
   checksum: 'crc32' | 'md5';
+  /** Computes each part's Content-MD5 when `checksum` is `'md5'`. */
+  md5: Md5Pool;
   /** The exact length the caller declared, if any. */
   size?: number;
   metadata?: Record<string, string>;
@@ -161,7 +164,7 @@ async function uploadPart(
       PartNumber: partNumber,
       Body: body,
       ContentLength: body.length,
-      ContentMD5: crc32 ? undefined : contentMd5(body),
+      ContentMD5: crc32 ? undefined : await job.md5.digest(body, where(job)),
       ChecksumAlgorithm: crc32 ? 'CRC32' : undefined,
     }),
     { abortSignal: signal },

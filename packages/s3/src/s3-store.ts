@@ -33,9 +33,10 @@ import { BlockReader, PartBuffers } from './blocks.js';
 import { checkedBody } from './checked-body.js';
 import { type ClientHandle, openClient } from './client.js';
 import { deleteEntryError, type ErrorContext, toStoreError } from './errors.js';
+import { Md5Pool } from './md5-pool.js';
 import { choosePartSize, type HeadBlock, uploadMultipart } from './multipart.js';
 import { MAX_OBJECT_SIZE, type ResolvedOptions, resolveOptions, type S3StoreOptions } from './options.js';
-import { checkRange, contentMd5, parseContentRange, rangeHeader, versionOf } from './wire.js';
+import { checkRange, parseContentRange, rangeHeader, versionOf } from './wire.js';
 
 /** Keys per DeleteObjects call (S3's limit). */
 const DELETE_BATCH = 1000;
@@ -62,6 +63,8 @@ export class S3Store extends BaseStore {
   override readonly capabilities: Readonly<Capabilities>;
   private readonly handle: ClientHandle;
   private readonly options: ResolvedOptions;
+  /** Content-MD5 of large bodies off the main thread (`checksums: 'when_required'`); no threads until used. */
+  private readonly md5 = new Md5Pool();
   private closed = false;
 
   constructor(options: S3StoreOptions) {
@@ -118,6 +121,7 @@ export class S3Store extends BaseStore {
           partSize: buffers.partSize,
           concurrency: this.options.concurrency,
           checksum: await this.handle.checksum(),
+          md5: this.md5,
           size,
           metadata: options.metadata,
           ifNoneMatch: options.ifNoneMatch,
@@ -281,6 +285,7 @@ export class S3Store extends BaseStore {
     if (this.closed) return;
     this.closed = true;
     if (this.handle.owned) this.client.destroy();
+    await this.md5.close();
   }
 
   private async deleteBatch(
@@ -356,7 +361,7 @@ export class S3Store extends BaseStore {
         Key: this.objectKey(key),
         Body: bytes,
         ContentLength: bytes.length,
-        ContentMD5: checksum === 'md5' ? contentMd5(bytes) : undefined,
+        ContentMD5: checksum === 'md5' ? await this.md5.digest(bytes, { operation: 'put', key }) : undefined,
         Metadata: options.metadata,
         IfNoneMatch: options.ifNoneMatch,
         IfMatch: options.ifMatch,

@@ -78,7 +78,7 @@ export async function sha256Of(
 let collector: (() => void) | undefined;
 
 /** V8's `gc()`, switched on at run time when the process was started without `--expose-gc`. */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   if (!collector) {
     const existing = (globalThis as { gc?: () => void }).gc;
     if (typeof existing !== 'function') setFlagsFromString('--expose-gc');
@@ -159,6 +159,11 @@ export function recordCommands(client: S3Client) {
   return {
     calls,
     named: (name: string) => calls.filter((call) => call.command === `${name}Command`),
+    /** UploadPart calls by part number (parts whose Content-MD5 is computed on a worker may be sent out of order). */
+    parts: () =>
+      calls
+        .filter((call) => call.command === 'UploadPartCommand')
+        .sort((a, b) => Number(a.input.PartNumber) - Number(b.input.PartNumber)),
     get maxPartsInFlight() {
       return state.maxInFlight;
     },
