@@ -79,7 +79,7 @@ export class Checkpoints {
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,
-      readSize: 16 * 1024 * 1024,
+      readSize: 4 * 1024 * 1024,
       memoryBudget: options.memoryBudget ?? 64 * 1024 * 1024,
       chunking,
       chunker: () => {

@@ -1,19 +1,38 @@
-import { createHash, type Hash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { isRetryable } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
+import type { ChunkerPool } from './chunking/index.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
 
 /** Largest gap between two wanted chunks of a pack that one ranged read still spans. */
 const MAX_GAP = 1024 * 1024;
 
-/** Bytes `part` of chunk `index`, starting `offset` bytes into the chunk. */
-export interface ChunkPart {
+/** A chunk that arrived whole and matched its hash: a view of a read buffer. */
+export interface VerifiedChunk {
   index: number;
-  part: Buffer;
-  offset: number;
+  data: Buffer;
+}
+
+/** Options of {@link fetchChunks}. */
+export interface FetchOptions {
+  concurrency: number;
+  readSize: number;
+  signal?: AbortSignal;
+  /** SHA-256 of extents of a buffer, off the main thread (`ChunkerPool.hash`). */
+  hash: ChunkerPool['hash'];
+  /**
+   * Receives the verified chunks of each read, views of one buffer that is reused once the
+   * returned promise resolves (copy or write them before). Awaited: a slow consumer slows the
+   * reads, and memory stays at about `concurrency` reads.
+   */
+  deliver(chunks: VerifiedChunk[]): Promise<void> | void;
+  /** The files that need chunk `index`, for error messages. */
+  describe(index: number): string;
+  onBytes?(bytes: number): void;
+  /** When given, bad chunks are reported here and the reads go on (for `verify`); else they throw. */
+  onProblem?(index: number, problem: string): void;
 }
 
 interface Wanted {
@@ -24,34 +43,17 @@ interface Wanted {
 }
 
 /**
- * Reads chunks `indices` of `manifest` from their packs, verifies each one's SHA-256, and hands
- * streams it to `deliver` (awaited: a slow consumer slows the reads, memory stays bounded). Chunks of
- * one pack are fetched with as few ranged reads as possible (whole packs when the store cannot do
- * ranges), `concurrency` reads at a time. A chunk that does not match its hash, or a pack that
- * ends early, fails with `Integrity` naming `describe(index)` (the files that need it).
+ * Reads chunks `indices` of `manifest` from their packs, checks each one's SHA-256 before
+ * handing it to `deliver`. Chunks of one pack are fetched with as few ranged reads as possible
+ * (whole packs when the store cannot do ranges), `concurrency` reads at a time, each into a
+ * reused buffer that is hashed on a worker thread. A chunk that does not match its hash, or a
+ * pack that ends early, fails with `Integrity` naming `describe(index)` (the files that need it).
  */
 export async function fetchChunks(
   store: ObjectStore,
   manifest: Manifest,
   indices: Iterable<number>,
-  options: {
-    concurrency: number;
-    readSize: number;
-    signal?: AbortSignal;
-    /**
-     * Receives chunk bytes as they stream, a batch per read: each `part` starts `offset` bytes
-     * into its chunk, and parts of one batch are views of one buffer (adjacent parts can be written
-     * with one call). A chunk is verified only once all of it has streamed: write parts somewhere
-     * disposable (the pull's staging tree) and trust them after `complete`, or after the call.
-     */
-    deliver(parts: ChunkPart[]): Promise<void> | void;
-    /** Called once a chunk has fully arrived and matched its hash. */
-    complete?(index: number): Promise<void> | void;
-    describe(index: number): string;
-    onBytes?(bytes: number): void;
-    /** When given, bad chunks are reported here and the reads go on (for `verify`); else they throw. */
-    onProblem?(index: number, problem: string): void;
-  },
+  options: FetchOptions,
 ): Promise<void> {
   const byPack = new Map<number, Wanted[]>();
   for (const index of indices) {
@@ -60,6 +62,7 @@ export async function fetchChunks(
     list.push({ index, offset, length, hash });
     byPack.set(pack, list);
   }
+  const ranged = store.capabilities.rangedRead;
   const reads: { pack: number; chunks: Wanted[] }[] = [];
   for (const [pack, list] of byPack) {
     list.sort((a, b) => a.offset - b.offset);
@@ -70,7 +73,7 @@ export async function fetchChunks(
       if (
         first &&
         last &&
-        store.capabilities.rangedRead &&
+        ranged &&
         (chunk.offset - (last.offset + last.length) > MAX_GAP ||
           chunk.offset + chunk.length - first.offset > options.readSize)
       ) {
@@ -81,18 +84,25 @@ export async function fetchChunks(
     }
     if (current.length) reads.push({ pack, chunks: current });
   }
+  // one buffer per read in flight, all of the largest read's size, reused from read to read
+  const span = (chunks: Wanted[]) =>
+    chunks.at(-1)!.offset + chunks.at(-1)!.length - (ranged ? chunks[0]!.offset : 0);
+  const size = Math.max(0, ...reads.map((r) => span(r.chunks)));
+  const free: ArrayBuffer[] = [];
   const limit = pLimit(options.concurrency);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   try {
     await Promise.all(
       reads.map((read) =>
-        limit(() =>
-          withRangeRetries(
-            () => readRange(store, manifest.packs[read.pack]!, read.chunks, { ...options, signal }),
-            signal,
-          ),
-        ).catch((err) => {
+        limit(async () => {
+          let buffer = free.pop() ?? new ArrayBuffer(size);
+          const key = manifest.packs[read.pack]!;
+          await withRangeRetries(async () => {
+            buffer = await readRange(store, key, read.chunks, buffer, { ...options, signal });
+          }, signal);
+          free.push(buffer);
+        }).catch((err) => {
           if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
           controller.abort(err);
           throw err;
@@ -123,19 +133,23 @@ async function withRangeRetries(read: () => Promise<void>, signal: AbortSignal):
   }
 }
 
+/**
+ * One ranged read of `chunks` (sorted, of one pack) into `buffer`; hashes them on a worker and
+ * delivers those that match. Returns the buffer to reuse (the worker hands back a new handle).
+ */
 async function readRange(
   store: ObjectStore,
   packId: string,
   chunks: Wanted[],
-  options: Parameters<typeof fetchChunks>[3] & { signal: AbortSignal },
-): Promise<void> {
+  buffer: ArrayBuffer,
+  options: FetchOptions & { signal: AbortSignal },
+): Promise<ArrayBuffer> {
   throwIfAborted(options.signal, 'pull');
   const key = packKey(packId);
   const start = store.capabilities.rangedRead ? chunks[0]!.offset : 0;
   const last = chunks.at(-1)!;
-  const range = store.capabilities.rangedRead
-    ? { offset: start, length: last.offset + last.length - start }
-    : undefined;
+  const end = last.offset + last.length;
+  const range = store.capabilities.rangedRead ? { offset: start, length: end - start } : undefined;
   const got = await store.get(key, { range, signal: options.signal }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       for (const c of chunks) options.onProblem?.(c.index, `pack ${packId} is missing`);
@@ -147,63 +161,55 @@ async function readRange(
     }
     throw err;
   });
-  let next = 0;
-  const failed: StoreError[] = [];
-  let hash: Hash | undefined;
-  let filled = 0;
+  const bytes = new Uint8Array(buffer, 0, end - start);
+  let received = 0; // bytes of [start, end) in `bytes`
   let pos = got.range.offset;
   try {
     for await (const piece of got.body as AsyncIterable<Buffer>) {
       options.onBytes?.(piece.length);
-      const parts: ChunkPart[] = [];
-      let p = 0;
-      while (p < piece.length && next < chunks.length) {
-        const chunk = chunks[next]!;
-        const at = pos + p;
-        if (at < chunk.offset) {
-          p += Math.min(piece.length - p, chunk.offset - at);
-          continue;
-        }
-        hash ??= createHash('sha256');
-        const n = Math.min(piece.length - p, chunk.length - filled);
-        const part = piece.subarray(p, p + n);
-        hash.update(part);
-        parts.push({ index: chunk.index, part, offset: filled });
-        filled += n;
-        p += n;
-        if (filled === chunk.length) {
-          const actual = hash.digest('hex');
-          if (actual !== chunk.hash) {
-            const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
-            if (!options.onProblem) {
-              failed.push(
-                new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
-                  operation: 'pull',
-                  key,
-                }),
-              );
-            } else options.onProblem(chunk.index, detail);
-          } else await options.complete?.(chunk.index);
-          hash = undefined;
-          filled = 0;
-          next++;
-        }
+      const from = Math.max(pos, start + received);
+      const to = Math.min(pos + piece.length, end);
+      if (to > from) {
+        bytes.set(piece.subarray(from - pos, to - pos), from - start);
+        received = to - start;
       }
-      // every part of this piece at once, before the verdict on chunks that end in it (parts go to a
-      // disposable place; a bad chunk fails the whole call)
-      await options.deliver(parts);
-      for (const fail of failed.splice(0)) throw fail;
       pos += piece.length;
-      if (next === chunks.length) break;
+      // a whole-pack read stops once it has what it needs; a ranged one ends by itself (a body
+      // destroyed before its end costs its connection)
+      if (!range && received === end - start) break;
     }
   } finally {
     got.body.destroy();
   }
-  if (next < chunks.length) {
-    for (const c of chunks.slice(next)) options.onProblem?.(c.index, `pack ${packId} ends early`);
-    throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[next]!.index)}`, {
+  const whole = chunks.filter((c) => c.offset + c.length - start <= received);
+  const short = chunks.slice(whole.length);
+  const endsEarly = () =>
+    new StoreError('Integrity', `pack ends early; needed by ${options.describe(short[0]!.index)}`, {
       operation: 'pull',
       key,
     });
+  for (const c of short) options.onProblem?.(c.index, `pack ${packId} ends early`);
+  if (short.length > 0 && !options.onProblem) throw endsEarly();
+  const hashed = await options.hash(
+    buffer,
+    whole.map((c) => ({ offset: c.offset - start, length: c.length })),
+  );
+  const good: VerifiedChunk[] = [];
+  for (const [i, chunk] of whole.entries()) {
+    if (hashed.hashes[i] === chunk.hash) {
+      good.push({ index: chunk.index, data: Buffer.from(hashed.buffer, chunk.offset - start, chunk.length) });
+      continue;
+    }
+    const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
+    if (!options.onProblem) {
+      throw new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
+        operation: 'pull',
+        key,
+      });
+    }
+    options.onProblem(chunk.index, detail);
   }
+  await options.deliver(good);
+  if (short.length > 0) throw endsEarly(); // reported above; verify goes on with other reads
+  return hashed.buffer;
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { lstat, open } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { throwIfAborted } from '../errors.js';
+import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
@@ -56,17 +56,22 @@ export function identical(
 
 /**
  * Copies the chunks `wanted` (chunk index → hash) that trusted local files hold: reads each file
- * in order, several adjacent chunks per read, checks every chunk's SHA-256 and hands the matching
- * ones of each read to `deliver` (their bytes are only valid until it resolves). Returns the indexes delivered; a chunk whose local bytes do not match is
- * simply left to be downloaded.
+ * in order, several adjacent chunks per read, checks every chunk's SHA-256 (on a worker, with
+ * `hash`) and hands the matching ones of each read to `deliver` (their bytes are only valid until
+ * it resolves). Returns the indexes delivered; a chunk whose local bytes do not match is simply
+ * left to be downloaded.
  */
 export async function copyLocalChunks(
   files: Map<string, TrustedFile>,
   recorded: Manifest,
   wanted: Map<string, number>,
-  deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>,
-  signal?: AbortSignal,
+  options: {
+    hash: ChunkerPool['hash'];
+    deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
+    signal?: AbortSignal;
+  },
 ): Promise<Set<number>> {
+  const { hash, deliver, signal } = options;
   const plan = new Map<string, { offset: number; length: number; index: number; hash: string }[]>();
   const planned = new Set<number>();
   for (const file of files.values()) {
@@ -93,7 +98,7 @@ export async function copyLocalChunks(
     [...plan].map(([abs, chunks]) =>
       limit(async () => {
         const handle = await open(abs, 'r');
-        let buffer = Buffer.allocUnsafe(0); // reused from run to run: no garbage per read
+        let arena = new ArrayBuffer(0); // reused from run to run (via the worker and back)
         try {
           for (let i = 0; i < chunks.length; ) {
             throwIfAborted(signal, 'pull', abs);
@@ -108,16 +113,17 @@ export async function copyLocalChunks(
             }
             const start = chunks[i]!.offset;
             const length = chunks[j - 1]!.offset + chunks[j - 1]!.length - start;
-            if (buffer.length < length) buffer = Buffer.allocUnsafe(Math.max(length, RUN_BYTES));
-            const { bytesRead } = await handle.read(buffer, 0, length, start);
-            const good: { index: number; data: Buffer }[] = [];
-            for (const chunk of chunks.slice(i, j)) {
-              const end = chunk.offset - start + chunk.length;
-              if (end > bytesRead) break;
-              const data = buffer.subarray(chunk.offset - start, end);
-              if (createHash('sha256').update(data).digest('hex') === chunk.hash)
-                good.push({ index: chunk.index, data });
-            }
+            if (arena.byteLength < length) arena = new ArrayBuffer(Math.max(length, RUN_BYTES));
+            const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
+            const run = chunks.slice(i, j).filter((c) => c.offset - start + c.length <= bytesRead);
+            const hashed = await hash(
+              arena,
+              run.map((c) => ({ offset: c.offset - start, length: c.length })),
+            );
+            arena = hashed.buffer;
+            const good = run
+              .filter((c, k) => hashed.hashes[k] === c.hash)
+              .map((c) => ({ index: c.index, data: Buffer.from(arena, c.offset - start, c.length) }));
             await deliver(good);
             for (const chunk of good) done.add(chunk.index);
             i = j;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import type { EngineContext } from './context.js';
-import { fetchChunks } from './fetch-chunks.js';
+import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import { copyLocalChunks, identical, type TrustedFile, trustedFiles } from './local-source.js';
@@ -139,10 +139,10 @@ export async function pull(
       options.onProgress,
     );
     progress.add(totals.zeroBytes);
-    /** Writes many chunks, merging those that land next to each other in one file into one write. */
-    const writeMany = async (chunks: { index: number; data: Buffer; offset?: number }[]) => {
-      const writes = chunks.flatMap(({ index, data, offset = 0 }) =>
-        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset + offset, data })),
+    /** Writes chunks, merging those that land next to each other in one file into one write. */
+    const writeMany = async (chunks: VerifiedChunk[]) => {
+      const writes = chunks.flatMap(({ index, data }) =>
+        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset, data })),
       );
       writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
       for (let i = 0; i < writes.length; ) {
@@ -166,12 +166,18 @@ export async function pull(
         i = j;
       }
     };
+    const hash = (buffer: ArrayBuffer, extents: { offset: number; length: number }[]) =>
+      ctx.chunker().hash(buffer, extents);
 
     // 3. chunks the old directory holds: copy them (each checked against its hash)
     const remote = new Set(targets.keys());
     if (trusted.size > 0) {
       const wanted = new Map([...remote].map((index) => [manifest.chunks[index]![3], index]));
-      const copied = await copyLocalChunks(trusted, state!.manifest, wanted, writeMany, signal);
+      const copied = await copyLocalChunks(trusted, state!.manifest, wanted, {
+        hash,
+        deliver: writeMany,
+        signal,
+      });
       for (const index of copied) remote.delete(index);
     }
     const chunksReused = targets.size - remote.size;
@@ -184,7 +190,8 @@ export async function pull(
       concurrency: ctx.concurrency,
       readSize: ctx.readSize,
       signal,
-      deliver: (parts) => writeMany(parts.map(({ index, part, offset }) => ({ index, data: part, offset }))),
+      hash,
+      deliver: writeMany,
       describe,
       onBytes: (n) => {
         bytesTransferred += n;

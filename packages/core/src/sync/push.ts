@@ -65,7 +65,8 @@ export async function push(
   const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
   const packs = new PackWriter(store, {
     packSize: ctx.packSize,
-    maxInFlight: Math.max(1, Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize))),
+    // half the budget for packs: the one filling plus those uploading
+    maxInFlight: Math.max(1, Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize) - 1)),
     signal,
   });
   let chunksNew = 0;

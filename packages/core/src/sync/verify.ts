@@ -47,11 +47,10 @@ export async function verify(
     concurrency: ctx.concurrency,
     readSize: ctx.readSize,
     signal: options.signal,
-    deliver: (parts) => {
-      for (const { part } of parts) progress.add(part.length);
-    },
-    complete: () => {
-      checked++;
+    hash: (buffer, extents) => ctx.chunker().hash(buffer, extents),
+    deliver: (chunks) => {
+      checked += chunks.length;
+      for (const { data } of chunks) progress.add(data.length);
     },
     describe: (index) => [...(users.get(index) ?? [])].join(', '),
     onProblem: (index, problem) => {

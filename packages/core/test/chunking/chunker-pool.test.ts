@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import {
 } from '../../dist/sync/chunking/index.js';
 import { StoreError } from '../../src/errors.js';
 import { buildFile, KiB, MiB, type Piece, seededBytes, withoutData } from './fixtures.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const small: ChunkingOptions = {
   minSize: 1 * KiB,
@@ -245,6 +248,30 @@ describe('ChunkerPool', () => {
     await expect(collect(pool, join(dir, 'mixed.img'))).rejects.toSatisfy((err) =>
       StoreError.is(err, 'Aborted'),
     );
+  });
+
+  it('hashes extents of a buffer on a worker and hands the bytes back', async () => {
+    const bytes = seededBytes(21, 3 * MiB + 5);
+    const buffer = new ArrayBuffer(bytes.length);
+    new Uint8Array(buffer).set(bytes);
+    const extents = [
+      { offset: 0, length: 100 },
+      { offset: 100, length: 2 * MiB },
+      { offset: 3 * MiB, length: 5 },
+      { offset: 7, length: 0 },
+    ];
+    const pool = new ChunkerPool({ threads: 2 });
+    try {
+      const result = await pool.hash(buffer, extents);
+      expect(buffer.byteLength).toBe(0); // transferred
+      expect(Buffer.from(result.buffer).equals(bytes)).toBe(true);
+      expect(result.hashes).toEqual(
+        extents.map((x) => sha256(bytes.subarray(x.offset, x.offset + x.length))),
+      );
+    } finally {
+      await pool.close();
+    }
+    await expect(pool.hash(new ArrayBuffer(1), [])).rejects.toSatisfy((err) => StoreError.is(err, 'Aborted'));
   });
 
   it('rejects options that cannot work', () => {

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
 import { fsErrorCode } from './fs-error.js';
 import { chunkParams } from './options.js';
-import type { ScanFailure, ScanReply, ScanTask } from './protocol.js';
+import type { HashReply, HashTask, ScanFailure, ScanReply, ScanTask } from './protocol.js';
 import { hashExtents, scanExtents, scanWindow } from './scan.js';
 
 /** Reused read buffer when the bytes are not sent back (they are transferred otherwise). */
@@ -37,6 +38,16 @@ function scan(task: ScanTask): { reply: ScanReply; transfer: ArrayBuffer[] } {
   return { reply, transfer: [reply.buffer] };
 }
 
+function hash(task: HashTask): { reply: HashReply; transfer: ArrayBuffer[] } {
+  const bytes = new Uint8Array(task.buffer);
+  const hashes = task.offsets.map((offset, i) =>
+    createHash('sha256')
+      .update(bytes.subarray(offset, offset + (task.lengths[i] as number)))
+      .digest('hex'),
+  );
+  return { reply: { buffer: task.buffer, hashes }, transfer: [task.buffer] };
+}
+
 /** Fills `buf` with the file's bytes from `position`; a file that shrank is an Integrity error. */
 function readRange(path: string, position: number, buf: Uint8Array): void {
   const fd = openSync(path, 'r');
@@ -53,9 +64,9 @@ function readRange(path: string, position: number, buf: Uint8Array): void {
   }
 }
 
-parentPort?.on('message', (task: ScanTask) => {
+parentPort?.on('message', (task: ScanTask | HashTask) => {
   try {
-    const { reply, transfer } = scan(task);
+    const { reply, transfer } = task.kind === 'hash' ? hash(task) : scan(task);
     parentPort?.postMessage(reply, transfer);
   } catch (err) {
     const code = StoreError.is(err) ? err.code : fsErrorCode(err);

@@ -4,7 +4,7 @@ import { abortError, StoreError, throwIfAborted } from '../../errors.js';
 import { BufferRecycler } from './buffer-recycler.js';
 import { fsErrorCode } from './fs-error.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
-import type { ScanFailure, ScanReply, ScanTask } from './protocol.js';
+import type { HashReply, HashTask, ScanFailure, ScanReply, ScanTask } from './protocol.js';
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
@@ -33,7 +33,11 @@ export interface ChunkFileOptions {
   /** Attach each data chunk's bytes (transferred from the worker, not copied). */
   withData?: boolean;
   signal?: AbortSignal;
-  /** Bytes of the file read ahead of what the consumer has taken, at most. Default 32 MiB. */
+  /**
+   * Bytes of the file read ahead of what the consumer has taken, at most. Default 32 MiB. With
+   * `withData`, the read buffers (one per scan, a segment plus its margins) count, the one
+   * whose chunks the consumer holds included.
+   */
   readAhead?: number;
 }
 
@@ -80,7 +84,7 @@ interface ScanResult {
  * ```
  */
 export class ChunkerPool {
-  readonly #pool: WorkerPool<ScanTask, ScanReply | ScanFailure>;
+  readonly #pool: WorkerPool<ScanTask | HashTask, ScanReply | HashReply | ScanFailure>;
   readonly #chunking: ChunkingOptions;
   readonly #segmentSize: number;
   readonly #stitchWindow: number;
@@ -136,6 +140,26 @@ export class ChunkerPool {
     return this.#chunkFile(path, options);
   }
 
+  /**
+   * SHA-256 (lower-case hex) of each extent of `buffer`, computed on a worker: the buffer is
+   * transferred there and back, so the caller's `buffer` is detached and the one returned holds
+   * the same bytes. Fails with `Aborted` once the pool is closed.
+   */
+  async hash(
+    buffer: ArrayBuffer,
+    extents: readonly { offset: number; length: number }[],
+  ): Promise<{ buffer: ArrayBuffer; hashes: string[] }> {
+    const task: HashTask = {
+      kind: 'hash',
+      buffer,
+      offsets: extents.map((x) => x.offset),
+      lengths: extents.map((x) => x.length),
+    };
+    const reply = (await this.#pool.run(task, { transfer: [buffer] })) as HashReply | ScanFailure;
+    if ('error' in reply) throw new StoreError(reply.error.code, reply.error.message, { operation: 'hash' });
+    return reply;
+  }
+
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */
   close(): Promise<void> {
     this.#buffers.clear();
@@ -150,7 +174,10 @@ export class ChunkerPool {
     const size = await fileSize(path);
     const S = this.#segmentSize;
     const segments = Math.ceil(size / S);
-    const inFlight = Math.max(1, Math.floor(readAhead / S));
+    // scans in flight: with data, each holds a read buffer, and the consumer holds one more
+    const inFlight = withData
+      ? Math.max(1, Math.floor(readAhead / this.#buffers.size) - 1)
+      : Math.max(1, Math.floor(readAhead / S));
     const segment = (k: number): ScanRange => {
       const segmentEnd = Math.min(size, (k + 1) * S);
       return { start: k * S, segmentEnd, stitchEnd: Math.min(size, segmentEnd + this.#stitchWindow) };
@@ -239,6 +266,7 @@ export class ChunkerPool {
     const { joinAt, ...rest } = range;
     const buffer = withData ? this.#buffers.take() : undefined;
     const task: ScanTask = {
+      kind: 'scan',
       path,
       fileSize,
       range: { ...rest, joinAt: joinAt && [...joinAt] },
@@ -250,7 +278,9 @@ export class ChunkerPool {
     this.#stats.scans++;
     let reply: ScanReply | ScanFailure;
     try {
-      reply = await this.#pool.run(task, { ...options, transfer: buffer ? [buffer] : [] });
+      reply = (await this.#pool.run(task, { ...options, transfer: buffer ? [buffer] : [] })) as
+        | ScanReply
+        | ScanFailure;
     } catch (err) {
       throw StoreError.is(err)
         ? new StoreError(err.code, err.message, { operation: 'chunk', key: path, cause: err })

@@ -4,6 +4,7 @@ import type { ChunkingOptions } from './types.js';
 
 /** A scan request sent to a chunk worker: read `path`'s scan window, scan `range`, hash. */
 export interface ScanTask {
+  kind: 'scan';
   path: string;
   /** The size the caller saw; the scan covers `[0, fileSize)` only. */
   fileSize: number;
@@ -32,4 +33,18 @@ export interface ScanReply {
 /** A worker's failure, turned back into a StoreError by the pool. */
 export interface ScanFailure {
   error: { code: StoreErrorCode; message: string };
+}
+
+/** A hash request: SHA-256 of extents of `buffer` (transferred to the worker and back). */
+export interface HashTask {
+  kind: 'hash';
+  buffer: ArrayBuffer;
+  offsets: number[];
+  lengths: number[];
+}
+
+/** The answer to a {@link HashTask}: the buffer back, and one lower-case hex hash per extent. */
+export interface HashReply {
+  buffer: ArrayBuffer;
+  hashes: string[];
 }
