@@ -53,10 +53,14 @@ function checksumOf(manifest: Omit<Manifest, 'checksum'>): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
-/** Serialises a manifest, computing its checksum. */
-export function encodeManifest(manifest: Omit<Manifest, 'checksum'>): Buffer {
-  const full = { ...manifest, checksum: checksumOf(manifest) };
-  return Buffer.from(JSON.stringify(full));
+/** The manifest with its checksum. */
+export function sealManifest(manifest: Omit<Manifest, 'checksum'>): Manifest {
+  return { ...manifest, checksum: checksumOf(manifest) };
+}
+
+/** Serialises a sealed manifest. */
+export function encodeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(JSON.stringify(manifest));
 }
 
 /**

@@ -9,7 +9,13 @@ import { ChunkTable, chunkLocations } from './chunk-table.js';
 import type { EngineContext } from './context.js';
 import { manifestKey, packKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
-import { encodeManifest, MANIFEST_FORMAT, type Manifest, type ManifestEntry } from './manifest.js';
+import {
+  encodeManifest,
+  MANIFEST_FORMAT,
+  type Manifest,
+  type ManifestEntry,
+  sealManifest,
+} from './manifest.js';
 import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
@@ -214,7 +220,7 @@ export async function push(
     throw conflict(model, `generation ${latestNow} was committed by another writer during this push`);
   }
   const generation = newGenerationId(new Date(), latestNow ?? undefined);
-  const manifest: Omit<Manifest, 'checksum'> = {
+  const manifest = sealManifest({
     format: MANIFEST_FORMAT,
     model,
     generation,
@@ -225,7 +231,7 @@ export async function push(
     packs: table.packs,
     chunks: table.rows,
     entries,
-  };
+  });
   const encoded = encodeManifest(manifest);
   const key = manifestKey(model, generation);
   await store.put(key, encoded, {
@@ -240,7 +246,7 @@ export async function push(
     generation,
     durable: true,
     stamps,
-    manifest: JSON.parse(encoded.toString('utf8')) as Manifest,
+    manifest,
   }).catch(() => undefined); // the record only saves time; the commit already happened
 
   const durationMs = Date.now() - started;
