@@ -20,12 +20,12 @@ export interface FetchOptions {
   concurrency: number;
   readSize: number;
   signal?: AbortSignal;
-  /** SHA-256 of extents of a buffer, off the main thread (`ChunkerPool.hash`). */
+  /** SHA-256 of extents of a shared buffer, off the main thread (`ChunkerPool.hash`). */
   hash: ChunkerPool['hash'];
   /**
-   * Receives the verified chunks of each read, views of one buffer that is reused once the
+   * Receives verified chunks, a batch at a time: views of a read buffer that is reused once the
    * returned promise resolves (copy or write them before). Awaited: a slow consumer slows the
-   * reads, and memory stays at about `concurrency` reads.
+   * reads, and memory stays at `concurrency` reads.
    */
   deliver(chunks: VerifiedChunk[]): Promise<void> | void;
   /** The files that need chunk `index`, for error messages. */
@@ -46,7 +46,7 @@ interface Wanted {
  * Reads chunks `indices` of `manifest` from their packs, checks each one's SHA-256 before
  * handing it to `deliver`. Chunks of one pack are fetched with as few ranged reads as possible
  * (whole packs when the store cannot do ranges), `concurrency` reads at a time, each into a
- * reused buffer that is hashed on a worker thread. A chunk that does not match its hash, or a
+ * reused shared buffer whose chunks are hashed on the worker threads as they complete. A chunk that does not match its hash, or a
  * pack that ends early, fails with `Integrity` naming `describe(index)` (the files that need it).
  */
 export async function fetchChunks(
@@ -84,11 +84,12 @@ export async function fetchChunks(
     }
     if (current.length) reads.push({ pack, chunks: current });
   }
-  // one buffer per read in flight, all of the largest read's size, reused from read to read
+  // one arena per read in flight, all of the largest read's size, reused from read to read;
+  // shared memory, so that workers hash finished chunks while later bytes are still arriving
   const span = (chunks: Wanted[]) =>
     chunks.at(-1)!.offset + chunks.at(-1)!.length - (ranged ? chunks[0]!.offset : 0);
-  const size = Math.max(0, ...reads.map((r) => span(r.chunks)));
-  const free: ArrayBuffer[] = [];
+  const size = reads.reduce((most, r) => Math.max(most, span(r.chunks)), 0);
+  const free: SharedArrayBuffer[] = [];
   const limit = pLimit(options.concurrency);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
@@ -96,12 +97,13 @@ export async function fetchChunks(
     await Promise.all(
       reads.map((read) =>
         limit(async () => {
-          let buffer = free.pop() ?? new ArrayBuffer(size);
+          const arena = free.pop() ?? new SharedArrayBuffer(size);
           const key = manifest.packs[read.pack]!;
-          await withRangeRetries(async () => {
-            buffer = await readRange(store, key, read.chunks, buffer, { ...options, signal });
-          }, signal);
-          free.push(buffer);
+          await withRangeRetries(
+            () => readRange(store, key, read.chunks, arena, { ...options, signal }),
+            signal,
+          );
+          free.push(arena);
         }).catch((err) => {
           if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
           controller.abort(err);
@@ -133,17 +135,22 @@ async function withRangeRetries(read: () => Promise<void>, signal: AbortSignal):
   }
 }
 
+/** Complete chunks are sent for hashing and writing in batches of about this many bytes. */
+const BATCH_BYTES = 1024 * 1024;
+
 /**
- * One ranged read of `chunks` (sorted, of one pack) into `buffer`; hashes them on a worker and
- * delivers those that match. Returns the buffer to reuse (the worker hands back a new handle).
+ * One ranged read of `chunks` (sorted, of one pack) into `arena`. As the bytes stream in, every
+ * run of complete chunks (about {@link BATCH_BYTES}) is hashed on a worker, straight from the
+ * shared arena, and the chunks that match are delivered, while later bytes are still arriving.
+ * Resolves once every batch has settled: the arena is free again.
  */
 async function readRange(
   store: ObjectStore,
   packId: string,
   chunks: Wanted[],
-  buffer: ArrayBuffer,
+  arena: SharedArrayBuffer,
   options: FetchOptions & { signal: AbortSignal },
-): Promise<ArrayBuffer> {
+): Promise<void> {
   throwIfAborted(options.signal, 'pull');
   const key = packKey(packId);
   const start = store.capabilities.rangedRead ? chunks[0]!.offset : 0;
@@ -161,8 +168,19 @@ async function readRange(
     }
     throw err;
   });
-  const bytes = new Uint8Array(buffer, 0, end - start);
+  const bytes = new Uint8Array(arena, 0, end - start);
+  const batches: Promise<void>[] = [];
   let received = 0; // bytes of [start, end) in `bytes`
+  let sent = 0; // chunks handed to a batch
+  const send = (force: boolean) => {
+    let upTo = sent;
+    while (upTo < chunks.length && chunks[upTo]!.offset + chunks[upTo]!.length - start <= received) upTo++;
+    if (upTo === sent) return;
+    if (!force && chunks[upTo - 1]!.offset + chunks[upTo - 1]!.length - chunks[sent]!.offset < BATCH_BYTES)
+      return;
+    batches.push(verifyAndDeliver(chunks.slice(sent, upTo), arena, start, packId, options));
+    sent = upTo;
+  };
   let pos = got.range.offset;
   try {
     for await (const piece of got.body as AsyncIterable<Buffer>) {
@@ -172,44 +190,56 @@ async function readRange(
       if (to > from) {
         bytes.set(piece.subarray(from - pos, to - pos), from - start);
         received = to - start;
+        send(false);
       }
       pos += piece.length;
       // a whole-pack read stops once it has what it needs; a ranged one ends by itself (a body
       // destroyed before its end costs its connection)
       if (!range && received === end - start) break;
     }
+    send(true);
   } finally {
     got.body.destroy();
+    // the arena is reused (or read again on a retry) only once no batch uses it
+    const settled = await Promise.allSettled(batches);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
-  const whole = chunks.filter((c) => c.offset + c.length - start <= received);
-  const short = chunks.slice(whole.length);
-  const endsEarly = () =>
-    new StoreError('Integrity', `pack ends early; needed by ${options.describe(short[0]!.index)}`, {
+  if (sent < chunks.length) {
+    for (const c of chunks.slice(sent)) options.onProblem?.(c.index, `pack ${packId} ends early`);
+    throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[sent]!.index)}`, {
       operation: 'pull',
       key,
     });
-  for (const c of short) options.onProblem?.(c.index, `pack ${packId} ends early`);
-  if (short.length > 0 && !options.onProblem) throw endsEarly();
-  const hashed = await options.hash(
-    buffer,
-    whole.map((c) => ({ offset: c.offset - start, length: c.length })),
+  }
+}
+
+/** Hashes `batch` (complete in `arena`, which holds the pack from `start`) and delivers the chunks that match. */
+async function verifyAndDeliver(
+  batch: Wanted[],
+  arena: SharedArrayBuffer,
+  start: number,
+  packId: string,
+  options: FetchOptions,
+): Promise<void> {
+  const { hashes } = await options.hash(
+    arena,
+    batch.map((c) => ({ offset: c.offset - start, length: c.length })),
   );
   const good: VerifiedChunk[] = [];
-  for (const [i, chunk] of whole.entries()) {
-    if (hashed.hashes[i] === chunk.hash) {
-      good.push({ index: chunk.index, data: Buffer.from(hashed.buffer, chunk.offset - start, chunk.length) });
+  for (const [i, chunk] of batch.entries()) {
+    if (hashes[i] === chunk.hash) {
+      good.push({ index: chunk.index, data: Buffer.from(arena, chunk.offset - start, chunk.length) });
       continue;
     }
     const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
     if (!options.onProblem) {
       throw new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
         operation: 'pull',
-        key,
+        key: packKey(packId),
       });
     }
     options.onProblem(chunk.index, detail);
   }
   await options.deliver(good);
-  if (short.length > 0) throw endsEarly(); // reported above; verify goes on with other reads
-  return hashed.buffer;
 }

@@ -3,6 +3,7 @@ import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, utimes } from 'n
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
+import type { ChunkerPool } from './chunking/index.js';
 import type { EngineContext } from './context.js';
 import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
@@ -166,8 +167,7 @@ export async function pull(
         i = j;
       }
     };
-    const hash = (buffer: ArrayBuffer, extents: { offset: number; length: number }[]) =>
-      ctx.chunker().hash(buffer, extents);
+    const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
     // 3. chunks the old directory holds: copy them (each checked against its hash)
     const remote = new Set(targets.keys());

@@ -45,7 +45,8 @@ function hash(task: HashTask): { reply: HashReply; transfer: ArrayBuffer[] } {
       .update(bytes.subarray(offset, offset + (task.lengths[i] as number)))
       .digest('hex'),
   );
-  return { reply: { buffer: task.buffer, hashes }, transfer: [task.buffer] };
+  const transfer = task.buffer instanceof ArrayBuffer ? [task.buffer] : [];
+  return { reply: { buffer: task.buffer, hashes }, transfer };
 }
 
 /** Fills `buf` with the file's bytes from `position`; a file that shrank is an Integrity error. */

@@ -141,23 +141,25 @@ export class ChunkerPool {
   }
 
   /**
-   * SHA-256 (lower-case hex) of each extent of `buffer`, computed on a worker: the buffer is
-   * transferred there and back, so the caller's `buffer` is detached and the one returned holds
-   * the same bytes. Fails with `Aborted` once the pool is closed.
+   * SHA-256 (lower-case hex) of each extent of `buffer`, computed on a worker. An `ArrayBuffer`
+   * is transferred there and back: the caller's is detached, and the one returned holds the same
+   * bytes. A `SharedArrayBuffer` is read in place (the caller may fill other parts of it
+   * meanwhile) and returned as is. Fails with `Aborted` once the pool is closed.
    */
-  async hash(
-    buffer: ArrayBuffer,
+  async hash<B extends ArrayBuffer | SharedArrayBuffer>(
+    buffer: B,
     extents: readonly { offset: number; length: number }[],
-  ): Promise<{ buffer: ArrayBuffer; hashes: string[] }> {
+  ): Promise<{ buffer: B; hashes: string[] }> {
     const task: HashTask = {
       kind: 'hash',
       buffer,
       offsets: extents.map((x) => x.offset),
       lengths: extents.map((x) => x.length),
     };
-    const reply = (await this.#pool.run(task, { transfer: [buffer] })) as HashReply | ScanFailure;
+    const transfer = buffer instanceof ArrayBuffer ? [buffer] : [];
+    const reply = (await this.#pool.run(task, { transfer })) as HashReply | ScanFailure;
     if ('error' in reply) throw new StoreError(reply.error.code, reply.error.message, { operation: 'hash' });
-    return reply;
+    return { buffer: reply.buffer as B, hashes: reply.hashes };
   }
 
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */

@@ -35,16 +35,16 @@ export interface ScanFailure {
   error: { code: StoreErrorCode; message: string };
 }
 
-/** A hash request: SHA-256 of extents of `buffer` (transferred to the worker and back). */
+/** A hash request: SHA-256 of extents of `buffer` (transferred there and back, or shared). */
 export interface HashTask {
   kind: 'hash';
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
   offsets: number[];
   lengths: number[];
 }
 
 /** The answer to a {@link HashTask}: the buffer back, and one lower-case hex hash per extent. */
 export interface HashReply {
-  buffer: ArrayBuffer;
+  buffer: ArrayBuffer | SharedArrayBuffer;
   hashes: string[];
 }
