@@ -182,6 +182,7 @@ async function readRange(
     sent = upTo;
   };
   let pos = got.range.offset;
+  let broken: { error: unknown } | undefined;
   try {
     for await (const piece of got.body as AsyncIterable<Buffer>) {
       options.onBytes?.(piece.length);
@@ -198,13 +199,16 @@ async function readRange(
       if (!range && received === end - start) break;
     }
     send(true);
+  } catch (error) {
+    broken = { error };
   } finally {
     got.body.destroy();
-    // the arena is reused (or read again on a retry) only once no batch uses it
-    const settled = await Promise.allSettled(batches);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
+  // the arena is reused (or read again on a retry) only once no batch uses it
+  const settled = await Promise.allSettled(batches);
+  if (broken) throw broken.error;
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   if (sent < chunks.length) {
     for (const c of chunks.slice(sent)) options.onProblem?.(c.index, `pack ${packId} ends early`);
     throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[sent]!.index)}`, {
