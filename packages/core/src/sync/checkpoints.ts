@@ -38,8 +38,10 @@ export interface CheckpointsOptions {
   /** Target size of pack objects. Default 8 MiB. */
   packSize?: number;
   /**
-   * Bytes of file data a push holds in memory at once: half for reading ahead of the chunker,
-   * half for packs being uploaded. Default 64 MiB. Memory does not grow with file size.
+   * Bytes of file data a push holds in memory at once: half for the chunker's read buffers (the
+   * scans in flight and the one being packed), half for packs (the one filling and those
+   * uploading). Default 64 MiB. A pull holds `concurrency` reads of at most 4 MiB. Memory does
+   * not grow with file size.
    */
   memoryBudget?: number;
   /**
