@@ -1,4 +1,4 @@
-import { lstat, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { throwIfAborted } from '../errors.js';
 import type { ChunkerPool } from './chunking/index.js';
@@ -14,7 +14,7 @@ export interface TrustedFile {
 }
 
 /** Bytes read from local files at once when copying chunks. */
-const RUN_BYTES = 8 * 1024 * 1024;
+const RUN_BYTES = 4 * 1024 * 1024;
 
 /** The files of `root` whose stamps still match the local record, by relative path. */
 export async function trustedFiles(root: string, state: LocalState): Promise<Map<string, TrustedFile>> {
@@ -54,12 +54,23 @@ export function identical(
   );
 }
 
+/** A local chunk to copy: where it is in its file, and what it must hash to. */
+interface LocalChunk {
+  offset: number;
+  length: number;
+  index: number;
+  hash: string;
+}
+
+/** Reads of local chunks in flight (each with its buffer of up to {@link RUN_BYTES}). */
+const READS_IN_FLIGHT = 4;
+
 /**
- * Copies the chunks `wanted` (chunk index → hash) that trusted local files hold: reads each file
- * in order, several adjacent chunks per read, checks every chunk's SHA-256 (on a worker, with
- * `hash`) and hands the matching ones of each read to `deliver` (their bytes are only valid until
- * it resolves). Returns the indexes delivered; a chunk whose local bytes do not match is simply
- * left to be downloaded.
+ * Copies the chunks `wanted` (chunk index → hash) that trusted local files hold: one read per run
+ * of adjacent chunks (up to 4 MiB), {@link READS_IN_FLIGHT} reads at a time whatever the number
+ * of files, every chunk's SHA-256 checked on a worker (with `hash`), the matching ones of each
+ * read handed to `deliver` (their bytes are only valid until it resolves). Returns the indexes
+ * delivered; a chunk whose local bytes do not match is simply left to be downloaded.
  */
 export async function copyLocalChunks(
   files: Map<string, TrustedFile>,
@@ -72,67 +83,66 @@ export async function copyLocalChunks(
   },
 ): Promise<Set<number>> {
   const { hash, deliver, signal } = options;
-  const plan = new Map<string, { offset: number; length: number; index: number; hash: string }[]>();
+  const runs: { abs: string; chunks: LocalChunk[] }[] = [];
   const planned = new Set<number>();
   for (const file of files.values()) {
     let offset = 0;
+    let run: LocalChunk[] = [];
+    const close = () => {
+      if (run.length > 0) runs.push({ abs: file.abs, chunks: run });
+      run = [];
+    };
     for (const x of file.entry.extents) {
       if (x < 0) {
         offset -= x;
+        close();
         continue;
       }
-      const [, , length, hash] = recorded.chunks[x]!;
-      const index = wanted.get(hash);
-      if (index !== undefined && !planned.has(index)) {
+      const [, , length, chunkHash] = recorded.chunks[x]!;
+      const index = wanted.get(chunkHash);
+      if (index === undefined || planned.has(index)) close();
+      else {
         planned.add(index);
-        const list = plan.get(file.abs) ?? [];
-        list.push({ offset, length, index, hash });
-        plan.set(file.abs, list);
+        if (run.length > 0 && offset + length - run[0]!.offset > RUN_BYTES) close();
+        run.push({ offset, length, index, hash: chunkHash });
       }
       offset += length;
     }
+    close();
   }
   const done = new Set<number>();
-  const limit = pLimit(2);
-  await Promise.all(
-    [...plan].map(([abs, chunks]) =>
-      limit(async () => {
-        const handle = await open(abs, 'r');
-        let arena = new ArrayBuffer(0); // reused from run to run (via the worker and back)
-        try {
-          for (let i = 0; i < chunks.length; ) {
-            throwIfAborted(signal, 'pull', abs);
-            // one read for a run of adjacent chunks
-            let j = i + 1;
-            while (
-              j < chunks.length &&
-              chunks[j]!.offset === chunks[j - 1]!.offset + chunks[j - 1]!.length &&
-              chunks[j]!.offset + chunks[j]!.length - chunks[i]!.offset <= RUN_BYTES
-            ) {
-              j++;
-            }
-            const start = chunks[i]!.offset;
-            const length = chunks[j - 1]!.offset + chunks[j - 1]!.length - start;
-            if (arena.byteLength < length) arena = new ArrayBuffer(Math.max(length, RUN_BYTES));
-            const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
-            const run = chunks.slice(i, j).filter((c) => c.offset - start + c.length <= bytesRead);
-            const hashed = await hash(
-              arena,
-              run.map((c) => ({ offset: c.offset - start, length: c.length })),
-            );
-            arena = hashed.buffer;
-            const good = run
-              .filter((c, k) => hashed.hashes[k] === c.hash)
-              .map((c) => ({ index: c.index, data: Buffer.from(arena, c.offset - start, c.length) }));
-            await deliver(good);
-            for (const chunk of good) done.add(chunk.index);
-            i = j;
-          }
-        } finally {
-          await handle.close();
-        }
-      }),
-    ),
-  );
+  const handles = new Map<string, Promise<FileHandle>>();
+  const arenas: ArrayBuffer[] = []; // reused from read to read (via a worker and back)
+  const limit = pLimit(READS_IN_FLIGHT);
+  try {
+    await Promise.all(
+      runs.map(({ abs, chunks }) =>
+        limit(async () => {
+          throwIfAborted(signal, 'pull', abs);
+          const opened = handles.get(abs) ?? open(abs, 'r');
+          handles.set(abs, opened);
+          const handle = await opened;
+          const start = chunks[0]!.offset;
+          const length = chunks.at(-1)!.offset + chunks.at(-1)!.length - start;
+          let arena = arenas.pop() ?? new ArrayBuffer(RUN_BYTES);
+          if (arena.byteLength < length) arena = new ArrayBuffer(length);
+          const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
+          const whole = chunks.filter((c) => c.offset - start + c.length <= bytesRead);
+          const hashed = await hash(
+            arena,
+            whole.map((c) => ({ offset: c.offset - start, length: c.length })),
+          );
+          const good = whole
+            .filter((c, k) => hashed.hashes[k] === c.hash)
+            .map((c) => ({ index: c.index, data: Buffer.from(hashed.buffer, c.offset - start, c.length) }));
+          await deliver(good);
+          for (const chunk of good) done.add(chunk.index);
+          arenas.push(hashed.buffer);
+        }),
+      ),
+    );
+  } finally {
+    await Promise.allSettled([...handles.values()].map(async (h) => (await h).close()));
+  }
   return done;
 }
