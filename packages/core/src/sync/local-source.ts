@@ -111,7 +111,18 @@ export async function copyLocalChunks(
     close();
   }
   const done = new Set<number>();
+  // a file stays open from its first run to its last (runs are queued in file order)
   const handles = new Map<string, Promise<FileHandle>>();
+  const left = new Map<string, number>();
+  for (const { abs } of runs) left.set(abs, (left.get(abs) ?? 0) + 1);
+  const finished = async (abs: string) => {
+    const remaining = left.get(abs)! - 1;
+    left.set(abs, remaining);
+    if (remaining > 0) return;
+    const handle = handles.get(abs);
+    handles.delete(abs);
+    await (await handle)?.close();
+  };
   const arenas: ArrayBuffer[] = []; // reused from read to read (via a worker and back)
   const limit = pLimit(READS_IN_FLIGHT);
   try {
@@ -138,6 +149,7 @@ export async function copyLocalChunks(
           await deliver(good);
           for (const chunk of good) done.add(chunk.index);
           arenas.push(hashed.buffer);
+          await finished(abs);
         }),
       ),
     );
