@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { StoreError } from '@ckpt/core';
 
 export const MiB = 1024 * 1024;
 
@@ -177,4 +178,14 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Pro
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The `StoreError` that `promise` rejects with; fails the test if it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<StoreError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
+  return err;
 }

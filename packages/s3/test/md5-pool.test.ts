@@ -5,12 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import { StoreError } from '@ckpt/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 // The pool starts its workers from the build (`dist/md5-worker.js`): run `pnpm build` first.
 import { Md5Pool } from '../src/md5-pool.js';
 import { S3Store } from '../src/s3-store.js';
-import { collectGarbage, MiB } from './helpers.js';
+import { collectGarbage, MiB, rejection } from './helpers.js';
 import { freePort } from './s3rver.js';
 
 /** Every worker the pool under test started, to watch them exit or to kill one. */
@@ -44,15 +43,6 @@ const crashing = new URL(
     "import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => { throw new Error('boom'); });",
   )}`,
 );
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
-  return err;
-}
 
 describe('Md5Pool', () => {
   const big = randomBytes(10 * MiB);

@@ -4,7 +4,16 @@ import { readAll, StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
-import { MiB, patternBytes, patternStream, RssProbe, recordCommands, sha256Of, waitFor } from './helpers.js';
+import {
+  MiB,
+  patternBytes,
+  patternStream,
+  RssProbe,
+  recordCommands,
+  rejection,
+  sha256Of,
+  waitFor,
+} from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 import { type S3rver, startS3rver } from './s3rver.js';
 
@@ -30,15 +39,6 @@ function setup(options: Partial<S3StoreOptions> = {}) {
   const store = new S3Store({ ...server.storeOptions(), bucket, prefix, partSize: 5 * MiB, ...options });
   stores.push(store);
   return { store, recorder: recordCommands(store.client), raw: s3RawReader(raw, bucket, prefix) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
-  return err;
 }
 
 describe('S3Store multipart uploads (s3rver)', () => {

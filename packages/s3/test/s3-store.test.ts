@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readAll, StoreError } from '@ckpt/core';
+import { readAll, type StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
-import { recordCommands } from './helpers.js';
+import { recordCommands, rejection } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 import { type S3rver, startS3rver } from './s3rver.js';
 
@@ -30,15 +30,6 @@ function open(options: Partial<S3StoreOptions> = {}) {
   const store = new S3Store({ ...server.storeOptions(), bucket, prefix, ...options } as S3StoreOptions);
   stores.push(store);
   return { store, prefix, raw: s3RawReader(raw, bucket, prefix) };
-}
-
-async function failure(promise: Promise<unknown>): Promise<StoreError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!StoreError.is(err)) throw new Error(`expected a StoreError, got ${String(err)}`);
-  return err;
 }
 
 describe('S3Store against s3rver', () => {
@@ -165,7 +156,7 @@ describe('S3Store against s3rver', () => {
     const { store, prefix } = open();
     const recorder = recordCommands(store.client);
     const key = Array.from({ length: 8 }, () => 'k'.repeat(127)).join('/'); // 1023 bytes
-    const err = await failure(store.put(key, Buffer.from('x')));
+    const err = await rejection(store.put(key, Buffer.from('x')));
     expect(err.code).toBe('InvalidArgument');
     expect(err.message).toContain(`with the store prefix "${prefix}/"`);
     const deleted = await store.deleteMany([key]);
@@ -175,8 +166,12 @@ describe('S3Store against s3rver', () => {
 
   it('refuses conditional puts it cannot enforce, writing nothing', async () => {
     const { store, raw: reader } = open();
-    expect((await failure(store.put('c', Buffer.from('x'), { ifNoneMatch: '*' }))).code).toBe('Unsupported');
-    expect((await failure(store.put('c', Buffer.from('x'), { ifMatch: '"abc"' }))).code).toBe('Unsupported');
+    expect((await rejection(store.put('c', Buffer.from('x'), { ifNoneMatch: '*' }))).code).toBe(
+      'Unsupported',
+    );
+    expect((await rejection(store.put('c', Buffer.from('x'), { ifMatch: '"abc"' }))).code).toBe(
+      'Unsupported',
+    );
     expect(await reader.keys()).toEqual([]);
   });
 
@@ -194,12 +189,12 @@ describe('S3Store against s3rver', () => {
   it('maps missing keys and buckets to NotFound', async () => {
     const { store } = open();
     for (const attempt of [() => store.get('nope'), () => store.head('nope')]) {
-      const err = await failure(attempt());
+      const err = await rejection(attempt());
       expect([err.code, err.key]).toEqual(['NotFound', 'nope']);
     }
     const gone = new S3Store({ ...server.storeOptions(), bucket: 'no-such-bucket-here' });
     stores.push(gone);
-    const err = await failure(gone.put('k', Buffer.from('x')));
+    const err = await rejection(gone.put('k', Buffer.from('x')));
     expect(err.code).toBe('NotFound');
     expect(err.message).toContain('no such bucket "no-such-bucket-here"');
   });
@@ -216,7 +211,7 @@ describe('S3Store against s3rver', () => {
       },
     ];
     for (const attempt of attempts) {
-      const err = await failure(attempt());
+      const err = await rejection(attempt());
       expect(err.code).toBe('PermissionDenied');
       expect(err.retryable).toBe(false);
       expect(err.message).not.toContain(secret);
@@ -228,7 +223,7 @@ describe('S3Store against s3rver', () => {
     await stopped.stop();
     const store = new S3Store({ ...stopped.storeOptions(), bucket, maxAttempts: 2 });
     stores.push(store);
-    const err = await failure(store.head('k'));
+    const err = await rejection(store.head('k'));
     expect(err).toMatchObject({ code: 'Unavailable', retryable: true, operation: 'head', key: 'k' });
     expect(err.message).toContain('ECONNREFUSED');
   });
@@ -247,7 +242,7 @@ describe('S3Store against s3rver', () => {
     stores.push(viaProxy);
     try {
       const got = await viaProxy.get('big');
-      const err = await failure(readAll(got.body, 8 * 1024 * 1024));
+      const err = await rejection(readAll(got.body, 8 * 1024 * 1024));
       expect(err).toMatchObject({ code: 'Unavailable', retryable: true, operation: 'get', key: 'big' });
     } finally {
       await proxy.close();
