@@ -43,6 +43,13 @@ export interface ByteRange {
 export interface GetOptions {
   range?: ByteRange;
   signal?: AbortSignal;
+  /**
+   * A buffer the store may read the body into instead of allocating its own (the engine passes
+   * its reused read buffers): the body then yields views of `into`, each at its position from
+   * the start of the returned range, and writes nothing into it once the body has closed. Only
+   * used when it can hold the whole range; a store may always ignore it and yield its own buffers.
+   */
+  into?: Uint8Array;
 }
 
 export interface ObjectMeta {

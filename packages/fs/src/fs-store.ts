@@ -155,7 +155,7 @@ export class FsStore extends BaseStore {
       const stat = await handle.stat({ bigint: true });
       if (!stat.isFile()) throw notFound('get', key);
       const range = clipRange(wanted, Number(stat.size));
-      const body = rangeStream(handle, range, { key, signal: options.signal });
+      const body = rangeStream(handle, range, { key, signal: options.signal, into: options.into });
       return { ...objectMeta(key, stat), body, range };
     } catch (err) {
       await handle.close().catch(() => {});

@@ -9,15 +9,18 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * A stream of exactly `length` bytes of an open file from `offset`. Reading through the handle
  * keeps the bytes of the object as it was when opened, even if a put renames a new file over it.
  * If the file shrinks under us (truncated in place), the stream errors with `Integrity`: it never
- * ends early. The stream owns the handle and closes it when it ends or is destroyed; `signal`
- * destroys it with `Aborted`.
+ * ends early. The stream owns the handle and closes it when it ends or is destroyed (after any
+ * read in progress: nothing is read into `into` once it has closed); `signal` destroys it with
+ * `Aborted`. With `into` (at least `length` bytes), the bytes are read into it and the stream
+ * yields views of it.
  */
 export function rangeStream(
   handle: FileHandle,
   range: { offset: number; length: number },
-  options: { key: string; signal?: AbortSignal },
+  options: { key: string; signal?: AbortSignal; into?: Uint8Array },
 ): Readable {
   const { key, signal } = options;
+  const into = options.into && options.into.length >= range.length ? options.into : undefined;
   let position = range.offset;
   let remaining = range.length;
   const stream = new Readable({
@@ -27,7 +30,10 @@ export function rangeStream(
         this.push(null);
         return;
       }
-      const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, remaining));
+      const size = Math.min(READ_CHUNK_BYTES, remaining);
+      const buffer = into
+        ? Buffer.from(into.buffer, into.byteOffset + range.length - remaining, size)
+        : Buffer.allocUnsafe(size);
       handle.read(buffer, 0, buffer.byteLength, position).then(
         ({ bytesRead }) => {
           if (bytesRead === 0) {

@@ -57,6 +57,37 @@ describe('FsStore get and head', () => {
     await expectCode(store.get('k', { signal: AbortSignal.abort() }), 'Aborted');
   });
 
+  it('reads into a caller buffer and yields views of it; a destroyed body writes nothing after close', async () => {
+    const store = new FsStore({ root: await tempRoot() });
+    const data = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
+    await store.put('k', data);
+    const into = new Uint8Array(new SharedArrayBuffer(4 * 1024 * 1024 + 100), 100);
+    const range = { offset: 1000, length: 4 * 1024 * 1024 };
+    let at = 0;
+    for await (const piece of (await store.get('k', { range, into })).body as AsyncIterable<Buffer>) {
+      expect(piece.buffer).toBe(into.buffer);
+      expect(piece.byteOffset).toBe(into.byteOffset + at);
+      at += piece.length;
+    }
+    expect(at).toBe(range.length);
+    expect(Buffer.from(into).equals(data.subarray(1000, 1000 + range.length))).toBe(true);
+
+    into.fill(0);
+    const result = await store.get('k', { range, into });
+    result.body.once('data', () => result.body.destroy());
+    await new Promise((resolve) => result.body.once('close', resolve));
+    const after = Buffer.from(into);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Buffer.from(into).equals(after)).toBe(true);
+
+    // too small: ignored, the body brings its own buffers
+    const small = new Uint8Array(10);
+    const got = await bytesOf((await store.get('k', { range: { offset: 0, length: 20 }, into: small })).body);
+    expect(got.equals(data.subarray(0, 20))).toBe(true);
+    expect(small.every((b) => b === 0)).toBe(true);
+  });
+
   it('head and get agree on size, version and time; a missing key is NotFound', async () => {
     const store = new FsStore({ root: await tempRoot() });
     const before = Date.now();

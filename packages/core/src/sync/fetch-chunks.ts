@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { isRetryable } from '../layers/retry.js';
@@ -157,7 +159,8 @@ async function readRange(
   const last = chunks.at(-1)!;
   const end = last.offset + last.length;
   const range = store.capabilities.rangedRead ? { offset: start, length: end - start } : undefined;
-  const got = await store.get(key, { range, signal: options.signal }).catch((err) => {
+  const bytes = new Uint8Array(arena, 0, end - start);
+  const got = await store.get(key, { range, signal: options.signal, into: bytes }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       for (const c of chunks) options.onProblem?.(c.index, `pack ${packId} is missing`);
       throw new StoreError('Integrity', `pack is missing; needed by ${options.describe(chunks[0]!.index)}`, {
@@ -168,7 +171,6 @@ async function readRange(
     }
     throw err;
   });
-  const bytes = new Uint8Array(arena, 0, end - start);
   const batches: Promise<void>[] = [];
   let received = 0; // bytes of [start, end) in `bytes`
   let sent = 0; // chunks handed to a batch
@@ -189,7 +191,9 @@ async function readRange(
       const from = Math.max(pos, start + received);
       const to = Math.min(pos + piece.length, end);
       if (to > from) {
-        bytes.set(piece.subarray(from - pos, to - pos), from - start);
+        const part = piece.subarray(from - pos, to - pos);
+        // a store that honours `into` has put the bytes in place already
+        if (part.buffer !== arena || part.byteOffset !== from - start) bytes.set(part, from - start);
         received = to - start;
         send(false);
       }
@@ -204,8 +208,9 @@ async function readRange(
   } finally {
     got.body.destroy();
   }
-  // the arena is reused (or read again on a retry) only once no batch uses it
-  const settled = await Promise.allSettled(batches);
+  // the arena is reused (or read again on a retry) only once neither the body (which may be
+  // reading into it) nor a batch uses it
+  const [settled] = await Promise.all([Promise.allSettled(batches), closed(got.body)]);
   if (broken) throw broken.error;
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -217,6 +222,13 @@ async function readRange(
     });
   }
 }
+
+/** Resolves once `body` has closed (at once if it has). */
+function closed(body: Readable): Promise<void> {
+  return body.closed ? Promise.resolve() : finished(body).then(noop, noop);
+}
+
+const noop = () => {};
 
 /** Hashes `batch` (complete in `arena`, which holds the pack from `start`) and delivers the chunks that match. */
 async function verifyAndDeliver(

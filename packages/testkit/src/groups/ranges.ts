@@ -64,6 +64,37 @@ export const rangeTests: GroupTests = () => [
     },
   },
   {
+    name: 'a get into a caller buffer yields the bytes, in place when it uses the buffer',
+    async run(ctx) {
+      const bytes = patternBytes(SIZE, 25);
+      await ctx.store.put(KEY, bytes);
+      const range = ctx.store.capabilities.rangedRead ? { offset: 777, length: 50_000 } : undefined;
+      const expected = range ? bytes.subarray(777, 50_777) : bytes;
+      // shared memory at an offset, as the engine passes it; the space around it must stay zero
+      const shared = new Uint8Array(new SharedArrayBuffer(expected.length + 8192));
+      for (const into of [shared.subarray(4096, 4096 + expected.length), shared.subarray(4096, 4106)]) {
+        const what = `get ${JSON.stringify(range ?? 'whole')} into ${into.length} bytes`;
+        const pieces: Buffer[] = [];
+        let at = 0;
+        for await (const piece of (await ctx.store.get(KEY, { range, into })).body as AsyncIterable<Buffer>) {
+          if (piece.buffer === shared.buffer) {
+            assert.ok(into.length >= expected.length, `${what}: a buffer too small for the range was used`);
+            assert.equal(piece.byteOffset - into.byteOffset, at, `${what}: a piece is not at its position`);
+          }
+          pieces.push(Buffer.from(piece));
+          at += piece.length;
+        }
+        assertBytes(Buffer.concat(pieces), expected, what);
+        const outside = [shared.subarray(0, 4096), shared.subarray(4096 + expected.length)];
+        assert.ok(
+          outside.every((part) => part.every((b) => b === 0)),
+          `${what}: bytes written outside it`,
+        );
+        shared.fill(0);
+      }
+    },
+  },
+  {
     name: 'without rangedRead, a full get still returns every byte',
     skipReason: whenNotDeclared('rangedRead'),
     async run(ctx) {

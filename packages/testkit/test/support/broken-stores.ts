@@ -9,6 +9,7 @@ import {
   type PutBody,
   type PutOptions,
   type PutResult,
+  readAll,
   StoreError,
 } from '@ckpt/core';
 
@@ -58,6 +59,18 @@ export class BodyAliasingStore extends MemoryStore {
     if (!held) return result;
     const { offset, length } = result.range;
     return { ...result, body: Readable.from([held.subarray(offset, offset + length)]) };
+  }
+}
+
+/** Reads into the start of `into`'s whole buffer, not at its offset (a classic view mistake). */
+export class IntoMisplacedStore extends MemoryStore {
+  override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    const result = await super.get(key, options);
+    const { into } = options;
+    if (!into || into.length < result.range.length) return result;
+    const whole = new Uint8Array(into.buffer);
+    whole.set(await readAll(result.body, into.length, key));
+    return { ...result, body: Readable.from([Buffer.from(whole.buffer, 0, result.range.length)]) };
   }
 }
 
