@@ -6,14 +6,22 @@
  * `node dist/bench/runner-child.js '{"op":"push","store":{"kind":"fs","root":"/tmp/s"},…}'`
  */
 import { performance } from 'node:perf_hooks';
-import { Checkpoints, type ObjectStore, StoreMetrics, withEvents } from '@ckpt/core';
-import { FsStore } from '@ckpt/fs';
-import { S3Store } from '@ckpt/s3';
-import { rawGet, rawPut, S3RVER_KEY } from './sdk.js';
+import {
+  Checkpoints,
+  keepYoungGenerationSmall,
+  type ObjectStore,
+  StoreMetrics,
+  withEvents,
+} from '@ckpt/core';
 import type { OpOutcome, OpSpec, StoreSpec } from './types.js';
 
-function openStore(spec: StoreSpec): ObjectStore {
-  if (spec.kind === 'fs') return new FsStore({ root: spec.root });
+/** The store of `spec`; its package is loaded only when used, as the CLI does (the AWS SDK alone is ~10 MiB). */
+async function openStore(spec: StoreSpec): Promise<ObjectStore> {
+  if (spec.kind === 'fs') {
+    const { FsStore } = await import('@ckpt/fs');
+    return new FsStore({ root: spec.root });
+  }
+  const [{ S3Store }, { S3RVER_KEY }] = await Promise.all([import('@ckpt/s3'), import('./sdk.js')]);
   return new S3Store({
     bucket: spec.bucket,
     endpoint: spec.endpoint,
@@ -26,8 +34,9 @@ function openStore(spec: StoreSpec): ObjectStore {
 }
 
 async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise<OpOutcome> {
+  keepYoungGenerationSmall(); // as the ckpt CLI does
   const metrics = new StoreMetrics({ reservoirSize: 1 });
-  const store = openStore(spec.store);
+  const store = await openStore(spec.store);
   const checkpoints = new Checkpoints(withEvents(store, metrics.listener), spec.engine);
   const start = performance.now();
   try {
@@ -54,6 +63,7 @@ async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise
 }
 
 async function rawOp(spec: Extract<OpSpec, { op: 'raw-put' | 'raw-get' }>): Promise<OpOutcome> {
+  const { rawGet, rawPut } = await import('./sdk.js');
   const stats =
     spec.op === 'raw-put'
       ? await rawPut(spec.endpoint, spec.bucket, spec.key, spec.dir)

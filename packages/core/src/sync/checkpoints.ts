@@ -82,7 +82,7 @@ export class Checkpoints {
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,
       readSize: 4 * 1024 * 1024,
-      memoryBudget: options.memoryBudget ?? 64 * 1024 * 1024,
+      memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
       chunking,
       chunker: () => {
         this.pool ??= new ChunkerPool({ threads: options.threads, chunking });

@@ -17,7 +17,7 @@ export interface ChunkerPoolOptions {
   /** Default: {@link DEFAULT_CHUNKING}. */
   chunking?: ChunkingOptions;
   /**
-   * Bytes of a file one worker scans per task, a multiple of 4096. Default 8 MiB: each segment
+   * Bytes of a file one worker scans per task, a multiple of 4096. Default 4 MiB: each segment
    * also scans about `stitchWindow` past its end, so smaller segments cost more CPU.
    */
   segmentSize?: number;
@@ -96,7 +96,7 @@ export class ChunkerPool {
     const p = chunkParams(chunking);
     const threads = options.threads ?? availableParallelism();
     this.#stitchWindow = options.stitchWindow ?? 8 * p.avgSize;
-    this.#segmentSize = options.segmentSize ?? 8 * MiB;
+    this.#segmentSize = options.segmentSize ?? 4 * MiB;
     const bad = (key: string, detail: string) =>
       new StoreError('InvalidArgument', detail, { operation: 'chunker pool', key });
     if (!Number.isSafeInteger(threads) || threads < 1) throw bad('threads', 'must be a positive integer');
