@@ -1,13 +1,20 @@
 import { setFlagsFromString } from 'node:v8';
 
+const FLAG = '--semi-space-growth-factor=1';
+/** V8 resets the flag to its minimum whenever an isolate starts (a worker thread): set it again. */
+const REAPPLY_MS = 200;
+let timer: NodeJS.Timeout | undefined;
+
 /**
  * Stops V8's young generation from growing past its current size (a few MiB instead of up to
  * 32 MiB). The engine keeps file data in buffers outside the JavaScript heap, so a large young
  * generation buys it nothing but resident memory: about 20 MiB of a push's peak RSS, at no
  * measurable cost in time (docs/benchmarks.md). It is process-wide: the `ckpt` CLI calls it
  * first thing; an application that embeds ckpt decides for itself (`node --max-semi-space-size=1`
- * has the same effect from startup).
+ * has the same effect from startup). Because starting a worker thread resets the setting, it is
+ * applied again every 200 ms (an unreferenced timer) until the process ends.
  */
 export function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString(FLAG);
+  timer ??= setInterval(() => setFlagsFromString(FLAG), REAPPLY_MS).unref();
 }
