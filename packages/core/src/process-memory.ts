@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 const FLAG = '--semi-space-growth-factor=1';
 /** V8 resets the flag to its minimum whenever an isolate starts (a worker thread): set it again. */
 const REAPPLY_MS = 200;
-let timer: NodeJS.Timeout | undefined;
+let reapplying = false;
 
 /**
  * Stops V8's young generation from growing past its current size (a few MiB instead of up to
@@ -16,5 +16,7 @@ let timer: NodeJS.Timeout | undefined;
  */
 export function keepYoungGenerationSmall(): void {
   setFlagsFromString(FLAG);
-  timer ??= setInterval(() => setFlagsFromString(FLAG), REAPPLY_MS).unref();
+  if (reapplying) return;
+  reapplying = true;
+  setInterval(() => setFlagsFromString(FLAG), REAPPLY_MS).unref();
 }
