@@ -1,4 +1,5 @@
-import type { ChunkRow, Manifest } from './manifest.js';
+import { ChunkRows } from './chunk-rows.js';
+import type { Manifest } from './manifest.js';
 
 /** Where a chunk's bytes live in the store. */
 export interface ChunkLocation {
@@ -10,34 +11,48 @@ export interface ChunkLocation {
 /** The chunk and pack tables of a manifest being built: one row per distinct chunk. */
 export class ChunkTable {
   readonly packs: string[] = [];
-  readonly rows: ChunkRow[] = [];
-  private readonly byHash = new Map<string, number>();
+  readonly rows = ChunkRows.empty();
   private readonly packIndex = new Map<string, number>();
 
   indexOf(hash: string): number | undefined {
-    return this.byHash.get(hash);
+    return this.rows.indexOf(hash);
   }
 
   add(hash: string, at: ChunkLocation): number {
-    const existing = this.byHash.get(hash);
+    const existing = this.rows.indexOf(hash);
     if (existing !== undefined) return existing;
     let pack = this.packIndex.get(at.packId);
     if (pack === undefined) {
       pack = this.packs.push(at.packId) - 1;
       this.packIndex.set(at.packId, pack);
     }
-    const index = this.rows.push([pack, at.offset, at.length, hash]) - 1;
-    this.byHash.set(hash, index);
-    return index;
+    return this.rows.push(hash, pack, at.offset, at.length);
   }
 }
 
-/** hash → location for every chunk of `manifest`. */
-export function chunkLocations(manifest: Manifest | undefined): Map<string, ChunkLocation> {
-  const out = new Map<string, ChunkLocation>();
-  if (!manifest) return out;
-  for (const [pack, offset, length, hash] of manifest.chunks) {
-    out.set(hash, { packId: manifest.packs[pack]!, offset, length });
+/** The chunks of earlier manifests (the deduplication base), looked up by hash. */
+export class KnownChunks {
+  readonly #manifests: Manifest[];
+
+  constructor(manifests: (Manifest | undefined)[]) {
+    this.#manifests = manifests.filter((m) => m !== undefined);
   }
-  return out;
+
+  get(hash: string): ChunkLocation | undefined {
+    for (const m of this.#manifests) {
+      const i = m.chunks.indexOf(hash);
+      if (i !== undefined) {
+        return {
+          packId: m.packs[m.chunks.packOf(i)]!,
+          offset: m.chunks.offsetOf(i),
+          length: m.chunks.lengthOf(i),
+        };
+      }
+    }
+    return undefined;
+  }
+
+  has(hash: string): boolean {
+    return this.#manifests.some((m) => m.chunks.indexOf(hash) !== undefined);
+  }
 }

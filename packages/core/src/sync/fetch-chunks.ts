@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { isRetryable } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
+import type { ChunkRows } from './chunk-rows.js';
 import type { ChunkerPool } from './chunking/index.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -41,7 +42,6 @@ interface Wanted {
   index: number;
   offset: number;
   length: number;
-  hash: string;
 }
 
 /**
@@ -59,9 +59,9 @@ export async function fetchChunks(
 ): Promise<void> {
   const byPack = new Map<number, Wanted[]>();
   for (const index of indices) {
-    const [pack, offset, length, hash] = manifest.chunks[index]!;
+    const pack = manifest.chunks.packOf(index);
     const list = byPack.get(pack) ?? [];
-    list.push({ index, offset, length, hash });
+    list.push({ index, offset: manifest.chunks.offsetOf(index), length: manifest.chunks.lengthOf(index) });
     byPack.set(pack, list);
   }
   const ranged = store.capabilities.rangedRead;
@@ -102,7 +102,7 @@ export async function fetchChunks(
           const arena = free.pop() ?? new SharedArrayBuffer(size);
           const key = manifest.packs[read.pack]!;
           await withRangeRetries(
-            () => readRange(store, key, read.chunks, arena, { ...options, signal }),
+            () => readRange(store, key, read.chunks, arena, { ...options, signal, rows: manifest.chunks }),
             signal,
           );
           free.push(arena);
@@ -118,6 +118,9 @@ export async function fetchChunks(
     throw err;
   }
 }
+
+/** What one read needs: the fetch's options, the signal that stops all reads, the chunk table. */
+type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkRows };
 
 /** Attempts of one ranged read that fails mid-stream with a retryable error. */
 const RANGE_ATTEMPTS = 4;
@@ -151,7 +154,7 @@ async function readRange(
   packId: string,
   chunks: Wanted[],
   arena: SharedArrayBuffer,
-  options: FetchOptions & { signal: AbortSignal },
+  options: ReadOptions,
 ): Promise<void> {
   throwIfAborted(options.signal, 'pull');
   const key = packKey(packId);
@@ -236,7 +239,7 @@ async function verifyAndDeliver(
   arena: SharedArrayBuffer,
   start: number,
   packId: string,
-  options: FetchOptions,
+  options: ReadOptions,
 ): Promise<void> {
   const { hashes } = await options.hash(
     arena,
@@ -244,11 +247,12 @@ async function verifyAndDeliver(
   );
   const good: VerifiedChunk[] = [];
   for (const [i, chunk] of batch.entries()) {
-    if (hashes[i] === chunk.hash) {
+    const expected = options.rows.hashOf(chunk.index);
+    if (hashes[i] === expected) {
       good.push({ index: chunk.index, data: Buffer.from(arena, chunk.offset - start, chunk.length) });
       continue;
     }
-    const detail = `chunk ${chunk.hash.slice(0, 12)} in pack ${packId} does not match its hash`;
+    const detail = `chunk ${expected.slice(0, 12)} in pack ${packId} does not match its hash`;
     if (!options.onProblem) {
       throw new StoreError('Integrity', `${detail}; needed by ${options.describe(chunk.index)}`, {
         operation: 'pull',

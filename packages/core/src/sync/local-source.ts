@@ -35,7 +35,7 @@ export async function trustedFiles(root: string, state: LocalState): Promise<Map
 
 /** The chunk hashes (and zero runs) of a file entry, independent of chunk table order. */
 function contentOf(entry: FileEntry, manifest: Manifest): string {
-  return entry.extents.map((x) => (x < 0 ? x : manifest.chunks[x]![3])).join(',');
+  return entry.extents.map((x) => (x < 0 ? x : manifest.chunks.hashOf(x))).join(',');
 }
 
 /** True when `local` holds exactly `wanted`: same bytes, mode and time (so it can be hard-linked). */
@@ -54,19 +54,19 @@ export function identical(
   );
 }
 
-/** A local chunk to copy: where it is in its file, and what it must hash to. */
+/** A local chunk to copy: where it is in its file, and its index in the manifest being pulled. */
 interface LocalChunk {
   offset: number;
   length: number;
   index: number;
-  hash: string;
 }
 
 /** Reads of local chunks in flight (each with its buffer of up to {@link RUN_BYTES}). */
 const READS_IN_FLIGHT = 4;
 
 /**
- * Copies the chunks `wanted` (chunk index → hash) that trusted local files hold: one read per run
+ * Copies the chunks of `manifest` that trusted local files hold (`wanted`: the index of a chunk
+ * still needed, by hash; `recorded`: the manifest the files were written from): one read per run
  * of adjacent chunks (up to 4 MiB), {@link READS_IN_FLIGHT} reads at a time whatever the number
  * of files, every chunk's SHA-256 checked on a worker (with `hash`), the matching ones of each
  * read handed to `deliver` (their bytes are only valid until it resolves). Returns the indexes
@@ -75,7 +75,8 @@ const READS_IN_FLIGHT = 4;
 export async function copyLocalChunks(
   files: Map<string, TrustedFile>,
   recorded: Manifest,
-  wanted: Map<string, number>,
+  manifest: Manifest,
+  wanted: (hash: string) => number | undefined,
   options: {
     hash: ChunkerPool['hash'];
     deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
@@ -98,13 +99,13 @@ export async function copyLocalChunks(
         close();
         continue;
       }
-      const [, , length, chunkHash] = recorded.chunks[x]!;
-      const index = wanted.get(chunkHash);
+      const length = recorded.chunks.lengthOf(x);
+      const index = wanted(recorded.chunks.hashOf(x));
       if (index === undefined || planned.has(index)) close();
       else {
         planned.add(index);
         if (run.length > 0 && offset + length - run[0]!.offset > RUN_BYTES) close();
-        run.push({ offset, length, index, hash: chunkHash });
+        run.push({ offset, length, index });
       }
       offset += length;
     }
@@ -144,7 +145,7 @@ export async function copyLocalChunks(
             whole.map((c) => ({ offset: c.offset - start, length: c.length })),
           );
           const good = whole
-            .filter((c, k) => hashed.hashes[k] === c.hash)
+            .filter((c, k) => hashed.hashes[k] === manifest.chunks.hashOf(c.index))
             .map((c) => ({ index: c.index, data: Buffer.from(hashed.buffer, c.offset - start, c.length) }));
           await deliver(good);
           for (const chunk of good) done.add(chunk.index);

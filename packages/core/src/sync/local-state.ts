@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { decodeManifest, type Manifest } from './manifest.js';
+import { currentFormat, type Manifest, manifestFromJson } from './manifest.js';
 import type { FileStamp } from './scan.js';
 
 /**
@@ -72,7 +72,7 @@ export async function readLocalState(dir: string, store: string): Promise<LocalS
     if (!parsed.durable && parsed.bootId !== (await bootId())) return undefined;
     // the manifest it carries gets the same checks as one read from the store
     const expect = { model: parsed.model, generation: parsed.generation };
-    parsed.manifest = decodeManifest(Buffer.from(JSON.stringify(parsed.manifest)), statePath(dir), expect);
+    parsed.manifest = manifestFromJson(parsed.manifest, statePath(dir), expect);
     return parsed;
   } catch {
     return undefined;
@@ -86,7 +86,12 @@ export async function writeLocalState(
 ): Promise<void> {
   const target = statePath(dir);
   const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-  const full: LocalState = { format: 'ckpt-state/1', bootId: await bootId(), ...state };
+  const full: LocalState = {
+    format: 'ckpt-state/1',
+    bootId: await bootId(),
+    ...state,
+    manifest: currentFormat(state.manifest),
+  };
   await writeFile(tmp, JSON.stringify(full));
   await rename(tmp, target);
 }

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { StoreError } from '../errors.js';
+import { ChunkRows } from './chunk-rows.js';
 import { isGenerationId } from './names.js';
 import { pathProblem } from './rel-path.js';
 
-export const MANIFEST_FORMAT = 'ckpt-manifest/1';
+/** The format written; format 1 (chunk rows as JSON tuples) is still read. */
+export const MANIFEST_FORMAT = 'ckpt-manifest/2';
+const FORMAT_1 = 'ckpt-manifest/1';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -27,7 +30,7 @@ const linkEntry = z.strictObject({
 });
 
 const manifestSchema = z.strictObject({
-  format: z.literal(MANIFEST_FORMAT),
+  format: z.enum([FORMAT_1, MANIFEST_FORMAT]),
   model: z.string(),
   generation: z.string().refine(isGenerationId, 'not a generation id'),
   parent: z.string().nullable(),
@@ -36,26 +39,36 @@ const manifestSchema = z.strictObject({
   chunking: z.record(z.string(), z.number()),
   /** Pack ids (see layout.ts); chunk rows point into this list. */
   packs: z.array(z.string().regex(/^[0-9a-f]{32}$/)),
-  /** `[pack index, offset in pack, length, sha256]`, one row per distinct chunk. */
-  chunks: z.array(z.tuple([uint, uint, uint.min(1), hex64])),
+  /**
+   * One row per distinct chunk: SHA-256, pack index, offset in the pack, length. Format 2: base64
+   * of 44-byte rows (see chunk-rows.ts); format 1: `[pack index, offset, length, sha256 hex]` tuples.
+   */
+  chunks: z.union([z.string(), z.array(z.tuple([uint, uint, uint.min(1), hex64]))]),
   entries: z.array(z.discriminatedUnion('type', [fileEntry, dirEntry, linkEntry])),
   checksum: hex64,
 });
 
-export type Manifest = z.infer<typeof manifestSchema>;
+/** A manifest in memory: its chunk table packed (it serialises as format 2). */
+export type Manifest = Omit<z.infer<typeof manifestSchema>, 'chunks'> & { chunks: ChunkRows };
 export type ManifestEntry = Manifest['entries'][number];
 export type FileEntry = z.infer<typeof fileEntry>;
-export type ChunkRow = Manifest['chunks'][number];
 
 /** The manifest's own checksum: SHA-256 of its JSON without the `checksum` field. */
-function checksumOf(manifest: Omit<Manifest, 'checksum'>): string {
-  const { checksum: _omit, ...rest } = manifest as Manifest;
+function checksumOf(manifest: object): string {
+  const { checksum: _omit, ...rest } = manifest as { checksum?: unknown };
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 
 /** The manifest with its checksum. */
 export function sealManifest(manifest: Omit<Manifest, 'checksum'>): Manifest {
   return { ...manifest, checksum: checksumOf(manifest) };
+}
+
+/** `manifest` in the current format (sealed again when it was read in an older one). */
+export function currentFormat(manifest: Manifest): Manifest {
+  if (manifest.format === MANIFEST_FORMAT) return manifest;
+  const { checksum: _omit, ...rest } = manifest;
+  return sealManifest({ ...rest, format: MANIFEST_FORMAT });
 }
 
 /** Serialises a sealed manifest. */
@@ -72,28 +85,54 @@ export function decodeManifest(
   bytes: Uint8Array,
   key: string,
   expect?: { model: string; generation: string },
-) {
-  const fail = (detail: string): never => {
-    throw new StoreError('Integrity', `manifest is invalid: ${detail}`, { operation: 'read manifest', key });
-  };
+): Manifest {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    return fail('not JSON');
+    throw invalid(key, 'not JSON');
   }
+  return manifestFromJson(json, key, expect);
+}
+
+function invalid(key: string, detail: string): StoreError {
+  return new StoreError('Integrity', `manifest is invalid: ${detail}`, { operation: 'read manifest', key });
+}
+
+/** {@link decodeManifest} of an already parsed JSON value. */
+export function manifestFromJson(
+  json: unknown,
+  key: string,
+  expect?: { model: string; generation: string },
+): Manifest {
+  const fail = (detail: string): never => {
+    throw invalid(key, detail);
+  };
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return fail(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  const m = parsed.data;
-  if (checksumOf(m) !== m.checksum) fail('checksum mismatch (corrupt manifest)');
-  if (expect && (m.model !== expect.model || m.generation !== expect.generation)) {
-    fail(`it describes ${m.model}@${m.generation}, not ${expect.model}@${expect.generation}`);
+  const { chunks: raw, ...fields } = parsed.data;
+  if (checksumOf(json as object) !== fields.checksum) fail('checksum mismatch (corrupt manifest)');
+  if (expect && (fields.model !== expect.model || fields.generation !== expect.generation)) {
+    fail(`it describes ${fields.model}@${fields.generation}, not ${expect.model}@${expect.generation}`);
   }
-  for (const [i, [pack, , ,]] of m.chunks.entries()) {
+  let chunks: ChunkRows | undefined;
+  if (fields.format === FORMAT_1 && Array.isArray(raw)) {
+    try {
+      chunks = ChunkRows.fromTuples(raw);
+    } catch (err) {
+      fail(`chunks: ${(err as Error).message}`);
+    }
+  } else if (fields.format === MANIFEST_FORMAT && typeof raw === 'string') chunks = ChunkRows.fromBase64(raw);
+  if (!chunks) return fail(`chunks: not the encoding of ${fields.format}`);
+  // same key order as the JSON, so that it serialises to the same checksummed text
+  const m: Manifest = { ...parsed.data, chunks };
+  for (let i = 0; i < chunks.count; i++) {
+    const pack = chunks.packOf(i);
     if (pack >= m.packs.length) fail(`chunk ${i} points at pack ${pack} of ${m.packs.length}`);
+    if (chunks.lengthOf(i) === 0) fail(`chunk ${i} is empty`);
   }
   const kinds = new Map<string, ManifestEntry['type']>();
   for (const entry of m.entries) {
@@ -110,10 +149,9 @@ export function decodeManifest(
       for (const extent of entry.extents) {
         if (extent < 0) total -= extent;
         else {
-          const row = m.chunks[extent];
-          if (!row)
-            return fail(`file ${JSON.stringify(entry.path)} points at chunk ${extent} of ${m.chunks.length}`);
-          total += row[2];
+          if (extent >= chunks.count)
+            return fail(`file ${JSON.stringify(entry.path)} points at chunk ${extent} of ${chunks.count}`);
+          total += chunks.lengthOf(extent);
         }
       }
       if (total !== entry.size)
@@ -134,6 +172,6 @@ export function manifestTotals(m: Manifest) {
     bytes += entry.size;
     for (const extent of entry.extents) if (extent < 0) zeroBytes -= extent;
   }
-  const storedBytes = m.chunks.reduce((sum, row) => sum + row[2], 0);
+  const storedBytes = m.chunks.totalLength();
   return { files, bytes, zeroBytes, storedBytes };
 }

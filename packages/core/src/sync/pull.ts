@@ -130,7 +130,7 @@ export async function pull(
           const list = targets.get(extent) ?? [];
           list.push({ entry, offset });
           targets.set(extent, list);
-          offset += manifest.chunks[extent]![2];
+          offset += manifest.chunks.lengthOf(extent);
         } else offset -= extent;
       }
     }
@@ -172,8 +172,11 @@ export async function pull(
     // 3. chunks the old directory holds: copy them (each checked against its hash)
     const remote = new Set(targets.keys());
     if (trusted.size > 0) {
-      const wanted = new Map([...remote].map((index) => [manifest.chunks[index]![3], index]));
-      const copied = await copyLocalChunks(trusted, state!.manifest, wanted, {
+      const wanted = (hash: string) => {
+        const index = manifest.chunks.indexOf(hash);
+        return index !== undefined && remote.has(index) ? index : undefined;
+      };
+      const copied = await copyLocalChunks(trusted, state!.manifest, manifest, wanted, {
         hash,
         deliver: writeMany,
         signal,

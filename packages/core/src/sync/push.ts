@@ -5,7 +5,8 @@ import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { latestManifest, listAllGenerations, listGenerations, readManifest } from './catalog.js';
-import { ChunkTable, chunkLocations } from './chunk-table.js';
+import type { ChunkRows } from './chunk-rows.js';
+import { ChunkTable, KnownChunks } from './chunk-table.js';
 import type { EngineContext } from './context.js';
 import { manifestKey, packKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
@@ -59,10 +60,7 @@ export async function push(
     );
   }
   const base = parent ? await readManifest(store, model, parent, signal).catch(ignoreIntegrity) : undefined;
-  const known = chunkLocations(base);
-  for (const other of await dedupBases(store, model, options.dedupWith ?? [], signal)) {
-    for (const [hash, at] of chunkLocations(other)) if (!known.has(hash)) known.set(hash, at);
-  }
+  const known = new KnownChunks([base, ...(await dedupBases(store, model, options.dedupWith ?? [], signal))]);
   const state = await readLocalState(root, store.name);
   const previous = state?.model === model ? state : undefined;
   const previousEntries = new Map(previous?.manifest.entries.map((e) => [e.path, e]));
@@ -105,7 +103,7 @@ export async function push(
     if (!previous || !sameStamp(previous.stamps[file.path], file.stat)) return undefined;
     const old = previousEntries.get(file.path);
     if (old?.type !== 'file' || old.size !== file.size) return undefined;
-    const hashes = old.extents.map((x) => (x < 0 ? x : previous.manifest.chunks[x]?.[3]));
+    const hashes = old.extents.map((x) => (x < 0 ? x : previous.manifest.chunks.hashOf(x)));
     if (
       !hashes.every(
         (h) => typeof h === 'number' || (h !== undefined && (known.has(h) || table.indexOf(h) !== undefined)),
@@ -300,12 +298,12 @@ async function assertPacksExist(ctx: EngineContext, ids: string[], model: string
 }
 
 /** True when `entries` hold exactly the base generation's files, bytes and modes. */
-function sameContent(base: Manifest, entries: ManifestEntry[], rows: Manifest['chunks']): boolean {
-  const canon = (list: ManifestEntry[], chunkRows: Manifest['chunks']) =>
+function sameContent(base: Manifest, entries: ManifestEntry[], rows: ChunkRows): boolean {
+  const canon = (list: ManifestEntry[], chunkRows: ChunkRows) =>
     JSON.stringify(
       list.map((e) =>
         e.type === 'file'
-          ? { ...e, mtimeMs: 0, extents: e.extents.map((x) => (x < 0 ? x : chunkRows[x]![3])) }
+          ? { ...e, mtimeMs: 0, extents: e.extents.map((x) => (x < 0 ? x : chunkRows.hashOf(x))) }
           : { ...e, mtimeMs: 0 },
       ),
     );
