@@ -27,6 +27,8 @@ export class PackWriter {
   /** Pack buffers whose upload finished, reused for the next packs: memory stays flat, no garbage. */
   private readonly free: Buffer[] = [];
   private failure: unknown;
+  /** The previous `addWith`: each waits for it (they may wait for an upload slot). */
+  private turn: Promise<unknown> = Promise.resolve();
   readonly written: string[] = [];
   bytesStored = 0;
 
@@ -43,32 +45,34 @@ export class PackWriter {
   }
 
   /**
-   * Reserves `length` bytes in the current pack and lets `fill` write them in place (e.g. a
-   * positional file read straight into the pack: no intermediate copy).
+   * Reserves `length` bytes in the current pack and lets `fill` write them in place, at once.
+   * Calls may overlap: they take their turn, so that no pack is sealed, or replaced, between a
+   * reservation and its fill.
    */
-  async addWith(
-    length: number,
-    fill: (target: Buffer) => Promise<void> | void,
-  ): Promise<{ packId: string; offset: number }> {
-    this.check();
-    if (!this.buffer || this.used + length > this.buffer.length) {
-      await this.seal();
-      this.buffer =
-        length <= this.options.packSize
-          ? (this.free.pop() ?? Buffer.allocUnsafe(this.options.packSize))
-          : Buffer.allocUnsafe(length);
-      this.used = 0;
-      this.id = randomBytes(16).toString('hex');
-    }
-    const offset = this.used;
-    const id = this.id;
-    this.used += length;
-    await fill(this.buffer.subarray(offset, offset + length));
-    return { packId: id, offset };
+  addWith(length: number, fill: (target: Buffer) => void): Promise<{ packId: string; offset: number }> {
+    const added = this.turn.then(async () => {
+      this.check();
+      if (!this.buffer || this.used + length > this.buffer.length) {
+        await this.seal();
+        this.buffer =
+          length <= this.options.packSize
+            ? (this.free.pop() ?? Buffer.allocUnsafe(this.options.packSize))
+            : Buffer.allocUnsafe(length);
+        this.used = 0;
+        this.id = randomBytes(16).toString('hex');
+      }
+      const offset = this.used;
+      this.used += length;
+      fill(this.buffer.subarray(offset, offset + length));
+      return { packId: this.id, offset };
+    });
+    this.turn = added.catch(() => {});
+    return added;
   }
 
   /** Uploads what is left and waits for every upload. Returns the ids of all packs written. */
   async finish(): Promise<string[]> {
+    await this.turn;
     await this.seal();
     await Promise.all(this.inFlight);
     this.check();

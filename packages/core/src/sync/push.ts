@@ -78,11 +78,7 @@ export async function push(
   let zeroBytes = 0;
 
   /** The chunk table index of chunk `hash`; new chunks get their bytes from `fill`. */
-  const addChunk = async (
-    hash: string,
-    length: number,
-    fill: (target: Buffer) => Promise<void> | void,
-  ): Promise<number> => {
+  const addChunk = async (hash: string, length: number, fill: (target: Buffer) => void): Promise<number> => {
     const existing = table.indexOf(hash);
     if (existing !== undefined) {
       chunksReused++;
