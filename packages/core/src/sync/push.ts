@@ -26,6 +26,8 @@ import { isAllZero } from './zero.js';
 
 /** Files up to this size are read whole on the main thread: one chunk each, packed together. */
 const SMALL_FILE = 256 * 1024;
+/** Files of one chunking segment chunked at once (they share the read-ahead budget). */
+const MEDIUM_AT_ONCE = 4;
 
 /**
  * Pushes directory `dir` as a new generation of `model`:
@@ -117,7 +119,7 @@ export async function push(
     });
   };
 
-  const chunkFile = async (file: ScannedEntry & { type: 'file' }): Promise<number[]> => {
+  const chunkFile = async (file: ScannedEntry & { type: 'file' }, readAhead: number): Promise<number[]> => {
     const extents: number[] = [];
     if (file.size === 0) return extents;
     if (file.size <= SMALL_FILE) {
@@ -134,9 +136,7 @@ export async function push(
       return extents;
     }
     // the workers read, chunk and hash; new chunks are copied from their read buffers into packs
-    const chunks = ctx
-      .chunker()
-      .chunkFile(file.abs, { signal, readAhead: ctx.memoryBudget / 2, withData: true });
+    const chunks = ctx.chunker().chunkFile(file.abs, { signal, readAhead, withData: true });
     for await (const batch of chunks) {
       for (const chunk of batch) {
         if (chunk.hash === null) {
@@ -154,12 +154,12 @@ export async function push(
 
   const extentsByPath = new Map<string, number[]>();
   const stamps: Record<string, FileStamp> = {};
-  const processFile = async (file: ScannedEntry & { type: 'file' }) => {
+  const processFile = async (file: ScannedEntry & { type: 'file' }, readAhead = 0) => {
     throwIfAborted(signal, 'push', file.abs);
     let extents = reuse(file);
     if (extents) progress.add(file.size);
     else {
-      extents = await chunkFile(file);
+      extents = await chunkFile(file, readAhead);
       // a file that changed while it was read would be stored as a mix of two versions
       const after = stampOf(await lstat(file.abs, { bigint: true }));
       if (!sameStamp(after, file.stat)) throw changed(file.abs);
@@ -170,9 +170,19 @@ export async function push(
   };
 
   try {
+    // small files on this thread, files of one segment a few at a time on the workers (one such
+    // file leaves a worker idle), then larger files one by one, each with all the read-ahead
     const small = pLimit(16);
-    await Promise.all(files.filter((f) => f.size <= SMALL_FILE).map((f) => small(() => processFile(f))));
-    for (const file of files.filter((f) => f.size > SMALL_FILE)) await processFile(file);
+    const medium = pLimit(MEDIUM_AT_ONCE);
+    const { segmentSize } = ctx.chunker();
+    const readAhead = ctx.memoryBudget / 2;
+    await settleAll([
+      ...files.filter((f) => f.size <= SMALL_FILE).map((f) => small(() => processFile(f))),
+      ...files
+        .filter((f) => f.size > SMALL_FILE && f.size <= segmentSize)
+        .map((f) => medium(() => processFile(f, readAhead / MEDIUM_AT_ONCE))),
+    ]);
+    for (const file of files.filter((f) => f.size > segmentSize)) await processFile(file, readAhead);
     await packs.finish();
   } catch (err) {
     await packs.abandon();
@@ -315,6 +325,12 @@ function changed(file: string): StoreError {
     operation: 'push',
     key: file,
   });
+}
+
+/** Waits for every promise, then throws the first failure: nothing is left running. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function ignoreIntegrity(err: unknown): undefined {

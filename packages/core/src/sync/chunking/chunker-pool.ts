@@ -122,6 +122,11 @@ export class ChunkerPool {
     this.#buffers = new BufferRecycler(widest.end - widest.start, 16);
   }
 
+  /** Bytes of a file one scan covers: files up to this size take one worker task. */
+  get segmentSize(): number {
+    return this.#segmentSize;
+  }
+
   /** A copy of the counters. */
   get stats(): ChunkerPoolStats {
     return { ...this.#stats };
