@@ -6,6 +6,7 @@ import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
 import { sameStamp, stampOf } from './scan.js';
+import { eachLimited } from './settle.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
 export interface TrustedFile {
@@ -19,17 +20,17 @@ const RUN_BYTES = 4 * 1024 * 1024;
 /** The files of `root` whose stamps still match the local record, by relative path. */
 export async function trustedFiles(root: string, state: LocalState): Promise<Map<string, TrustedFile>> {
   const out = new Map<string, TrustedFile>();
-  for (const entry of state.manifest.entries) {
-    if (entry.type !== 'file') continue;
+  const files = state.manifest.entries.filter((e) => e.type === 'file');
+  await eachLimited(files, 16, async (entry) => {
     let abs: string;
     try {
       abs = resolveInside(root, entry.path);
     } catch {
-      continue;
+      return;
     }
     const st = await lstat(abs, { bigint: true }).catch(() => undefined);
     if (st?.isFile() && sameStamp(stampOf(st), state.stamps[entry.path])) out.set(entry.path, { abs, entry });
-  }
+  });
   return out;
 }
 

@@ -15,8 +15,12 @@ import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
 import { type FileStamp, sameStamp, scanDirectory, stampOf } from './scan.js';
+import { eachLimited } from './settle.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
+
+/** File-system calls in flight at once while the tree is built and finished. */
+const FS_CALLS = 16;
 
 /** Where a chunk goes: file `entry` at byte `offset`. */
 interface Target {
@@ -103,22 +107,18 @@ export async function pull(
     // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes);
     //    a file identical to one the directory already has is hard-linked (the old tree keeps its link)
     for (const entry of manifest.entries) {
-      const target = resolveInside(staging, entry.path);
-      if (entry.type === 'dir') await mkdir(target);
-      else if (entry.type === 'file') {
-        const local = trusted.get(entry.path);
-        if (
-          local &&
-          identical(local, state!.manifest, entry, manifest) &&
-          (await tryLink(local.abs, target))
-        ) {
-          linked.add(entry.path);
-          continue;
-        }
-        const handle = await open(target, 'wx', 0o600);
-        await handle.truncate(entry.size).finally(() => handle.close());
-      }
+      if (entry.type === 'dir') await mkdir(resolveInside(staging, entry.path));
     }
+    await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
+      const target = resolveInside(staging, entry.path);
+      const local = trusted.get(entry.path);
+      if (local && identical(local, state!.manifest, entry, manifest) && (await tryLink(local.abs, target))) {
+        linked.add(entry.path);
+        return;
+      }
+      const handle = await open(target, 'wx', 0o600);
+      await handle.truncate(entry.size).finally(() => handle.close());
+    });
 
     // 2. where each needed chunk goes
     const targets = new Map<number, Target[]>();
@@ -251,13 +251,13 @@ async function tryLink(from: string, to: string): Promise<boolean> {
 
 /** Sets modes and times, creates symlinks; directories last and deepest first. */
 async function finishTree(staging: string, manifest: Manifest): Promise<void> {
-  for (const entry of manifest.entries) {
+  await eachLimited(manifest.entries, FS_CALLS, async (entry) => {
     const target = resolveInside(staging, entry.path);
     if (entry.type === 'file') {
       await chmod(target, entry.mode);
       await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
     } else if (entry.type === 'symlink') await symlink(entry.target, target);
-  }
+  });
   const dirs = manifest.entries.filter((e) => e.type === 'dir').reverse();
   for (const entry of dirs) {
     const target = resolveInside(staging, entry.path);
@@ -284,9 +284,12 @@ async function removeLeftovers(root: string): Promise<void> {
 
 async function stampsOf(root: string, manifest: Manifest): Promise<Record<string, FileStamp>> {
   const out: Record<string, FileStamp> = {};
-  for (const entry of manifest.entries) {
-    if (entry.type !== 'file') continue;
+  await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
     out[entry.path] = stampOf(await lstat(resolveInside(root, entry.path), { bigint: true }));
-  }
+  });
   return out;
+}
+
+function fileEntries(manifest: Manifest): FileEntry[] {
+  return manifest.entries.filter((e) => e.type === 'file');
 }

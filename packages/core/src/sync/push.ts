@@ -21,6 +21,7 @@ import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
 import { type FileStamp, type ScannedEntry, sameStamp, scanDirectory, stampOf } from './scan.js';
+import { settleAll } from './settle.js';
 import type { PushOptions, PushResult } from './types.js';
 import { isAllZero } from './zero.js';
 
@@ -325,12 +326,6 @@ function changed(file: string): StoreError {
     operation: 'push',
     key: file,
   });
-}
-
-/** Waits for every promise, then throws the first failure: nothing is left running. */
-async function settleAll(promises: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 function ignoreIntegrity(err: unknown): undefined {
