@@ -25,7 +25,7 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --work <dir>         scratch space for workloads and stores (default: the OS temp dir)
   --concurrency N      engine: parallel store requests (default: the store's preference)
   --threads N          engine: chunking threads (default: available cores)
-  --memory-budget 64MiB  engine: file data held in memory at once (default: the engine's)
+  --memory-budget 32MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
   --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
 

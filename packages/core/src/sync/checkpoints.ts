@@ -38,10 +38,10 @@ export interface CheckpointsOptions {
   /** Target size of pack objects. Default 8 MiB. */
   packSize?: number;
   /**
-   * Bytes of file data a push holds in memory at once: half for the chunker's read buffers (the
-   * scans in flight and the one being packed), half for packs (the one filling and those
-   * uploading). Default 64 MiB. A pull holds `concurrency` reads of at most 4 MiB. Memory does
-   * not grow with file size.
+   * Bytes of file data held in memory at once. A push gives half to the chunker's read buffers
+   * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
+   * those uploading); a pull or verify keeps at most this many bytes of 4 MiB reads in flight
+   * (and at most `concurrency`). Default 48 MiB. Memory does not grow with file size.
    */
   memoryBudget?: number;
   /**

@@ -10,10 +10,15 @@ export interface EngineContext {
   grace: number;
   /** Target pack object size in bytes. */
   packSize: number;
-  /** Bytes of file data held in memory at once (read ahead for chunking + packs uploading). */
+  /** Bytes of file data held in memory at once (push: read-ahead and packs; pull: reads in flight). */
   memoryBudget: number;
   /** Largest byte range fetched by one ranged read on pull. */
   readSize: number;
   chunking: ChunkingOptions;
   chunker(): ChunkerPool;
+}
+
+/** Ranged reads a pull or verify keeps in flight: the store's concurrency, within the memory budget. */
+export function readsInFlight(ctx: EngineContext): number {
+  return Math.max(1, Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / ctx.readSize)));
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import type { ChunkerPool } from './chunking/index.js';
-import type { EngineContext } from './context.js';
+import { type EngineContext, readsInFlight } from './context.js';
 import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
@@ -190,7 +190,7 @@ export async function pull(
     const describe = (index: number) =>
       [...new Set(targets.get(index)!.map((t) => t.entry.path))].slice(0, 3).join(', ');
     await fetchChunks(store, manifest, remote, {
-      concurrency: ctx.concurrency,
+      concurrency: readsInFlight(ctx),
       readSize: ctx.readSize,
       signal,
       hash,

@@ -1,6 +1,6 @@
 import { StoreError } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
-import type { EngineContext } from './context.js';
+import { type EngineContext, readsInFlight } from './context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
@@ -44,7 +44,7 @@ export async function verify(
   );
   let checked = 0;
   await fetchChunks(ctx.store, manifest, users.keys(), {
-    concurrency: ctx.concurrency,
+    concurrency: readsInFlight(ctx),
     readSize: ctx.readSize,
     signal: options.signal,
     hash: (buffer, extents) => ctx.chunker().hash(buffer, extents),
