@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import pLimit from 'p-limit';
@@ -95,6 +96,8 @@ export async function fetchChunks(
   const limit = pLimit(options.concurrency);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // each read in flight listens to it, through its store and the store's layers: not a leak
+  setMaxListeners(8 * options.concurrency, signal);
   try {
     await Promise.all(
       reads.map((read) =>

@@ -4,7 +4,14 @@ import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Checkpoints, MemoryStore, StoreError } from '../../dist/index.js';
+import {
+  Checkpoints,
+  type GetOptions,
+  type GetResult,
+  MemoryStore,
+  StoreError,
+  StoreLayer,
+} from '../../dist/index.js';
 import { bytes, makeCheckpoint, readTree } from './tree.js';
 
 let work: string;
@@ -161,6 +168,38 @@ describe('failures leave the destination as it was', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.length).toBeGreaterThan(0);
     expect(report.problems[0]!.path).toMatch(/\.img|kernel\.bin|README|cuda_pids/);
+  });
+
+  it('a pull whose store listens to the abort signal per read prints no listener-leak warning', async () => {
+    // like the AWS SDK (and a retry layer): a listener or two per request in flight
+    class ListeningStore extends StoreLayer {
+      override async get(key: string, options?: GetOptions): Promise<GetResult> {
+        const listeners = [() => {}, () => {}];
+        for (const l of listeners) options?.signal?.addEventListener('abort', l);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // all reads in flight at once
+        const result = await this.inner.get(key, options);
+        result.body.once('close', () => {
+          for (const l of listeners) options?.signal?.removeEventListener('abort', l);
+        });
+        return result;
+      }
+    }
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const writer = new Checkpoints(store, { ...small, packSize: 256 << 10 }); // ~20 packs
+    await writer.push('m1', src).finally(() => writer.close());
+    const reader = new Checkpoints(new ListeningStore(store), { ...small, concurrency: 8 });
+    const warnings: string[] = [];
+    const collect = (w: Error) => warnings.push(w.name);
+    process.on('warning', collect);
+    try {
+      await reader.pull('m1', path.join(work, 'dst'));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', collect);
+      await reader.close();
+    }
+    expect(warnings).toEqual([]);
   });
 
   it('a hostile manifest with a ../ path is refused before anything is written', async () => {
