@@ -69,7 +69,7 @@ export class ChunkRows {
 
   /** The row of chunk `hash` (lower-case hex), if any. */
   indexOf(hash: string): number | undefined {
-    if (this.#probe.write(hash, 'hex') !== HASH) return undefined;
+    if (hash.length !== 2 * HASH || this.#probe.write(hash, 'hex') !== HASH) return undefined;
     const slots = this.#index();
     for (let s = this.#slotOf(this.#probe, 0, slots); ; s = (s + 1) & (slots.length - 1)) {
       const row = slots[s]! - 1;

@@ -24,6 +24,7 @@ describe('ChunkRows', () => {
     }
     expect(rows.indexOf(sha(n))).toBeUndefined();
     expect(rows.indexOf('zz')).toBeUndefined();
+    expect(rows.indexOf(`${sha(7)}00`)).toBeUndefined();
     const again = ChunkRows.fromBase64(JSON.parse(JSON.stringify(rows)))!;
     expect(again.count).toBe(n);
     expect(again.indexOf(sha(4321))).toBe(4321);
