@@ -58,40 +58,41 @@ export async function fetchChunks(
   indices: Iterable<number>,
   options: FetchOptions,
 ): Promise<void> {
-  const byPack = new Map<number, Wanted[]>();
-  for (const index of indices) {
-    const pack = manifest.chunks.packOf(index);
-    const list = byPack.get(pack) ?? [];
-    list.push({ index, offset: manifest.chunks.offsetOf(index), length: manifest.chunks.lengthOf(index) });
-    byPack.set(pack, list);
-  }
+  const rows = manifest.chunks;
+  // the chunks by pack and offset, in a typed array: no object per chunk until its read runs
+  const sorted = Int32Array.from(indices).sort(
+    (a, b) => rows.packOf(a) - rows.packOf(b) || rows.offsetOf(a) - rows.offsetOf(b),
+  );
   const ranged = store.capabilities.rangedRead;
-  const reads: { pack: number; chunks: Wanted[] }[] = [];
-  for (const [pack, list] of byPack) {
-    list.sort((a, b) => a.offset - b.offset);
-    let current: Wanted[] = [];
-    for (const chunk of list) {
-      const first = current[0];
-      const last = current.at(-1);
-      if (
-        first &&
-        last &&
-        ranged &&
-        (chunk.offset - (last.offset + last.length) > MAX_GAP ||
-          chunk.offset + chunk.length - first.offset > options.readSize)
-      ) {
-        reads.push({ pack, chunks: current });
-        current = [];
-      }
-      current.push(chunk);
+  /** One read per run `[from, to)` of `sorted`, all of one pack. */
+  const reads: { pack: number; from: number; to: number }[] = [];
+  for (let from = 0; from < sorted.length; ) {
+    const pack = rows.packOf(sorted[from]!);
+    const start = rows.offsetOf(sorted[from]!);
+    let end = start + rows.lengthOf(sorted[from]!);
+    let to = from + 1;
+    for (; to < sorted.length && rows.packOf(sorted[to]!) === pack; to++) {
+      const offset = rows.offsetOf(sorted[to]!);
+      const next = offset + rows.lengthOf(sorted[to]!);
+      if (ranged && (offset - end > MAX_GAP || next - start > options.readSize)) break;
+      end = next;
     }
-    if (current.length) reads.push({ pack, chunks: current });
+    reads.push({ pack, from, to });
+    from = to;
   }
+  const chunksOf = (read: (typeof reads)[number]): Wanted[] =>
+    Array.from(sorted.subarray(read.from, read.to), (index) => ({
+      index,
+      offset: rows.offsetOf(index),
+      length: rows.lengthOf(index),
+    }));
   // one arena per read in flight, all of the largest read's size, reused from read to read;
   // shared memory, so that workers hash finished chunks while later bytes are still arriving
-  const span = (chunks: Wanted[]) =>
-    chunks.at(-1)!.offset + chunks.at(-1)!.length - (ranged ? chunks[0]!.offset : 0);
-  const size = reads.reduce((most, r) => Math.max(most, span(r.chunks)), 0);
+  const span = (read: (typeof reads)[number]) => {
+    const last = sorted[read.to - 1]!;
+    return rows.offsetOf(last) + rows.lengthOf(last) - (ranged ? rows.offsetOf(sorted[read.from]!) : 0);
+  };
+  const size = reads.reduce((most, read) => Math.max(most, span(read)), 0);
   const free: SharedArrayBuffer[] = [];
   const limit = pLimit(options.concurrency);
   const controller = new AbortController();
@@ -104,8 +105,9 @@ export async function fetchChunks(
         limit(async () => {
           const arena = free.pop() ?? new SharedArrayBuffer(size);
           const key = manifest.packs[read.pack]!;
+          const chunks = chunksOf(read);
           await withRangeRetries(
-            () => readRange(store, key, read.chunks, arena, { ...options, signal, rows: manifest.chunks }),
+            () => readRange(store, key, chunks, arena, { ...options, signal, rows }),
             signal,
           );
           free.push(arena);

@@ -3,6 +3,7 @@ import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, utimes } from 'n
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
+import { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
 import { type EngineContext, readsInFlight } from './context.js';
 import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
@@ -21,12 +22,6 @@ import type { PullOptions, PullResult } from './types.js';
 
 /** File-system calls in flight at once while the tree is built and finished. */
 const FS_CALLS = 16;
-
-/** Where a chunk goes: file `entry` at byte `offset`. */
-interface Target {
-  entry: FileEntry;
-  offset: number;
-}
 
 /**
  * Pulls a generation of `model` into `dir` so that it holds exactly the pushed files, or fails
@@ -121,19 +116,7 @@ export async function pull(
     });
 
     // 2. where each needed chunk goes
-    const targets = new Map<number, Target[]>();
-    for (const entry of manifest.entries) {
-      if (entry.type !== 'file' || linked.has(entry.path)) continue;
-      let offset = 0;
-      for (const extent of entry.extents) {
-        if (extent >= 0) {
-          const list = targets.get(extent) ?? [];
-          list.push({ entry, offset });
-          targets.set(extent, list);
-          offset += manifest.chunks.lengthOf(extent);
-        } else offset -= extent;
-      }
-    }
+    const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
     const progress = new Progress(
       'download',
       { bytes: totals.bytes, files: totals.files },
@@ -143,7 +126,7 @@ export async function pull(
     /** Writes chunks, merging those that land next to each other in one file into one write. */
     const writeMany = async (chunks: VerifiedChunk[]) => {
       const writes = chunks.flatMap(({ index, data }) =>
-        targets.get(index)!.map((t) => ({ file: t.entry.path, offset: t.offset, data })),
+        targets.places(index).map((p) => ({ file: p.file.path, offset: p.offset, data })),
       );
       writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
       for (let i = 0; i < writes.length; ) {
@@ -170,25 +153,25 @@ export async function pull(
     const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
     // 3. chunks the old directory holds: copy them (each checked against its hash)
-    const remote = new Set(targets.keys());
+    let copied = new Set<number>();
     if (trusted.size > 0) {
       const wanted = (hash: string) => {
         const index = manifest.chunks.indexOf(hash);
-        return index !== undefined && remote.has(index) ? index : undefined;
+        return index !== undefined && targets.has(index) ? index : undefined;
       };
-      const copied = await copyLocalChunks(trusted, state!.manifest, manifest, wanted, {
+      copied = await copyLocalChunks(trusted, state!.manifest, manifest, wanted, {
         hash,
         deliver: writeMany,
         signal,
       });
-      for (const index of copied) remote.delete(index);
     }
-    const chunksReused = targets.size - remote.size;
+    const chunksReused = copied.size;
+    const chunksNew = targets.size - copied.size;
 
     // 4. the rest from the store
     let bytesTransferred = 0;
-    const describe = (index: number) =>
-      [...new Set(targets.get(index)!.map((t) => t.entry.path))].slice(0, 3).join(', ');
+    const describe = (index: number) => targets.paths(index).slice(0, 3).join(', ');
+    const remote = [...targets.indices()].filter((index) => !copied.has(index));
     await fetchChunks(store, manifest, remote, {
       concurrency: readsInFlight(ctx),
       readSize: ctx.readSize,
@@ -216,7 +199,7 @@ export async function pull(
       stamps,
       manifest,
     }).catch(() => undefined);
-    return result({ bytesTransferred, chunksNew: remote.size, chunksReused });
+    return result({ bytesTransferred, chunksNew, chunksReused });
   } catch (err) {
     await handles.closeAll();
     await rm(staging, { recursive: true, force: true });

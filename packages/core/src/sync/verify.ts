@@ -1,5 +1,6 @@
 import { StoreError } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
+import { ChunkTargets } from './chunk-targets.js';
 import { type EngineContext, readsInFlight } from './context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { manifestTotals } from './manifest.js';
@@ -30,12 +31,7 @@ export async function verify(
     });
   const manifest = await readManifest(ctx.store, model, generation, options.signal);
   const totals = manifestTotals(manifest);
-  const users = new Map<number, Set<string>>();
-  for (const entry of manifest.entries) {
-    if (entry.type !== 'file') continue;
-    for (const x of entry.extents)
-      if (x >= 0) (users.get(x) ?? users.set(x, new Set()).get(x)!).add(entry.path);
-  }
+  const targets = new ChunkTargets(manifest);
   const problems: VerifyResult['problems'] = [];
   const progress = new Progress(
     'verify',
@@ -43,7 +39,7 @@ export async function verify(
     options.onProgress,
   );
   let checked = 0;
-  await fetchChunks(ctx.store, manifest, users.keys(), {
+  await fetchChunks(ctx.store, manifest, targets.indices(), {
     concurrency: readsInFlight(ctx),
     readSize: ctx.readSize,
     signal: options.signal,
@@ -52,9 +48,9 @@ export async function verify(
       checked += chunks.length;
       for (const { data } of chunks) progress.add(data.length);
     },
-    describe: (index) => [...(users.get(index) ?? [])].join(', '),
+    describe: (index) => targets.paths(index).join(', '),
     onProblem: (index, problem) => {
-      for (const path of users.get(index) ?? []) problems.push({ path, problem });
+      for (const path of targets.paths(index)) problems.push({ path, problem });
     },
   });
   progress.done();
