@@ -77,24 +77,31 @@ export async function push(
     signal,
   });
   let chunksNew = 0;
-  let chunksReused = 0;
   let zeroBytes = 0;
+  /** New chunks on their way into a pack: a second file with the same bytes waits for the first. */
+  const adding = new Map<string, Promise<number>>();
 
   /** The chunk table index of chunk `hash`; new chunks get their bytes from `fill`. */
-  const addChunk = async (hash: string, length: number, fill: (target: Buffer) => void): Promise<number> => {
+  const addChunk = (
+    hash: string,
+    length: number,
+    fill: (target: Buffer) => void,
+  ): Promise<number> | number => {
     const existing = table.indexOf(hash);
-    if (existing !== undefined) {
-      chunksReused++;
-      return existing;
-    }
+    if (existing !== undefined) return existing;
     const at = known.get(hash);
-    if (at) {
-      chunksReused++;
-      return table.add(hash, at);
+    if (at) return table.add(hash, at);
+    let added = adding.get(hash);
+    if (!added) {
+      chunksNew++;
+      added = packs
+        .addWith(length, fill)
+        .then(({ packId, offset }) => table.add(hash, { packId, offset, length }));
+      adding.set(hash, added);
+      const done = () => adding.delete(hash);
+      added.then(done, done);
     }
-    chunksNew++;
-    const { packId, offset } = await packs.addWith(length, fill);
-    return table.add(hash, { packId, offset, length });
+    return added;
   };
 
   /** The extents of an unchanged file, when every chunk it needs is still known; else undefined. */
@@ -115,7 +122,6 @@ export async function push(
         zeroBytes -= h;
         return h;
       }
-      chunksReused++;
       return table.indexOf(h!) ?? table.add(h!, known.get(h!)!);
     });
   };
@@ -263,7 +269,7 @@ export async function push(
     bytes,
     bytesTransferred: packs.bytesStored + encoded.length,
     chunksNew,
-    chunksReused,
+    chunksReused: table.rows.count - chunksNew,
     zeroBytes,
     durationMs,
     throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,

@@ -26,9 +26,12 @@ export interface TransferStats {
   bytes: number;
   /** Bytes that crossed the wire to or from the store (pack data and manifests). */
   bytesTransferred: number;
-  /** Data chunks uploaded (push) or downloaded (pull). */
+  /** Distinct data chunks uploaded (push) or downloaded (pull). */
   chunksNew: number;
-  /** Data chunks found already in the store (push) or in the local directory (pull). */
+  /**
+   * Distinct data chunks of the generation found already in the store (push) or in the local
+   * directory (pull); `chunksNew + chunksReused` is the generation's number of distinct chunks.
+   */
   chunksReused: number;
   /** Bytes of all-zero runs, never stored nor transferred. */
   zeroBytes: number;

@@ -202,6 +202,20 @@ describe('failures leave the destination as it was', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('identical files pushed at once store their bytes once; counts are distinct chunks, as pull counts them', async () => {
+    const src = path.join(work, 'same');
+    await mkdir(src);
+    const content = bytes(100_000, 7);
+    for (let i = 0; i < 12; i++) await writeFile(path.join(src, `copy-${i}.img`), content);
+    const pushed = await ckpt.push('m1', src);
+    expect([pushed.chunksNew, pushed.chunksReused]).toEqual([1, 0]);
+    expect(pushed.bytesTransferred).toBeLessThan(2 * content.length);
+    const pulled = await ckpt.pull('m1', path.join(work, 'dst'));
+    expect([pulled.chunksNew, pulled.chunksReused]).toEqual([1, 0]);
+    const again = await ckpt.push('m1', src);
+    expect([again.chunksNew, again.chunksReused]).toEqual([0, 1]);
+  });
+
   it('a hostile manifest with a ../ path is refused before anything is written', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
