@@ -7,6 +7,7 @@ import { isRetryable } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
 import type { ChunkRows } from './chunk-rows.js';
 import type { ChunkerPool } from './chunking/index.js';
+import { type EngineContext, readsInFlight } from './context.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
 
@@ -21,15 +22,11 @@ export interface VerifiedChunk {
 
 /** Options of {@link fetchChunks}. */
 export interface FetchOptions {
-  concurrency: number;
-  readSize: number;
   signal?: AbortSignal;
-  /** SHA-256 of extents of a shared buffer, off the main thread (`ChunkerPool.hash`). */
-  hash: ChunkerPool['hash'];
   /**
    * Receives verified chunks, a batch at a time: views of a read buffer that is reused once the
    * returned promise resolves (copy or write them before). Awaited: a slow consumer slows the
-   * reads, and memory stays at `concurrency` reads.
+   * reads, and memory stays at the reads in flight.
    */
   deliver(chunks: VerifiedChunk[]): Promise<void> | void;
   /** The files that need chunk `index`, for error messages. */
@@ -46,14 +43,15 @@ interface Wanted {
 }
 
 /**
- * Reads chunks `indices` of `manifest` from their packs, checks each one's SHA-256 before
- * handing it to `deliver`. Chunks of one pack are fetched with as few ranged reads as possible
- * (whole packs when the store cannot do ranges), `concurrency` reads at a time, each into a
- * reused shared buffer whose chunks are hashed on the worker threads as they complete. A chunk that does not match its hash, or a
- * pack that ends early, fails with `Integrity` naming `describe(index)` (the files that need it).
+ * Reads chunks `indices` of `manifest` from their packs in the context's store, checks each
+ * one's SHA-256 before handing it to `deliver`. Chunks of one pack are fetched with as few ranged
+ * reads of at most `ctx.readSize` as possible (whole packs when the store cannot do ranges),
+ * {@link readsInFlight} at a time, each into a reused shared buffer whose chunks are hashed on
+ * the worker threads as they complete. A chunk that does not match its hash, or a pack that ends
+ * early, fails with `Integrity` naming `describe(index)` (the files that need it).
  */
 export async function fetchChunks(
-  store: ObjectStore,
+  ctx: EngineContext,
   manifest: Manifest,
   indices: Iterable<number>,
   options: FetchOptions,
@@ -63,6 +61,7 @@ export async function fetchChunks(
   const sorted = Int32Array.from(indices).sort(
     (a, b) => rows.packOf(a) - rows.packOf(b) || rows.offsetOf(a) - rows.offsetOf(b),
   );
+  const { store, readSize } = ctx;
   const ranged = store.capabilities.rangedRead;
   /** One read per run `[from, to)` of `sorted`, all of one pack. */
   const reads: { pack: number; from: number; to: number }[] = [];
@@ -74,7 +73,7 @@ export async function fetchChunks(
     for (; to < sorted.length && rows.packOf(sorted[to]!) === pack; to++) {
       const offset = rows.offsetOf(sorted[to]!);
       const next = offset + rows.lengthOf(sorted[to]!);
-      if (ranged && (offset - end > MAX_GAP || next - start > options.readSize)) break;
+      if (ranged && (offset - end > MAX_GAP || next - start > readSize)) break;
       end = next;
     }
     reads.push({ pack, from, to });
@@ -94,11 +93,13 @@ export async function fetchChunks(
   };
   const size = reads.reduce((most, read) => Math.max(most, span(read)), 0);
   const free: SharedArrayBuffer[] = [];
-  const limit = pLimit(options.concurrency);
+  const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
+  const concurrency = readsInFlight(ctx);
+  const limit = pLimit(concurrency);
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   // each read in flight listens to it, through its store and the store's layers: not a leak
-  setMaxListeners(8 * options.concurrency, signal);
+  setMaxListeners(8 * concurrency, signal);
   try {
     await Promise.all(
       reads.map((read) =>
@@ -107,7 +108,7 @@ export async function fetchChunks(
           const key = manifest.packs[read.pack]!;
           const chunks = chunksOf(read);
           await withRangeRetries(
-            () => readRange(store, key, chunks, arena, { ...options, signal, rows }),
+            () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }),
             signal,
           );
           free.push(arena);
@@ -124,8 +125,8 @@ export async function fetchChunks(
   }
 }
 
-/** What one read needs: the fetch's options, the signal that stops all reads, the chunk table. */
-type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkRows };
+/** What one read needs: the fetch's options, the signal that stops all reads, the chunk table, the hasher. */
+type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkRows; hash: ChunkerPool['hash'] };
 
 /** Attempts of one ranged read that fails mid-stream with a retryable error. */
 const RANGE_ATTEMPTS = 4;
@@ -231,9 +232,9 @@ async function readRange(
   }
 }
 
-/** Resolves once `body` has closed (at once if it has). */
+/** Resolves once `body` has closed, however it ended. */
 function closed(body: Readable): Promise<void> {
-  return body.closed ? Promise.resolve() : finished(body).then(noop, noop);
+  return finished(body).then(noop, noop);
 }
 
 const noop = () => {};

@@ -5,7 +5,7 @@ import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
-import { type EngineContext, readsInFlight } from './context.js';
+import type { EngineContext } from './context.js';
 import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
@@ -172,11 +172,8 @@ export async function pull(
     let bytesTransferred = 0;
     const describe = (index: number) => targets.paths(index).slice(0, 3).join(', ');
     const remote = [...targets.indices()].filter((index) => !copied.has(index));
-    await fetchChunks(store, manifest, remote, {
-      concurrency: readsInFlight(ctx),
-      readSize: ctx.readSize,
+    await fetchChunks(ctx, manifest, remote, {
       signal,
-      hash,
       deliver: writeMany,
       describe,
       onBytes: (n) => {

@@ -1,7 +1,7 @@
 import { StoreError } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
-import { type EngineContext, readsInFlight } from './context.js';
+import type { EngineContext } from './context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
@@ -39,11 +39,8 @@ export async function verify(
     options.onProgress,
   );
   let checked = 0;
-  await fetchChunks(ctx.store, manifest, targets.indices(), {
-    concurrency: readsInFlight(ctx),
-    readSize: ctx.readSize,
+  await fetchChunks(ctx, manifest, targets.indices(), {
     signal: options.signal,
-    hash: (buffer, extents) => ctx.chunker().hash(buffer, extents),
     deliver: (chunks) => {
       checked += chunks.length;
       for (const { data } of chunks) progress.add(data.length);
