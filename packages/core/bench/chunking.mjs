@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cutPoint } from '../dist/sync/chunking/cdc.js';
+import { WasmGear } from '../dist/sync/chunking/gear-wasm.js';
 import { ChunkerPool, chunkBuffer, chunkParams, DEFAULT_CHUNKING } from '../dist/sync/chunking/index.js';
 
 const KiB = 1024;
@@ -185,7 +186,9 @@ async function benchCpu() {
     const options = optionsFor(avg);
     const p = chunkParams(options);
     const gear = [];
+    const wasm = [];
     const full = [];
+    const wasmGear = new WasmGear();
     let count = 0;
     for (let rep = 0; rep < 3; rep++) {
       gear.push(
@@ -194,15 +197,23 @@ async function benchCpu() {
           for (let pos = 0; pos < size; count++) pos = cutPoint(buf, pos, size, p);
         }),
       );
+      wasm.push(
+        await timed(() => {
+          wasmGear.begin(buf);
+          for (let pos = 0; pos < size; ) pos = wasmGear.cutPoint(buf, pos, size, p, size);
+        }),
+      );
       full.push(await timed(() => chunkBuffer(buf, options)));
     }
     const best = (runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
     const g = best(gear);
+    const w = best(wasm);
     const f = best(full);
     rows.push({
       avgSize: `${avg / KiB} KiB`,
       'mean chunk': `${(size / count / KiB).toFixed(0)} KiB`,
       'gear GB/s': `${gbps(size, g.ms)} / ${gbps(size, g.cpuMs)}`,
+      'gear.wasm GB/s': `${gbps(size, w.ms)} / ${gbps(size, w.cpuMs)}`,
       'gear+sha256 GB/s': `${gbps(size, f.ms)} / ${gbps(size, f.cpuMs)}`,
       'chunks/s': Math.round((count / f.ms) * 1000),
     });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+// gear.wasm exists only in the build: run `npx turbo run build --filter=@ckpt/core` first.
+import { WasmGear } from '../../dist/sync/chunking/gear-wasm.js';
 import { cutPoint } from '../../src/sync/chunking/cdc.js';
 import { GEAR } from '../../src/sync/chunking/gear.js';
 import { type ChunkParams, chunkParams } from '../../src/sync/chunking/options.js';
@@ -29,36 +31,73 @@ const PARAMS: [string, ChunkParams][] = [
   ],
 ];
 
+const inputs: [string, Uint8Array][] = [
+  ['random bytes', seededBytes(11, 1536 * KiB + 7)],
+  // repeated pages never clear the strict mask: every cut is in the loose part or at maxSize
+  ['repeated pages', buildFile(12, [['pages', 1024 * KiB]])],
+  ['one repeated byte', buildFile(13, [['fill', 600 * KiB]])],
+  [
+    'mixed',
+    buildFile(14, [
+      ['random', 100 * KiB + 3],
+      ['pages', 300 * KiB],
+      ['fill', 70 * KiB],
+      ['random', 500 * KiB],
+    ]),
+  ],
+];
+
+/** Every `[start, end]` the checks try in `buf`: starts all over it, ends at, near and past avgSize. */
+function* spans(buf: Uint8Array, p: ChunkParams): Generator<[number, number]> {
+  for (let start = 0; start < buf.length; start += 4093) {
+    for (const end of [buf.length, Math.min(buf.length, start + p.avgSize + 5), start + p.minSize + 17]) {
+      if (end <= buf.length) yield [start, end];
+    }
+  }
+}
+
 describe('cutPoint (unrolled) equals the one-byte-per-step reference', () => {
-  const inputs: [string, Uint8Array][] = [
-    ['random bytes', seededBytes(11, 1536 * KiB + 7)],
-    // repeated pages never clear the strict mask: every cut is in the loose part or at maxSize
-    ['repeated pages', buildFile(12, [['pages', 1024 * KiB]])],
-    ['one repeated byte', buildFile(13, [['fill', 600 * KiB]])],
-    [
-      'mixed',
-      buildFile(14, [
-        ['random', 100 * KiB + 3],
-        ['pages', 300 * KiB],
-        ['fill', 70 * KiB],
-        ['random', 500 * KiB],
-      ]),
-    ],
-  ];
   for (const [name, p] of PARAMS) {
     it(`with ${name}`, () => {
       for (const [, buf] of inputs) {
-        for (let start = 0; start < buf.length; start += 4093) {
-          for (const end of [
-            buf.length,
-            Math.min(buf.length, start + p.avgSize + 5),
-            start + p.minSize + 17,
-          ]) {
-            if (end > buf.length) continue;
-            expect(cutPoint(buf, start, end, p)).toBe(referenceCut(buf, start, end, p));
-          }
+        for (const [start, end] of spans(buf, p)) {
+          expect(cutPoint(buf, start, end, p)).toBe(referenceCut(buf, start, end, p));
         }
       }
     });
   }
+});
+
+describe('WasmGear.cutPoint equals cutPoint', () => {
+  for (const [name, p] of PARAMS) {
+    it(`with ${name}, whatever the stretch copied at once`, () => {
+      const gear = new WasmGear();
+      for (const [, buf] of inputs) {
+        for (const [start, end] of spans(buf, p)) {
+          const expected = cutPoint(buf, start, end, p);
+          // a cut with no look-ahead, one that copies to the buffer's end, then one reusing that copy
+          expect(gear.cutPoint(buf, start, end, p, end)).toBe(expected);
+          gear.begin(buf);
+          expect(gear.cutPoint(buf, start, end, p, buf.length)).toBe(expected);
+          expect(gear.cutPoint(buf, start, end, p, buf.length)).toBe(expected);
+        }
+      }
+    });
+  }
+
+  it('reads a buffer afresh after begin(), and grows its memory for chunks larger than its page', () => {
+    const p = chunkParams({
+      minSize: 64 * KiB,
+      avgSize: 1024 * KiB,
+      maxSize: 16384 * KiB,
+      zeroRunMin: 64 * KiB,
+    });
+    const buf = seededBytes(21, 12 * 1024 * KiB);
+    const gear = new WasmGear();
+    expect(gear.cutPoint(buf, 0, buf.length, p, buf.length)).toBe(cutPoint(buf, 0, buf.length, p));
+    // same buffer object, new bytes: without begin() the copy would be stale
+    buf.set(seededBytes(22, buf.length));
+    gear.begin(buf);
+    expect(gear.cutPoint(buf, 0, buf.length, p, buf.length)).toBe(cutPoint(buf, 0, buf.length, p));
+  });
 });

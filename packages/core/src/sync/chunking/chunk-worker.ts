@@ -3,12 +3,15 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
 import { fsErrorCode } from './fs-error.js';
+import { WasmGear } from './gear-wasm.js';
 import { chunkParams } from './options.js';
 import type { HashReply, HashTask, ScanFailure, ScanReply, ScanTask } from './protocol.js';
 import { hashExtents, scanExtents, scanWindow } from './scan.js';
 
 /** Reused read buffer when the bytes are not sent back (they are transferred otherwise). */
 let scratch = new Uint8Array(0);
+/** This thread's cut-point search (WebAssembly), created on the first scan. */
+let gear: WasmGear | undefined;
 
 function scan(task: ScanTask): { reply: ScanReply; transfer: ArrayBuffer[] } {
   const p = chunkParams(task.chunking);
@@ -25,7 +28,11 @@ function scan(task: ScanTask): { reply: ScanReply; transfer: ArrayBuffer[] } {
     buf = scratch.subarray(0, size);
   }
   readRange(task.path, window.start, buf);
-  const extents = scanExtents(buf, window.start, task.fileSize, range, p);
+  gear ??= new WasmGear();
+  gear.begin(buf);
+  const extents = scanExtents(buf, window.start, task.fileSize, range, p, (b, start, end, params, ahead) =>
+    (gear as WasmGear).cutPoint(b, start, end, params, ahead),
+  );
   const reply: ScanReply = {
     offsets: extents.map((x) => x.offset),
     lengths: extents.map((x) => x.length),

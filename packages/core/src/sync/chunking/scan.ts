@@ -4,6 +4,19 @@ import { cutPoint } from './cdc.js';
 import { type ChunkParams, PAGE_SIZE } from './options.js';
 import { findZeroRuns } from './zero-runs.js';
 
+/**
+ * Where the data chunk at `buf[start]` ends, looking no further than `end`: cdc.ts `cutPoint`, or
+ * an implementation with exactly its results (`WasmGear`). `ahead` is where the data stretch
+ * ends (the next zero run or the buffer's end), for implementations that work a stretch at a time.
+ */
+export type CutPointFn = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  p: ChunkParams,
+  ahead: number,
+) => number;
+
 /** An extent before hashing: `zero` marks an all-zero run. */
 export interface Extent {
   offset: number;
@@ -46,7 +59,8 @@ export function scanWindow(
 /**
  * The extents of `range`, from `buf` holding the file bytes of (at least) `scanWindow(range)`
  * starting at file offset `bufStart`. Zero runs are found first; every stretch between them is
- * chunked from its start, CDC state reset at each zero-run edge.
+ * chunked from its start, CDC state reset at each zero-run edge. `cut` finds chunk ends (default:
+ * cdc.ts `cutPoint`).
  */
 export function scanExtents(
   buf: Uint8Array,
@@ -54,6 +68,7 @@ export function scanExtents(
   fileSize: number,
   range: ScanRange,
   p: ChunkParams,
+  cut: CutPointFn = cutPoint,
 ): Extent[] {
   const runs = findZeroRuns(buf, bufStart, fileSize, p.zeroRunMin);
   const bufEnd = bufStart + buf.length;
@@ -80,7 +95,7 @@ export function scanExtents(
           },
         );
       }
-      end = bufStart + cutPoint(buf, pos - bufStart, limit - bufStart, p);
+      end = bufStart + cut(buf, pos - bufStart, limit - bufStart, p, Math.min(runStart, bufEnd) - bufStart);
     }
     out.push({ offset: pos, length: end - pos, zero: inRun });
     pos = end;
