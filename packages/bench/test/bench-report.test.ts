@@ -8,6 +8,7 @@ import {
   renderMarkdown,
   renderText,
   resultsTable,
+  scalingTable,
   type Table,
 } from '../src/bench/report-table.js';
 import type { BenchResults, Row } from '../src/bench/types.js';
@@ -152,6 +153,34 @@ describe('tables', () => {
     for (const cells of t.cells) expect(cells).toHaveLength(t.headers.length);
     expect(t.cells[2]).toContain('300.0 MiB / 129.0 MiB');
     expect(t.cells[0]![6]).toBe('4.00'); // median wall seconds
+  });
+
+  it('gives scaling per GiB: engine time, marginal time from the next smaller size, CPU user and sys', () => {
+    const t = scalingTable([
+      row({
+        workload: '2GiB',
+        logicalBytes: 2 * GiB,
+        medianOpMs: 2500,
+        medianCpuUserMs: 3000,
+        medianCpuSystemMs: 1000,
+      }),
+      row({ workload: '0.5GiB', logicalBytes: GiB / 2, medianOpMs: 1000 }),
+      row({ workload: 'small-files', logicalBytes: 100 * MiB, medianOpMs: 900 }),
+      row({ scenario: 'fresh-pull', workload: '2GiB', logicalBytes: 2 * GiB, medianOpMs: 800 }),
+    ]);
+    const column = (name: string) => t.cells.map((cells) => cells[t.headers.indexOf(name)]);
+    // by operation, then size, the small files last
+    expect(t.cells.map((cells) => `${cells[2]} ${cells[3]}`)).toEqual([
+      'fresh pull 2GiB',
+      'full push 0.5GiB',
+      'full push 2GiB',
+      'full push small-files',
+    ]);
+    expect(column('s/GiB (engine)')).toEqual(['0.40', '2.00', '1.25', '9.22']);
+    // (2.5 s - 1 s) / 1.5 GiB; none across operations or against the small files
+    expect(column('marginal s/GiB')).toEqual(['-', '-', '1.00', '-']);
+    expect(column('CPU user s/GiB')).toEqual(['-', '-', '1.50', '-']);
+    expect(column('CPU sys s/GiB')).toEqual(['-', '-', '0.50', '-']);
   });
 });
 

@@ -35,6 +35,8 @@ export class Measurer {
       outcome = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as OpOutcome;
       m.peakRssBytes = Math.max(m.peakRssBytes, outcome.maxRssBytes);
       m.opMs = outcome.opMs;
+      m.cpuUserMs = outcome.cpuUserMs;
+      m.cpuSystemMs = outcome.cpuSystemMs;
       m.requests = outcome.metrics.requests;
       m.bytesSent = outcome.metrics.bytesOut;
       m.bytesReceived = outcome.metrics.bytesIn;

@@ -111,7 +111,12 @@ export function sweepTable(rows: Row[]): Table {
   };
 }
 
-/** Scaling: time per GiB and peak RSS of the engine's full push and fresh pull by workload. */
+/**
+ * Scaling: time per GiB and peak RSS of the engine's full push and fresh pull by workload, the
+ * CPU time per GiB (user: the engine's work; sys: the kernel's, page cache and I/O), and the
+ * marginal time per GiB from the next smaller size (what one more GiB costs, the fixed costs of
+ * an operation left out).
+ */
 export function scalingTable(rows: Row[]): Table {
   const picked = rows.filter(
     (r) =>
@@ -119,13 +124,25 @@ export function scalingTable(rows: Row[]): Table {
       (r.scenario === 'full-push' || r.scenario === 'fresh-pull') &&
       !r.workload.startsWith('rewrite-'),
   );
+  const smallFiles = (r: Row) => (r.workload === 'small-files' ? 1 : 0);
   picked.sort(
     (a, b) =>
       a.backend.localeCompare(b.backend) ||
       a.cache.localeCompare(b.cache) ||
       a.scenario.localeCompare(b.scenario) ||
+      smallFiles(a) - smallFiles(b) ||
       a.logicalBytes - b.logicalBytes,
   );
+  const perGiB = (ms: number | undefined, r: Row) =>
+    ms === undefined ? '-' : (ms / 1000 / (r.logicalBytes / 2 ** 30)).toFixed(2);
+  const marginal = (r: Row, i: number) => {
+    const prev = picked[i - 1];
+    const sameSeries = prev?.backend === r.backend && prev.cache === r.cache && prev.scenario === r.scenario;
+    if (!prev || !sameSeries || smallFiles(r)) return '-';
+    const ms = (r.medianOpMs ?? Number.NaN) - (prev.medianOpMs ?? Number.NaN);
+    const value = ms / 1000 / ((r.logicalBytes - prev.logicalBytes) / 2 ** 30);
+    return Number.isFinite(value) ? value.toFixed(2) : '-';
+  };
   return {
     headers: [
       'backend',
@@ -136,10 +153,13 @@ export function scalingTable(rows: Row[]): Table {
       'wall s',
       'engine s',
       's/GiB (engine)',
+      'marginal s/GiB',
+      'CPU user s/GiB',
+      'CPU sys s/GiB',
       'peak RSS',
     ],
-    right: [4, 5, 6, 7, 8],
-    cells: picked.map((r) => [
+    right: [4, 5, 6, 7, 8, 9, 10, 11],
+    cells: picked.map((r, i) => [
       r.backend,
       r.cache,
       SCENARIO_NAMES[r.scenario],
@@ -148,6 +168,9 @@ export function scalingTable(rows: Row[]): Table {
       formatSeconds(r.medianWallMs),
       formatSeconds(r.medianOpMs ?? Number.NaN),
       secondsPerGiB(r).toFixed(2),
+      marginal(r, i),
+      perGiB(r.medianCpuUserMs, r),
+      perGiB(r.medianCpuSystemMs, r),
       formatBytes(r.peakRssBytes),
     ]),
   };

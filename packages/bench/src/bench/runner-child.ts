@@ -52,6 +52,8 @@ async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise
     const { requests, errors, bytesIn, bytesOut } = metrics.snapshot();
     return {
       opMs,
+      cpuUserMs: 0,
+      cpuSystemMs: 0,
       maxRssBytes: 0,
       metrics: { requests, errors, bytesIn, bytesOut },
       result: { ...result },
@@ -71,15 +73,21 @@ async function rawOp(spec: Extract<OpSpec, { op: 'raw-put' | 'raw-get' }>): Prom
   const sent = spec.op === 'raw-put' ? stats.bytes : 0;
   return {
     opMs: stats.ms,
+    cpuUserMs: 0,
+    cpuSystemMs: 0,
     maxRssBytes: 0,
     metrics: { requests: stats.requests, errors: 0, bytesIn: stats.bytes - sent, bytesOut: sent },
     result: { ...stats },
   };
 }
 
-/** Performs `spec` and returns its outcome (the child's own peak RSS included). */
+/** Performs `spec` and returns its outcome (the child's own peak RSS and the operation's CPU time included). */
 export async function runOp(spec: OpSpec): Promise<OpOutcome> {
+  const cpu = process.cpuUsage();
   const outcome = spec.op === 'push' || spec.op === 'pull' ? await engineOp(spec) : await rawOp(spec);
+  const { user, system } = process.cpuUsage(cpu);
+  outcome.cpuUserMs = user / 1000;
+  outcome.cpuSystemMs = system / 1000;
   outcome.maxRssBytes = process.resourceUsage().maxRSS * 1024;
   return outcome;
 }

@@ -54,6 +54,8 @@ export function aggregate(measurements: readonly Measurement[]): Row[] {
     };
     const optional = {
       medianOpMs: medianOf(ok, (m) => m.opMs),
+      medianCpuUserMs: medianOf(ok, (m) => m.cpuUserMs),
+      medianCpuSystemMs: medianOf(ok, (m) => m.cpuSystemMs),
       requests: medianOf(ok, (m) => m.requests),
       bytesSent: medianOf(ok, (m) => m.bytesSent),
       bytesReceived: medianOf(ok, (m) => m.bytesReceived),

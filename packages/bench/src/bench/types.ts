@@ -22,6 +22,9 @@ export type OpSpec =
 export interface OpOutcome {
   /** Time of the operation itself, without process start-up. */
   opMs: number;
+  /** CPU time of the operation, all threads of the child (`process.cpuUsage()`), in ms. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
   /** The child's own peak RSS (`process.resourceUsage().maxRSS`), in bytes. */
   maxRssBytes: number;
   /** Store requests and bytes as counted by `withEvents` + `StoreMetrics` (or by the raw transfer). */
@@ -65,6 +68,9 @@ export interface Measurement {
   wallMs: number;
   /** The operation alone (ckpt and the raw SDK transfer only). */
   opMs?: number;
+  /** CPU time of the operation alone, user and kernel, all its threads (ckpt and the raw SDK transfer only). */
+  cpuUserMs?: number;
+  cpuSystemMs?: number;
   /** Peak RSS of the process tree: sampled sum over the tree, or a member's own high-water mark. */
   peakRssBytes: number;
   /** Bytes of the checkpoint directory the operation moves. */
@@ -93,6 +99,8 @@ export interface Row {
   minWallMs: number;
   maxWallMs: number;
   medianOpMs?: number;
+  medianCpuUserMs?: number;
+  medianCpuSystemMs?: number;
   /** Highest peak RSS over the runs. */
   peakRssBytes: number;
   logicalBytes: number;
