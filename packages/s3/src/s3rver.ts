@@ -1,8 +1,10 @@
 /**
- * Test utility (not published): a real s3rver in a child process, for any package's tests.
+ * `@ckpt/s3/s3rver`: a real S3 server for tests and benchmarks, s3rver in a child process on a
+ * free 127.0.0.1 port. Needs the `s3rver` package (an optional peer dependency: install it next to
+ * `@ckpt/s3` to use this module).
  *
  * s3rver needs `--openssl-legacy-provider` on its whole process (its list continuation tokens
- * use DES), so it runs as a child with that flag, on a free port, over a fresh temp directory.
+ * use DES), so it runs as a child with that flag.
  *
  * @example
  * ```ts
@@ -14,7 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,12 @@ export interface S3rver {
   /** `http://127.0.0.1:<port>` */
   endpoint: string;
   port: number;
-  /** Its data directory (removed by `stop`). */
+  /** The server's process id. */
+  pid: number;
+  /**
+   * Its data directory: a bucket's objects are files under `<directory>/<bucket>`. Removed by
+   * `stop` when `startS3rver` made it (a temporary directory), kept when it was given.
+   */
   directory: string;
   /**
    * Connection settings for `new S3Store({...})` (or core's `s3` config): path style,
@@ -48,13 +55,18 @@ export interface S3rver {
   clientConfig(): S3ClientConfig;
   /** Creates a bucket (a random name unless given) and returns its name. */
   createBucket(name?: string): Promise<string>;
-  /** Kills the server, waits for it to exit, removes its directory. Idempotent. */
+  /** Kills the server, waits for it to exit, removes a temporary directory. Idempotent. */
   stop(): Promise<void>;
 }
 
-/** Starts s3rver on a free 127.0.0.1 port and resolves once it answers HTTP. */
-export async function startS3rver(): Promise<S3rver> {
-  const directory = await mkdtemp(join(tmpdir(), 'ckpt-s3rver-'));
+/**
+ * Starts s3rver on a free 127.0.0.1 port over `options.directory` (created if missing; default a
+ * new temporary directory) and resolves once it accepts connections.
+ */
+export async function startS3rver(options: { directory?: string } = {}): Promise<S3rver> {
+  const temporary = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'ckpt-s3rver-')));
+  await mkdir(directory, { recursive: true });
   const port = await freePort();
   const bin = join(
     dirname(createRequire(import.meta.url).resolve('s3rver/package.json')),
@@ -79,7 +91,7 @@ export async function startS3rver(): Promise<S3rver> {
     if (stopped) return;
     stopped = true;
     await kill(child, exited);
-    await rm(directory, { recursive: true, force: true });
+    if (temporary) await rm(directory, { recursive: true, force: true });
   };
   try {
     await waitUntilListening(port, child, () => stderr);
@@ -100,6 +112,7 @@ export async function startS3rver(): Promise<S3rver> {
   return {
     endpoint,
     port,
+    pid: child.pid!,
     directory,
     clientConfig,
     storeOptions: () => ({

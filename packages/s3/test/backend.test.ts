@@ -3,7 +3,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BackendRegistry, openStore, StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, S3Store } from '../src/index.js';
-import { type S3rver, startS3rver } from './s3rver.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 let server: S3rver;
 let bucket: string;

@@ -6,7 +6,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BackendRegistry, Checkpoints, openStore } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
-import { type S3rver, startS3rver } from './s3rver.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 const MiB = 1024 * 1024;
 let server: S3rver;

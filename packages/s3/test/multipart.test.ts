@@ -15,7 +15,7 @@ import {
   waitFor,
 } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
-import { type S3rver, startS3rver } from './s3rver.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 let server: S3rver;
 let bucket: string;

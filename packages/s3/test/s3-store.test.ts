@@ -7,7 +7,7 @@ import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
 import { recordCommands, rejection } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
-import { type S3rver, startS3rver } from './s3rver.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 let server: S3rver;
 let bucket: string;

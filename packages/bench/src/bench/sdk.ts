@@ -61,16 +61,6 @@ export async function s3rverClient(endpoint: string): Promise<{ client: Client; 
   return { client, sdk: s };
 }
 
-/** Creates a bucket on the server at `endpoint`. */
-export async function createBucket(endpoint: string, bucket: string): Promise<void> {
-  const { client, sdk: s } = await s3rverClient(endpoint);
-  try {
-    await client.send(new s.CreateBucketCommand({ Bucket: bucket }));
-  } finally {
-    client.destroy();
-  }
-}
-
 /** Regular files under `dir`, recursively, in byte order of their paths. */
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

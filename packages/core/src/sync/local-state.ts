@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { currentFormat, type Manifest, manifestFromJson } from './manifest.js';
+import {
+  currentFormat,
+  decodeManifest,
+  encodeManifest,
+  type Manifest,
+  manifestFromJson,
+} from './manifest.js';
 import type { FileStamp } from './scan.js';
 
 /**
@@ -12,9 +18,13 @@ import type { FileStamp } from './scan.js';
  * stamps". A file whose stamp still matches is known to hold the manifest's bytes without reading
  * it: that makes "unchanged since last push" and "already at generation G" cheap, and lets a pull
  * copy chunks from the old files instead of downloading them.
+ *
+ * On disk (format 2): one line of JSON with every field but the manifest, a newline, then the
+ * manifest exactly as stored (so a push writes the bytes it uploaded, and reading it checks the
+ * checksum without serialising the manifest again). Format 1, one JSON object, is still read.
  */
 export interface LocalState {
-  format: 'ckpt-state/1';
+  format: 'ckpt-state/1' | 'ckpt-state/2';
   store: string;
   model: string;
   generation: string;
@@ -26,8 +36,8 @@ export interface LocalState {
   manifest: Manifest;
 }
 
-const stateShape = z.object({
-  format: z.literal('ckpt-state/1'),
+const headerShape = z.object({
+  format: z.literal('ckpt-state/2'),
   store: z.string(),
   model: z.string(),
   generation: z.string(),
@@ -43,8 +53,8 @@ const stateShape = z.object({
       dev: z.string(),
     }),
   ),
-  manifest: z.any(),
 });
+const stateShape = headerShape.extend({ format: z.literal('ckpt-state/1'), manifest: z.any() });
 
 export function statePath(dir: string): string {
   const abs = path.resolve(dir);
@@ -64,35 +74,43 @@ export async function bootId(): Promise<string> {
  * unless the data was durable).
  */
 export async function readLocalState(dir: string, store: string): Promise<LocalState | undefined> {
-  const text = await readFile(statePath(dir), 'utf8').catch(() => undefined);
-  if (!text) return undefined;
+  const bytes = await readFile(statePath(dir)).catch(() => undefined);
+  if (!bytes) return undefined;
   try {
-    const parsed = stateShape.parse(JSON.parse(text)) as LocalState;
-    if (parsed.store !== store) return undefined;
-    if (!parsed.durable && parsed.bootId !== (await bootId())) return undefined;
+    const newline = bytes.indexOf(0x0a);
+    const record =
+      newline < 0
+        ? stateShape.parse(JSON.parse(bytes.toString('utf8')))
+        : { ...headerShape.parse(JSON.parse(bytes.toString('utf8', 0, newline))), manifest: undefined };
+    const { manifest: stored, ...header } = record;
+    if (header.store !== store) return undefined;
+    if (!header.durable && header.bootId !== (await bootId())) return undefined;
     // the manifest it carries gets the same checks as one read from the store
-    const expect = { model: parsed.model, generation: parsed.generation };
-    parsed.manifest = manifestFromJson(parsed.manifest, statePath(dir), expect);
-    return parsed;
+    const expect = { model: header.model, generation: header.generation };
+    const manifest =
+      newline < 0
+        ? manifestFromJson(stored, statePath(dir), expect)
+        : decodeManifest(bytes.subarray(newline + 1), statePath(dir), expect);
+    return { ...header, manifest };
   } catch {
     return undefined;
   }
 }
 
-/** Writes the record atomically (temp file + rename). */
+/**
+ * Writes the record atomically (temp file + rename). `encoded`: the manifest's bytes when the
+ * caller has them (a push: what it uploaded), else the manifest is serialised here.
+ */
 export async function writeLocalState(
   dir: string,
   state: Omit<LocalState, 'format' | 'bootId'>,
+  encoded?: Uint8Array,
 ): Promise<void> {
   const target = statePath(dir);
   const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-  const full: LocalState = {
-    format: 'ckpt-state/1',
-    bootId: await bootId(),
-    ...state,
-    manifest: currentFormat(state.manifest),
-  };
-  await writeFile(tmp, JSON.stringify(full));
+  const { manifest, ...fields } = state;
+  const header = { format: 'ckpt-state/2', bootId: await bootId(), ...fields };
+  await writeFile(tmp, [`${JSON.stringify(header)}\n`, encoded ?? encodeManifest(currentFormat(manifest))]);
   await rename(tmp, target);
 }
 

@@ -10,13 +10,7 @@ import { ChunkTable, KnownChunks } from './chunk-table.js';
 import type { EngineContext } from './context.js';
 import { manifestKey, packKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
-import {
-  encodeManifest,
-  MANIFEST_FORMAT,
-  type Manifest,
-  type ManifestEntry,
-  sealManifest,
-} from './manifest.js';
+import { MANIFEST_FORMAT, type Manifest, type ManifestEntry, sealAndEncode } from './manifest.js';
 import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
@@ -231,7 +225,7 @@ export async function push(
     throw conflict(model, `generation ${latestNow} was committed by another writer during this push`);
   }
   const generation = newGenerationId(new Date(), latestNow ?? undefined);
-  const manifest = sealManifest({
+  const { manifest, bytes: encoded } = sealAndEncode({
     format: MANIFEST_FORMAT,
     model,
     generation,
@@ -243,7 +237,6 @@ export async function push(
     chunks: table.rows,
     entries,
   });
-  const encoded = encodeManifest(manifest);
   const key = manifestKey(model, generation);
   await store.put(key, encoded, {
     size: encoded.length,
@@ -251,14 +244,18 @@ export async function push(
     ...(store.capabilities.conditionalCreate ? { ifNoneMatch: '*' as const } : {}),
   });
   commit.done();
-  await writeLocalState(root, {
-    store: store.name,
-    model,
-    generation,
-    durable: true,
-    stamps,
-    manifest,
-  }).catch(() => undefined); // the record only saves time; the commit already happened
+  await writeLocalState(
+    root,
+    {
+      store: store.name,
+      model,
+      generation,
+      durable: true,
+      stamps,
+      manifest,
+    },
+    encoded,
+  ).catch(() => undefined); // the record only saves time; the commit already happened
 
   const durationMs = Date.now() - started;
   return {

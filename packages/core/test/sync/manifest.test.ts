@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { currentFormat, decodeManifest, encodeManifest, MANIFEST_FORMAT } from '../../src/sync/manifest.js';
+import {
+  currentFormat,
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_FORMAT,
+  sealAndEncode,
+  sealManifest,
+} from '../../src/sync/manifest.js';
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 
@@ -108,5 +115,36 @@ describe('manifest formats', () => {
     expect(decodeError(Buffer.from(JSON.stringify({ ...good, model: 'm', labels: { a: 'b' } })))).toMatch(
       /checksum mismatch/,
     );
+  });
+});
+
+describe('sealAndEncode', () => {
+  const unsealed = () => {
+    const { checksum: _c, ...rest } = currentFormat(decodeManifest(format1(), 'key', expect1));
+    // a label with characters of 2, 3 and 4 bytes in UTF-8, before the tail the checksum goes into
+    return { ...rest, labels: { note: 'é€😀' } };
+  };
+
+  it('gives exactly the bytes and the manifest of sealManifest + encodeManifest', () => {
+    const { manifest, bytes } = sealAndEncode(unsealed());
+    const sealed = sealManifest(unsealed());
+    expect(manifest.checksum).toBe(sealed.checksum);
+    expect(bytes.equals(encodeManifest(sealed))).toBe(true);
+    expect(decodeManifest(bytes, 'key', expect1).labels).toEqual({ note: 'é€😀' });
+  });
+
+  it('is read back whatever the layout, and refuses a changed byte or checksum', () => {
+    const { bytes } = sealAndEncode(unsealed());
+    // another writer's whitespace: checked by serialising again, still valid
+    const pretty = Buffer.from(JSON.stringify(JSON.parse(bytes.toString()), null, 2));
+    expect(decodeManifest(pretty, 'key', expect1).labels).toEqual({ note: 'é€😀' });
+    // one byte of the checksummed text changed (the label's "é" becomes "è"), in either layout
+    const text = bytes.toString();
+    expect(decodeError(Buffer.from(text.replace('é', 'è')))).toMatch(/checksum mismatch/);
+    expect(decodeError(Buffer.from(pretty.toString().replace('é', 'è')))).toMatch(/checksum mismatch/);
+    // the checksum itself changed
+    const checksum = JSON.parse(text).checksum as string;
+    const other = `${checksum[0] === 'a' ? 'b' : 'a'}${checksum.slice(1)}`;
+    expect(decodeError(Buffer.from(text.replace(checksum, other)))).toMatch(/checksum mismatch/);
   });
 });
