@@ -3,8 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { runConformance } from '@ckpt/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { S3Store } from '../src/s3-store.js';
-import { s3RawReader } from './raw-reader.js';
 import { type S3rver, startS3rver } from '../src/s3rver.js';
+import { s3RawReader } from './raw-reader.js';
 
 // s3rver ignores If-None-Match / If-Match, so the store declares no conditional writes: the
 // `conditional` group then checks that conditional puts throw Unsupported and write nothing.

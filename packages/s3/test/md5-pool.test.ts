@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 // The pool starts its workers from the build (`dist/md5-worker.js`): run `pnpm build` first.
 import { Md5Pool } from '../src/md5-pool.js';
 import { S3Store } from '../src/s3-store.js';
-import { collectGarbage, MiB, rejection } from './helpers.js';
 import { freePort } from '../src/s3rver.js';
+import { collectGarbage, MiB, rejection } from './helpers.js';
 
 /** Every worker the pool under test started, to watch them exit or to kill one. */
 const started = vi.hoisted((): Worker[] => []);

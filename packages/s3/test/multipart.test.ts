@@ -4,6 +4,7 @@ import { readAll, StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 import {
   MiB,
   patternBytes,
@@ -15,7 +16,6 @@ import {
   waitFor,
 } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 let server: S3rver;
 let bucket: string;

@@ -5,9 +5,9 @@ import { readAll, type StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
+import { type S3rver, startS3rver } from '../src/s3rver.js';
 import { recordCommands, rejection } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 let server: S3rver;
 let bucket: string;

@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { S3Store } from '../src/index.js';
 import { startS3rver } from '../src/s3rver.js';
 
-const exists = (path: string) => access(path).then(
-  () => true,
-  () => false,
-);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
