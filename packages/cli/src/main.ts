@@ -16,7 +16,7 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 /** The `ckpt` program: global options and every command, reporting usage errors by throwing. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ckpt')
-    .description('Store CRIU checkpoint directories in object stores (filesystem, S3, GCS, Azure).')
+    .description('Store CRIU checkpoint directories in object stores (a filesystem or S3).')
     .version(VERSION, '-V, --version', 'print the version')
     .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')
     .option('-c, --config <path>', 'the config file (default: ./ckpt.config.json when present)')

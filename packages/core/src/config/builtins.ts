@@ -10,14 +10,31 @@ export interface BuiltinBackend {
   schemes: string[];
   schema: z.ZodType<{ type: string }>;
   fromUrl(url: URL): unknown;
+  /**
+   * The adapter package is not written yet: configs and URLs of this type parse and validate,
+   * opening one fails with `Unsupported` saying so (unless an adapter for the type is registered).
+   */
+  planned?: true;
 }
 
 /** The built-in backends: schemas and URL forms live in core, `open` in each adapter package. */
 export const BUILTIN_BACKENDS: Readonly<Record<BuiltinType, BuiltinBackend>> = {
   fs: { package: '@ckpt/fs', schemes: ['file'], schema: fsConfigSchema, fromUrl: fsConfigFromUrl },
   s3: { package: '@ckpt/s3', schemes: ['s3'], schema: s3ConfigSchema, fromUrl: s3ConfigFromUrl },
-  gcs: { package: '@ckpt/gcs', schemes: ['gs'], schema: gcsConfigSchema, fromUrl: gcsConfigFromUrl },
-  azure: { package: '@ckpt/azure', schemes: ['az'], schema: azureConfigSchema, fromUrl: azureConfigFromUrl },
+  gcs: {
+    package: '@ckpt/gcs',
+    schemes: ['gs'],
+    schema: gcsConfigSchema,
+    fromUrl: gcsConfigFromUrl,
+    planned: true,
+  },
+  azure: {
+    package: '@ckpt/azure',
+    schemes: ['az'],
+    schema: azureConfigSchema,
+    fromUrl: azureConfigFromUrl,
+    planned: true,
+  },
 };
 
 /** True when `type` names a built-in backend. */

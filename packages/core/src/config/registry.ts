@@ -139,6 +139,12 @@ export class BackendRegistry {
         },
       );
     }
+    if (!mod && isBuiltinType(type) && BUILTIN_BACKENDS[type].planned) {
+      throw new StoreError(
+        'Unsupported',
+        `the ${type} backend is not available yet: its adapter ${pkg} is not written (this release has fs and s3)`,
+      );
+    }
     if (!mod)
       throw new StoreError('Unsupported', `the ${type} backend needs the package ${pkg}: npm i ${pkg}`);
     const def = mod.backend as AnyDefinition | undefined;

@@ -174,6 +174,31 @@ describe('lazy loading of built-in backends', () => {
     expect(invalid.code).toBe('InvalidArgument');
   });
 
+  test('a backend whose adapter is not written yet says so, and a registered adapter still works', async () => {
+    const cwd = await tempDir();
+    for (const [url, type, pkg] of [
+      ['gs://ckpt/prod', 'gcs', '@ckpt/gcs'],
+      ['az://ckpt/prod', 'azure', '@ckpt/azure'],
+    ]) {
+      const err = await storeErrorOf(() => openStore(url!, { registry: new BackendRegistry(), cwd }));
+      expect(err.code).toBe('Unsupported');
+      expect(err.message).toBe(
+        `the ${type} backend is not available yet: its adapter ${pkg} is not written (this release has fs and s3)`,
+      );
+    }
+    // a team's own adapter for the type takes the built-in schema's place
+    const registry = new BackendRegistry();
+    registry.register({
+      ...memoryBackend,
+      type: 'gcs',
+      schema: memorySchema.extend({ type: z.literal('gcs') }),
+      schemes: ['gs'],
+      fromUrl: () => ({ type: 'gcs', name: 'x' }),
+    });
+    const store = await openStore('gs://ckpt/prod', { registry, cwd });
+    expect(store.name).toBe('mem://x');
+  });
+
   test('a package that core cannot see is found from cwd, imported once and registered', async () => {
     const dir = await tempDir();
     await fakePackage(
