@@ -78,18 +78,17 @@ export async function readLocalState(dir: string, store: string): Promise<LocalS
   if (!bytes) return undefined;
   try {
     const newline = bytes.indexOf(0x0a);
-    const record =
+    const header =
       newline < 0
         ? stateShape.parse(JSON.parse(bytes.toString('utf8')))
-        : { ...headerShape.parse(JSON.parse(bytes.toString('utf8', 0, newline))), manifest: undefined };
-    const { manifest: stored, ...header } = record;
+        : headerShape.parse(JSON.parse(bytes.toString('utf8', 0, newline)));
     if (header.store !== store) return undefined;
     if (!header.durable && header.bootId !== (await bootId())) return undefined;
     // the manifest it carries gets the same checks as one read from the store
     const expect = { model: header.model, generation: header.generation };
     const manifest =
-      newline < 0
-        ? manifestFromJson(stored, statePath(dir), expect)
+      'manifest' in header
+        ? manifestFromJson(header.manifest, statePath(dir), expect)
         : decodeManifest(bytes.subarray(newline + 1), statePath(dir), expect);
     return { ...header, manifest };
   } catch {

@@ -86,13 +86,18 @@ export function sealAndEncode(manifest: Omit<Manifest, 'checksum'>): { manifest:
   const body = Buffer.byteLength(text) - 1; // all but the closing brace
   const bytes = Buffer.allocUnsafe(body + CHECKSUM_TAIL.length);
   bytes.write(text, 0, body);
-  const checksum = createHash('sha256').update(bytes.subarray(0, body)).update('}').digest('hex');
+  const checksum = bodyDigest(bytes, body);
   bytes.write(`,"checksum":"${checksum}"}`, body, 'latin1');
   return { manifest: { ...manifest, checksum }, bytes };
 }
 
 /** What a manifest serialised by this module ends with: the checksum, its last key. */
 const CHECKSUM_TAIL = ',"checksum":"0000000000000000000000000000000000000000000000000000000000000000"}';
+
+/** What the checksum covers: SHA-256 of `bytes[0, body)`, the JSON before the checksum, closed. */
+function bodyDigest(bytes: Uint8Array, body: number): string {
+  return createHash('sha256').update(bytes.subarray(0, body)).update('}').digest('hex');
+}
 
 /**
  * The checksum `bytes` claim, when they end the way this module writes them, and the SHA-256 of
@@ -104,9 +109,7 @@ function trailingChecksum(bytes: Uint8Array): { claimed: string; actual: string 
   if (body < 1) return undefined;
   const tail = Buffer.from(bytes.buffer, bytes.byteOffset + body, CHECKSUM_TAIL.length).toString('latin1');
   const claimed = /^,"checksum":"([0-9a-f]{64})"}$/.exec(tail)?.[1];
-  if (!claimed) return undefined;
-  const actual = createHash('sha256').update(bytes.subarray(0, body)).update('}').digest('hex');
-  return { claimed, actual };
+  return claimed ? { claimed, actual: bodyDigest(bytes, body) } : undefined;
 }
 
 /**
