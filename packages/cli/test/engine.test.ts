@@ -52,6 +52,17 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(await digestTree(path.join(other, 'restored'))).toEqual(await digestTree(source));
   });
 
+  it('a second push of the same directory says it is unchanged and writes nothing', async () => {
+    const first = json(await ckpt(['push', 'llama', '-m', 'twice', '--json'], { cwd }));
+    const again = await ckpt(['push', 'llama', '-m', 'twice'], { cwd });
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(
+      new RegExp(
+        `^twice is unchanged since generation ${first.generation}: nothing written; 8 files, .*transferred 0 B`,
+      ),
+    );
+  });
+
   it('--json: push and pull print exactly one object with the transfer counters', async () => {
     const push = await ckpt(['push', 'llama', '-m', 'json-model', '--label', 'host=a', '--json'], { cwd });
     expect(push.code).toBe(0);

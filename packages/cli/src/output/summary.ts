@@ -13,6 +13,9 @@ function transferLine(stats: TransferStats): string {
 
 /** The one-line summary of a push. */
 export function pushSummary(result: PushResult): string {
+  if (result.generation === result.parent) {
+    return `${result.model} is unchanged since generation ${result.generation}: nothing written; ${transferLine(result)}`;
+  }
   const note = result.unchanged ? ' (unchanged since the previous generation)' : '';
   const concurrent = result.concurrent.length
     ? ` (${result.concurrent.length} other generation(s) committed meanwhile)`

@@ -31,6 +31,8 @@ const MEDIUM_AT_ONCE = 4;
  *    and hash the rest (zero runs skipped), and upload chunks the latest generation lacks into packs;
  * 3. check that every reused pack still exists, then write the manifest: the commit point.
  * Nothing is visible to readers until step 3 succeeds; a failure leaves only unreferenced packs.
+ * A directory that is exactly the latest generation (bytes, modes, times, labels) commits
+ * nothing: the result names that generation.
  */
 export async function push(
   ctx: EngineContext,
@@ -192,6 +194,53 @@ export async function push(
   progress.done();
 
   const commit = new Progress('commit', { bytes: 0, files: 0 }, options.onProgress);
+  const entries: ManifestEntry[] = scanned.map((e): ManifestEntry => {
+    if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeMs: e.mtimeMs };
+    if (e.type === 'symlink') return { path: e.path, type: 'symlink', target: e.target };
+    return {
+      path: e.path,
+      type: 'file',
+      mode: e.mode,
+      size: e.size,
+      mtimeMs: e.mtimeMs,
+      extents: extentsByPath.get(e.path)!,
+    };
+  });
+  const labels = options.labels ?? {};
+  const unchanged = base !== undefined && chunksNew === 0 && sameContent(base, entries, table.rows);
+  const result = (generation: string, bytesTransferred: number, concurrent: string[]): PushResult => {
+    const durationMs = Date.now() - started;
+    return {
+      model,
+      generation,
+      parent,
+      files: files.length,
+      bytes,
+      bytesTransferred,
+      chunksNew,
+      chunksReused: table.rows.count - chunksNew,
+      zeroBytes,
+      durationMs,
+      throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
+      unchanged,
+      concurrent,
+    };
+  };
+
+  // the directory is exactly the latest generation (bytes, modes, times, labels): keep that one
+  if (
+    unchanged &&
+    base !== undefined &&
+    sameContent(base, entries, table.rows, { times: true }) &&
+    canonicalLabels(base.labels) === canonicalLabels(labels) &&
+    ((await listGenerations(store, model, signal)).at(-1) ?? null) === parent
+  ) {
+    commit.done();
+    const state = { store: store.name, model, generation: parent!, durable: true, stamps, manifest: base };
+    await writeLocalState(root, state).catch(() => undefined);
+    return result(parent!, 0, []);
+  }
+
   if (Date.now() - started > ctx.grace / 2) {
     throw conflict(
       model,
@@ -206,18 +255,6 @@ export async function push(
     signal,
   );
 
-  const entries: ManifestEntry[] = scanned.map((e): ManifestEntry => {
-    if (e.type === 'dir') return { path: e.path, type: 'dir', mode: e.mode, mtimeMs: e.mtimeMs };
-    if (e.type === 'symlink') return { path: e.path, type: 'symlink', target: e.target };
-    return {
-      path: e.path,
-      type: 'file',
-      mode: e.mode,
-      size: e.size,
-      mtimeMs: e.mtimeMs,
-      extents: extentsByPath.get(e.path)!,
-    };
-  });
   const generationsNow = await listGenerations(store, model, signal);
   const latestNow = generationsNow.at(-1) ?? null;
   const concurrent = generationsNow.filter((g) => !startGenerations.includes(g));
@@ -231,7 +268,7 @@ export async function push(
     generation,
     parent,
     createdAt: new Date().toISOString(),
-    labels: options.labels ?? {},
+    labels,
     chunking: { ...ctx.chunking },
     packs: table.packs,
     chunks: table.rows,
@@ -257,22 +294,7 @@ export async function push(
     encoded,
   ).catch(() => undefined); // the record only saves time; the commit already happened
 
-  const durationMs = Date.now() - started;
-  return {
-    model,
-    generation,
-    parent,
-    files: files.length,
-    bytes,
-    bytesTransferred: packs.bytesStored + encoded.length,
-    chunksNew,
-    chunksReused: table.rows.count - chunksNew,
-    zeroBytes,
-    durationMs,
-    throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
-    unchanged: base !== undefined && chunksNew === 0 && sameContent(base, entries, table.rows),
-    concurrent,
-  };
+  return result(generation, packs.bytesStored + encoded.length, concurrent);
 }
 
 /** The latest manifests of the other models named in `dedupWith` (`'*'`: every model). */
@@ -307,17 +329,27 @@ async function assertPacksExist(ctx: EngineContext, ids: string[], model: string
   );
 }
 
-/** True when `entries` hold exactly the base generation's files, bytes and modes. */
-function sameContent(base: Manifest, entries: ManifestEntry[], rows: ChunkRows): boolean {
+/** True when `entries` hold exactly the base generation's files, bytes and modes (and times). */
+function sameContent(
+  base: Manifest,
+  entries: ManifestEntry[],
+  rows: ChunkRows,
+  { times = false } = {},
+): boolean {
   const canon = (list: ManifestEntry[], chunkRows: ChunkRows) =>
     JSON.stringify(
-      list.map((e) =>
-        e.type === 'file'
-          ? { ...e, mtimeMs: 0, extents: e.extents.map((x) => (x < 0 ? x : chunkRows.hashOf(x))) }
-          : { ...e, mtimeMs: 0 },
-      ),
+      list.map((e) => {
+        const mtimeMs = times && e.type !== 'symlink' ? e.mtimeMs : 0;
+        return e.type === 'file'
+          ? { ...e, mtimeMs, extents: e.extents.map((x) => (x < 0 ? x : chunkRows.hashOf(x))) }
+          : { ...e, mtimeMs };
+      }),
     );
   return canon(base.entries, base.chunks) === canon(entries, rows);
+}
+
+function canonicalLabels(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function conflict(model: string, detail: string): StoreError {

@@ -60,7 +60,11 @@ export interface PushOptions extends CallOptions {
 export interface PushResult extends TransferStats {
   /** Generation that was the latest when this push started (its chunks were reused), or null. */
   parent: string | null;
-  /** True when nothing changed since `parent` and only a manifest was written. */
+  /**
+   * True when the files hold the same bytes and modes as `parent`. When their times and the
+   * labels are the same too, nothing was written and `generation` is `parent`; otherwise only a
+   * manifest was written.
+   */
   unchanged: boolean;
   /** Generations committed by other writers while this push ran. */
   concurrent: string[];

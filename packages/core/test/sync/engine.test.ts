@@ -1,6 +1,6 @@
 // The sync engine on the in-memory store. Imports the BUILT package: the chunker runs in worker threads.
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   Checkpoints,
   type GetOptions,
   type GetResult,
+  type ListOptions,
   MemoryStore,
   StoreError,
   StoreLayer,
@@ -61,18 +62,70 @@ describe('push and pull', () => {
     ]);
   });
 
-  it('re-pushing an unchanged directory uploads only a manifest', async () => {
+  it('re-pushing an unchanged directory writes nothing and names the generation it matches', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const first = await ckpt.push('m1', src, { labels: { host: 'a', node: '1' } });
+    const before = await keys();
+    const again = await ckpt.push('m1', src, { labels: { node: '1', host: 'a' } });
+    expect(again).toMatchObject({ generation: first.generation, parent: first.generation, unchanged: true });
+    expect(again).toMatchObject({ chunksNew: 0, bytesTransferred: 0, concurrent: [] });
+    expect(again.chunksReused).toBe(first.chunksNew);
+    expect(await keys()).toEqual(before);
+  });
+
+  it('re-pushing the same bytes with new times or labels writes only a manifest', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
     const first = await ckpt.push('m1', src);
-    const packsBefore = await keys('ckpt/packs/');
-    const again = await ckpt.push('m1', src);
-    expect(again.unchanged).toBe(true);
-    expect(again.chunksNew).toBe(0);
-    expect(again.parent).toBe(first.generation);
-    expect(again.generation > first.generation).toBe(true);
-    expect(await keys('ckpt/packs/')).toEqual(packsBefore);
-    expect(again.bytesTransferred).toBeLessThan(64 * 1024);
+    const packs = await keys('ckpt/packs/');
+    const relabelled = await ckpt.push('m1', src, { labels: { reason: 'evicted' } });
+    expect(relabelled).toMatchObject({ parent: first.generation, unchanged: true, chunksNew: 0 });
+    expect(relabelled.generation > first.generation).toBe(true);
+    expect((await ckpt.generations('m1')).at(-1)?.labels).toEqual({ reason: 'evicted' });
+    const file = path.join(src, 'pages-1.img');
+    await utimes(file, new Date(2_000_000_000_000), new Date(2_000_000_000_000));
+    const touched = await ckpt.push('m1', src, { labels: { reason: 'evicted' } });
+    expect(touched).toMatchObject({ parent: relabelled.generation, unchanged: true, chunksNew: 0 });
+    expect(touched.generation > relabelled.generation).toBe(true);
+    expect(touched.bytesTransferred).toBeLessThan(64 * 1024);
+    expect(await keys('ckpt/packs/')).toEqual(packs);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    expect((await stat(path.join(dst, 'pages-1.img'))).mtimeMs).toBe(2_000_000_000_000);
+  });
+
+  it('an unchanged re-push commits when another writer committed meanwhile', async () => {
+    const src = path.join(work, 'src');
+    const other = path.join(work, 'other');
+    await makeCheckpoint(src);
+    await makeCheckpoint(other);
+    await writeFile(path.join(other, 'extra.img'), bytes(10_000, 5));
+    const first = await ckpt.push('m1', src);
+    const writer = new Checkpoints(store, small);
+    let lists = 0;
+    let theirs = '';
+    // the other writer commits while this push looks at the latest generation before committing
+    class RacingStore extends StoreLayer {
+      override list(prefix?: string, options?: ListOptions) {
+        const inner = this.inner;
+        if (!prefix?.includes('m1') || ++lists !== 2) return inner.list(prefix, options);
+        return (async function* () {
+          theirs = (await writer.push('m1', other)).generation;
+          yield* inner.list(prefix, options);
+        })();
+      }
+    }
+    const racing = new Checkpoints(new RacingStore(store), small);
+    const again = await racing.push('m1', src);
+    await racing.close();
+    await writer.close();
+    expect(theirs).not.toBe('');
+    expect(again).toMatchObject({ parent: first.generation, unchanged: true, concurrent: [theirs] });
+    expect(again.generation > theirs).toBe(true);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    expect(await readTree(dst)).toEqual(await readTree(src));
   });
 
   it('pushes the next version incrementally and pulls it over the old one, reusing local chunks', async () => {
@@ -343,7 +396,7 @@ describe('catalog, delete and gc', () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
     const a = await ckpt.push('m1', src);
-    await ckpt.push('m1', src);
+    await ckpt.push('m1', src, { labels: { by: 'another writer' } });
     await expect(ckpt.push('m1', src, { expectLatest: a.generation })).rejects.toMatchObject({
       code: 'Conflict',
     });
