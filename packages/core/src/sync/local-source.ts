@@ -62,30 +62,26 @@ interface LocalChunk {
   index: number;
 }
 
+/** Adjacent chunks of one local file, read at once (up to {@link RUN_BYTES}). */
+export interface LocalRun {
+  abs: string;
+  chunks: LocalChunk[];
+}
+
 /** Reads of local chunks in flight (each with its buffer of up to {@link RUN_BYTES}). */
 const READS_IN_FLIGHT = 4;
 
 /**
- * Copies the chunks of `manifest` that trusted local files hold (`wanted`: the index of a chunk
- * still needed, by hash; `recorded`: the manifest the files were written from): one read per run
- * of adjacent chunks (up to 4 MiB), {@link READS_IN_FLIGHT} reads at a time whatever the number
- * of files, every chunk's SHA-256 checked on a worker (with `hash`), the matching ones of each
- * read handed to `deliver` (their bytes are only valid until it resolves). Returns the indexes
- * delivered; a chunk whose local bytes do not match is simply left to be downloaded.
+ * Plans where to read the chunks of `manifest` that trusted local files hold (`wanted`: the index
+ * of a chunk still needed, by hash; `recorded`: the manifest the files were written from): each
+ * chunk once, in runs of adjacent chunks of up to 4 MiB.
  */
-export async function copyLocalChunks(
+export function planLocalCopies(
   files: Map<string, TrustedFile>,
   recorded: Manifest,
-  manifest: Manifest,
   wanted: (hash: string) => number | undefined,
-  options: {
-    hash: ChunkerPool['hash'];
-    deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
-    signal?: AbortSignal;
-  },
-): Promise<Set<number>> {
-  const { hash, deliver, signal } = options;
-  const runs: { abs: string; chunks: LocalChunk[] }[] = [];
+): LocalRun[] {
+  const runs: LocalRun[] = [];
   const planned = new Set<number>();
   for (const file of files.values()) {
     let offset = 0;
@@ -112,6 +108,26 @@ export async function copyLocalChunks(
     }
     close();
   }
+  return runs;
+}
+
+/**
+ * Copies the chunks of `runs` (see {@link planLocalCopies}): one read per run,
+ * {@link READS_IN_FLIGHT} reads at a time whatever the number of files, every chunk's SHA-256
+ * checked on a worker (with `hash`) against `manifest`, the matching ones of each read handed to
+ * `deliver` (their bytes are only valid until it resolves). Returns the indexes delivered; a
+ * chunk whose local bytes do not match is simply left to be downloaded.
+ */
+export async function copyLocalChunks(
+  runs: LocalRun[],
+  manifest: Manifest,
+  options: {
+    hash: ChunkerPool['hash'];
+    deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
+    signal?: AbortSignal;
+  },
+): Promise<Set<number>> {
+  const { hash, deliver, signal } = options;
   const done = new Set<number>();
   // a file stays open from its first run to its last (runs are queued in file order)
   const handles = new Map<string, Promise<FileHandle>>();

@@ -9,14 +9,20 @@ import type { EngineContext } from './context.js';
 import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles } from './file-handles.js';
 import { legacyExists, pullLegacy } from './legacy.js';
-import { copyLocalChunks, identical, type TrustedFile, trustedFiles } from './local-source.js';
+import {
+  copyLocalChunks,
+  identical,
+  planLocalCopies,
+  type TrustedFile,
+  trustedFiles,
+} from './local-source.js';
 import { readLocalState, writeLocalState } from './local-state.js';
 import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
 import { type FileStamp, sameStamp, scanDirectory, stampOf } from './scan.js';
-import { eachLimited } from './settle.js';
+import { eachLimited, settleAll } from './settle.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
@@ -152,34 +158,36 @@ export async function pull(
     };
     const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
-    // 3. chunks the old directory holds: copy them (each checked against its hash)
-    let copied = new Set<number>();
-    if (trusted.size > 0) {
-      const wanted = (hash: string) => {
-        const index = manifest.chunks.indexOf(hash);
-        return index !== undefined && targets.has(index) ? index : undefined;
-      };
-      copied = await copyLocalChunks(trusted, state!.manifest, manifest, wanted, {
-        hash,
-        deliver: writeMany,
-        signal,
-      });
-    }
-    const chunksReused = copied.size;
-    const chunksNew = targets.size - copied.size;
-
-    // 4. the rest from the store
+    // 3. chunks the old directory holds are copied from it (each checked against its hash) while
+    //    the rest is downloaded; a local chunk that fails its check is downloaded afterwards
+    const wanted = (hash: string) => {
+      const index = manifest.chunks.indexOf(hash);
+      return index !== undefined && targets.has(index) ? index : undefined;
+    };
+    const runs = trusted.size > 0 ? planLocalCopies(trusted, state!.manifest, wanted) : [];
+    const local = new Set(runs.flatMap((run) => run.chunks.map((c) => c.index)));
     let bytesTransferred = 0;
     const describe = (index: number) => targets.paths(index).slice(0, 3).join(', ');
-    const remote = [...targets.indices()].filter((index) => !copied.has(index));
-    await fetchChunks(ctx, manifest, remote, {
-      signal,
-      deliver: writeMany,
-      describe,
-      onBytes: (n) => {
-        bytesTransferred += n;
-      },
-    });
+    const download = (indices: number[]) =>
+      fetchChunks(ctx, manifest, indices, {
+        signal,
+        deliver: writeMany,
+        describe,
+        onBytes: (n) => {
+          bytesTransferred += n;
+        },
+      });
+    let copied = new Set<number>();
+    await settleAll([
+      copyLocalChunks(runs, manifest, { hash, deliver: writeMany, signal }).then((done) => {
+        copied = done;
+      }),
+      download([...targets.indices()].filter((index) => !local.has(index))),
+    ]);
+    // 4. local chunks whose bytes did not match
+    await download([...local].filter((index) => !copied.has(index)));
+    const chunksReused = copied.size;
+    const chunksNew = targets.size - copied.size;
 
     // 5. modes, times, links; then swap the new tree in
     await handles.closeAll();

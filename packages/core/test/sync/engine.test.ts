@@ -1,6 +1,18 @@
 // The sync engine on the in-memory store. Imports the BUILT package: the chunker runs in worker threads.
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -390,6 +402,41 @@ describe('catalog, delete and gc', () => {
     const dst = path.join(work, 'dst');
     await ckpt.pull('m1', dst);
     expect(await readTree(dst)).toEqual(await readTree(latest === r1.generation ? s1 : s2));
+  });
+
+  it('a local chunk whose bytes no longer match is downloaded instead (pull over a damaged copy)', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m1', dst);
+    // the next version changes pages-1.img near its end, so the pull copies the rest chunk by chunk
+    const changed = await open(path.join(src, 'pages-1.img'), 'r+');
+    await changed.write(bytes(4096, 5), 0, 4096, (6 << 20) - 4096);
+    await changed.close();
+    await ckpt.push('m1', src);
+    // damage the old copy behind the local record's back: the record still vouches for the file
+    const damaged = path.join(dst, 'pages-1.img');
+    const handle = await open(damaged, 'r+');
+    await handle.write(bytes(4096, 77), 0, 4096, 8192);
+    await handle.close();
+    const recordPath = path.join(work, '.dst.ckpt-state.json');
+    const record = await readFile(recordPath);
+    const cut = record.indexOf(10);
+    const header = JSON.parse(record.subarray(0, cut).toString());
+    const st = await lstat(damaged, { bigint: true });
+    header.stamps['pages-1.img'] = {
+      size: Number(st.size),
+      mtimeNs: st.mtimeNs.toString(),
+      ctimeNs: st.ctimeNs.toString(),
+      ino: st.ino.toString(),
+      dev: st.dev.toString(),
+    };
+    await writeFile(recordPath, Buffer.concat([Buffer.from(JSON.stringify(header)), record.subarray(cut)]));
+    const pulled = await ckpt.pull('m1', dst);
+    expect(pulled.chunksReused).toBeGreaterThan(0);
+    expect(pulled.bytesTransferred).toBeGreaterThan(4096);
+    expect(await readTree(dst)).toEqual(await readTree(src));
   });
 
   it('expectLatest turns a concurrent commit into a Conflict', async () => {
