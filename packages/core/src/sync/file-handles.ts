@@ -11,16 +11,15 @@ export class FileHandles {
   constructor(private readonly max = 256) {}
 
   async write(file: string, data: Uint8Array, position: number): Promise<void> {
+    // the slot is registered before any await: a concurrent write to the same file shares it
     let slot = this.open.get(file);
     if (slot)
       this.open.delete(file); // re-insert: most recently used last
-    else {
-      slot = { handle: open(file, 'r+'), users: 0 };
-      await this.evict();
-    }
+    else slot = { handle: open(file, 'r+'), users: 0 };
     this.open.set(file, slot);
     slot.users++;
     try {
+      await this.evict();
       const handle = await slot.handle;
       let done = 0;
       while (done < data.length) {
@@ -40,12 +39,11 @@ export class FileHandles {
   }
 
   private async evict(): Promise<void> {
-    if (this.open.size < this.max) return;
     for (const [file, slot] of this.open) {
+      if (this.open.size <= this.max) return;
       if (slot.users > 0) continue;
       this.open.delete(file);
       await (await slot.handle.catch(() => undefined))?.close();
-      if (this.open.size < this.max) return;
     }
   }
 }
