@@ -25,6 +25,7 @@ import {
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
+import { stampOf } from '../../src/sync/scan.js';
 import { bytes, makeCheckpoint, readTree } from './tree.js';
 
 let work: string;
@@ -424,14 +425,7 @@ describe('catalog, delete and gc', () => {
     const record = await readFile(recordPath);
     const cut = record.indexOf(10);
     const header = JSON.parse(record.subarray(0, cut).toString());
-    const st = await lstat(damaged, { bigint: true });
-    header.stamps['pages-1.img'] = {
-      size: Number(st.size),
-      mtimeNs: st.mtimeNs.toString(),
-      ctimeNs: st.ctimeNs.toString(),
-      ino: st.ino.toString(),
-      dev: st.dev.toString(),
-    };
+    header.stamps['pages-1.img'] = stampOf(await lstat(damaged, { bigint: true }));
     await writeFile(recordPath, Buffer.concat([Buffer.from(JSON.stringify(header)), record.subarray(cut)]));
     const pulled = await ckpt.pull('m1', dst);
     expect(pulled.chunksReused).toBeGreaterThan(0);
