@@ -1,8 +1,10 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { StoreError } from '../errors.js';
 import { pathProblem } from './rel-path.js';
+import { settleAll } from './settle.js';
 
 /** One thing found in a checkpoint directory. Paths are relative, `/`-separated. */
 export type ScannedEntry =
@@ -41,6 +43,9 @@ export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): b
   );
 }
 
+/** File-system calls a scan keeps in flight: one at a time costs a thread-pool round trip per entry. */
+const SCAN_CALLS = 16;
+
 /**
  * Lists a checkpoint directory: regular files, directories and symbolic links (stored as links,
  * never followed), depth first, sorted by name, parents before children. Sockets, devices and
@@ -62,14 +67,17 @@ export async function scanDirectory(root: string): Promise<ScannedEntry[]> {
     throw new StoreError('InvalidArgument', 'not a directory', { operation: 'scan', key: root });
   }
   const out: ScannedEntry[] = [];
-  await walk(root, '', out);
+  await walk(root, '', pLimit(SCAN_CALLS), out);
   return out;
 }
 
-async function walk(root: string, rel: string, out: ScannedEntry[]): Promise<void> {
+/** Appends the entries under `rel` to `out` in order; their `lstat`s and subdirectories run concurrently. */
+async function walk(root: string, rel: string, limit: LimitFunction, out: ScannedEntry[]): Promise<void> {
   const dir = rel ? path.join(root, rel) : root;
-  const names = (await readdir(dir)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  for (const name of names) {
+  const names = (await limit(() => readdir(dir))).sort((a, b) =>
+    Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  );
+  const paths = names.map((name) => {
     const relPath = rel ? `${rel}/${name}` : name;
     const abs = path.join(dir, name);
     const problem = pathProblem(relPath);
@@ -78,26 +86,38 @@ async function walk(root: string, rel: string, out: ScannedEntry[]): Promise<voi
         operation: 'scan',
         key: abs,
       });
-    const st = await lstat(abs, { bigint: true });
-    const mode = Number(st.mode & 0o7777n);
-    const mtimeMs = Number(st.mtimeNs / 1000n) / 1000;
-    if (st.isFile()) {
-      out.push({ type: 'file', path: relPath, abs, mode, size: Number(st.size), mtimeMs, stat: stampOf(st) });
-    } else if (st.isDirectory()) {
-      out.push({ type: 'dir', path: relPath, abs, mode, mtimeMs });
-      await walk(root, relPath, out);
-    } else if (st.isSymbolicLink()) {
-      out.push({ type: 'symlink', path: relPath, abs, target: await readlink(abs) });
-    } else {
-      const kind = st.isSocket() ? 'a socket' : st.isFIFO() ? 'a FIFO' : 'a device';
-      throw new StoreError(
-        'InvalidArgument',
-        `is ${kind}: only files, directories and symlinks can be checkpointed`,
-        {
-          operation: 'scan',
-          key: abs,
-        },
-      );
-    }
+    return { relPath, abs };
+  });
+  const entries = await settleAll(paths.map(({ relPath, abs }) => limit(() => entryOf(relPath, abs))));
+  const subtrees = await settleAll(
+    entries.map(async (entry) => {
+      const below: ScannedEntry[] = [];
+      if (entry.type === 'dir') await walk(root, entry.path, limit, below);
+      return below;
+    }),
+  );
+  entries.forEach((entry, i) => {
+    out.push(entry);
+    for (const e of subtrees[i]!) out.push(e);
+  });
+}
+
+async function entryOf(relPath: string, abs: string): Promise<ScannedEntry> {
+  const st = await lstat(abs, { bigint: true });
+  const mode = Number(st.mode & 0o7777n);
+  const mtimeMs = Number(st.mtimeNs / 1000n) / 1000;
+  if (st.isFile()) {
+    return { type: 'file', path: relPath, abs, mode, size: Number(st.size), mtimeMs, stat: stampOf(st) };
   }
+  if (st.isDirectory()) return { type: 'dir', path: relPath, abs, mode, mtimeMs };
+  if (st.isSymbolicLink()) return { type: 'symlink', path: relPath, abs, target: await readlink(abs) };
+  const kind = st.isSocket() ? 'a socket' : st.isFIFO() ? 'a FIFO' : 'a device';
+  throw new StoreError(
+    'InvalidArgument',
+    `is ${kind}: only files, directories and symlinks can be checkpointed`,
+    {
+      operation: 'scan',
+      key: abs,
+    },
+  );
 }
