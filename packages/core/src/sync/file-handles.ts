@@ -10,25 +10,30 @@ export class FileHandles {
 
   constructor(private readonly max = 256) {}
 
-  async write(file: string, data: Uint8Array, position: number): Promise<void> {
-    // the slot is registered before any await: a concurrent write to the same file shares it
-    let slot = this.open.get(file);
-    if (slot)
-      this.open.delete(file); // re-insert: most recently used last
-    else slot = { handle: open(file, 'r+'), users: 0 };
-    this.open.set(file, slot);
-    slot.users++;
-    try {
-      await this.evict();
-      const handle = await slot.handle;
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      }
-    } finally {
-      slot.users--;
+  /** Creates `file` (it must not exist) at `size` bytes, all holes, and keeps it open for the writes to come. */
+  async create(file: string, size: number): Promise<void> {
+    if (this.open.has(file)) {
+      throw Object.assign(new Error(`EEXIST: file already exists, open '${file}'`), { code: 'EEXIST' });
     }
+    await this.use(
+      file,
+      () => open(file, 'wx', 0o600),
+      (handle) => handle.truncate(size),
+    );
+  }
+
+  async write(file: string, data: Uint8Array, position: number): Promise<void> {
+    await this.use(
+      file,
+      () => open(file, 'r+'),
+      async (handle) => {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+          done += bytesWritten;
+        }
+      },
+    );
   }
 
   /** Closes every handle (also after a failure). */
@@ -36,6 +41,26 @@ export class FileHandles {
     const slots = [...this.open.values()];
     this.open.clear();
     await Promise.allSettled(slots.map(async (s) => (await s.handle).close()));
+  }
+
+  private async use(
+    file: string,
+    opener: () => Promise<FileHandle>,
+    fn: (handle: FileHandle) => Promise<unknown>,
+  ): Promise<void> {
+    // the slot is registered before any await: a concurrent write to the same file shares it
+    let slot = this.open.get(file);
+    if (slot)
+      this.open.delete(file); // re-insert: most recently used last
+    else slot = { handle: opener(), users: 0 };
+    this.open.set(file, slot);
+    slot.users++;
+    try {
+      await this.evict();
+      await fn(await slot.handle);
+    } finally {
+      slot.users--;
+    }
   }
 
   private async evict(): Promise<void> {

@@ -52,6 +52,7 @@ const manifestSchema = z.strictObject({
 export type Manifest = Omit<z.infer<typeof manifestSchema>, 'chunks'> & { chunks: ChunkRows };
 export type ManifestEntry = Manifest['entries'][number];
 export type FileEntry = z.infer<typeof fileEntry>;
+export type DirEntry = z.infer<typeof dirEntry>;
 
 /** The manifest's own checksum: SHA-256 of its JSON without the `checksum` field. */
 function checksumOf(manifest: object): string {

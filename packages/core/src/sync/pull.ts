@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
@@ -17,7 +17,7 @@ import {
   trustedFiles,
 } from './local-source.js';
 import { readLocalState, writeLocalState } from './local-state.js';
-import { type FileEntry, type Manifest, manifestTotals } from './manifest.js';
+import { type DirEntry, type FileEntry, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
@@ -95,6 +95,8 @@ export async function pull(
     return result({ upToDate: true });
   }
 
+  // every downloaded or copied chunk is hashed on the chunker's threads: start them while the tree is built
+  if (manifest.chunks.count > 0) ctx.chunker().warm();
   const parent = path.dirname(root);
   await mkdir(parent, { recursive: true });
   await removeLeftovers(root);
@@ -107,8 +109,8 @@ export async function pull(
     const linked = new Set<string>();
     // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes);
     //    a file identical to one the directory already has is hard-linked (the old tree keeps its link)
-    for (const entry of manifest.entries) {
-      if (entry.type === 'dir') await mkdir(resolveInside(staging, entry.path));
+    for (const level of dirLevels(manifest, 'parents first')) {
+      await eachLimited(level, FS_CALLS, (entry) => mkdir(resolveInside(staging, entry.path)));
     }
     await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
       const target = resolveInside(staging, entry.path);
@@ -117,8 +119,7 @@ export async function pull(
         linked.add(entry.path);
         return;
       }
-      const handle = await open(target, 'wx', 0o600);
-      await handle.truncate(entry.size).finally(() => handle.close());
+      await handles.create(target, entry.size);
     });
 
     // 2. where each needed chunk goes
@@ -246,12 +247,28 @@ async function finishTree(staging: string, manifest: Manifest): Promise<void> {
       await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
     } else if (entry.type === 'symlink') await symlink(entry.target, target);
   });
-  const dirs = manifest.entries.filter((e) => e.type === 'dir').reverse();
-  for (const entry of dirs) {
-    const target = resolveInside(staging, entry.path);
-    await chmod(target, entry.mode);
-    await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+  for (const level of dirLevels(manifest, 'deepest first')) {
+    await eachLimited(level, FS_CALLS, async (entry) => {
+      const target = resolveInside(staging, entry.path);
+      await chmod(target, entry.mode);
+      await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
+    });
   }
+}
+
+/**
+ * The manifest's directories by depth. Those of one level are independent: creating them only
+ * needs their parents, and a mode that forbids entering a directory only stops changes below it.
+ */
+function dirLevels(manifest: Manifest, order: 'parents first' | 'deepest first'): DirEntry[][] {
+  const levels: DirEntry[][] = [];
+  for (const entry of manifest.entries) {
+    if (entry.type !== 'dir') continue;
+    const depth = entry.path.split('/').length - 1;
+    (levels[depth] ??= []).push(entry);
+  }
+  const present = levels.filter((level) => level !== undefined);
+  return order === 'parents first' ? present : present.reverse();
 }
 
 /** Removes `.<name>.ckpt-old-*` trees and pull staging trees older than an hour left by crashes. */

@@ -48,6 +48,8 @@ export async function push(
   const scanned = await scanDirectory(root);
   const files = scanned.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  // the chunker's threads start while the store is asked for the latest generation
+  if (files.some((f) => f.size > SMALL_FILE)) ctx.chunker().warm();
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
   const startGenerations = await listGenerations(store, model, signal);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,6 +272,26 @@ describe('ChunkerPool', () => {
       await pool.close();
     }
     await expect(pool.hash(new ArrayBuffer(1), [])).rejects.toSatisfy((err) => StoreError.is(err, 'Aborted'));
+  });
+
+  it('warm starts every thread at once, and close stops them', async () => {
+    const threads = async () => (await readdir('/proc/self/task')).length;
+    const before = await threads();
+    const pool = new ChunkerPool({ threads: 3 });
+    try {
+      pool.warm();
+      pool.warm(); // no more than `threads`
+      // a worker's OS thread (and its helpers) exist once `new Worker` returns
+      expect(await threads()).toBeGreaterThanOrEqual(before + 3);
+      const idle = await threads();
+      const { hashes } = await pool.hash(new ArrayBuffer(4), [{ offset: 0, length: 4 }]);
+      expect(hashes).toEqual([sha256(new Uint8Array(4))]);
+      expect(await threads()).toBe(idle); // the job ran on a warm worker: none started
+    } finally {
+      await pool.close();
+    }
+    pool.warm(); // closed: starts nothing
+    expect(await threads()).toBeLessThanOrEqual(before);
   });
 
   it('rejects options that cannot work', () => {

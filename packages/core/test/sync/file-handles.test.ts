@@ -46,3 +46,20 @@ it('a file that cannot be opened fails its writes, and closeAll still closes the
   expect(await openFds()).toBe(before);
   expect((await readFile(good)).toString('latin1')).toBe('\0ok\0');
 });
+
+it('create makes a file of holes at its size and keeps it open for the writes that follow', async () => {
+  const file = path.join(work, 'new');
+  const before = await openFds();
+  const handles = new FileHandles();
+  await handles.create(file, 4096);
+  expect(await openFds()).toBe(before + 1);
+  await handles.write(file, Buffer.from('end'), 4093);
+  expect(await openFds()).toBe(before + 1); // the write used the handle create opened
+  await expect(handles.create(file, 1)).rejects.toMatchObject({ code: 'EEXIST' });
+  await handles.closeAll();
+  expect(await openFds()).toBe(before);
+  const bytes = await readFile(file);
+  expect(bytes.length).toBe(4096);
+  expect(bytes.subarray(4093).toString()).toBe('end');
+  expect(bytes.subarray(0, 4093).every((b) => b === 0)).toBe(true);
+});

@@ -55,6 +55,11 @@ export class WorkerPool<Req, Res> {
     });
   }
 
+  /** Starts every worker now (a start takes tens of milliseconds) rather than on first use. */
+  warm(): void {
+    while (!this.#closed && this.#spawn());
+  }
+
   /** Stops every worker; queued and running jobs fail with `Aborted`. */
   async close(): Promise<void> {
     this.#closed = true;
