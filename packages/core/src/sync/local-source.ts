@@ -5,8 +5,8 @@ import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
-import { sameStamp, stampOf } from './scan.js';
 import { eachLimited } from './settle.js';
+import { sameStamp, stampOf } from './stamp.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
 export interface TrustedFile {

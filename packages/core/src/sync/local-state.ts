@@ -9,7 +9,7 @@ import {
   type Manifest,
   manifestFromJson,
 } from './manifest.js';
-import type { FileStamp } from './scan.js';
+import type { FileStamp } from './stamp.js';
 
 /**
  * The local record of what a checkpoint directory holds, kept BESIDE it

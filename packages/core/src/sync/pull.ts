@@ -21,8 +21,9 @@ import { type DirEntry, type FileEntry, type Manifest, manifestTotals } from './
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
-import { type FileStamp, sameStamp, scanDirectory, stampOf } from './scan.js';
+import { scanDirectory } from './scan.js';
 import { eachLimited, settleAll } from './settle.js';
+import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 

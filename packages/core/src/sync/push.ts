@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
@@ -14,13 +13,18 @@ import { MANIFEST_FORMAT, type Manifest, type ManifestEntry, sealAndEncode } fro
 import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
-import { type FileStamp, type ScannedEntry, sameStamp, scanDirectory, stampOf } from './scan.js';
+import { type ScannedEntry, scanDirectory } from './scan.js';
 import { settleAll } from './settle.js';
+import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import type { PushOptions, PushResult } from './types.js';
-import { isAllZero } from './zero.js';
 
-/** Files up to this size are read whole on the main thread: one chunk each, packed together. */
+/** Files up to this size are one chunk each, read whole by the workers in batches. */
 const SMALL_FILE = 256 * 1024;
+/** A batch of small files read by one worker task: up to this many files or about this many bytes. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 1024 * 1024;
+/** Batches of small files in flight at once. */
+const BATCHES_AT_ONCE = 4;
 /** Files of one chunking segment chunked at once (they share the read-ahead budget). */
 const MEDIUM_AT_ONCE = 4;
 
@@ -45,11 +49,15 @@ export async function push(
   validateModel(model);
   const root = path.resolve(dir);
   throwIfAborted(signal, 'push', model);
+  const state = await readLocalState(root, store.name);
+  const previous = state?.model === model ? state : undefined;
+  // files new or changed since the last push or pull are read on the chunker's threads: start
+  // them (tens of milliseconds) while the directory is scanned, or once the scan finds such files
+  if (!previous) ctx.chunker().warm();
   const scanned = await scanDirectory(root);
   const files = scanned.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
-  // the chunker's threads start while the store is asked for the latest generation
-  if (files.some((f) => f.size > SMALL_FILE)) ctx.chunker().warm();
+  if (files.some((f) => f.size > 0 && !sameStamp(previous?.stamps[f.path], f.stat))) ctx.chunker().warm();
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
   const startGenerations = await listGenerations(store, model, signal);
@@ -62,8 +70,6 @@ export async function push(
   }
   const base = parent ? await readManifest(store, model, parent, signal).catch(ignoreIntegrity) : undefined;
   const known = new KnownChunks([base, ...(await dedupBases(store, model, options.dedupWith ?? [], signal))]);
-  const state = await readLocalState(root, store.name);
-  const previous = state?.model === model ? state : undefined;
   const previousEntries = new Map(previous?.manifest.entries.map((e) => [e.path, e]));
 
   const table = new ChunkTable();
@@ -124,23 +130,36 @@ export async function push(
     });
   };
 
+  const extentsByPath = new Map<string, number[]>();
+  const stamps: Record<string, FileStamp> = {};
+  const record = (file: ScannedEntry & { type: 'file' }, extents: number[]) => {
+    extentsByPath.set(file.path, extents);
+    stamps[file.path] = file.stat;
+    progress.add(0, 1);
+  };
+
+  /** Small files, read whole on a worker: one chunk (or zero run) each. */
+  const processSmall = async (batch: (ScannedEntry & { type: 'file' })[]) => {
+    throwIfAborted(signal, 'push', batch[0]!.abs);
+    const read = await ctx.chunker().readFiles(
+      batch.map((f) => ({ path: f.abs, size: f.size })),
+      { signal },
+    );
+    for (const [i, file] of batch.entries()) {
+      const { data, hash, stamp } = read[i]!;
+      // a file that changed since the scan would be stored as a mix of two versions
+      if (data.length !== file.size || !sameStamp(stamp, file.stat)) throw changed(file.abs);
+      if (hash === null) zeroBytes += data.length;
+      record(file, [
+        hash === null ? -data.length : await addChunk(hash, data.length, (t) => void t.set(data)),
+      ]);
+      progress.add(data.length);
+    }
+  };
+
+  /** A larger file: the workers read, chunk and hash it; new chunks go from their read buffers into packs. */
   const chunkFile = async (file: ScannedEntry & { type: 'file' }, readAhead: number): Promise<number[]> => {
     const extents: number[] = [];
-    if (file.size === 0) return extents;
-    if (file.size <= SMALL_FILE) {
-      const data = await readFile(file.abs, { signal });
-      if (data.length !== file.size) throw changed(file.abs);
-      if (isAllZero(data)) {
-        zeroBytes += data.length;
-        extents.push(-data.length);
-      } else {
-        const hash = createHash('sha256').update(data).digest('hex');
-        extents.push(await addChunk(hash, data.length, (target) => void target.set(data)));
-      }
-      progress.add(data.length);
-      return extents;
-    }
-    // the workers read, chunk and hash; new chunks are copied from their read buffers into packs
     const chunks = ctx.chunker().chunkFile(file.abs, { signal, readAhead, withData: true });
     for await (const batch of chunks) {
       for (const chunk of batch) {
@@ -157,37 +176,37 @@ export async function push(
     return extents;
   };
 
-  const extentsByPath = new Map<string, number[]>();
-  const stamps: Record<string, FileStamp> = {};
-  const processFile = async (file: ScannedEntry & { type: 'file' }, readAhead = 0) => {
+  const processFile = async (file: ScannedEntry & { type: 'file' }, readAhead: number) => {
     throwIfAborted(signal, 'push', file.abs);
-    let extents = reuse(file);
-    if (extents) progress.add(file.size);
-    else {
-      extents = await chunkFile(file, readAhead);
-      // a file that changed while it was read would be stored as a mix of two versions
-      const after = stampOf(await lstat(file.abs, { bigint: true }));
-      if (!sameStamp(after, file.stat)) throw changed(file.abs);
-    }
-    extentsByPath.set(file.path, extents);
-    stamps[file.path] = file.stat;
-    progress.add(0, 1);
+    const extents = await chunkFile(file, readAhead);
+    // a file that changed while it was read would be stored as a mix of two versions
+    const after = stampOf(await lstat(file.abs, { bigint: true }));
+    if (!sameStamp(after, file.stat)) throw changed(file.abs);
+    record(file, extents);
   };
 
   try {
-    // small files on this thread, files of one segment a few at a time on the workers (one such
-    // file leaves a worker idle), then larger files one by one, each with all the read-ahead
-    const small = pLimit(16);
+    // files unchanged since the last push or pull are taken from its record; small files go to
+    // the workers in batches, files of one segment a few at a time (one such file leaves a
+    // worker idle), then larger files one by one, each with all the read-ahead
+    const toRead = files.filter((file) => {
+      const extents = file.size === 0 ? [] : reuse(file);
+      if (!extents) return true;
+      progress.add(file.size);
+      record(file, extents);
+      return false;
+    });
+    const batches = pLimit(BATCHES_AT_ONCE);
     const medium = pLimit(MEDIUM_AT_ONCE);
     const { segmentSize } = ctx.chunker();
     const readAhead = ctx.memoryBudget / 2;
     await settleAll([
-      ...files.filter((f) => f.size <= SMALL_FILE).map((f) => small(() => processFile(f))),
-      ...files
+      ...smallBatches(toRead.filter((f) => f.size <= SMALL_FILE)).map((b) => batches(() => processSmall(b))),
+      ...toRead
         .filter((f) => f.size > SMALL_FILE && f.size <= segmentSize)
         .map((f) => medium(() => processFile(f, readAhead / MEDIUM_AT_ONCE))),
     ]);
-    for (const file of files.filter((f) => f.size > segmentSize)) await processFile(file, readAhead);
+    for (const file of toRead.filter((f) => f.size > segmentSize)) await processFile(file, readAhead);
     await packs.finish();
   } catch (err) {
     await packs.abandon();
@@ -297,6 +316,23 @@ export async function push(
   ).catch(() => undefined); // the record only saves time; the commit already happened
 
   return result(generation, packs.bytesStored + encoded.length, concurrent);
+}
+
+/** Small files in batches of at most {@link BATCH_FILES} files and about {@link BATCH_BYTES} bytes, in order. */
+function smallBatches<F extends { size: number }>(files: F[]): F[][] {
+  const batches: F[][] = [];
+  let bytes = Number.POSITIVE_INFINITY;
+  for (const file of files) {
+    const last = batches.at(-1);
+    if (!last || last.length >= BATCH_FILES || bytes + file.size > BATCH_BYTES) {
+      batches.push([file]);
+      bytes = file.size;
+    } else {
+      last.push(file);
+      bytes += file.size;
+    }
+  }
+  return batches;
 }
 
 /** The latest manifests of the other models named in `dedupWith` (`'*'`: every model). */

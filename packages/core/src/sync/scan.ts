@@ -1,47 +1,16 @@
-import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { StoreError } from '../errors.js';
 import { pathProblem } from './rel-path.js';
 import { settleAll } from './settle.js';
+import { type FileStamp, stampOf } from './stamp.js';
 
 /** One thing found in a checkpoint directory. Paths are relative, `/`-separated. */
 export type ScannedEntry =
   | { type: 'file'; path: string; abs: string; mode: number; size: number; mtimeMs: number; stat: FileStamp }
   | { type: 'dir'; path: string; abs: string; mode: number; mtimeMs: number }
   | { type: 'symlink'; path: string; abs: string; target: string };
-
-/** What identifies a file's content cheaply: if all of it is unchanged, so are the bytes. */
-export interface FileStamp {
-  size: number;
-  mtimeNs: string;
-  ctimeNs: string;
-  ino: string;
-  dev: string;
-}
-
-export function stampOf(st: BigIntStats): FileStamp {
-  return {
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs.toString(),
-    ctimeNs: st.ctimeNs.toString(),
-    ino: st.ino.toString(),
-    dev: st.dev.toString(),
-  };
-}
-
-export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): boolean {
-  return (
-    !!a &&
-    !!b &&
-    a.size === b.size &&
-    a.mtimeNs === b.mtimeNs &&
-    a.ctimeNs === b.ctimeNs &&
-    a.ino === b.ino &&
-    a.dev === b.dev
-  );
-}
 
 /** File-system calls a scan keeps in flight: one at a time costs a thread-pool round trip per entry. */
 const SCAN_CALLS = 16;

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   chunkBuffer,
 } from '../../dist/sync/chunking/index.js';
 import { StoreError } from '../../src/errors.js';
+import { stampOf } from '../../src/sync/stamp.js';
 import { buildFile, KiB, MiB, type Piece, seededBytes, withoutData } from './fixtures.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -272,6 +274,60 @@ describe('ChunkerPool', () => {
       await pool.close();
     }
     await expect(pool.hash(new ArrayBuffer(1), [])).rejects.toSatisfy((err) => StoreError.is(err, 'Aborted'));
+  });
+
+  it('readFiles reads small files whole, each with its hash (null when all zero) and stamp', async () => {
+    const a = await writeTemp('small-a', seededBytes(31, 5000));
+    const zero = await writeTemp('small-zero', new Uint8Array(8192));
+    const b = await writeTemp('small-b', seededBytes(32, 70 * KiB));
+    const pool = new ChunkerPool({ threads: 2 });
+    try {
+      const sizes = [5000, 8192, 70 * KiB];
+      const read = await pool.readFiles([a, zero, b].map((path, i) => ({ path, size: sizes[i]! })));
+      expect(read.map((f) => f.data.length)).toEqual(sizes);
+      expect(Buffer.from(read[0]!.data).equals(seededBytes(31, 5000))).toBe(true);
+      expect(Buffer.from(read[2]!.data).equals(seededBytes(32, 70 * KiB))).toBe(true);
+      expect(read.map((f) => f.hash)).toEqual([
+        sha256(seededBytes(31, 5000)),
+        null,
+        sha256(seededBytes(32, 70 * KiB)),
+      ]);
+      for (const [i, path] of [a, zero, b].entries()) {
+        expect(read[i]!.stamp).toEqual(stampOf(await lstat(path, { bigint: true })));
+      }
+      // a file shorter than the caller thought gives what it has, and its stamp tells
+      await truncate(b, 100);
+      const [short] = await pool.readFiles([{ path: b, size: 70 * KiB }]);
+      expect(short!.data.length).toBe(100);
+      expect(short!.stamp.size).toBe(100);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('readFiles names the file it cannot read, and refuses a symlink or a FIFO without hanging', async () => {
+    const good = await writeTemp('good', seededBytes(33, 10));
+    const link = join(dir, 'link');
+    await symlink(good, link);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const missing = join(dir, 'missing');
+    const pool = new ChunkerPool({ threads: 1 });
+    try {
+      for (const [path, code] of [
+        [missing, 'NotFound'],
+        [link, 'InvalidArgument'],
+        [fifo, 'InvalidArgument'],
+      ] as const) {
+        const read = pool.readFiles([
+          { path: good, size: 10 },
+          { path, size: 10 },
+        ]);
+        await expect(read).rejects.toSatisfy((err) => StoreError.is(err, code) && err.key === path);
+      }
+    } finally {
+      await pool.close();
+    }
   });
 
   it('warm starts every thread at once, and close stops them', async () => {

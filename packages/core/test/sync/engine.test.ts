@@ -25,7 +25,7 @@ import {
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
-import { stampOf } from '../../src/sync/scan.js';
+import { stampOf } from '../../src/sync/stamp.js';
 import { bytes, makeCheckpoint, readTree } from './tree.js';
 
 let work: string;
@@ -234,6 +234,37 @@ describe('failures leave the destination as it was', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.length).toBeGreaterThan(0);
     expect(report.problems[0]!.path).toMatch(/\.img|kernel\.bin|README|cuda_pids/);
+  });
+
+  it('a file that changes or vanishes after the scan fails the push, naming it, and commits nothing', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    // the push asks the store for the latest generation after its scan, before reading any file
+    const afterScan = (change: () => Promise<void>) =>
+      class extends StoreLayer {
+        override list(prefix?: string, options?: ListOptions) {
+          const inner = this.inner;
+          return (async function* () {
+            await change();
+            yield* inner.list(prefix, options);
+          })();
+        }
+      };
+    const small = path.join(src, 'core-105.img');
+    const large = path.join(src, 'pages-2.img');
+    for (const [file, change, code] of [
+      [small, () => writeFile(small, bytes(385, 99)), 'Conflict'],
+      [large, () => writeFile(large, bytes(700 << 10, 99)), 'Conflict'],
+      [small, () => rm(small), 'NotFound'],
+    ] as const) {
+      const Layer = afterScan(change);
+      const racing = new Checkpoints(new Layer(store), { concurrency: 2 });
+      const err = await racing.push('m1', src).catch((e) => e);
+      await racing.close();
+      expect(StoreError.is(err, code)).toBe(true);
+      expect(err.message).toContain(file);
+      expect(await keys('ckpt/models/')).toEqual([]);
+    }
   });
 
   it('a pull whose store listens to the abort signal per read prints no listener-leak warning', async () => {

@@ -1,11 +1,21 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
+import { stampOf } from '../stamp.js';
+import { isAllZero } from '../zero.js';
 import { fsErrorCode } from './fs-error.js';
 import { WasmGear } from './gear-wasm.js';
 import { chunkParams } from './options.js';
-import type { HashReply, HashTask, ScanFailure, ScanReply, ScanTask } from './protocol.js';
+import type {
+  HashReply,
+  HashTask,
+  ReadReply,
+  ReadTask,
+  ScanFailure,
+  ScanReply,
+  ScanTask,
+} from './protocol.js';
 import { hashExtents, scanExtents, scanWindow } from './scan.js';
 
 /** Reused read buffer when the bytes are not sent back (they are transferred otherwise). */
@@ -56,6 +66,37 @@ function hash(task: HashTask): { reply: HashReply; transfer: ArrayBuffer[] } {
   return { reply: { buffer: task.buffer, hashes }, transfer };
 }
 
+/**
+ * Reads each file whole into one buffer and hashes it. Opened without following a symlink and
+ * without blocking, so that a path swapped for a link or a FIFO since the caller listed it fails
+ * instead of reading elsewhere or hanging.
+ */
+function read(task: ReadTask): { reply: ReadReply; transfer: ArrayBuffer[] } {
+  const buffer = new ArrayBuffer(task.sizes.reduce((sum, size) => sum + size, 0));
+  const reply: ReadReply = { buffer, lengths: [], hashes: [], stamps: [] };
+  let at = 0;
+  task.paths.forEach((path, i) => {
+    const size = task.sizes[i] as number;
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      if (!st.isFile())
+        throw Object.assign(new StoreError('InvalidArgument', 'not a regular file'), { path });
+      const view = new Uint8Array(buffer, at, size);
+      let done = 0;
+      for (let n = -1; done < size && n !== 0; done += n) n = readSync(fd, view, done, size - done, done);
+      const data = view.subarray(0, done);
+      reply.lengths.push(done);
+      reply.hashes.push(isAllZero(data) ? null : createHash('sha256').update(data).digest('hex'));
+      reply.stamps.push(stampOf(fstatSync(fd, { bigint: true })));
+    } finally {
+      closeSync(fd);
+    }
+    at += size;
+  });
+  return { reply, transfer: [buffer] };
+}
+
 /** Fills `buf` with the file's bytes from `position`; a file that shrank is an Integrity error. */
 function readRange(path: string, position: number, buf: Uint8Array): void {
   const fd = openSync(path, 'r');
@@ -72,13 +113,15 @@ function readRange(path: string, position: number, buf: Uint8Array): void {
   }
 }
 
-parentPort?.on('message', (task: ScanTask | HashTask) => {
+parentPort?.on('message', (task: ScanTask | HashTask | ReadTask) => {
   try {
-    const { reply, transfer } = task.kind === 'hash' ? hash(task) : scan(task);
+    const { reply, transfer } =
+      task.kind === 'hash' ? hash(task) : task.kind === 'read' ? read(task) : scan(task);
     parentPort?.postMessage(reply, transfer);
   } catch (err) {
     const code = StoreError.is(err) ? err.code : fsErrorCode(err);
-    const failure: ScanFailure = { error: { code, message: (err as Error).message } };
+    const { message, path: key } = err as NodeJS.ErrnoException; // fs errors name their file
+    const failure: ScanFailure = { error: { code, message, key } };
     parentPort?.postMessage(failure);
   }
 });

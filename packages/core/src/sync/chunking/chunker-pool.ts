@@ -1,10 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { abortError, StoreError, throwIfAborted } from '../../errors.js';
+import type { FileStamp } from '../stamp.js';
 import { BufferRecycler } from './buffer-recycler.js';
 import { fsErrorCode } from './fs-error.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
-import type { HashReply, HashTask, ScanFailure, ScanReply, ScanTask } from './protocol.js';
+import type {
+  HashReply,
+  HashTask,
+  ReadReply,
+  ReadTask,
+  ScanFailure,
+  ScanReply,
+  ScanTask,
+} from './protocol.js';
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
@@ -39,6 +48,16 @@ export interface ChunkFileOptions {
    * whose chunks the consumer holds included.
    */
   readAhead?: number;
+}
+
+/** One file read by {@link ChunkerPool.readFiles}. */
+export interface WholeFile {
+  /** The bytes read: a view of a buffer shared with the other files of the call. */
+  data: Uint8Array;
+  /** SHA-256 of `data`, lower-case hex; null when every byte is zero. */
+  hash: string | null;
+  /** The file's stamp right after it was read. */
+  stamp: FileStamp;
 }
 
 /** Counters since the pool was created (for benchmarks and tests). */
@@ -84,7 +103,7 @@ interface ScanResult {
  * ```
  */
 export class ChunkerPool {
-  readonly #pool: WorkerPool<ScanTask | HashTask, ScanReply | HashReply | ScanFailure>;
+  readonly #pool: WorkerPool<ScanTask | HashTask | ReadTask, ScanReply | HashReply | ReadReply | ScanFailure>;
   readonly #chunking: ChunkingOptions;
   readonly #segmentSize: number;
   readonly #stitchWindow: number;
@@ -173,6 +192,33 @@ export class ChunkerPool {
    */
   warm(): void {
     this.#pool.warm();
+  }
+
+  /**
+   * Reads small files whole on a worker, each with the SHA-256 of its bytes (null when all zero)
+   * and its stamp right after the read, so that the caller can tell whether it changed since it
+   * was listed. At most `size` bytes of each are read (a file that shrank gives fewer). The views
+   * share one buffer. Errors: `NotFound`, `PermissionDenied`, `InvalidArgument` (not a regular
+   * file, or a symbolic link now), each naming the file; `Aborted` (signal or closed pool).
+   */
+  async readFiles(
+    files: readonly { path: string; size: number }[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<WholeFile[]> {
+    const task: ReadTask = { kind: 'read', paths: files.map((f) => f.path), sizes: files.map((f) => f.size) };
+    const reply = (await this.#pool.run(task, { cancelled: () => options.signal?.aborted === true })) as
+      | ReadReply
+      | ScanFailure;
+    if ('error' in reply) {
+      const { code, message, key } = reply.error;
+      throw new StoreError(code, message, { operation: 'read', key });
+    }
+    let at = 0;
+    return files.map((file, i) => {
+      const data = new Uint8Array(reply.buffer, at, reply.lengths[i]);
+      at += file.size;
+      return { data, hash: reply.hashes[i] ?? null, stamp: reply.stamps[i]! };
+    });
   }
 
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */

@@ -10,6 +10,7 @@ export function fsErrorCode(err: unknown): StoreErrorCode {
     case 'EPERM':
       return 'PermissionDenied';
     case 'EISDIR':
+    case 'ELOOP': // opened without following a symbolic link
       return 'InvalidArgument';
     default:
       return 'Internal';

@@ -17,7 +17,7 @@
  * extents from worker threads, streaming, with bounded memory.
  */
 export { chunkBuffer } from './chunk-buffer.js';
-export type { ChunkerPoolOptions, ChunkerPoolStats, ChunkFileOptions } from './chunker-pool.js';
+export type { ChunkerPoolOptions, ChunkerPoolStats, ChunkFileOptions, WholeFile } from './chunker-pool.js';
 export { ChunkerPool } from './chunker-pool.js';
 export { GEAR_SEED } from './gear.js';
 export type { ChunkParams } from './options.js';

@@ -1,4 +1,5 @@
 import type { StoreErrorCode } from '../../errors.js';
+import type { FileStamp } from '../stamp.js';
 import type { ScanRange } from './scan.js';
 import type { ChunkingOptions } from './types.js';
 
@@ -30,9 +31,9 @@ export interface ScanReply {
   bufStart: number;
 }
 
-/** A worker's failure, turned back into a StoreError by the pool. */
+/** A worker's failure, turned back into a StoreError by the pool (`key`: the file, when one failed). */
 export interface ScanFailure {
-  error: { code: StoreErrorCode; message: string };
+  error: { code: StoreErrorCode; message: string; key?: string };
 }
 
 /** A hash request: SHA-256 of extents of `buffer` (transferred there and back, or shared). */
@@ -47,4 +48,23 @@ export interface HashTask {
 export interface HashReply {
   buffer: ArrayBuffer | SharedArrayBuffer;
   hashes: string[];
+}
+
+/** A read request: small files read whole, back to back into one new buffer, each hashed. */
+export interface ReadTask {
+  kind: 'read';
+  paths: string[];
+  /** The sizes the caller saw: at most this much of each file is read. */
+  sizes: number[];
+}
+
+/** The answer to a {@link ReadTask}: the bytes (transferred), and per file what was read. */
+export interface ReadReply {
+  buffer: ArrayBuffer;
+  /** Bytes read from each file, at `sizes` offsets: fewer than its size when it shrank. */
+  lengths: number[];
+  /** SHA-256 of each file's bytes, lower-case hex; null when they are all zero. */
+  hashes: (string | null)[];
+  /** Each file's stamp right after it was read (of the open file). */
+  stamps: FileStamp[];
 }
