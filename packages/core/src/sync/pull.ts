@@ -266,7 +266,9 @@ function dirLevels(manifest: Manifest, order: 'parents first' | 'deepest first')
   for (const entry of manifest.entries) {
     if (entry.type !== 'dir') continue;
     const depth = entry.path.split('/').length - 1;
-    (levels[depth] ??= []).push(entry);
+    const level = levels[depth] ?? [];
+    level.push(entry);
+    levels[depth] = level;
   }
   const present = levels.filter((level) => level !== undefined);
   return order === 'parents first' ? present : present.reverse();
