@@ -24,4 +24,3 @@ export function keepYoungGenerationSmall(): void {
   reapplying = true;
   setInterval(() => setFlagsFromString(FLAG), REAPPLY_MS).unref();
 }
-
