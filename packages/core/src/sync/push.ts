@@ -138,12 +138,14 @@ export async function push(
     progress.add(0, 1);
   };
 
+  /** Read buffers of finished batches, reused by the next ones. */
+  const batchBuffers: ArrayBuffer[] = [];
   /** Small files, read whole on a worker: one chunk (or zero run) each. */
   const processSmall = async (batch: (ScannedEntry & { type: 'file' })[]) => {
     throwIfAborted(signal, 'push', batch[0]!.abs);
     const read = await ctx.chunker().readFiles(
       batch.map((f) => ({ path: f.abs, size: f.size })),
-      { signal },
+      { signal, buffer: batchBuffers.pop(), bufferSize: BATCH_BYTES + SMALL_FILE },
     );
     for (const [i, file] of batch.entries()) {
       const { data, hash, stamp } = read[i]!;
@@ -155,6 +157,8 @@ export async function push(
       ]);
       progress.add(data.length);
     }
+    // every chunk of the batch has been copied into a pack (addChunk resolved): reuse its buffer
+    batchBuffers.push(read[0]!.data.buffer as ArrayBuffer);
   };
 
   /** A larger file: the workers read, chunk and hash it; new chunks go from their read buffers into packs. */

@@ -295,6 +295,18 @@ describe('ChunkerPool', () => {
       for (const [i, path] of [a, zero, b].entries()) {
         expect(read[i]!.stamp).toEqual(stampOf(await lstat(path, { bigint: true })));
       }
+      // a buffer given back is read into (transferred); without one, bufferSize is allocated
+      const given = new ArrayBuffer(100 * KiB);
+      const [again] = await pool.readFiles([{ path: a, size: 5000 }], { buffer: given, bufferSize: 1 });
+      expect(given.byteLength).toBe(0);
+      expect(again!.data.buffer.byteLength).toBe(100 * KiB);
+      expect(Buffer.from(again!.data).equals(seededBytes(31, 5000))).toBe(true);
+      const tooSmall = new ArrayBuffer(10);
+      const [fresh] = await pool.readFiles([{ path: a, size: 5000 }], {
+        buffer: tooSmall,
+        bufferSize: 64 * KiB,
+      });
+      expect(fresh!.data.buffer.byteLength).toBe(64 * KiB);
       // a file shorter than the caller thought gives what it has, and its stamp tells
       await truncate(b, 100);
       const [short] = await pool.readFiles([{ path: b, size: 70 * KiB }]);

@@ -72,7 +72,9 @@ function hash(task: HashTask): { reply: HashReply; transfer: ArrayBuffer[] } {
  * instead of reading elsewhere or hanging.
  */
 function read(task: ReadTask): { reply: ReadReply; transfer: ArrayBuffer[] } {
-  const buffer = new ArrayBuffer(task.sizes.reduce((sum, size) => sum + size, 0));
+  const total = task.sizes.reduce((sum, size) => sum + size, 0);
+  const reuse = task.buffer && task.buffer.byteLength >= total;
+  const buffer = reuse ? (task.buffer as ArrayBuffer) : new ArrayBuffer(Math.max(total, task.bufferSize));
   const reply: ReadReply = { buffer, lengths: [], hashes: [], stamps: [] };
   let at = 0;
   task.paths.forEach((path, i) => {

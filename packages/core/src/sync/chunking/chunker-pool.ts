@@ -200,15 +200,23 @@ export class ChunkerPool {
    * was listed. At most `size` bytes of each are read (a file that shrank gives fewer). The views
    * share one buffer. Errors: `NotFound`, `PermissionDenied`, `InvalidArgument` (not a regular
    * file, or a symbolic link now), each naming the file; `Aborted` (signal or closed pool).
+   * `buffer` (transferred) is read into when large enough, else one of at least `bufferSize`
+   * bytes is allocated: give the `data.buffer` of an earlier call back once done with it.
    */
   async readFiles(
     files: readonly { path: string; size: number }[],
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; buffer?: ArrayBuffer; bufferSize?: number } = {},
   ): Promise<WholeFile[]> {
-    const task: ReadTask = { kind: 'read', paths: files.map((f) => f.path), sizes: files.map((f) => f.size) };
-    const reply = (await this.#pool.run(task, { cancelled: () => options.signal?.aborted === true })) as
-      | ReadReply
-      | ScanFailure;
+    const { buffer, bufferSize = 0 } = options;
+    const task: ReadTask = {
+      kind: 'read',
+      paths: files.map((f) => f.path),
+      sizes: files.map((f) => f.size),
+      buffer,
+      bufferSize,
+    };
+    const run = { cancelled: () => options.signal?.aborted === true, transfer: buffer ? [buffer] : [] };
+    const reply = (await this.#pool.run(task, run)) as ReadReply | ScanFailure;
     if ('error' in reply) {
       const { code, message, key } = reply.error;
       throw new StoreError(code, message, { operation: 'read', key });

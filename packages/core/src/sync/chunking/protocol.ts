@@ -56,6 +56,10 @@ export interface ReadTask {
   paths: string[];
   /** The sizes the caller saw: at most this much of each file is read. */
   sizes: number[];
+  /** A buffer to read into (transferred), used when large enough. */
+  buffer?: ArrayBuffer;
+  /** The size to allocate when no usable buffer came with the task. */
+  bufferSize: number;
 }
 
 /** The answer to a {@link ReadTask}: the bytes (transferred), and per file what was read. */
