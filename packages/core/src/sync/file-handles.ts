@@ -1,39 +1,55 @@
+import { type BigIntStats, constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 
+/** Opens for writing, creating the file (owner-only until finished) and never following a link. */
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/** What a file becomes once its last byte is written. */
+export interface Finish {
+  mode: number;
+  mtimeMs: number;
+  /** The length to set (a file that ends in a hole); omitted when its writes reach its end. */
+  size?: number;
+}
+
 /**
- * Keeps up to `max` file handles open for positional writes, so writing thousands of chunks costs
- * thousands of `pwrite`s, not thousands of `open`/`close` pairs. Handles in use are never closed
- * under a writer; idle ones are closed least recently used first.
+ * Writes the files of a new tree: keeps up to `max` of them open for positional writes (creating
+ * each at its first write), so writing thousands of chunks costs thousands of `pwrite`s, not
+ * thousands of `open`/`close` pairs, and finishes each one on its own handle. Handles in use are
+ * never closed under a writer; idle ones are closed least recently used first.
  */
 export class FileHandles {
   private readonly open = new Map<string, { handle: Promise<FileHandle>; users: number }>();
 
   constructor(private readonly max = 256) {}
 
-  /** Creates `file` (it must not exist) at `size` bytes, all holes, and keeps it open for the writes to come. */
-  async create(file: string, size: number): Promise<void> {
-    if (this.open.has(file)) {
-      throw Object.assign(new Error(`EEXIST: file already exists, open '${file}'`), { code: 'EEXIST' });
-    }
-    await this.use(
-      file,
-      () => open(file, 'wx', 0o600),
-      (handle) => handle.truncate(size),
-    );
+  async write(file: string, data: Uint8Array, position: number): Promise<void> {
+    await this.use(file, async (handle) => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+        done += bytesWritten;
+      }
+    });
   }
 
-  async write(file: string, data: Uint8Array, position: number): Promise<void> {
-    await this.use(
-      file,
-      () => open(file, 'r+'),
-      async (handle) => {
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-          done += bytesWritten;
-        }
-      },
-    );
+  /**
+   * Sets `file`'s length (when given), mode and times, and closes it; creates it when nothing was
+   * written to it. Call once its writes are done. Returns its status as left.
+   */
+  async finish(file: string, how: Finish): Promise<BigIntStats> {
+    let stats: BigIntStats | undefined;
+    await this.use(file, async (handle) => {
+      if (how.size !== undefined) await handle.truncate(how.size);
+      await handle.chmod(how.mode);
+      const time = new Date(how.mtimeMs);
+      await handle.utimes(time, time);
+      stats = await handle.stat({ bigint: true });
+    });
+    const slot = this.open.get(file);
+    this.open.delete(file);
+    await (await slot?.handle)?.close();
+    return stats!;
   }
 
   /** Closes every handle (also after a failure). */
@@ -43,16 +59,12 @@ export class FileHandles {
     await Promise.allSettled(slots.map(async (s) => (await s.handle).close()));
   }
 
-  private async use(
-    file: string,
-    opener: () => Promise<FileHandle>,
-    fn: (handle: FileHandle) => Promise<unknown>,
-  ): Promise<void> {
+  private async use(file: string, fn: (handle: FileHandle) => Promise<unknown>): Promise<void> {
     // the slot is registered before any await: a concurrent write to the same file shares it
     let slot = this.open.get(file);
     if (slot)
       this.open.delete(file); // re-insert: most recently used last
-    else slot = { handle: opener(), users: 0 };
+    else slot = { handle: open(file, WRITE_FLAGS, 0o600), users: 0 };
     this.open.set(file, slot);
     slot.users++;
     try {

@@ -108,33 +108,45 @@ export async function pull(
     // files of the current directory that still hold what the local record says
     const trusted = state?.model === model ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
     const linked = new Set<string>();
-    // 1. the tree: directories, then files at their final size (sparse: zero runs stay holes);
-    //    a file identical to one the directory already has is hard-linked (the old tree keeps its link)
+    // 1. the tree: directories, and each file identical to one the directory already has is
+    //    hard-linked (the old tree keeps its link); the others are created by their first write
     for (const level of dirLevels(manifest, 'parents first')) {
       await eachLimited(level, FS_CALLS, (entry) => mkdir(resolveInside(staging, entry.path)));
     }
     await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
-      const target = resolveInside(staging, entry.path);
       const local = trusted.get(entry.path);
-      if (local && identical(local, state!.manifest, entry, manifest) && (await tryLink(local.abs, target))) {
-        linked.add(entry.path);
-        return;
+      if (local && identical(local, state!.manifest, entry, manifest)) {
+        if (await tryLink(local.abs, resolveInside(staging, entry.path))) linked.add(entry.path);
       }
-      await handles.create(target, entry.size);
     });
 
-    // 2. where each needed chunk goes
+    // 2. where each needed chunk goes; a file is finished (length, mode, times) on its handle
+    //    once its last chunk is written, files without data right away
     const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
     const progress = new Progress(
       'download',
       { bytes: totals.bytes, files: totals.files },
       options.onProgress,
     );
-    progress.add(totals.zeroBytes);
+    progress.add(totals.zeroBytes, linked.size);
+    const stamps: Record<string, FileStamp> = {};
+    const unwritten = new Map<string, number>();
+    const finish = async (entry: FileEntry) => {
+      const endsInHole = entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
+      const how = { mode: entry.mode, mtimeMs: entry.mtimeMs, size: endsInHole ? entry.size : undefined };
+      stamps[entry.path] = stampOf(await handles.finish(resolveInside(staging, entry.path), how));
+      progress.add(0, 1);
+    };
+    await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
+      if (linked.has(entry.path)) return;
+      const chunks = entry.extents.filter((x) => x >= 0).length;
+      if (chunks > 0) unwritten.set(entry.path, chunks);
+      else await finish(entry);
+    });
     /** Writes chunks, merging those that land next to each other in one file into one write. */
     const writeMany = async (chunks: VerifiedChunk[]) => {
       const writes = chunks.flatMap(({ index, data }) =>
-        targets.places(index).map((p) => ({ file: p.file.path, offset: p.offset, data })),
+        targets.places(index).map((p) => ({ file: p.file.path, entry: p.file, offset: p.offset, data })),
       );
       writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
       for (let i = 0; i < writes.length; ) {
@@ -155,6 +167,9 @@ export async function pull(
         );
         await handles.write(resolveInside(staging, first.file), data, first.offset);
         progress.add(data.length);
+        const left = unwritten.get(first.file)! - (j - i);
+        unwritten.set(first.file, left);
+        if (left === 0) await finish(first.entry);
         i = j;
       }
     };
@@ -191,13 +206,19 @@ export async function pull(
     const chunksReused = copied.size;
     const chunksNew = targets.size - copied.size;
 
-    // 5. modes, times, links; then swap the new tree in
+    // 5. symlinks, directories' modes and times; then swap the new tree in
+    const incomplete = [...unwritten].find(([, left]) => left > 0);
+    if (incomplete)
+      throw new Error(`internal error: ${incomplete[0]} is missing ${incomplete[1]} chunk writes`);
     await handles.closeAll();
     await finishTree(staging, manifest);
     progress.done();
     throwIfAborted(signal, 'pull', root);
     await swapIn(staging, root, !!existing);
-    const stamps = await stampsOf(root, manifest);
+    // a hard link's status changed when the old tree's name went away
+    await eachLimited([...linked], FS_CALLS, async (file) => {
+      stamps[file] = stampOf(await lstat(resolveInside(root, file), { bigint: true }));
+    });
     await writeLocalState(root, {
       store: store.name,
       model,
@@ -239,14 +260,10 @@ async function tryLink(from: string, to: string): Promise<boolean> {
   );
 }
 
-/** Sets modes and times, creates symlinks; directories last and deepest first. */
+/** Creates symlinks, then sets directories' modes and times, deepest first. */
 async function finishTree(staging: string, manifest: Manifest): Promise<void> {
   await eachLimited(manifest.entries, FS_CALLS, async (entry) => {
-    const target = resolveInside(staging, entry.path);
-    if (entry.type === 'file') {
-      await chmod(target, entry.mode);
-      await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
-    } else if (entry.type === 'symlink') await symlink(entry.target, target);
+    if (entry.type === 'symlink') await symlink(entry.target, resolveInside(staging, entry.path));
   });
   for (const level of dirLevels(manifest, 'deepest first')) {
     await eachLimited(level, FS_CALLS, async (entry) => {
@@ -288,14 +305,6 @@ async function removeLeftovers(root: string): Promise<void> {
       if (st && Date.now() - st.mtimeMs > 3600_000) await rm(full, { recursive: true, force: true });
     }
   }
-}
-
-async function stampsOf(root: string, manifest: Manifest): Promise<Record<string, FileStamp>> {
-  const out: Record<string, FileStamp> = {};
-  await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
-    out[entry.path] = stampOf(await lstat(resolveInside(root, entry.path), { bigint: true }));
-  });
-  return out;
 }
 
 function fileEntries(manifest: Manifest): FileEntry[] {

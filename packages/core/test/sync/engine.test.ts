@@ -147,6 +147,7 @@ describe('push and pull', () => {
     const v1 = await ckpt.push('m1', src);
     const dst = path.join(work, 'dst');
     await ckpt.pull('m1', dst);
+    const untouched = (await lstat(path.join(dst, 'pages-2.img'))).ino;
     // v2: change a few bytes in the middle of pages-1, add a file, remove one
     execFileSync(
       'dd',
@@ -174,6 +175,10 @@ describe('push and pull', () => {
     expect(pulled.chunksReused).toBeGreaterThan(0);
     expect(pulled.bytesTransferred).toBeLessThan(1 << 20);
     expect(await readTree(dst)).toEqual(await readTree(src));
+    // a file the new generation has unchanged is hard-linked from the old tree, and the local
+    // record knows every file as it is now: the next pull has nothing to do
+    expect((await lstat(path.join(dst, 'pages-2.img'))).ino).toBe(untouched);
+    expect((await ckpt.pull('m1', dst)).upToDate).toBe(true);
     // and pulling the old generation back gives the old content
     const old = path.join(work, 'old');
     await ckpt.pull('m1', old, { generation: v1.generation });
