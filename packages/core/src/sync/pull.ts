@@ -143,35 +143,50 @@ export async function pull(
       if (chunks > 0) unwritten.set(entry.path, chunks);
       else await finish(entry);
     });
-    /** Writes chunks, merging those that land next to each other in one file into one write. */
+    /** Writes chunks: those that land next to each other in one file go in one write; a file's last write finishes it. */
     const writeMany = async (chunks: VerifiedChunk[]) => {
       const writes = chunks.flatMap(({ index, data }) =>
-        targets.places(index).map((p) => ({ file: p.file.path, entry: p.file, offset: p.offset, data })),
+        targets.places(index).map((p) => ({ file: p.file, offset: p.offset, data })),
       );
-      writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file < b.file ? -1 : 1));
-      for (let i = 0; i < writes.length; ) {
-        const first = writes[i]!;
-        let j = i + 1;
-        let end = first.offset + first.data.length;
-        const next = (w: (typeof writes)[number], prev: (typeof writes)[number]) =>
-          w.file === first.file &&
-          w.offset === end &&
+      writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file.path < b.file.path ? -1 : 1));
+      const runs: (typeof writes)[] = [];
+      for (const w of writes) {
+        const run = runs.at(-1);
+        const prev = run?.at(-1);
+        const adjacent =
+          prev?.file === w.file &&
+          w.offset === prev.offset + prev.data.length &&
           w.data.buffer === prev.data.buffer &&
           w.data.byteOffset === prev.data.byteOffset + prev.data.length;
-        while (j < writes.length && next(writes[j]!, writes[j - 1]!)) end += writes[j++]!.data.length;
-        const last = writes[j - 1]!;
-        const data = Buffer.from(
-          first.data.buffer,
-          first.data.byteOffset,
-          last.data.byteOffset + last.data.length - first.data.byteOffset,
-        );
-        await handles.write(resolveInside(staging, first.file), data, first.offset);
-        progress.add(data.length);
-        const left = unwritten.get(first.file)! - (j - i);
-        unwritten.set(first.file, left);
-        if (left === 0) await finish(first.entry);
-        i = j;
+        if (adjacent) run!.push(w);
+        else runs.push([w]);
       }
+      // one write at a time (files are created by their first write, and creating several in
+      // one directory at once contends for its lock); the files they complete are finished meanwhile
+      const finishing: Promise<void>[] = [];
+      try {
+        for (const run of runs) {
+          const { file, offset, data: head } = run[0]!;
+          const tail = run.at(-1)!.data;
+          const data = Buffer.from(
+            head.buffer,
+            head.byteOffset,
+            tail.byteOffset + tail.length - head.byteOffset,
+          );
+          await handles.write(resolveInside(staging, file.path), data, offset);
+          progress.add(data.length);
+          const left = unwritten.get(file.path)! - run.length;
+          unwritten.set(file.path, left);
+          if (left === 0) {
+            const finished = finish(file);
+            finished.catch(() => undefined); // handled: reported below, once every write has settled
+            finishing.push(finished);
+          }
+        }
+      } finally {
+        await Promise.allSettled(finishing);
+      }
+      await settleAll(finishing);
     };
     const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
