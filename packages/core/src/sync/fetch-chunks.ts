@@ -100,29 +100,27 @@ export async function fetchChunks(
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   // each read in flight listens to it, through its store and the store's layers: not a leak
   setMaxListeners(8 * concurrency, signal);
-  try {
-    await Promise.all(
-      reads.map((read) =>
-        limit(async () => {
-          const arena = free.pop() ?? new SharedArrayBuffer(size);
-          const key = manifest.packs[read.pack]!;
-          const chunks = chunksOf(read);
-          await withRangeRetries(
-            () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }),
-            signal,
-          );
-          free.push(arena);
-        }).catch((err) => {
-          if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
-          controller.abort(err);
-          throw err;
-        }),
-      ),
-    );
-  } catch (err) {
-    throwIfAborted(options.signal, 'pull');
-    throw err;
-  }
+  // the first failure stops the other reads; every read (and the writes it started) has settled
+  // before this returns
+  await Promise.allSettled(
+    reads.map((read) =>
+      limit(async () => {
+        const arena = free.pop() ?? new SharedArrayBuffer(size);
+        const key = manifest.packs[read.pack]!;
+        const chunks = chunksOf(read);
+        await withRangeRetries(
+          () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }),
+          signal,
+        );
+        free.push(arena);
+      }).catch((err) => {
+        if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
+        if (!signal.aborted) controller.abort(err);
+      }),
+    ),
+  );
+  throwIfAborted(options.signal, 'pull');
+  if (controller.signal.aborted) throw controller.signal.reason;
 }
 
 /** What one read needs: the fetch's options, the signal that stops all reads, the chunk table, the hasher. */

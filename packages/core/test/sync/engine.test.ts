@@ -272,6 +272,41 @@ describe('failures leave the destination as it was', () => {
     }
   });
 
+  it('a pack read that fails stops the other reads, and the pull returns only once none is left running', async () => {
+    let inFlight = 0;
+    let failed = false;
+    class FailingStore extends StoreLayer {
+      override async get(key: string, options?: GetOptions): Promise<GetResult> {
+        if (!key.startsWith('ckpt/packs/')) return this.inner.get(key, options);
+        inFlight++;
+        try {
+          if (!failed) {
+            failed = true;
+            throw new StoreError('PermissionDenied', 'access denied', { operation: 'get', key });
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50)); // still starting when the first fails
+          const result = await this.inner.get(key, options);
+          result.body.once('close', () => inFlight--);
+          return result;
+        } catch (err) {
+          inFlight--;
+          throw err;
+        }
+      }
+    }
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const writer = new Checkpoints(store, { ...small, packSize: 256 << 10 });
+    await writer.push('m1', src).finally(() => writer.close());
+    const reader = new Checkpoints(new FailingStore(store), { ...small, concurrency: 4 });
+    const dst = path.join(work, 'dst');
+    const err = await reader.pull('m1', dst).catch((e) => e);
+    expect(inFlight).toBe(0);
+    await reader.close();
+    expect(StoreError.is(err, 'PermissionDenied')).toBe(true);
+    expect((await readdir(work)).filter((n) => n.includes('ckpt-pull') || n === 'dst')).toEqual([]);
+  });
+
   it('a pull whose store listens to the abort signal per read prints no listener-leak warning', async () => {
     // like the AWS SDK (and a retry layer): a listener or two per request in flight
     class ListeningStore extends StoreLayer {
