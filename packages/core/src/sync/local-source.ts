@@ -5,7 +5,7 @@ import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
-import { eachLimited } from './settle.js';
+import { eachLimited, settleAll } from './settle.js';
 import { sameStamp, stampOf } from './stamp.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
@@ -143,11 +143,14 @@ export async function copyLocalChunks(
   };
   const arenas: ArrayBuffer[] = []; // reused from read to read (via a worker and back)
   const limit = pLimit(READS_IN_FLIGHT);
+  let failed = false; // the reads not yet started are skipped
   try {
-    await Promise.all(
+    // every read settles before the handles close (the first failure is thrown then)
+    await settleAll(
       runs.map(({ abs, chunks }) =>
         limit(async () => {
           throwIfAborted(signal, 'pull', abs);
+          if (failed) return;
           const opened = handles.get(abs) ?? open(abs, 'r');
           handles.set(abs, opened);
           const handle = await opened;
@@ -168,6 +171,9 @@ export async function copyLocalChunks(
           for (const chunk of good) done.add(chunk.index);
           arenas.push(hashed.buffer);
           await finished(abs);
+        }).catch((err) => {
+          failed = true;
+          throw err;
         }),
       ),
     );
