@@ -3,7 +3,6 @@ import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectMeta, ObjectStore } from '../store.js';
 import type { EngineContext } from './context.js';
@@ -11,6 +10,7 @@ import { legacyPrefix } from './layout.js';
 import { removeLocalState } from './local-state.js';
 import { Progress } from './progress.js';
 import { pathProblem, resolveInside } from './rel-path.js';
+import { eachLimited } from './settle.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
@@ -55,33 +55,29 @@ export async function pullLegacy(
   await mkdir(staging);
   const progress = new Progress('download', { bytes, files: objects.length }, options.onProgress);
   try {
-    const limit = pLimit(ctx.concurrency);
-    await Promise.all(
-      objects.map((meta) =>
-        limit(async () => {
-          throwIfAborted(signal, 'pull', meta.key);
-          const name = meta.key.slice(prefix.length);
-          const problem = pathProblem(name);
-          if (problem || name.includes('/')) {
-            throw new StoreError('Integrity', `unsafe legacy file name: ${problem ?? 'nested path'}`, {
-              operation: 'pull',
-              key: meta.key,
-            });
-          }
-          const file = resolveInside(staging, name);
-          const got = await ctx.store.get(meta.key, { signal });
-          await pipeline(got.body, createWriteStream(file, { flags: 'wx' }), { signal });
-          const size = (await lstat(file)).size;
-          if (size !== meta.size) {
-            throw new StoreError('Integrity', `got ${size} bytes, the listing says ${meta.size}`, {
-              operation: 'pull',
-              key: meta.key,
-            });
-          }
-          progress.add(size, 1);
-        }),
-      ),
-    );
+    // every download settles before the staging tree is removed
+    await eachLimited(objects, ctx.concurrency, async (meta) => {
+      throwIfAborted(signal, 'pull', meta.key);
+      const name = meta.key.slice(prefix.length);
+      const problem = pathProblem(name);
+      if (problem || name.includes('/')) {
+        throw new StoreError('Integrity', `unsafe legacy file name: ${problem ?? 'nested path'}`, {
+          operation: 'pull',
+          key: meta.key,
+        });
+      }
+      const file = resolveInside(staging, name);
+      const got = await ctx.store.get(meta.key, { signal });
+      await pipeline(got.body, createWriteStream(file, { flags: 'wx' }), { signal });
+      const size = (await lstat(file)).size;
+      if (size !== meta.size) {
+        throw new StoreError('Integrity', `got ${size} bytes, the listing says ${meta.size}`, {
+          operation: 'pull',
+          key: meta.key,
+        });
+      }
+      progress.add(size, 1);
+    });
     progress.done();
     await swapIn(staging, root, !!(await lstat(root).catch(() => undefined)));
     await removeLocalState(root);

@@ -1,11 +1,10 @@
 import { type FileHandle, lstat, open } from 'node:fs/promises';
-import pLimit from 'p-limit';
 import { throwIfAborted } from '../errors.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
-import { eachLimited, settleAll } from './settle.js';
+import { eachLimited } from './settle.js';
 import { sameStamp, stampOf } from './stamp.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
@@ -142,41 +141,31 @@ export async function copyLocalChunks(
     await (await handle)?.close();
   };
   const arenas: ArrayBuffer[] = []; // reused from read to read (via a worker and back)
-  const limit = pLimit(READS_IN_FLIGHT);
-  let failed = false; // the reads not yet started are skipped
   try {
-    // every read settles before the handles close (the first failure is thrown then)
-    await settleAll(
-      runs.map(({ abs, chunks }) =>
-        limit(async () => {
-          throwIfAborted(signal, 'pull', abs);
-          if (failed) return;
-          const opened = handles.get(abs) ?? open(abs, 'r');
-          handles.set(abs, opened);
-          const handle = await opened;
-          const start = chunks[0]!.offset;
-          const length = chunks.at(-1)!.offset + chunks.at(-1)!.length - start;
-          let arena = arenas.pop() ?? new ArrayBuffer(RUN_BYTES);
-          if (arena.byteLength < length) arena = new ArrayBuffer(length);
-          const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
-          const whole = chunks.filter((c) => c.offset - start + c.length <= bytesRead);
-          const hashed = await hash(
-            arena,
-            whole.map((c) => ({ offset: c.offset - start, length: c.length })),
-          );
-          const good = whole
-            .filter((c, k) => hashed.hashes[k] === manifest.chunks.hashOf(c.index))
-            .map((c) => ({ index: c.index, data: Buffer.from(hashed.buffer, c.offset - start, c.length) }));
-          await deliver(good);
-          for (const chunk of good) done.add(chunk.index);
-          arenas.push(hashed.buffer);
-          await finished(abs);
-        }).catch((err) => {
-          failed = true;
-          throw err;
-        }),
-      ),
-    );
+    // every read settles before the handles close
+    await eachLimited(runs, READS_IN_FLIGHT, async ({ abs, chunks }) => {
+      throwIfAborted(signal, 'pull', abs);
+      const opened = handles.get(abs) ?? open(abs, 'r');
+      handles.set(abs, opened);
+      const handle = await opened;
+      const start = chunks[0]!.offset;
+      const length = chunks.at(-1)!.offset + chunks.at(-1)!.length - start;
+      let arena = arenas.pop() ?? new ArrayBuffer(RUN_BYTES);
+      if (arena.byteLength < length) arena = new ArrayBuffer(length);
+      const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
+      const whole = chunks.filter((c) => c.offset - start + c.length <= bytesRead);
+      const hashed = await hash(
+        arena,
+        whole.map((c) => ({ offset: c.offset - start, length: c.length })),
+      );
+      const good = whole
+        .filter((c, k) => hashed.hashes[k] === manifest.chunks.hashOf(c.index))
+        .map((c) => ({ index: c.index, data: Buffer.from(hashed.buffer, c.offset - start, c.length) }));
+      await deliver(good);
+      for (const chunk of good) done.add(chunk.index);
+      arenas.push(hashed.buffer);
+      await finished(abs);
+    });
   } finally {
     await Promise.allSettled([...handles.values()].map(async (h) => (await h).close()));
   }
