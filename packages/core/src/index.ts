@@ -16,7 +16,7 @@ export {
 export * from './layers/index.js';
 export { MemoryStore } from './memory-store.js';
 export { PrefixedStore } from './prefixed-store.js';
-export { keepYoungGenerationSmall } from './process-memory.js';
+export { keepYoungGenerationSmall, workerThreadStarted } from './process-memory.js';
 export type {
   ByteRange,
   Capabilities,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { StoreError } from '@ckpt/core';
+import { StoreError, workerThreadStarted } from '@ckpt/core';
 import { contentMd5 } from './wire.js';
 
 const MiB = 1024 * 1024;
@@ -150,6 +150,7 @@ export class Md5Pool {
       worker: new Worker(this.#script, { workerData: shared }),
       scratch: new Uint8Array(shared),
     };
+    workerThreadStarted(slot.worker);
     slot.worker.unref();
     slot.worker.on('message', (reply: Md5Reply) => {
       const job = slot.job;

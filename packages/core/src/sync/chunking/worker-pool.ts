@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
+import { workerThreadStarted } from '../../process-memory.js';
 
 interface Job<Req, Res> {
   request: Req;
@@ -90,6 +91,7 @@ export class WorkerPool<Req, Res> {
   #spawn(): Slot<Req, Res> | undefined {
     if (this.#slots.length >= this.#size) return undefined;
     const slot: Slot<Req, Res> = { worker: new Worker(this.#script) };
+    workerThreadStarted(slot.worker);
     slot.worker.unref();
     slot.worker.on('message', (message: Res) => this.#settle(slot, (job) => job.resolve(message)));
     const fail = (err: unknown) => {
