@@ -140,7 +140,7 @@ export async function copyLocalChunks(
     handles.delete(abs);
     await (await handle)?.close();
   };
-  const arenas: ArrayBuffer[] = []; // reused from read to read (via a worker and back)
+  const arenas: SharedArrayBuffer[] = []; // reused from read to read; workers hash (and write) in place
   try {
     // every read settles before the handles close
     await eachLimited(runs, READS_IN_FLIGHT, async ({ abs, chunks }) => {
@@ -150,8 +150,8 @@ export async function copyLocalChunks(
       const handle = await opened;
       const start = chunks[0]!.offset;
       const length = chunks.at(-1)!.offset + chunks.at(-1)!.length - start;
-      let arena = arenas.pop() ?? new ArrayBuffer(RUN_BYTES);
-      if (arena.byteLength < length) arena = new ArrayBuffer(length);
+      let arena = arenas.pop() ?? new SharedArrayBuffer(RUN_BYTES);
+      if (arena.byteLength < length) arena = new SharedArrayBuffer(length);
       const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
       const whole = chunks.filter((c) => c.offset - start + c.length <= bytesRead);
       const hashed = await hash(

@@ -120,8 +120,8 @@ export async function pull(
       }
     });
 
-    // 2. where each needed chunk goes; a file is finished (length, mode, times) on its handle
-    //    once its last chunk is written, files without data right away
+    // 2. where each needed chunk goes; a file is finished (length, mode, times) once its last
+    //    chunk is written, files without data right away
     const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
     const progress = new Progress(
       'download',
@@ -132,8 +132,11 @@ export async function pull(
     const stamps: Record<string, FileStamp> = {};
     const unwritten = new Map<string, number>();
     const finish = async (entry: FileEntry) => {
-      const endsInHole = entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
-      const how = { mode: entry.mode, mtimeMs: entry.mtimeMs, size: endsInHole ? entry.size : undefined };
+      const how = {
+        mode: entry.mode,
+        mtimeMs: entry.mtimeMs,
+        size: endsInHole(entry) ? entry.size : undefined,
+      };
       stamps[entry.path] = stampOf(await handles.finish(resolveInside(staging, entry.path), how));
       progress.add(0, 1);
     };
@@ -143,50 +146,67 @@ export async function pull(
       if (chunks > 0) unwritten.set(entry.path, chunks);
       else await finish(entry);
     });
-    /** Writes chunks: those that land next to each other in one file go in one write; a file's last write finishes it. */
-    const writeMany = async (chunks: VerifiedChunk[]) => {
-      const writes = chunks.flatMap(({ index, data }) =>
-        targets.places(index).map((p) => ({ file: p.file, offset: p.offset, data })),
-      );
-      writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file.path < b.file.path ? -1 : 1));
-      const runs: (typeof writes)[] = [];
-      for (const w of writes) {
-        const run = runs.at(-1);
-        const prev = run?.at(-1);
-        const adjacent =
-          prev?.file === w.file &&
-          w.offset === prev.offset + prev.data.length &&
-          w.data.buffer === prev.data.buffer &&
-          w.data.byteOffset === prev.data.byteOffset + prev.data.length;
-        if (adjacent) run!.push(w);
-        else runs.push([w]);
-      }
-      // one write at a time (files are created by their first write, and creating several in
-      // one directory at once contends for its lock); the files they complete are finished meanwhile
-      const finishing: Promise<void>[] = [];
-      try {
-        for (const run of runs) {
-          const { file, offset, data: head } = run[0]!;
-          const tail = run.at(-1)!.data;
-          const data = Buffer.from(
-            head.buffer,
-            head.byteOffset,
-            tail.byteOffset + tail.length - head.byteOffset,
-          );
-          await handles.write(resolveInside(staging, file.path), data, offset);
-          progress.add(data.length);
-          const left = unwritten.get(file.path)! - run.length;
-          unwritten.set(file.path, left);
-          if (left === 0) {
-            const finished = finish(file);
-            finished.catch(() => undefined); // handled: reported below, once every write has settled
-            finishing.push(finished);
-          }
+    /** Writes runs here, one at a time; a file's last write starts its finish (added to `finishing`). */
+    const writeRuns = async (runs: Run[], finishing: Promise<void>[]) => {
+      for (const run of runs) {
+        const { file, offset, data } = run;
+        await handles.write(resolveInside(staging, file.path), data, offset);
+        progress.add(data.length);
+        const left = unwritten.get(file.path)! - run.chunks;
+        unwritten.set(file.path, left);
+        if (left === 0) {
+          const finished = finish(file);
+          finished.catch(() => undefined); // handled: reported once every write has settled
+          finishing.push(finished);
         }
-      } finally {
-        await Promise.allSettled(finishing);
       }
-      await settleAll(finishing);
+    };
+    /** Creates files whose every chunk is in one shared buffer on a worker, finished there too. */
+    const writeWhole = async (files: { file: FileEntry; runs: Run[] }[], buffer: SharedArrayBuffer) => {
+      const stamped = await ctx.chunker().writeFiles(
+        buffer,
+        files.map(({ file, runs }) => ({
+          path: resolveInside(staging, file.path),
+          writes: runs.map((r) => ({ offset: r.offset, at: r.data.byteOffset, length: r.data.length })),
+          size: endsInHole(file) ? file.size : undefined,
+          mode: file.mode,
+          mtimeMs: file.mtimeMs,
+        })),
+      );
+      for (const [i, { file, runs }] of files.entries()) {
+        stamps[file.path] = stamped[i]!;
+        unwritten.set(file.path, 0);
+        progress.add(
+          runs.reduce((sum, r) => sum + r.data.length, 0),
+          1,
+        );
+      }
+    };
+    /**
+     * Writes a batch of chunks: those that land next to each other in one file go in one write.
+     * Files the batch holds whole (every chunk, in one shared buffer: the small ones) are created
+     * on a worker, many system calls per round trip; the others are written here one write at a
+     * time (creating files in one directory from several threads contends for its lock), and
+     * finished on their handles, once complete, meanwhile.
+     */
+    const writeMany = async (chunks: VerifiedChunk[]) => {
+      const whole: { file: FileEntry; runs: Run[] }[] = [];
+      const rest: Run[] = [];
+      const buffer = chunks[0]?.data.buffer;
+      for (const [file, runs] of runsByFile(chunks, targets)) {
+        // no chunk is delivered twice: a batch holding all that is left of a file holds all of it
+        const all = runs.reduce((sum, r) => sum + r.chunks, 0) === unwritten.get(file.path);
+        if (all && buffer instanceof SharedArrayBuffer && runs.every((r) => r.data.buffer === buffer)) {
+          whole.push({ file, runs });
+        } else rest.push(...runs);
+      }
+      const finishing: Promise<void>[] = [];
+      const writes = [
+        rest.length > 0 ? writeRuns(rest, finishing) : Promise.resolve(),
+        whole.length > 0 ? writeWhole(whole, buffer as SharedArrayBuffer) : Promise.resolve(),
+      ];
+      await Promise.allSettled(writes);
+      await settleAll([...writes, ...finishing]);
     };
     const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
@@ -320,6 +340,46 @@ async function removeLeftovers(root: string): Promise<void> {
       if (st && Date.now() - st.mtimeMs > 3600_000) await rm(full, { recursive: true, force: true });
     }
   }
+}
+
+/** Writes of one file from one buffer: `data` goes to `offset`; it holds `chunks` chunk places. */
+interface Run {
+  file: FileEntry;
+  offset: number;
+  data: Buffer;
+  chunks: number;
+}
+
+/**
+ * The places of `chunks` by file, each file's in offset order, neighbours in one file that are
+ * also neighbours in one buffer merged into one run.
+ */
+function runsByFile(chunks: VerifiedChunk[], targets: ChunkTargets): Map<FileEntry, Run[]> {
+  const writes = chunks.flatMap(({ index, data }) =>
+    targets.places(index).map((p) => ({ file: p.file, offset: p.offset, data })),
+  );
+  writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file.path < b.file.path ? -1 : 1));
+  const byFile = new Map<FileEntry, Run[]>();
+  for (const { file, offset, data } of writes) {
+    const runs = byFile.get(file) ?? [];
+    byFile.set(file, runs);
+    const prev = runs.at(-1);
+    const adjacent =
+      prev !== undefined &&
+      offset === prev.offset + prev.data.length &&
+      data.buffer === prev.data.buffer &&
+      data.byteOffset === prev.data.byteOffset + prev.data.length;
+    if (adjacent) {
+      prev.data = Buffer.from(data.buffer, prev.data.byteOffset, prev.data.length + data.length);
+      prev.chunks++;
+    } else runs.push({ file, offset, data, chunks: 1 });
+  }
+  return byFile;
+}
+
+/** True when a file's last extent is a zero run: its length has to be set. */
+function endsInHole(entry: FileEntry): boolean {
+  return entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
 }
 
 function fileEntries(manifest: Manifest): FileEntry[] {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -337,6 +337,78 @@ describe('ChunkerPool', () => {
         ]);
         await expect(read).rejects.toSatisfy((err) => StoreError.is(err, code) && err.key === path);
       }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('writeFiles creates files whole from a shared buffer, finished, and returns their stamps', async () => {
+    const buffer = new SharedArrayBuffer(64 * KiB);
+    const bytes = new Uint8Array(buffer);
+    bytes.set(seededBytes(34, 64 * KiB));
+    const one = join(dir, 'new-one');
+    const holes = join(dir, 'new-holes');
+    const pool = new ChunkerPool({ threads: 2 });
+    try {
+      const stamps = await pool.writeFiles(buffer, [
+        {
+          path: one,
+          writes: [{ offset: 0, at: 100, length: 5000 }],
+          mode: 0o640,
+          mtimeMs: 1_600_000_000_500,
+        },
+        {
+          // two extents out of buffer order, a hole between them and one at the end
+          path: holes,
+          writes: [
+            { offset: 0, at: 8192, length: 4096 },
+            { offset: 12_288, at: 0, length: 4096 },
+          ],
+          size: 20_480,
+          mode: 0o755,
+          mtimeMs: 1_500_000_000_000,
+        },
+      ]);
+      expect((await readFile(one)).equals(Buffer.from(bytes.subarray(100, 5100)))).toBe(true);
+      const expected = Buffer.alloc(20_480);
+      expected.set(bytes.subarray(8192, 12_288), 0);
+      expected.set(bytes.subarray(0, 4096), 12_288);
+      expect((await readFile(holes)).equals(expected)).toBe(true);
+      for (const [i, [path, mode, mtimeMs]] of [
+        [one, 0o640, 1_600_000_000_500],
+        [holes, 0o755, 1_500_000_000_000],
+      ].entries()) {
+        const st = await lstat(path, { bigint: true });
+        expect(Number(st.mode & 0o7777n)).toBe(mode);
+        expect(Number(st.mtimeMs)).toBe(mtimeMs);
+        expect(stamps[i]).toEqual(stampOf(st));
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('writeFiles names the file it cannot create, and never writes through a symlink', async () => {
+    const target = await writeTemp('link-target', seededBytes(35, 10));
+    const link = join(dir, 'new-link');
+    await symlink(target, link);
+    const buffer = new SharedArrayBuffer(16);
+    const pool = new ChunkerPool({ threads: 1 });
+    const file = (path: string) => ({
+      path,
+      writes: [{ offset: 0, at: 0, length: 16 }],
+      mode: 0o644,
+      mtimeMs: 0,
+    });
+    try {
+      for (const [path, code] of [
+        [link, 'InvalidArgument'],
+        [join(dir, 'no-such-dir', 'file'), 'NotFound'],
+      ] as const) {
+        const written = pool.writeFiles(buffer, [file(join(dir, 'new-before')), file(path)]);
+        await expect(written).rejects.toSatisfy((err) => StoreError.is(err, code) && err.key === path);
+      }
+      expect((await readFile(target)).equals(seededBytes(35, 10))).toBe(true);
     } finally {
       await pool.close();
     }

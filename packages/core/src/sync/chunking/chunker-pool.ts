@@ -8,11 +8,14 @@ import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
 import type {
   HashReply,
   HashTask,
+  NewFile,
   ReadReply,
   ReadTask,
   ScanFailure,
   ScanReply,
   ScanTask,
+  WriteReply,
+  WriteTask,
 } from './protocol.js';
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
@@ -103,7 +106,10 @@ interface ScanResult {
  * ```
  */
 export class ChunkerPool {
-  readonly #pool: WorkerPool<ScanTask | HashTask | ReadTask, ScanReply | HashReply | ReadReply | ScanFailure>;
+  readonly #pool: WorkerPool<
+    ScanTask | HashTask | ReadTask | WriteTask,
+    ScanReply | HashReply | ReadReply | WriteReply | ScanFailure
+  >;
   readonly #chunking: ChunkingOptions;
   readonly #segmentSize: number;
   readonly #stitchWindow: number;
@@ -227,6 +233,23 @@ export class ChunkerPool {
       at += file.size;
       return { data, hash: reply.hashes[i] ?? null, stamp: reply.stamps[i]! };
     });
+  }
+
+  /**
+   * Creates files whole on a worker, from extents of `buffer` (read in place; leave those bytes
+   * alone until this resolves): each is opened with `O_CREAT | O_NOFOLLOW`, owner-only, written,
+   * then given its length (when `size` is set), mode and times. Returns each file's stamp as
+   * left. Six system calls a file and no round trip per call: for many small files that is
+   * several times faster than the same calls from the main thread. Errors: those of the file
+   * system, naming the file (earlier files of the call stay written); `Aborted` (closed pool).
+   */
+  async writeFiles(buffer: SharedArrayBuffer, files: NewFile[]): Promise<FileStamp[]> {
+    const reply = (await this.#pool.run({ kind: 'write', buffer, files })) as WriteReply | ScanFailure;
+    if ('error' in reply) {
+      const { code, message, key } = reply.error;
+      throw new StoreError(code, message, { operation: 'write', key });
+    }
+    return reply.stamps;
   }
 
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */

@@ -22,4 +22,5 @@ export { ChunkerPool } from './chunker-pool.js';
 export { GEAR_SEED } from './gear.js';
 export type { ChunkParams } from './options.js';
 export { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
+export type { NewFile } from './protocol.js';
 export type { Chunk, ChunkingOptions } from './types.js';

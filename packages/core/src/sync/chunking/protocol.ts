@@ -72,3 +72,26 @@ export interface ReadReply {
   /** Each file's stamp right after it was read (of the open file). */
   stamps: FileStamp[];
 }
+
+/** A file to create whole: its bytes are extents of a shared buffer, then it is finished. */
+export interface NewFile {
+  path: string;
+  /** `length` bytes at buffer offset `at` go to file offset `offset`. */
+  writes: { offset: number; at: number; length: number }[];
+  /** The length to set (a file that ends in a hole); omitted when its writes reach its end. */
+  size?: number;
+  mode: number;
+  mtimeMs: number;
+}
+
+/** A write request: each file created (owner-only, never through a symlink), written, finished. */
+export interface WriteTask {
+  kind: 'write';
+  buffer: SharedArrayBuffer;
+  files: NewFile[];
+}
+
+/** The answer to a {@link WriteTask}: each file's stamp as left. */
+export interface WriteReply {
+  stamps: FileStamp[];
+}
