@@ -52,12 +52,12 @@ export async function push(
   const state = await readLocalState(root, store.name);
   const previous = state?.model === model ? state : undefined;
   // files new or changed since the last push or pull are read on the chunker's threads: start
-  // them (tens of milliseconds) while the directory is scanned, or once the scan finds such files
-  if (!previous) ctx.chunker().warm();
-  const scanned = await scanDirectory(root);
+  // them (tens of milliseconds) as soon as the scan finds the first such file
+  const scanned = await scanDirectory(root, (e) => {
+    if (e.type === 'file' && e.size > 0 && !sameStamp(previous?.stamps[e.path], e.stat)) ctx.chunker().warm();
+  });
   const files = scanned.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
-  if (files.some((f) => f.size > 0 && !sameStamp(previous?.stamps[f.path], f.stat))) ctx.chunker().warm();
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
   const startGenerations = await listGenerations(store, model, signal);

@@ -18,9 +18,13 @@ const SCAN_CALLS = 16;
 /**
  * Lists a checkpoint directory: regular files, directories and symbolic links (stored as links,
  * never followed), depth first, sorted by name, parents before children. Sockets, devices and
- * FIFOs cannot be checkpointed and fail with `InvalidArgument` naming the path.
+ * FIFOs cannot be checkpointed and fail with `InvalidArgument` naming the path. `onEntry` sees
+ * each entry as soon as it is known (in no particular order), before the whole list is.
  */
-export async function scanDirectory(root: string): Promise<ScannedEntry[]> {
+export async function scanDirectory(
+  root: string,
+  onEntry?: (entry: ScannedEntry) => void,
+): Promise<ScannedEntry[]> {
   const top = await lstat(root, { bigint: true }).catch((cause: NodeJS.ErrnoException) => {
     throw new StoreError(
       cause.code === 'ENOENT' ? 'NotFound' : 'InvalidArgument',
@@ -36,12 +40,18 @@ export async function scanDirectory(root: string): Promise<ScannedEntry[]> {
     throw new StoreError('InvalidArgument', 'not a directory', { operation: 'scan', key: root });
   }
   const out: ScannedEntry[] = [];
-  await walk(root, '', pLimit(SCAN_CALLS), out);
+  await walk(root, '', pLimit(SCAN_CALLS), out, onEntry);
   return out;
 }
 
 /** Appends the entries under `rel` to `out` in order; their `lstat`s and subdirectories run concurrently. */
-async function walk(root: string, rel: string, limit: LimitFunction, out: ScannedEntry[]): Promise<void> {
+async function walk(
+  root: string,
+  rel: string,
+  limit: LimitFunction,
+  out: ScannedEntry[],
+  onEntry?: (entry: ScannedEntry) => void,
+): Promise<void> {
   const dir = rel ? path.join(root, rel) : root;
   const names = (await limit(() => readdir(dir))).sort((a, b) =>
     Buffer.compare(Buffer.from(a), Buffer.from(b)),
@@ -57,11 +67,19 @@ async function walk(root: string, rel: string, limit: LimitFunction, out: Scanne
       });
     return { relPath, abs };
   });
-  const entries = await settleAll(paths.map(({ relPath, abs }) => limit(() => entryOf(relPath, abs))));
+  const entries = await settleAll(
+    paths.map(({ relPath, abs }) =>
+      limit(async () => {
+        const entry = await entryOf(relPath, abs);
+        onEntry?.(entry);
+        return entry;
+      }),
+    ),
+  );
   const subtrees = await settleAll(
     entries.map(async (entry) => {
       const below: ScannedEntry[] = [];
-      if (entry.type === 'dir') await walk(root, entry.path, limit, below);
+      if (entry.type === 'dir') await walk(root, entry.path, limit, below, onEntry);
       return below;
     }),
   );
