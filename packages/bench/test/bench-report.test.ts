@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../src/bench/args.js';
-import { computeRatios, secondsPerGiB } from '../src/bench/ratios.js';
+import { computeRatios, fitLine, secondsPerGiB } from '../src/bench/ratios.js';
 import { RESULTS_END, RESULTS_START, replaceResults, resultsMarkdown } from '../src/bench/report-md.js';
 import { escapeXml, renderSvg, resultsSvg } from '../src/bench/report-svg.js';
 import {
@@ -67,7 +67,41 @@ describe('computeRatios', () => {
     // 0.5 GiB in 0.7 s (wall only) = 1.4 s/GiB; 3 GiB in 3.6 s of engine time = 1.2 s/GiB
     expect(secondsPerGiB(fsRows[0]!)).toBeCloseTo(1.2);
     expect(r['full push: s/GiB (engine time) spread over sizes']!.value).toBeCloseTo(1.4 / 1.2);
-    expect(r['full push: s/GiB (engine time) spread over sizes']!.pass).toBe(true);
+    // two sizes: a line fits any two points, so flatness beyond the fixed cost is not judged
+    expect(r['full push: s/GiB beyond the fixed cost, spread over sizes']).toBeUndefined();
+  });
+
+  it('fits a line through the sizes: the fixed cost, and the spread of the cost per GiB beyond it', () => {
+    expect(
+      fitLine([
+        [1, 3],
+        [2, 5],
+        [4, 9],
+      ]),
+    ).toEqual({ fixed: 1, perGiB: 2 });
+    const sized = (gib: number, opMs: number, over: Partial<Row> = {}) =>
+      row({ workload: `${gib}GiB`, logicalBytes: gib * GiB, medianOpMs: opMs, ...over });
+    // 0.2 s + 1 s/GiB: flat once the fixed cost is out, though 0.5 GiB costs 1.4 s/GiB
+    const linear = byLabel([sized(0.5, 700), sized(2, 2200), sized(8, 8200)]);
+    expect(linear['full push: s/GiB (engine time) spread over sizes']!.value).toBeCloseTo(1.4 / 1.025);
+    expect(linear['full push: fixed cost (fitted)']).toMatchObject({ unit: 's' });
+    expect(linear['full push: fixed cost (fitted)']!.value).toBeCloseTo(0.2);
+    expect(linear['full push: s/GiB beyond the fixed cost, spread over sizes']).toMatchObject({ pass: true });
+    expect(linear['full push: s/GiB beyond the fixed cost, spread over sizes']!.value).toBeCloseTo(1);
+    // the largest size costs twice as much per GiB: no line fits, and the spread says so
+    const steep = byLabel([sized(0.5, 700), sized(2, 2200), sized(8, 16_200)]);
+    expect(steep['full push: s/GiB beyond the fixed cost, spread over sizes']!.value).toBeGreaterThan(1.25);
+    expect(steep['full push: s/GiB beyond the fixed cost, spread over sizes']!.pass).toBe(false);
+    // cp -r's own time per GiB over the sizes it ran, for comparison
+    const withCopy = byLabel([
+      sized(0.5, 700),
+      sized(2, 2200),
+      sized(8, 8200),
+      sized(0.5, 0, { tool: 'cp -r', medianWallMs: 500, medianOpMs: undefined }),
+      sized(2, 0, { tool: 'cp -r', medianWallMs: 1500, medianOpMs: undefined }),
+    ]);
+    expect(withCopy['full push: cp -r s/GiB spread over sizes']!.value).toBeCloseTo(1 / 0.75);
+    expect(withCopy['full push: cp -r s/GiB spread over sizes']!.target).toBeUndefined();
   });
 
   it('compares s3 with every tool that ran and with the raw SDK ceiling', () => {
@@ -155,7 +189,7 @@ describe('tables', () => {
     expect(t.cells[0]![6]).toBe('4.00'); // median wall seconds
   });
 
-  it('gives scaling per GiB: engine time, marginal time from the next smaller size, CPU user and sys', () => {
+  it('gives scaling per GiB: engine time, marginal time from the next smaller size, cp -r, CPU user and sys', () => {
     const t = scalingTable([
       row({
         workload: '2GiB',
@@ -167,6 +201,7 @@ describe('tables', () => {
       row({ workload: '0.5GiB', logicalBytes: GiB / 2, medianOpMs: 1000 }),
       row({ workload: 'small-files', logicalBytes: 100 * MiB, medianOpMs: 900 }),
       row({ scenario: 'fresh-pull', workload: '2GiB', logicalBytes: 2 * GiB, medianOpMs: 800 }),
+      row({ tool: 'cp -r', workload: '2GiB', logicalBytes: 2 * GiB, medianWallMs: 1200 }),
     ]);
     const column = (name: string) => t.cells.map((cells) => cells[t.headers.indexOf(name)]);
     // by operation, then size, the small files last
@@ -179,6 +214,8 @@ describe('tables', () => {
     expect(column('s/GiB (engine)')).toEqual(['0.40', '2.00', '1.25', '9.22']);
     // (2.5 s - 1 s) / 1.5 GiB; none across operations or against the small files
     expect(column('marginal s/GiB')).toEqual(['-', '-', '1.00', '-']);
+    // cp -r's wall time per GiB on the same workload, operation and cache, where it ran
+    expect(column('cp -r s/GiB')).toEqual(['-', '-', '0.60', '-']);
     expect(column('CPU user s/GiB')).toEqual(['-', '-', '1.50', '-']);
     expect(column('CPU sys s/GiB')).toEqual(['-', '-', '0.50', '-']);
   });

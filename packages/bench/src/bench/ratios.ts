@@ -54,20 +54,40 @@ export function secondsPerGiB(row: Row): number {
   return (row.medianOpMs ?? row.medianWallMs) / 1000 / (row.logicalBytes / 2 ** 30);
 }
 
+/**
+ * The least-squares line through `(GiB, seconds)` points: `fixed` seconds every run pays (the
+ * intercept) and `perGiB` seconds each further GiB costs (the slope).
+ */
+export function fitLine(points: readonly (readonly [number, number])[]): { fixed: number; perGiB: number } {
+  const n = points.length;
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0);
+  const perGiB = sxx > 0 ? sxy / sxx : Number.NaN;
+  return { fixed: my - perGiB * mx, perGiB };
+}
+
 function spread(values: number[]): number {
   const finite = values.filter(Number.isFinite);
   return finite.length > 1 ? Math.max(...finite) / Math.min(...finite) : Number.NaN;
 }
 
-/** The engine's scaling rows (main workload and scaling workloads) for one scenario. */
-export function scalingRows(rows: Row[], backend: BackendKind, cache: CacheMode, scenario: Scenario): Row[] {
+/** The scaling rows (main workload and scaling workloads) of one tool (the engine by default) for one scenario. */
+export function scalingRows(
+  rows: Row[],
+  backend: BackendKind,
+  cache: CacheMode,
+  scenario: Scenario,
+  tool: Tool = 'ckpt',
+): Row[] {
   return rows
     .filter(
       (r) =>
         r.backend === backend &&
         r.cache === cache &&
         r.scenario === scenario &&
-        r.tool === 'ckpt' &&
+        r.tool === tool &&
         r.workload !== 'small-files' &&
         !r.workload.startsWith('rewrite-') &&
         r.failures < r.runs,
@@ -152,10 +172,26 @@ export function computeRatios(rows: Row[]): Ratio[] {
       const scaled = scalingRows(rows, backend, cache, scenario);
       if (scaled.length < 2) continue;
       const name = scenario === 'full-push' ? 'full push' : 'fresh pull';
-      add(`${name}: s/GiB (engine time) spread over sizes`, spread(scaled.map(secondsPerGiB)), [
-        '≤',
-        FLAT_SPREAD,
-      ]);
+      add(`${name}: s/GiB (engine time) spread over sizes`, spread(scaled.map(secondsPerGiB)));
+      // flat: once the fixed cost is paid, every size costs the same per GiB (needs 3 sizes: a
+      // line through 2 points fits them exactly)
+      if (scaled.length >= 3) {
+        const points = scaled.map(
+          (r) => [r.logicalBytes / 2 ** 30, (r.medianOpMs ?? r.medianWallMs) / 1000] as const,
+        );
+        const { fixed } = fitLine(points);
+        add(`${name}: fixed cost (fitted)`, fixed, undefined, 's');
+        add(
+          `${name}: s/GiB beyond the fixed cost, spread over sizes`,
+          spread(points.map(([gib, seconds]) => (seconds - fixed) / gib)),
+          ['≤', FLAT_SPREAD],
+        );
+      }
+      for (const tool of tools) {
+        const theirs = scalingRows(rows, backend, cache, scenario, tool);
+        if (theirs.length >= 2)
+          add(`${name}: ${tool} s/GiB spread over sizes`, spread(theirs.map(secondsPerGiB)));
+      }
       add(`${name}: peak RSS spread over sizes`, spread(scaled.map((r) => r.peakRssBytes)), [
         '≤',
         FLAT_SPREAD,

@@ -75,7 +75,12 @@ export function ratiosTable(ratios: Ratio[]): Table {
   }
   const value = (r: Ratio | undefined) => {
     if (!r) return '';
-    const text = r.unit === 'MiB' ? `${r.value.toFixed(0)} MiB` : formatRatio(r.value);
+    const text =
+      r.unit === 'MiB'
+        ? `${r.value.toFixed(0)} MiB`
+        : r.unit === 's'
+          ? `${r.value.toFixed(2)} s`
+          : formatRatio(r.value);
     return r.pass === undefined ? text : `${text} ${r.pass ? '✓' : '✗'}`;
   };
   return {
@@ -113,9 +118,9 @@ export function sweepTable(rows: Row[]): Table {
 
 /**
  * Scaling: time per GiB and peak RSS of the engine's full push and fresh pull by workload, the
- * CPU time per GiB (user: the engine's work; sys: the kernel's, page cache and I/O), and the
+ * CPU time per GiB (user: the engine's work; sys: the kernel's, page cache and I/O), the
  * marginal time per GiB from the next smaller size (what one more GiB costs, the fixed costs of
- * an operation left out).
+ * an operation left out), and `cp -r`'s wall time per GiB on the same workload where it ran.
  */
 export function scalingTable(rows: Row[]): Table {
   const picked = rows.filter(
@@ -135,6 +140,18 @@ export function scalingTable(rows: Row[]): Table {
   );
   const perGiB = (ms: number | undefined, r: Row) =>
     ms === undefined ? '-' : (ms / 1000 / (r.logicalBytes / 2 ** 30)).toFixed(2);
+  const copy = (r: Row) => {
+    const theirs = rows.find(
+      (c) =>
+        c.tool === 'cp -r' &&
+        c.backend === r.backend &&
+        c.cache === r.cache &&
+        c.scenario === r.scenario &&
+        c.workload === r.workload &&
+        c.failures < c.runs,
+    );
+    return theirs ? perGiB(theirs.medianWallMs, theirs) : '-';
+  };
   const marginal = (r: Row, i: number) => {
     const prev = picked[i - 1];
     const sameSeries = prev?.backend === r.backend && prev.cache === r.cache && prev.scenario === r.scenario;
@@ -154,11 +171,12 @@ export function scalingTable(rows: Row[]): Table {
       'engine s',
       's/GiB (engine)',
       'marginal s/GiB',
+      'cp -r s/GiB',
       'CPU user s/GiB',
       'CPU sys s/GiB',
       'peak RSS',
     ],
-    right: [4, 5, 6, 7, 8, 9, 10, 11],
+    right: [4, 5, 6, 7, 8, 9, 10, 11, 12],
     cells: picked.map((r, i) => [
       r.backend,
       r.cache,
@@ -169,6 +187,7 @@ export function scalingTable(rows: Row[]): Table {
       formatSeconds(r.medianOpMs ?? Number.NaN),
       secondsPerGiB(r).toFixed(2),
       marginal(r, i),
+      copy(r),
       perGiB(r.medianCpuUserMs, r),
       perGiB(r.medianCpuSystemMs, r),
       formatBytes(r.peakRssBytes),

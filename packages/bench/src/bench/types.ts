@@ -118,8 +118,8 @@ export interface Ratio {
   /** What is compared, e.g. `full push / cp -r`. */
   label: string;
   value: number;
-  /** `ratio` (shown as `0.42×`) or `MiB`. */
-  unit: 'ratio' | 'MiB';
+  /** `ratio` (shown as `0.42×`), `MiB` or `s` (seconds). */
+  unit: 'ratio' | 'MiB' | 's';
   /** Human-readable target, e.g. `≤ 2.5`. */
   target?: string;
   pass?: boolean;
