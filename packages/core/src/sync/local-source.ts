@@ -1,10 +1,12 @@
-import { type FileHandle, lstat, open } from 'node:fs/promises';
+import { type BigIntStats, lstatSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { throwIfAborted } from '../errors.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
 import { eachLimited } from './settle.js';
+import { eachSliced } from './sliced.js';
 import { sameStamp, stampOf } from './stamp.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
@@ -20,14 +22,15 @@ const RUN_BYTES = 4 * 1024 * 1024;
 export async function trustedFiles(root: string, state: LocalState): Promise<Map<string, TrustedFile>> {
   const out = new Map<string, TrustedFile>();
   const files = state.manifest.entries.filter((e) => e.type === 'file');
-  await eachLimited(files, 16, async (entry) => {
+  await eachSliced(files, (entry) => {
     let abs: string;
+    let st: BigIntStats | undefined;
     try {
       abs = resolveInside(root, entry.path);
+      st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     } catch {
       return;
     }
-    const st = await lstat(abs, { bigint: true }).catch(() => undefined);
     if (st?.isFile() && sameStamp(stampOf(st), state.stamps[entry.path])) out.set(entry.path, { abs, entry });
   });
   return out;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
@@ -23,6 +24,7 @@ import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
 import { scanDirectory } from './scan.js';
 import { eachLimited, settleAll } from './settle.js';
+import { eachSliced } from './sliced.js';
 import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
@@ -251,8 +253,8 @@ export async function pull(
     throwIfAborted(signal, 'pull', root);
     await swapIn(staging, root, !!existing);
     // a hard link's status changed when the old tree's name went away
-    await eachLimited([...linked], FS_CALLS, async (file) => {
-      stamps[file] = stampOf(await lstat(resolveInside(root, file), { bigint: true }));
+    await eachSliced(linked, (file) => {
+      stamps[file] = stampOf(lstatSync(resolveInside(root, file), { bigint: true }));
     });
     await writeLocalState(root, {
       store: store.name,
