@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, readdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
@@ -112,13 +112,13 @@ export async function pull(
     const linked = new Set<string>();
     // 1. the tree: directories, and each file identical to one the directory already has is
     //    hard-linked (the old tree keeps its link); the others are created by their first write
-    for (const level of dirLevels(manifest, 'parents first')) {
-      await eachLimited(level, FS_CALLS, (entry) => mkdir(resolveInside(staging, entry.path)));
-    }
-    await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
+    await eachSliced(dirsByDepth(manifest, 'parents first'), (entry) => {
+      mkdirSync(resolveInside(staging, entry.path));
+    });
+    await eachSliced(fileEntries(manifest), (entry) => {
       const local = trusted.get(entry.path);
       if (local && identical(local, state!.manifest, entry, manifest)) {
-        if (await tryLink(local.abs, resolveInside(staging, entry.path))) linked.add(entry.path);
+        if (tryLink(local.abs, resolveInside(staging, entry.path))) linked.add(entry.path);
       }
     });
 
@@ -290,42 +290,36 @@ async function matchesState(
 }
 
 /** Hard-links `from` at `to`; false when the filesystem cannot (the caller copies instead). */
-async function tryLink(from: string, to: string): Promise<boolean> {
-  return link(from, to).then(
-    () => true,
-    () => false,
-  );
+function tryLink(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates symlinks, then sets directories' modes and times, deepest first. */
 async function finishTree(staging: string, manifest: Manifest): Promise<void> {
-  await eachLimited(manifest.entries, FS_CALLS, async (entry) => {
-    if (entry.type === 'symlink') await symlink(entry.target, resolveInside(staging, entry.path));
+  await eachSliced(manifest.entries, (entry) => {
+    if (entry.type === 'symlink') symlinkSync(entry.target, resolveInside(staging, entry.path));
   });
-  for (const level of dirLevels(manifest, 'deepest first')) {
-    await eachLimited(level, FS_CALLS, async (entry) => {
-      const target = resolveInside(staging, entry.path);
-      await chmod(target, entry.mode);
-      await utimes(target, new Date(entry.mtimeMs), new Date(entry.mtimeMs));
-    });
-  }
+  await eachSliced(dirsByDepth(manifest, 'deepest first'), (entry) => {
+    const target = resolveInside(staging, entry.path);
+    const time = new Date(entry.mtimeMs);
+    chmodSync(target, entry.mode);
+    utimesSync(target, time, time);
+  });
 }
 
 /**
- * The manifest's directories by depth. Those of one level are independent: creating them only
- * needs their parents, and a mode that forbids entering a directory only stops changes below it.
+ * The manifest's directories ordered by depth: creating one needs its parent, and a mode that
+ * forbids entering a directory only stops changes below it, so those go first.
  */
-function dirLevels(manifest: Manifest, order: 'parents first' | 'deepest first'): DirEntry[][] {
-  const levels: DirEntry[][] = [];
-  for (const entry of manifest.entries) {
-    if (entry.type !== 'dir') continue;
-    const depth = entry.path.split('/').length - 1;
-    const level = levels[depth] ?? [];
-    level.push(entry);
-    levels[depth] = level;
-  }
-  const present = levels.filter((level) => level !== undefined);
-  return order === 'parents first' ? present : present.reverse();
+function dirsByDepth(manifest: Manifest, order: 'parents first' | 'deepest first'): DirEntry[] {
+  const depth = (entry: DirEntry) => entry.path.split('/').length;
+  const dirs = manifest.entries.filter((e) => e.type === 'dir').sort((a, b) => depth(a) - depth(b));
+  return order === 'parents first' ? dirs : dirs.reverse();
 }
 
 /** Removes `.<name>.ckpt-old-*` trees and pull staging trees older than an hour left by crashes. */
