@@ -30,7 +30,7 @@ import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
-/** File-system calls in flight at once while the tree is built and finished. */
+/** Files without data finished at once (each on its own handle) while the tree is built. */
 const FS_CALLS = 16;
 
 /**
