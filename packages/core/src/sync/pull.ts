@@ -30,7 +30,7 @@ import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 
-/** Files without data finished at once (each on its own handle) while the tree is built. */
+/** Files without data are finished (each on its own handle) this many at a time. */
 const FS_CALLS = 16;
 
 /**
