@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifest } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { EngineContext } from './context.js';
-import { fetchChunks, type VerifiedChunk } from './fetch-chunks.js';
-import { FileHandles } from './file-handles.js';
+import { fetchChunks } from './fetch-chunks.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import {
   copyLocalChunks,
@@ -24,14 +22,12 @@ import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
 import { scanDirectory } from './scan.js';
-import { eachLimited, settleAll } from './settle.js';
+import { settleAll } from './settle.js';
 import { eachSliced } from './sliced.js';
 import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { swapIn } from './swap.js';
+import { TreeWriter } from './tree-writer.js';
 import type { PullOptions, PullResult } from './types.js';
-
-/** Files without data are finished (each on its own handle) this many at a time. */
-const FS_CALLS = 16;
 
 /**
  * Pulls a generation of `model` into `dir` so that it holds exactly the pushed files, or fails
@@ -106,7 +102,7 @@ export async function pull(
   await removeLeftovers(root);
   const staging = path.join(parent, `.${path.basename(root)}.ckpt-pull-${randomBytes(6).toString('hex')}`);
   await mkdir(staging);
-  const handles = new FileHandles();
+  let writer: TreeWriter | undefined; // its handles are closed on failure too
   try {
     // files of the current directory that still hold what the local record says
     const trusted = state?.model === model ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
@@ -123,8 +119,8 @@ export async function pull(
       }
     });
 
-    // 2. where each needed chunk goes; a file is finished (length, mode, times) once its last
-    //    chunk is written, files without data right away
+    // 2. where each needed chunk goes, and the writer that puts it there (`TreeWriter`: a file
+    //    is finished once its last chunk is written, files without data right away)
     const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
     const progress = new Progress(
       'download',
@@ -132,88 +128,9 @@ export async function pull(
       options.onProgress,
     );
     progress.add(totals.zeroBytes, linked.size);
-    const stamps: Record<string, FileStamp> = {};
-    const unwritten = new Map<string, number>();
-    const finish = async (entry: FileEntry) => {
-      const how = {
-        mode: entry.mode,
-        mtimeMs: entry.mtimeMs,
-        size: endsInHole(entry) ? entry.size : undefined,
-      };
-      stamps[entry.path] = stampOf(await handles.finish(resolveInside(staging, entry.path), how));
-      progress.add(0, 1);
-    };
-    await eachLimited(fileEntries(manifest), FS_CALLS, async (entry) => {
-      if (linked.has(entry.path)) return;
-      const chunks = entry.extents.filter((x) => x >= 0).length;
-      if (chunks > 0) unwritten.set(entry.path, chunks);
-      else await finish(entry);
-    });
-    /** Writes runs here, one at a time; a file's last write starts its finish (added to `finishing`). */
-    const writeRuns = async (runs: Run[], finishing: Promise<void>[]) => {
-      for (const run of runs) {
-        const { file, offset, data } = run;
-        await handles.write(resolveInside(staging, file.path), data, offset);
-        progress.add(data.length);
-        const left = unwritten.get(file.path)! - run.chunks;
-        unwritten.set(file.path, left);
-        if (left === 0) {
-          const finished = finish(file);
-          finished.catch(() => undefined); // handled: reported once every write has settled
-          finishing.push(finished);
-        }
-      }
-    };
-    /**
-     * Creates files whose every chunk is in one shared buffer on a worker, finished there too; one
-     * such task at a time: two threads creating files in one directory in tight loops spin on its
-     * lock (10,000 files into a directory just deleted: up to 11 s of system time instead of 1–2).
-     */
-    const oneWriter = pLimit(1);
-    const writeWhole = async (files: { file: FileEntry; runs: Run[] }[], buffer: SharedArrayBuffer) => {
-      const newFiles = files.map(({ file, runs }) => ({
-        path: resolveInside(staging, file.path),
-        writes: runs.map((r) => ({ offset: r.offset, at: r.data.byteOffset, length: r.data.length })),
-        size: endsInHole(file) ? file.size : undefined,
-        mode: file.mode,
-        mtimeMs: file.mtimeMs,
-      }));
-      const stamped = await oneWriter(() => ctx.chunker().writeFiles(buffer, newFiles));
-      for (const [i, { file, runs }] of files.entries()) {
-        stamps[file.path] = stamped[i]!;
-        unwritten.set(file.path, 0);
-        progress.add(
-          runs.reduce((sum, r) => sum + r.data.length, 0),
-          1,
-        );
-      }
-    };
-    /**
-     * Writes a batch of chunks: those that land next to each other in one file go in one write.
-     * Files the batch holds whole (every chunk, in one shared buffer: the small ones) are created
-     * on a worker, many system calls per round trip; the others are written here one write at a
-     * time (creating files in one directory from several threads contends for its lock), and
-     * finished on their handles, once complete, meanwhile.
-     */
-    const writeMany = async (chunks: VerifiedChunk[]) => {
-      const whole: { file: FileEntry; runs: Run[] }[] = [];
-      const rest: Run[] = [];
-      const buffer = chunks[0]?.data.buffer;
-      for (const [file, runs] of runsByFile(chunks, targets)) {
-        // no chunk is delivered twice: a batch holding all that is left of a file holds all of it
-        const all = runs.reduce((sum, r) => sum + r.chunks, 0) === unwritten.get(file.path);
-        if (all && buffer instanceof SharedArrayBuffer && runs.every((r) => r.data.buffer === buffer)) {
-          whole.push({ file, runs });
-        } else rest.push(...runs);
-      }
-      const finishing: Promise<void>[] = [];
-      const writes = [
-        rest.length > 0 ? writeRuns(rest, finishing) : Promise.resolve(),
-        whole.length > 0 ? writeWhole(whole, buffer as SharedArrayBuffer) : Promise.resolve(),
-      ];
-      await Promise.allSettled(writes);
-      await settleAll([...writes, ...finishing]);
-    };
+    const tree = new TreeWriter(staging, targets, () => ctx.chunker(), progress);
+    writer = tree;
+    await tree.begin(fileEntries(manifest).filter((entry) => !linked.has(entry.path)));
     const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
 
     // 3. chunks the old directory holds are copied from it (each checked against its hash) while
@@ -229,7 +146,7 @@ export async function pull(
     const download = (indices: number[]) =>
       fetchChunks(ctx, manifest, indices, {
         signal,
-        deliver: writeMany,
+        deliver: tree.write,
         describe,
         onBytes: (n) => {
           bytesTransferred += n;
@@ -237,7 +154,7 @@ export async function pull(
       });
     let copied = new Set<number>();
     await settleAll([
-      copyLocalChunks(runs, manifest, { hash, deliver: writeMany, signal }).then((done) => {
+      copyLocalChunks(runs, manifest, { hash, deliver: tree.write, signal }).then((done) => {
         copied = done;
       }),
       download([...targets.indices()].filter((index) => !local.has(index))),
@@ -248,15 +165,14 @@ export async function pull(
     const chunksNew = targets.size - copied.size;
 
     // 5. symlinks, directories' modes and times; then swap the new tree in
-    const incomplete = [...unwritten].find(([, left]) => left > 0);
-    if (incomplete)
-      throw new Error(`internal error: ${incomplete[0]} is missing ${incomplete[1]} chunk writes`);
-    await handles.closeAll();
+    tree.assertComplete();
+    await tree.close();
     await finishTree(staging, manifest);
     progress.done();
     throwIfAborted(signal, 'pull', root);
     await swapIn(staging, root, !!existing);
     // a hard link's status changed when the old tree's name went away
+    const { stamps } = tree;
     await eachSliced(linked, (file) => {
       stamps[file] = stampOf(lstatSync(resolveInside(root, file), { bigint: true }));
     });
@@ -270,7 +186,7 @@ export async function pull(
     }).catch(() => undefined);
     return result({ bytesTransferred, chunksNew, chunksReused });
   } catch (err) {
-    await handles.closeAll();
+    await writer?.close();
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
@@ -340,46 +256,6 @@ async function removeLeftovers(root: string): Promise<void> {
       if (st && Date.now() - st.mtimeMs > 3600_000) await rm(full, { recursive: true, force: true });
     }
   }
-}
-
-/** Writes of one file from one buffer: `data` goes to `offset`; it holds `chunks` chunk places. */
-interface Run {
-  file: FileEntry;
-  offset: number;
-  data: Buffer;
-  chunks: number;
-}
-
-/**
- * The places of `chunks` by file, each file's in offset order, neighbours in one file that are
- * also neighbours in one buffer merged into one run.
- */
-function runsByFile(chunks: VerifiedChunk[], targets: ChunkTargets): Map<FileEntry, Run[]> {
-  const writes = chunks.flatMap(({ index, data }) =>
-    targets.places(index).map((p) => ({ file: p.file, offset: p.offset, data })),
-  );
-  writes.sort((a, b) => (a.file === b.file ? a.offset - b.offset : a.file.path < b.file.path ? -1 : 1));
-  const byFile = new Map<FileEntry, Run[]>();
-  for (const { file, offset, data } of writes) {
-    const runs = byFile.get(file) ?? [];
-    byFile.set(file, runs);
-    const prev = runs.at(-1);
-    const adjacent =
-      prev !== undefined &&
-      offset === prev.offset + prev.data.length &&
-      data.buffer === prev.data.buffer &&
-      data.byteOffset === prev.data.byteOffset + prev.data.length;
-    if (adjacent) {
-      prev.data = Buffer.from(data.buffer, prev.data.byteOffset, prev.data.length + data.length);
-      prev.chunks++;
-    } else runs.push({ file, offset, data, chunks: 1 });
-  }
-  return byFile;
-}
-
-/** True when a file's last extent is a zero run: its length has to be set. */
-function endsInHole(entry: FileEntry): boolean {
-  return entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
 }
 
 function fileEntries(manifest: Manifest): FileEntry[] {
