@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { VerifiedChunk } from './fetch-chunks.js';
-import { FileHandles } from './file-handles.js';
+import { FileHandles, type Finish } from './file-handles.js';
 import type { FileEntry } from './manifest.js';
 import type { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
@@ -119,9 +119,7 @@ export class TreeWriter {
     const newFiles = files.map(({ file, runs }) => ({
       path: resolveInside(this.#staging, file.path),
       writes: runs.map((r) => ({ offset: r.offset, at: r.data.byteOffset, length: r.data.length })),
-      size: endsInHole(file) ? file.size : undefined,
-      mode: file.mode,
-      mtimeMs: file.mtimeMs,
+      ...finishOf(file),
     }));
     const stamped = await this.#oneWriter(() => this.#chunker().writeFiles(buffer, newFiles));
     for (const [i, { file, runs }] of files.entries()) {
@@ -136,14 +134,8 @@ export class TreeWriter {
 
   /** Sets a file's length (when it ends in a hole), mode and times on its handle, and closes it. */
   async #finish(entry: FileEntry): Promise<void> {
-    const how = {
-      mode: entry.mode,
-      mtimeMs: entry.mtimeMs,
-      size: endsInHole(entry) ? entry.size : undefined,
-    };
-    this.stamps[entry.path] = stampOf(
-      await this.#handles.finish(resolveInside(this.#staging, entry.path), how),
-    );
+    const file = resolveInside(this.#staging, entry.path);
+    this.stamps[entry.path] = stampOf(await this.#handles.finish(file, finishOf(entry)));
     this.#progress.add(0, 1);
   }
 }
@@ -175,7 +167,8 @@ function runsByFile(chunks: VerifiedChunk[], targets: ChunkTargets): Map<FileEnt
   return byFile;
 }
 
-/** True when a file's last extent is a zero run: its length has to be set. */
-function endsInHole(entry: FileEntry): boolean {
-  return entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
+/** What `entry` becomes once written: its mode and times, and its length when it ends in a zero run. */
+function finishOf(entry: FileEntry): Finish {
+  const endsInHole = entry.size > 0 && (entry.extents.at(-1) ?? -1) < 0;
+  return { mode: entry.mode, mtimeMs: entry.mtimeMs, size: endsInHole ? entry.size : undefined };
 }

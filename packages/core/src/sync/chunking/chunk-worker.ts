@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
+import { WRITE_FLAGS } from '../file-handles.js';
 import { stampOf } from '../stamp.js';
 import { isAllZero } from '../zero.js';
 import { fsErrorCode } from './fs-error.js';
@@ -110,9 +111,6 @@ function read(task: ReadTask): { reply: ReadReply; transfer: ArrayBuffer[] } {
   });
   return { reply, transfer: [buffer] };
 }
-
-/** Opens for writing, creating the file (owner-only until finished) and never following a link. */
-const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
  * Creates each file, writes its extents of the shared buffer, sets its length, mode and times,

@@ -1,4 +1,5 @@
 import type { StoreErrorCode } from '../../errors.js';
+import type { Finish } from '../file-handles.js';
 import type { FileStamp } from '../stamp.js';
 import type { ScanRange } from './scan.js';
 import type { ChunkingOptions } from './types.js';
@@ -74,14 +75,10 @@ export interface ReadReply {
 }
 
 /** A file to create whole: its bytes are extents of a shared buffer, then it is finished. */
-export interface NewFile {
+export interface NewFile extends Finish {
   path: string;
   /** `length` bytes at buffer offset `at` go to file offset `offset`. */
   writes: { offset: number; at: number; length: number }[];
-  /** The length to set (a file that ends in a hole); omitted when its writes reach its end. */
-  size?: number;
-  mode: number;
-  mtimeMs: number;
 }
 
 /** A write request: each file created (owner-only, never through a symlink), written, finished. */
