@@ -32,3 +32,4 @@ export type {
 } from './store.js';
 export { DEFAULT_CAPABILITIES } from './store.js';
 export * from './sync/index.js';
+export { WRITE_PIECE, writeAll } from './write-all.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { bodyChunks, type PutBody, StoreError } from '@ckpt/core';
+import { bodyChunks, type PutBody, StoreError, WRITE_PIECE, writeAll } from '@ckpt/core';
 import { fsError } from './errors.js';
 
 /** A fully written, fsynced temp file, still open, waiting to be renamed into place. */
@@ -19,8 +19,8 @@ export interface WriteTempOptions {
   signal?: AbortSignal;
 }
 
-/** Small chunks are gathered into writes of this size: the buffer each put holds. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Small chunks are gathered into writes of this size (the buffer each put holds): one `write(2)` each. */
+const WRITE_BATCH_BYTES = WRITE_PIECE;
 
 /**
  * Streams `body` into a new file in `tmpDir` and fsyncs it. Memory stays bounded: one chunk is
@@ -128,13 +128,6 @@ async function nextChunk(iterator: AsyncIterator<Uint8Array>, key: string) {
     if (StoreError.is(err) || (err as Error | null)?.name === 'AbortError') throw err;
     const detail = `reading the body failed: ${(err as Error | null)?.message ?? String(err)}`;
     throw new StoreError('Internal', detail, { operation: 'put', key, cause: err });
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < bytes.byteLength; ) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-    offset += bytesWritten;
   }
 }
 

@@ -1,5 +1,6 @@
 import { type BigIntStats, constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { writeAll } from '../write-all.js';
 
 /** Opens for writing, creating the file (owner-only until finished) and never following a link. */
 export const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -24,13 +25,7 @@ export class FileHandles {
   constructor(private readonly max = 256) {}
 
   async write(file: string, data: Uint8Array, position: number): Promise<void> {
-    await this.use(file, async (handle) => {
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-        done += bytesWritten;
-      }
-    });
+    await this.use(file, (handle) => writeAll(handle, data, position));
   }
 
   /**

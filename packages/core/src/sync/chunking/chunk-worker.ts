@@ -8,10 +8,10 @@ import {
   futimesSync,
   openSync,
   readSync,
-  writeSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
+import { writeAllSync } from '../../write-all.js';
 import { WRITE_FLAGS } from '../file-handles.js';
 import { stampOf } from '../stamp.js';
 import { isAllZero } from '../zero.js';
@@ -122,11 +122,7 @@ function write(task: WriteTask): { reply: WriteReply; transfer: ArrayBuffer[] } 
     try {
       const fd = openSync(file.path, WRITE_FLAGS, 0o600);
       try {
-        for (const { offset, at, length } of file.writes) {
-          for (let done = 0; done < length; ) {
-            done += writeSync(fd, bytes, at + done, length - done, offset + done);
-          }
-        }
+        for (const { offset, at, length } of file.writes) writeAllSync(fd, bytes, at, length, offset);
         if (file.size !== undefined) ftruncateSync(fd, file.size);
         fchmodSync(fd, file.mode);
         const time = new Date(file.mtimeMs);

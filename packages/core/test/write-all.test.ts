@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { WRITE_PIECE, writeAll, writeAllSync } from '../src/write-all.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ckpt-write-all-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `handle` with every write's length and position recorded, and writes cut to `short` bytes. */
+function recording(handle: FileHandle, short = Number.POSITIVE_INFINITY) {
+  const calls: { length: number; position: number | null }[] = [];
+  const write = (bytes: Uint8Array, offset: number, length: number, position: number | null) => {
+    calls.push({ length, position });
+    return handle.write(bytes, offset, Math.min(length, short), position);
+  };
+  return { calls, handle: new Proxy(handle, { get: (h, p) => (p === 'write' ? write : Reflect.get(h, p)) }) };
+}
+
+it('writes every byte at the position, no write longer than WRITE_PIECE', async () => {
+  const file = path.join(dir, 'f');
+  const bytes = randomBytes(2 * WRITE_PIECE + 1000);
+  const handle = await open(file, 'w');
+  const { calls, handle: watched } = recording(handle);
+  await writeAll(watched, bytes, 5);
+  await handle.close();
+  expect(calls.map((c) => c.length)).toEqual([WRITE_PIECE, WRITE_PIECE, 1000]);
+  expect(calls.map((c) => c.position)).toEqual([5, 5 + WRITE_PIECE, 5 + 2 * WRITE_PIECE]);
+  const written = readFileSync(file);
+  expect(written.subarray(0, 5)).toEqual(Buffer.alloc(5));
+  expect(written.subarray(5)).toEqual(bytes);
+});
+
+it('goes on after a short write, and appends at the file position without one', async () => {
+  const file = path.join(dir, 'f');
+  const bytes = randomBytes(10_000);
+  const handle = await open(file, 'w');
+  const { calls, handle: watched } = recording(handle, 4096);
+  await writeAll(watched, Buffer.from('head'));
+  await writeAll(watched, bytes);
+  await handle.close();
+  expect(calls.every((c) => c.position === null)).toBe(true);
+  expect(calls.map((c) => c.length)).toEqual([4, 10_000, 10_000 - 4096, 10_000 - 8192]);
+  expect(readFileSync(file)).toEqual(Buffer.concat([Buffer.from('head'), bytes]));
+});
+
+it('writeAllSync writes a range of the bytes at the position', () => {
+  const file = path.join(dir, 'f');
+  const bytes = randomBytes(3 * WRITE_PIECE);
+  const fd = openSync(file, 'w');
+  try {
+    writeAllSync(fd, bytes, 100, 2 * WRITE_PIECE + 7, 3);
+  } finally {
+    closeSync(fd);
+  }
+  const written = readFileSync(file);
+  expect(written.length).toBe(3 + 2 * WRITE_PIECE + 7);
+  expect(written.subarray(3)).toEqual(bytes.subarray(100, 100 + 2 * WRITE_PIECE + 7));
+});
