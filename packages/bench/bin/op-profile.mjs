@@ -5,6 +5,7 @@
 //
 //   node packages/bench/bin/op-profile.mjs push <store dir> <checkpoint dir>
 //   ROOT=/tmp/base node packages/bench/bin/op-profile.mjs pull <store dir> <new dir>
+//   ENGINE='{"packSize":4194304}' node packages/bench/bin/op-profile.mjs push <store dir> <checkpoint dir>
 //
 // The benchmark (`pnpm bench`) measures the whole process tree from outside; this is for quick
 // same-window comparisons. Build first: npx turbo run build --filter=@ckpt/bench...
@@ -27,7 +28,8 @@ const sample = () => {
   for (const [k, v] of Object.entries(now)) peak[k] = Math.max(peak[k] ?? 0, v);
 };
 const timer = setInterval(sample, 20);
-const spec = { op, store: { kind: 'fs', root: store }, model: 'm', dir, engine: {} };
+const engine = JSON.parse(process.env.ENGINE ?? '{}'); // Checkpoints options
+const spec = { op, store: { kind: 'fs', root: store }, model: 'm', dir, engine };
 const outcome = await runOp(spec);
 clearInterval(timer);
 sample();

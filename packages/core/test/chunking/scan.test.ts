@@ -56,6 +56,28 @@ describe('scanExtents', () => {
     expect(out.at(-1)).toEqual({ offset: runStart, length: segmentEnd - runStart, zero: true });
   });
 
+  it('stops past the segment end where it meets the scan that starts there, not at stitchEnd', () => {
+    const reference = chunkBuffer(file, small);
+    let checked = 0;
+    for (let segmentEnd = 8 * KiB; segmentEnd < 200 * KiB; segmentEnd += 12 * KiB) {
+      const next = scanFromWindow({ start: segmentEnd, segmentEnd: file.length, stitchEnd: file.length });
+      const nextStarts = new Set(next.map((x) => x.offset));
+      const meet = reference.find((c) => c.offset > segmentEnd && nextStarts.has(c.offset))!.offset;
+      const range = { start: 0, segmentEnd, stitchEnd: Math.min(file.length, segmentEnd + 64 * KiB) };
+      const out = scanFromWindow(range);
+      const end = out.at(-1)!.offset + out.at(-1)!.length;
+      if (meet <= range.stitchEnd) {
+        expect(end).toBe(meet);
+        checked++;
+      }
+      // a prefix of the sequential result
+      expect(strip(out)).toEqual(
+        reference.slice(0, out.length).map((x) => [x.offset, x.length, x.hash === null]),
+      );
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
   it('stops past the segment end at the first boundary in joinAt', () => {
     const reference = chunkBuffer(file, small);
     const target = reference[20]!;

@@ -34,11 +34,12 @@ export interface ScanRange {
   /** File offset where the scan starts, with a fresh chunk (or inside a zero run). */
   start: number;
   /**
-   * A zero extent is cut here, and at or past it the scan stops at the first boundary that any
-   * scan starting at `segmentEnd` shares: `segmentEnd` itself, or the start of a zero run.
+   * A zero extent is cut here, and past it the scan stops at the first boundary it shares with
+   * the scan that starts at `segmentEnd` (the next segment's): `segmentEnd` itself, the start of a
+   * zero run, or a data chunk boundary, found by running that scan's cut points alongside.
    */
   segmentEnd: number;
-  /** Past `segmentEnd`, the scan stops at the first data chunk boundary at or after this offset. */
+  /** Past `segmentEnd`, the scan gives up at the first data chunk boundary at or after this offset. */
   stitchEnd: number;
   /** Offsets (past `start`) where the scan stops as soon as one is a boundary: where it joins another scan. */
   joinAt?: ReadonlySet<number>;
@@ -72,31 +73,43 @@ export function scanExtents(
 ): Extent[] {
   const runs = findZeroRuns(buf, bufStart, fileSize, p.zeroRunMin);
   const bufEnd = bufStart + buf.length;
+  /** The first zero run ending after `at`: its start (`fileSize` if none) and end. */
+  const runAfter = (at: number, r: number) => {
+    while (r < runs.length && (runs[r + 1] as number) <= at) r += 2;
+    return { r, start: r < runs.length ? (runs[r] as number) : fileSize };
+  };
+  /** Where the data chunk at `at` ends (the next zero run starts at `runStart`). */
+  const dataEnd = (at: number, runStart: number) => {
+    const limit = Math.min(runStart, at + p.maxSize);
+    if (limit > bufEnd) {
+      throw new StoreError('Internal', `scan at ${at} needs bytes up to ${limit}, buffer ends at ${bufEnd}`, {
+        operation: 'chunk',
+      });
+    }
+    return bufStart + cut(buf, at - bufStart, limit - bufStart, p, Math.min(runStart, bufEnd) - bufStart);
+  };
+  // the next segment's scan: its next boundary, `fresh`, is moved on while behind `pos`; past a
+  // zero run both scans stop at its start, so it is not followed into one
+  let fresh = range.segmentEnd;
+  let freshRun = 0;
   const out: Extent[] = [];
   let pos = range.start;
   let r = 0;
   while (pos < fileSize) {
-    while (r < runs.length && (runs[r + 1] as number) <= pos) r += 2;
-    const runStart = r < runs.length ? (runs[r] as number) : fileSize;
-    const inRun = runStart <= pos;
-    if (pos >= range.segmentEnd && (pos === range.segmentEnd || inRun || pos >= range.stitchEnd)) break;
-    if (pos !== range.start && range.joinAt?.has(pos)) break;
-    let end: number;
-    if (inRun) {
-      end = Math.min(runs[r + 1] as number, range.segmentEnd);
-    } else {
-      const limit = Math.min(runStart, pos + p.maxSize);
-      if (limit > bufEnd) {
-        throw new StoreError(
-          'Internal',
-          `scan at ${pos} needs bytes up to ${limit}, buffer ends at ${bufEnd}`,
-          {
-            operation: 'chunk',
-          },
-        );
+    const next = runAfter(pos, r);
+    r = next.r;
+    const inRun = next.start <= pos;
+    if (pos >= range.segmentEnd) {
+      if (pos === range.segmentEnd || inRun || pos >= range.stitchEnd) break;
+      while (fresh < pos) {
+        const ahead = runAfter(fresh, freshRun);
+        freshRun = ahead.r;
+        fresh = ahead.start <= fresh ? Number.POSITIVE_INFINITY : dataEnd(fresh, ahead.start);
       }
-      end = bufStart + cut(buf, pos - bufStart, limit - bufStart, p, Math.min(runStart, bufEnd) - bufStart);
+      if (fresh === pos) break;
     }
+    if (pos !== range.start && range.joinAt?.has(pos)) break;
+    const end = inRun ? Math.min(runs[r + 1] as number, range.segmentEnd) : dataEnd(pos, next.start);
     out.push({ offset: pos, length: end - pos, zero: inRun });
     pos = end;
   }
