@@ -2,12 +2,13 @@ import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
- * The most bytes one `write(2)` gets. Larger writes let the kernel put them in large page-cache
- * folios, and on a VM that hands free memory back to its host (virtio free page reporting, as on
- * the machines ckpt is benchmarked on) every large folio is carved from memory the host must
- * fault back in: writing 1.25 GiB to new files took 2.9–3.2 s of system time in writes of 1 MiB
- * or more, 0.25–0.30 s in writes of 64–384 KiB (docs/benchmarks.md). Pieces cost one system call
- * per 256 KiB, which no measurement here could tell apart from whole writes.
+ * The most bytes one `write(2)` gets. On the VMs ckpt is benchmarked on (virtio free page
+ * reporting: free memory goes back to the host, and touching it again costs a fault there), new
+ * page-cache pages cost 10× more when they come from memory the host took back. Writes of 1 MiB
+ * or more probably ask for large folios, which in some states of the machine only such memory
+ * can supply: 1.25 GiB written to new files then cost 2.9–3.2 s of system time in 1–8 MiB writes and
+ * 0.25–0.30 s in 64–384 KiB ones; in other states every size cost the same (docs/benchmarks.md,
+ * session 9). Pieces cost one system call per 256 KiB, which no measurement here could tell apart.
  */
 export const WRITE_PIECE = 256 * 1024;
 
