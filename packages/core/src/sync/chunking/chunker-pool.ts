@@ -20,7 +20,7 @@ import type {
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
-import { WorkerPool } from './worker-pool.js';
+import { type RunOptions, WorkerPool } from './worker-pool.js';
 
 /** Options of {@link ChunkerPool}. */
 export interface ChunkerPoolOptions {
@@ -187,8 +187,7 @@ export class ChunkerPool {
       lengths: extents.map((x) => x.length),
     };
     const transfer = buffer instanceof ArrayBuffer ? [buffer] : [];
-    const reply = (await this.#pool.run(task, { transfer })) as HashReply | ScanFailure;
-    if ('error' in reply) throw new StoreError(reply.error.code, reply.error.message, { operation: 'hash' });
+    const reply = await this.#ask<HashReply>(task, 'hash', { transfer });
     return { buffer: reply.buffer as B, hashes: reply.hashes };
   }
 
@@ -222,11 +221,7 @@ export class ChunkerPool {
       bufferSize,
     };
     const run = { cancelled: () => options.signal?.aborted === true, transfer: buffer ? [buffer] : [] };
-    const reply = (await this.#pool.run(task, run)) as ReadReply | ScanFailure;
-    if ('error' in reply) {
-      const { code, message, key } = reply.error;
-      throw new StoreError(code, message, { operation: 'read', key });
-    }
+    const reply = await this.#ask<ReadReply>(task, 'read', run);
     let at = 0;
     return files.map((file, i) => {
       const data = new Uint8Array(reply.buffer, at, reply.lengths[i]);
@@ -244,12 +239,30 @@ export class ChunkerPool {
    * system, naming the file (earlier files of the call stay written); `Aborted` (closed pool).
    */
   async writeFiles(buffer: SharedArrayBuffer, files: NewFile[]): Promise<FileStamp[]> {
-    const reply = (await this.#pool.run({ kind: 'write', buffer, files })) as WriteReply | ScanFailure;
-    if ('error' in reply) {
-      const { code, message, key } = reply.error;
-      throw new StoreError(code, message, { operation: 'write', key });
+    return (await this.#ask<WriteReply>({ kind: 'write', buffer, files }, 'write')).stamps;
+  }
+
+  /**
+   * Runs `task` on a worker; a failure the worker reports becomes a `StoreError` of `operation`,
+   * naming `key` or else the file the worker named. With `key`, the pool's own failures (closed,
+   * cancelled) name it too.
+   */
+  async #ask<R>(
+    task: ScanTask | HashTask | ReadTask | WriteTask,
+    operation: string,
+    options: RunOptions = {},
+    key?: string,
+  ): Promise<R> {
+    let reply: unknown;
+    try {
+      reply = await this.#pool.run(task, options);
+    } catch (err) {
+      if (key === undefined || !StoreError.is(err)) throw err;
+      throw new StoreError(err.code, err.message, { operation, key, cause: err });
     }
-    return reply.stamps;
+    const failure = (reply as Partial<ScanFailure>).error;
+    if (failure) throw new StoreError(failure.code, failure.message, { operation, key: key ?? failure.key });
+    return reply as R;
   }
 
   /** Stops the workers; running `chunkFile` iterations fail with `Aborted`. */
@@ -368,18 +381,8 @@ export class ChunkerPool {
       bufferSize: this.#buffers.size,
     };
     this.#stats.scans++;
-    let reply: ScanReply | ScanFailure;
-    try {
-      reply = (await this.#pool.run(task, { ...options, transfer: buffer ? [buffer] : [] })) as
-        | ScanReply
-        | ScanFailure;
-    } catch (err) {
-      throw StoreError.is(err)
-        ? new StoreError(err.code, err.message, { operation: 'chunk', key: path, cause: err })
-        : err;
-    }
-    if ('error' in reply)
-      throw new StoreError(reply.error.code, reply.error.message, { operation: 'chunk', key: path });
+    const run = { ...options, transfer: buffer ? [buffer] : [] };
+    const reply = await this.#ask<ScanReply>(task, 'chunk', run, path);
     this.#stats.bytesRead += reply.bytesRead;
     const { bufStart } = reply;
     const chunks = reply.offsets.map((offset, i) => {

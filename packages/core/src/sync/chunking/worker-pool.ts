@@ -2,6 +2,13 @@ import { Worker } from 'node:worker_threads';
 import { StoreError } from '../../errors.js';
 import { workerThreadStarted } from '../../process-memory.js';
 
+/** How a job runs: `urgent` goes to the front of the queue, `transfer` moves buffers to the worker. */
+export interface RunOptions {
+  urgent?: boolean;
+  cancelled?: () => boolean;
+  transfer?: ArrayBuffer[];
+}
+
 interface Job<Req, Res> {
   request: Req;
   transfer: ArrayBuffer[];
@@ -37,10 +44,7 @@ export class WorkerPool<Req, Res> {
    * Runs `request` on the next free worker (moving the `transfer` buffers to it); `cancelled()`
    * true at dispatch time rejects with `Aborted`.
    */
-  run(
-    request: Req,
-    options: { urgent?: boolean; cancelled?: () => boolean; transfer?: ArrayBuffer[] } = {},
-  ): Promise<Res> {
+  run(request: Req, options: RunOptions = {}): Promise<Res> {
     if (this.#closed) return Promise.reject(new StoreError('Aborted', 'the chunker pool is closed'));
     return new Promise<Res>((resolve, reject) => {
       const job = {
