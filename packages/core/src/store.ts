@@ -25,6 +25,13 @@ export interface PutOptions {
   /** User metadata (ASCII keys, lower-case, `[a-z0-9-]`), stored when `capabilities.metadata`. */
   metadata?: Record<string, string>;
   signal?: AbortSignal;
+  /**
+   * Called at most once, before the put settles, when the store has read the whole body and will
+   * not read it again (not even to retry): the caller may then reuse a `Uint8Array` body. The
+   * filesystem store calls it once the bytes are written, before its fsync and rename. A store
+   * need not call it; the put settling means the same.
+   */
+  onBodyReleased?: () => void;
 }
 
 export interface PutResult {
@@ -127,8 +134,9 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
  * - A non-success answer from the backend is never success; a short body is an error.
  * - `list` yields keys in ascending byte order, paging internally.
  * - `delete` of a missing key succeeds.
- * - Once a `put` has settled, the store holds no reference to its body: callers reuse a
- *   `Uint8Array` body for the next object (the engine recycles its pack buffers).
+ * - Once a `put` has settled, or earlier once it called `options.onBodyReleased`, the store holds
+ *   no reference to its body: callers reuse a `Uint8Array` body for the next object (the engine
+ *   recycles its pack buffers).
  */
 export interface ObjectStore {
   /** A short description for logs, e.g. `s3://bucket/prefix` (never credentials). */

@@ -17,6 +17,8 @@ export interface WriteTempOptions {
   /** Expected byte count: a body of another length fails with `Integrity`. */
   size?: number;
   signal?: AbortSignal;
+  /** Called once the whole body is written, before the fsync: the body is no longer needed. */
+  onWritten?: () => void;
 }
 
 /** Small chunks are gathered into writes of this size (the buffer each put holds): one `write(2)` each. */
@@ -37,6 +39,7 @@ export async function writeTemp(tmpDir: string, body: PutBody, options: WriteTem
   }
   try {
     const size = await copyBody(body, handle, options);
+    options.onWritten?.();
     await handle.sync();
     return { path: file, handle, size };
   } catch (err) {

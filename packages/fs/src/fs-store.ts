@@ -127,6 +127,7 @@ export class FsStore extends BaseStore {
       key,
       size: options.size,
       signal: options.signal,
+      onWritten: options.onBodyReleased,
     }).catch(async (err) => {
       await pruneEmptyParents(this.root, segments);
       throw err;

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +27,22 @@ describe('FsStore put', () => {
     expect(await readFile(path.join(root, 'k'), 'utf8')).toBe('old');
     expect(await readdir(root)).toEqual(['.ckpt-fs', 'k']); // no folder "new" left either
     expect(await internalFiles(root)).toEqual([]);
+  });
+
+  it('releases the body once every byte is written, before the object is visible', async () => {
+    const root = await tempRoot();
+    const store = new FsStore({ root });
+    const body = Buffer.alloc(3 * 1024 * 1024 + 5, 7);
+    const seen: string[] = [];
+    const onBodyReleased = () => {
+      body.fill(0); // the caller reuses its buffer
+      const tmp = path.join(root, '.ckpt-fs', 'tmp');
+      seen.push(...readdirSync(tmp).map((name) => `temp ${statSync(path.join(tmp, name)).size}`));
+      seen.push(existsSync(path.join(root, 'a', 'k')) ? 'visible' : 'not visible');
+    };
+    await store.put('a/k', body, { onBodyReleased });
+    expect(seen).toEqual([`temp ${body.length}`, 'not visible']);
+    expect((await readFile(path.join(root, 'a', 'k'))).equals(Buffer.alloc(body.length, 7))).toBe(true);
   });
 
   it('stops reading a body as soon as it passes options.size', async () => {

@@ -54,7 +54,8 @@ export function isRetryable(error: unknown): error is StoreError {
  * full jitter: before retry `n` (from 0) it waits a uniform random time in
  * `[0, min(maxDelayMs, baseDelayMs · 2ⁿ))`. An aborted `signal` ends the wait at once with `Aborted`.
  *
- * - `put` is retried only when its body is bytes; a stream is read once, so its failure is final.
+ * - `put` is retried only when its body is bytes; a stream is read once, so its failure is final,
+ *   and so is the failure of a put whose store released the body (`onBodyReleased`).
  * - `get` is retried until the body stream is returned; a body that fails later is the caller's.
  * - `list` resumes after the last key it yielded (`startAfter`), so a listing that fails midway
  *   continues without repeating or skipping keys; the retry budget restarts after progress.
@@ -85,7 +86,21 @@ export class RetryLayer extends StoreLayer {
 
   override put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
     if (!isReplayable(body)) return this.inner.put(key, body, options);
-    return this.attempt('put', key, options?.signal, () => this.inner.put(key, body, options));
+    // the caller may reuse a released body: no attempt may follow the one that released it
+    let released = false;
+    const release = options?.onBodyReleased;
+    const onBodyReleased = () => {
+      released = true;
+      release?.();
+    };
+    const each = release ? { ...options, onBodyReleased } : options;
+    return this.attempt(
+      'put',
+      key,
+      options?.signal,
+      () => this.inner.put(key, body, each),
+      () => !released,
+    );
   }
 
   override get(key: string, options?: GetOptions): Promise<GetResult> {
@@ -147,12 +162,13 @@ export class RetryLayer extends StoreLayer {
     key: string,
     signal: AbortSignal | undefined,
     call: () => Promise<T>,
+    mayRetry: () => boolean = () => true,
   ) {
     for (let retry = 0; ; retry++) {
       try {
         return await call();
       } catch (error) {
-        if (!isRetryable(error) || retry >= this.retries) throw error;
+        if (!isRetryable(error) || retry >= this.retries || !mayRetry()) throw error;
         await this.backoff(op, key, retry, error, signal);
       }
     }

@@ -6,8 +6,13 @@ import { packKey } from './layout.js';
 export interface PackWriterOptions {
   /** Target pack size in bytes. */
   packSize: number;
-  /** Packs uploading at once; memory is about `(maxInFlight + 1) * packSize`. */
+  /** Pack bodies held by uploads at once; memory is about `(maxInFlight + 1) * packSize`. */
   maxInFlight: number;
+  /**
+   * Uploads running at once, counting those whose body the store has already released (see
+   * `PutOptions.onBodyReleased`: a filesystem store's fsync and rename). Default `maxInFlight`.
+   */
+  maxUploads?: number;
   signal?: AbortSignal;
   /** Called after each pack is stored, with its size. */
   onStored?: (bytes: number) => void;
@@ -16,14 +21,17 @@ export interface PackWriterOptions {
 /**
  * Gathers new chunks into pack objects of about `packSize` bytes and uploads them in the
  * background, at most `maxInFlight` at a time: many small chunks cost one request, and memory
- * stays bounded however much data flows through. Pack ids are random, so two writers never
- * collide, and a pack is only referenced once it is completely stored.
+ * stays bounded however much data flows through. A pack's buffer is reused as soon as the store
+ * releases its body, which may be before the upload settles. Pack ids are random, so two writers
+ * never collide, and a pack is only referenced once it is completely stored.
  */
 export class PackWriter {
   private buffer: Buffer | undefined;
   private used = 0;
   private id = '';
   private readonly inFlight = new Set<Promise<void>>();
+  /** One promise per upload whose body the store still holds, settled when it lets go. */
+  private readonly held = new Set<Promise<void>>();
   /** Pack buffers whose upload finished, reused for the next packs: memory stays flat, no garbage. */
   private readonly free: Buffer[] = [];
   private failure: unknown;
@@ -92,23 +100,36 @@ export class PackWriter {
     const body = buffer.subarray(0, this.used);
     const id = this.id;
     this.buffer = undefined;
-    while (this.inFlight.size >= this.options.maxInFlight) {
-      await Promise.race(this.inFlight);
+    const { maxInFlight, maxUploads = maxInFlight, packSize, signal } = this.options;
+    while (this.held.size >= maxInFlight || this.inFlight.size >= maxUploads) {
+      await Promise.race(this.held.size >= maxInFlight ? this.held : this.inFlight);
       this.check();
     }
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    // stores keep no reference to a body once they released it or their put settled (the contract)
+    const release = () => {
+      if (!this.held.delete(held)) return;
+      if (buffer.length === packSize) this.free.push(buffer);
+      letGo();
+    };
+    this.held.add(held);
     const upload = this.store
-      .put(packKey(id), body, { size: body.length, signal: this.options.signal })
+      .put(packKey(id), body, { size: body.length, signal, onBodyReleased: release })
       .then(() => {
         this.written.push(id);
         this.bytesStored += body.length;
         this.options.onStored?.(body.length);
-        // stores keep no reference to a body once its put settled (the ObjectStore contract)
-        if (buffer.length === this.options.packSize) this.free.push(buffer);
       })
       .catch((err) => {
         this.failure ??= err;
       })
-      .finally(() => this.inFlight.delete(upload));
+      .finally(() => {
+        release();
+        this.inFlight.delete(upload);
+      });
     this.inFlight.add(upload);
   }
 

@@ -74,10 +74,16 @@ export async function push(
 
   const table = new ChunkTable();
   const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
+  // half the budget for packs: the one filling plus those whose body an upload holds
+  const maxInFlight = Math.max(
+    1,
+    Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize) - 1),
+  );
   const packs = new PackWriter(store, {
     packSize: ctx.packSize,
-    // half the budget for packs: the one filling plus those uploading
-    maxInFlight: Math.max(1, Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize) - 1)),
+    maxInFlight,
+    // uploads past their body (fsync and rename in a filesystem store) cost no memory
+    maxUploads: Math.max(maxInFlight, Math.min(ctx.concurrency, 2 * maxInFlight)),
     signal,
   });
   let chunksNew = 0;

@@ -1,8 +1,11 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
+import { StoreLayer } from '../../src/layers/layer.js';
 import { mulberry32 } from '../../src/layers/random.js';
 import { type RetryEvent, withRetry } from '../../src/layers/retry.js';
+import { MemoryStore } from '../../src/memory-store.js';
+import type { PutBody, PutOptions, PutResult } from '../../src/store.js';
 import { bytesOf, readBody, recordingSleep, ScriptedStore, storeError, unavailable } from './helpers.js';
 
 function setup(options: Parameters<typeof withRetry>[1] = {}) {
@@ -90,6 +93,23 @@ describe('withRetry', () => {
     inner.failNext('put', unavailable());
     await store.put('s', bytesOf(5));
     expect(inner.calls.put).toBe(4);
+  });
+
+  it('never retries a put after the store released its body, and passes the release on once', async () => {
+    let attempts = 0;
+    const inner = new (class extends StoreLayer {
+      override async put(_key: string, _body: PutBody, options?: PutOptions): Promise<PutResult> {
+        attempts++;
+        if (attempts === 2) options?.onBodyReleased?.(); // the first attempt fails before it
+        throw unavailable();
+      }
+    })(new MemoryStore());
+    const store = withRetry(inner, { sleep: recordingSleep().sleep, random: mulberry32(1) });
+    let released = 0;
+    const put = store.put('k', bytesOf(5), { onBodyReleased: () => released++ });
+    await expect(put).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(attempts).toBe(2);
+    expect(released).toBe(1);
   });
 
   it('waits with capped exponential backoff and full jitter', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readAll } from '../../src/body.js';
+import { StoreError } from '../../src/errors.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import type { PutBody, PutOptions, PutResult } from '../../src/store.js';
 import { packKey } from '../../src/sync/layout.js';
@@ -27,5 +28,53 @@ describe('PackWriter', () => {
       });
       expect((await readAll(got.body, 1 << 20, 'pack')).equals(chunk(i)), `chunk ${i}'s bytes`).toBe(true);
     }
+  });
+
+  it('reuses a buffer the store released before its put settled, within both bounds', async () => {
+    /** Copies the body, releases it, and settles 5 ms later: a filesystem store's fsync and rename. */
+    class ReleasingStore extends MemoryStore {
+      holding = 0;
+      running = 0;
+      maxHolding = 0;
+      maxRunning = 0;
+      readonly buffers = new Set<ArrayBufferLike>();
+      override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+        this.maxHolding = Math.max(this.maxHolding, ++this.holding);
+        this.maxRunning = Math.max(this.maxRunning, ++this.running);
+        this.buffers.add((body as Uint8Array).buffer);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        const copy = Buffer.from(body as Uint8Array);
+        this.holding--;
+        options?.onBodyReleased?.();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        this.running--;
+        return super.put(key, copy, options);
+      }
+    }
+    const store = new ReleasingStore();
+    const packs = new PackWriter(store, { packSize: 1000, maxInFlight: 2, maxUploads: 4 });
+    const chunk = (i: number) => Buffer.alloc(100, i);
+    const placed = await Promise.all(Array.from({ length: 300 }, (_, i) => packs.add(chunk(i))));
+    expect((await packs.finish()).length).toBe(30);
+    for (const [i, at] of placed.entries()) {
+      const got = await store.get(packKey(at.packId), { range: { offset: at.offset, length: 100 } });
+      expect((await readAll(got.body, 1 << 20, 'pack')).equals(chunk(i)), `chunk ${i}'s bytes`).toBe(true);
+    }
+    expect(store.maxHolding).toBe(2);
+    expect(store.maxRunning).toBe(4); // more uploads than bodies held: released ones cost no memory
+    expect(store.buffers.size).toBeLessThanOrEqual(3); // the pack filling and the two held
+  });
+
+  it('fails when an upload fails after releasing its body', async () => {
+    class FailingStore extends MemoryStore {
+      override async put(_key: string, _body: PutBody, options?: PutOptions): Promise<PutResult> {
+        options?.onBodyReleased?.();
+        throw new StoreError('Unavailable', 'the disk went away', { operation: 'put' });
+      }
+    }
+    const packs = new PackWriter(new FailingStore(), { packSize: 1000, maxInFlight: 1, maxUploads: 2 });
+    const adds = Array.from({ length: 50 }, (_, i) => packs.add(Buffer.alloc(100, i)));
+    await Promise.allSettled(adds);
+    await expect(packs.finish()).rejects.toThrow('the disk went away');
   });
 });

@@ -72,6 +72,24 @@ export const basicTests: GroupTests = () => [
     },
   },
   {
+    name: 'keeps no reference to a body it released (onBodyReleased: at most once, before the put settles)',
+    async run(ctx) {
+      const bytes = patternBytes(3 * 1024 * 1024 + 17, 10);
+      const body = Uint8Array.from(bytes);
+      let released = 0;
+      let settled = false;
+      const onBodyReleased = () => {
+        released++;
+        assert.equal(settled, false, 'onBodyReleased was called after the put settled');
+        body.fill(0xee); // the caller reuses the buffer at once
+      };
+      await ctx.store.put('body/released', body, { onBodyReleased });
+      settled = true;
+      assert.ok(released <= 1, `onBodyReleased was called ${released} times`);
+      await expectStored(ctx, 'body/released', bytes);
+    },
+  },
+  {
     name: 'overwriting replaces the bytes and changes the version',
     async run(ctx) {
       const first = await ctx.store.put('over/write', patternBytes(300, 3));

@@ -44,6 +44,14 @@ export class TruncatingStore extends MemoryStore {
   }
 }
 
+/** Says it released the body before reading it: the caller's next use of the buffer is stored. */
+export class EarlyReleaseStore extends MemoryStore {
+  override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    options.onBodyReleased?.();
+    return super.put(key, body, options);
+  }
+}
+
 /** Serves gets from the caller's body buffer instead of its own copy: zero-copy gone wrong. */
 export class BodyAliasingStore extends MemoryStore {
   private readonly bodies = new Map<string, Uint8Array>();
