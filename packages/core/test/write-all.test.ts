@@ -35,7 +35,7 @@ it('writes every byte at the position, no write longer than WRITE_PIECE', async 
   expect(calls.map((c) => c.position)).toEqual([5, 5 + WRITE_PIECE, 5 + 2 * WRITE_PIECE]);
   const written = readFileSync(file);
   expect(written.subarray(0, 5)).toEqual(Buffer.alloc(5));
-  expect(written.subarray(5)).toEqual(bytes);
+  expect(written.subarray(5).equals(bytes)).toBe(true);
 });
 
 it('goes on after a short write, and appends at the file position without one', async () => {
@@ -62,5 +62,43 @@ it('writeAllSync writes a range of the bytes at the position', () => {
   }
   const written = readFileSync(file);
   expect(written.length).toBe(3 + 2 * WRITE_PIECE + 7);
-  expect(written.subarray(3)).toEqual(bytes.subarray(100, 100 + 2 * WRITE_PIECE + 7));
+  expect(written.subarray(3).equals(bytes.subarray(100, 100 + 2 * WRITE_PIECE + 7))).toBe(true);
+});
+
+/** `handle` whose writes are counted while they run; the write of `failAt` (a position) fails. */
+function concurrent(handle: FileHandle, failAt?: number) {
+  const state = { running: 0, most: 0, calls: 0 };
+  const write = async (bytes: Uint8Array, offset: number, length: number, position: number | null) => {
+    state.calls++;
+    state.most = Math.max(state.most, ++state.running);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (position === failAt) throw Object.assign(new Error('no space left'), { code: 'ENOSPC' });
+      return await handle.write(bytes, offset, length, position);
+    } finally {
+      state.running--;
+    }
+  };
+  return { state, handle: new Proxy(handle, { get: (h, p) => (p === 'write' ? write : Reflect.get(h, p)) }) };
+}
+
+it('writes up to `lanes` pieces at once at their positions', async () => {
+  const file = path.join(dir, 'f');
+  const bytes = randomBytes(9 * WRITE_PIECE + 3);
+  const handle = await open(file, 'w');
+  const { state, handle: watched } = concurrent(handle);
+  await writeAll(watched, bytes, 0, 4);
+  await handle.close();
+  expect(state).toMatchObject({ running: 0, most: 4, calls: 10 });
+  expect(readFileSync(file).equals(bytes)).toBe(true);
+});
+
+it('throws the first failure of any lane once no write is running, and starts no new piece', async () => {
+  const handle = await open(path.join(dir, 'f'), 'w');
+  const { state, handle: watched } = concurrent(handle, 2 * WRITE_PIECE);
+  const written = writeAll(watched, randomBytes(40 * WRITE_PIECE), 0, 4);
+  await expect(written).rejects.toThrow('no space left');
+  expect(state.running).toBe(0);
+  expect(state.calls).toBeLessThan(10);
+  await handle.close();
 });

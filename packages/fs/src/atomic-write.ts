@@ -23,6 +23,8 @@ export interface WriteTempOptions {
 
 /** Small chunks are gathered into writes of this size (the buffer each put holds): one `write(2)` each. */
 const WRITE_BATCH_BYTES = WRITE_PIECE;
+/** Pieces of a large chunk written at once (the thread pool has four threads by default). */
+const WRITE_LANES = 4;
 
 /**
  * Streams `body` into a new file in `tmpDir` and fsyncs it. Memory stays bounded: one chunk is
@@ -76,6 +78,8 @@ async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOpt
   let batched = 0;
   let finished = false;
   let total = 0;
+  /** Bytes in the file: `total` less those batched. */
+  let written = 0;
   try {
     for (;;) {
       const next = await unlessAborted(nextChunk(iterator, key), signal, key);
@@ -95,18 +99,21 @@ async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOpt
         });
       }
       if (batch && batched + chunk.byteLength > capacity) {
-        await writeAll(handle, batch.subarray(0, batched));
+        await writeAll(handle, batch.subarray(0, batched), written);
+        written += batched;
         batched = 0;
       }
-      if (chunk.byteLength >= capacity) await writeAll(handle, chunk);
-      else {
+      if (chunk.byteLength >= capacity) {
+        await writeAll(handle, chunk, written, WRITE_LANES);
+        written += chunk.byteLength;
+      } else {
         batch ??= Buffer.allocUnsafe(capacity);
         batch.set(chunk, batched);
         batched += chunk.byteLength;
       }
     }
     finished = true;
-    if (batch) await writeAll(handle, batch.subarray(0, batched));
+    if (batch) await writeAll(handle, batch.subarray(0, batched), written);
     if (expected !== undefined && total !== expected) {
       throw new StoreError('Integrity', `the body has ${total} bytes, options.size says ${expected}`, {
         operation: 'put',

@@ -3,51 +3,63 @@ import path from 'node:path';
 import { StoreError } from '@ckpt/core';
 import { errnoOf, fsError } from './errors.js';
 
-/**
- * True when every parent folder of the key `segments` exists under `root` as a real directory.
- * A symlink or a file in between makes it false: the store never follows links, so such keys
- * do not exist for reads.
- */
-export async function parentsAreFolders(root: string, segments: string[]): Promise<boolean> {
-  let dir = root;
-  for (const segment of segments.slice(0, -1)) {
-    dir = path.join(dir, segment);
-    try {
-      if (!(await lstat(dir)).isDirectory()) return false;
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return false;
-      throw err;
-    }
-  }
-  return true;
+/** The parent folders of the key `segments` under `root`, outermost first. */
+function parentFolders(root: string, segments: string[]): string[] {
+  const dirs: string[] = [];
+  for (const segment of segments.slice(0, -1)) dirs.push(path.join(dirs.at(-1) ?? root, segment));
+  return dirs;
 }
 
 /**
- * Creates the missing parent folders of a key, durably (each new folder is fsynced into its
- * parent). Throws `InvalidArgument` when a parent is an object (a file) or a symlink.
+ * True when every parent folder of the key `segments` exists under `root` as a real directory.
+ * A symlink or a file in between makes it false: the store never follows links, so such keys
+ * do not exist for reads. The folders are looked at all at once (one round trip, not one each).
  */
-export async function ensureParents(root: string, segments: string[], key: string, operation: string) {
+export async function parentsAreFolders(root: string, segments: string[]): Promise<boolean> {
+  const kinds = await Promise.all(parentFolders(root, segments).map(kindOf));
+  return kinds.every((kind) => kind === 'folder');
+}
+
+/**
+ * Creates the missing parent folders of a key. Returns the folders whose entries changed (the
+ * parent of each folder made): fsync them with {@link syncFolder} before the put counts as
+ * durable. Throws `InvalidArgument` when a parent is an object (a file) or a symlink.
+ */
+export async function ensureParents(
+  root: string,
+  segments: string[],
+  key: string,
+  operation: string,
+): Promise<string[]> {
+  const changed: string[] = [];
   // a concurrent delete may prune a folder we just saw or made: walk again from the root
   for (let attempt = 0; ; attempt++) {
-    if (await makeParents(root, segments, key, operation)) return;
+    if (await makeParents(root, segments, key, operation, changed)) return changed;
     if (attempt === 100)
       throw new StoreError('Conflict', 'parent folders keep vanishing', { operation, key });
   }
 }
 
-/** One walk down from the root; false when a folder vanished under us. */
+/** One walk down from the root, adding to `changed`; false when a folder vanished under us. */
 async function makeParents(
   root: string,
   segments: string[],
   key: string,
   operation: string,
+  changed: string[],
 ): Promise<boolean> {
-  let dir = root;
-  for (const [i, segment] of segments.slice(0, -1).entries()) {
-    const parent = dir;
-    dir = path.join(dir, segment);
-    const kind = await kindOf(dir, operation, key);
-    if (kind === 'folder') continue;
+  const dirs = parentFolders(root, segments);
+  const kinds = await kindsOf(dirs, operation, key);
+  for (const [i, dir] of dirs.entries()) {
+    let kind = kinds[i];
+    if (kind === 'missing') {
+      if (await makeFolder(dir, operation, key)) {
+        changed.push(path.dirname(dir));
+        continue;
+      }
+      [kind] = await kindsOf([dir], operation, key); // made by another writer, or its parent is gone
+    }
+    if (kind === 'missing') return false;
     if (kind === 'other') {
       const what = segments.slice(0, i + 1).join('/');
       throw new StoreError('InvalidArgument', `"${what}" is an object or a symlink, not a folder of keys`, {
@@ -55,24 +67,36 @@ async function makeParents(
         key,
       });
     }
-    try {
-      await mkdir(dir);
-      await syncFolder(parent);
-    } catch (err) {
-      // EEXIST: another writer made it first; ENOENT: a delete pruned the parent
-      if (errnoOf(err) !== 'EEXIST' && errnoOf(err) !== 'ENOENT') throw fsError(err, operation, key);
-      return false;
-    }
   }
   return true;
 }
 
-async function kindOf(file: string, operation: string, key: string): Promise<'folder' | 'missing' | 'other'> {
+/** `mkdir`; false when something is there already (EEXIST) or the parent is not (ENOENT, ENOTDIR). */
+async function makeFolder(dir: string, operation: string, key: string): Promise<boolean> {
+  try {
+    await mkdir(dir);
+    return true;
+  } catch (err) {
+    if (['EEXIST', 'ENOENT', 'ENOTDIR'].includes(errnoOf(err) ?? '')) return false;
+    throw fsError(err, operation, key);
+  }
+}
+
+async function kindsOf(dirs: string[], operation: string, key: string) {
+  try {
+    return await Promise.all(dirs.map(kindOf));
+  } catch (err) {
+    throw fsError(err, operation, key);
+  }
+}
+
+/** What is at `file`, never following a symlink; `missing` also when a parent is not a folder. */
+async function kindOf(file: string): Promise<'folder' | 'missing' | 'other'> {
   try {
     return (await lstat(file)).isDirectory() ? 'folder' : 'other';
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return 'missing';
-    throw fsError(err, operation, key);
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return 'missing';
+    throw err;
   }
 }
 

@@ -45,7 +45,7 @@ const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
  * An ObjectStore on a local (or mounted) filesystem: key `a/b/c` is the file `<root>/a/b/c`.
  *
  * - Atomic puts: the body streams into `<root>/.ckpt-fs/tmp/`, is fsynced, renamed over the key,
- *   and the folder is fsynced. Readers see the old or the new file; a crash leaves a temp file
+ *   and the folder is fsynced (with the parents of any folders the put made). Readers see the old or the new file; a crash leaves a temp file
  *   that is swept an hour later, never a partial object.
  * - Conditional puts across processes: create-only uses `link` (fails atomically when the key
  *   exists); compare-and-swap checks the version and renames under a per-key lock file. Plain puts
@@ -120,7 +120,11 @@ export class FsStore extends BaseStore {
     throwIfAborted(options.signal, 'put', key);
     await this.ready('put', key);
     const target = segmentsPath(this.root, segments);
-    const makeParents = () => ensureParents(this.root, segments, key, 'put');
+    /** Folders with an entry made by this put: fsynced with the key's folder before it returns. */
+    const changed = new Set<string>();
+    const makeParents = async () => {
+      for (const dir of await ensureParents(this.root, segments, key, 'put')) changed.add(dir);
+    };
     await makeParents(); // fail before streaming gigabytes when the key cannot exist
     let stored = false;
     const temp = await writeTemp(this.tmpDir, body, {
@@ -137,13 +141,16 @@ export class FsStore extends BaseStore {
       const commit = { key, mode: commitMode(options), makeParents, signal: options.signal };
       const stat = await withKeyLock(this.lockDir, lock, () => commitTemp(temp, target, commit));
       stored = true;
-      await syncFolder(path.dirname(target));
+      changed.add(path.dirname(target));
+      await Promise.all([...changed].map(syncFolder));
       return { version: versionOf(stat), size: temp.size };
     } catch (err) {
       if (!stored) await pruneEmptyParents(this.root, segments);
       throw fsError(err, 'put', key);
     } finally {
-      await discardTemp(temp);
+      // once stored, the temp file has been renamed (or linked and removed): only its handle is left
+      if (stored) await temp.handle.close().catch(() => {});
+      else await discardTemp(temp);
     }
   }
 

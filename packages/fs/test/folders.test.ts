@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
+import { mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { syncFolder } from '../src/folders.js';
+import { ensureParents, parentsAreFolders, syncFolder } from '../src/folders.js';
 import { tempRoot } from './helpers.js';
 
 afterEach(() => {
@@ -29,5 +29,39 @@ describe('syncFolder', () => {
     const missing = path.join(await tempRoot(), 'gone');
     const results = await Promise.allSettled([syncFolder(missing), syncFolder(missing), syncFolder(missing)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+});
+
+describe('ensureParents', () => {
+  it('makes the missing folders and returns the folders whose entries it changed, to fsync', async () => {
+    const root = await tempRoot();
+    await mkdir(path.join(root, 'a'));
+    const changed = await ensureParents(root, ['a', 'b', 'c', 'key'], 'a/b/c/key', 'put');
+    expect(changed).toEqual([path.join(root, 'a'), path.join(root, 'a', 'b')]);
+    expect(await parentsAreFolders(root, ['a', 'b', 'c', 'key'])).toBe(true);
+    expect(await ensureParents(root, ['a', 'b', 'c', 'other'], 'a/b/c/other', 'put')).toEqual([]);
+  });
+
+  it('refuses a parent that is a file or a symlink, naming it', async () => {
+    const root = await tempRoot();
+    await mkdir(path.join(root, 'real'));
+    await writeFile(path.join(root, 'file'), 'x');
+    await symlink(path.join(root, 'real'), path.join(root, 'link'));
+    for (const [segments, what] of [
+      [['file', 'b', 'k'], '"file"'],
+      [['link', 'b', 'k'], '"link"'],
+      [['real', 'link'], undefined],
+    ] as const) {
+      const made = ensureParents(root, [...segments], segments.join('/'), 'put');
+      if (what)
+        await expect(made).rejects.toMatchObject({
+          code: 'InvalidArgument',
+          message: expect.stringContaining(what),
+        });
+      else await expect(made).resolves.toEqual([]);
+    }
+    expect(await parentsAreFolders(root, ['link', 'x'])).toBe(false);
+    expect(await parentsAreFolders(root, ['file', 'x', 'y'])).toBe(false);
+    expect(await parentsAreFolders(root, ['missing', 'x'])).toBe(false);
   });
 });
