@@ -21,32 +21,37 @@ export async function parentsAreFolders(root: string, segments: string[]): Promi
 }
 
 /**
- * Creates the missing parent folders of a key. Returns the folders whose entries changed (the
- * parent of each folder made): fsync them with {@link syncFolder} before the put counts as
- * durable. Throws `InvalidArgument` when a parent is an object (a file) or a symlink.
+ * Creates the missing parent folders of a key, and starts fsyncing each new one into its parent
+ * without waiting for that: a put awaits {@link parentSyncs} before it counts as durable. Throws
+ * `InvalidArgument` when a parent is an object (a file) or a symlink.
  */
-export async function ensureParents(
-  root: string,
-  segments: string[],
-  key: string,
-  operation: string,
-): Promise<string[]> {
-  const changed: string[] = [];
+export async function ensureParents(root: string, segments: string[], key: string, operation: string) {
   // a concurrent delete may prune a folder we just saw or made: walk again from the root
   for (let attempt = 0; ; attempt++) {
-    if (await makeParents(root, segments, key, operation, changed)) return changed;
+    if (await makeParents(root, segments, key, operation)) return;
     if (attempt === 100)
       throw new StoreError('Conflict', 'parent folders keep vanishing', { operation, key });
   }
 }
 
-/** One walk down from the root, adding to `changed`; false when a folder vanished under us. */
+/** Folders made by this process whose entry is not yet durable: the fsync of their parent. */
+const unsynced = new Map<string, Promise<void>>();
+
+/**
+ * The fsyncs still running that make the parent folders of the key `segments` durable: those
+ * made by any put of this process, not only by the caller, since another put may have made the
+ * folder a moment before.
+ */
+export function parentSyncs(root: string, segments: string[]): Promise<void>[] {
+  return parentFolders(root, segments).flatMap((dir) => unsynced.get(dir) ?? []);
+}
+
+/** One walk down from the root; false when a folder vanished under us. */
 async function makeParents(
   root: string,
   segments: string[],
   key: string,
   operation: string,
-  changed: string[],
 ): Promise<boolean> {
   const dirs = parentFolders(root, segments);
   const kinds = await kindsOf(dirs, operation, key);
@@ -54,7 +59,12 @@ async function makeParents(
     let kind = kinds[i];
     if (kind === 'missing') {
       if (await makeFolder(dir, operation, key)) {
-        changed.push(path.dirname(dir));
+        const synced = syncFolder(path.dirname(dir));
+        unsynced.set(dir, synced);
+        const settled = () => {
+          if (unsynced.get(dir) === synced) unsynced.delete(dir);
+        };
+        synced.then(settled, settled);
         continue;
       }
       [kind] = await kindsOf([dir], operation, key); // made by another writer, or its parent is gone

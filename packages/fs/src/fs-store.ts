@@ -19,7 +19,7 @@ import {
 import { discardTemp, sweepTemp, writeTemp } from './atomic-write.js';
 import { type CommitMode, commitTemp } from './commit.js';
 import { errnoOf, fsError } from './errors.js';
-import { ensureParents, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';
+import { ensureParents, parentSyncs, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';
 import { sweepLocks, withKeyLock } from './lock.js';
 import { INTERNAL_DIR, keySegments, segmentsPath } from './paths.js';
 import { checkRange, clipRange, rangeStream } from './read-stream.js';
@@ -45,8 +45,9 @@ const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
  * An ObjectStore on a local (or mounted) filesystem: key `a/b/c` is the file `<root>/a/b/c`.
  *
  * - Atomic puts: the body streams into `<root>/.ckpt-fs/tmp/`, is fsynced, renamed over the key,
- *   and the folder is fsynced (with the parents of any folders the put made). Readers see the old or the new file; a crash leaves a temp file
- *   that is swept an hour later, never a partial object.
+ *   and the folder is fsynced, as is the parent of each folder made for it. Readers see the old
+ *   or the new file; a crash leaves a temp file that is swept an hour later, never a partial
+ *   object.
  * - Conditional puts across processes: create-only uses `link` (fails atomically when the key
  *   exists); compare-and-swap checks the version and renames under a per-key lock file. Plain puts
  *   and deletes take the same lock, so every write of a key is linearizable.
@@ -120,11 +121,7 @@ export class FsStore extends BaseStore {
     throwIfAborted(options.signal, 'put', key);
     await this.ready('put', key);
     const target = segmentsPath(this.root, segments);
-    /** Folders with an entry made by this put: fsynced with the key's folder before it returns. */
-    const changed = new Set<string>();
-    const makeParents = async () => {
-      for (const dir of await ensureParents(this.root, segments, key, 'put')) changed.add(dir);
-    };
+    const makeParents = () => ensureParents(this.root, segments, key, 'put');
     await makeParents(); // fail before streaming gigabytes when the key cannot exist
     let stored = false;
     const temp = await writeTemp(this.tmpDir, body, {
@@ -141,8 +138,7 @@ export class FsStore extends BaseStore {
       const commit = { key, mode: commitMode(options), makeParents, signal: options.signal };
       const stat = await withKeyLock(this.lockDir, lock, () => commitTemp(temp, target, commit));
       stored = true;
-      changed.add(path.dirname(target));
-      await Promise.all([...changed].map(syncFolder));
+      await Promise.all([syncFolder(path.dirname(target)), ...parentSyncs(this.root, segments)]);
       return { version: versionOf(stat), size: temp.size };
     } catch (err) {
       if (!stored) await pruneEmptyParents(this.root, segments);

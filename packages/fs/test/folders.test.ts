@@ -1,7 +1,8 @@
+import { readlinkSync } from 'node:fs';
 import { mkdir, open, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ensureParents, parentsAreFolders, syncFolder } from '../src/folders.js';
+import { ensureParents, parentSyncs, parentsAreFolders, syncFolder } from '../src/folders.js';
 import { tempRoot } from './helpers.js';
 
 afterEach(() => {
@@ -33,13 +34,27 @@ describe('syncFolder', () => {
 });
 
 describe('ensureParents', () => {
-  it('makes the missing folders and returns the folders whose entries it changed, to fsync', async () => {
+  it('makes the missing folders, fsyncing each into its parent while every put below can wait for it', async () => {
     const root = await tempRoot();
     await mkdir(path.join(root, 'a'));
-    const changed = await ensureParents(root, ['a', 'b', 'c', 'key'], 'a/b/c/key', 'put');
-    expect(changed).toEqual([path.join(root, 'a'), path.join(root, 'a', 'b')]);
+    const synced: string[] = [];
+    const handle = await open(root, 'r');
+    const proto = Object.getPrototypeOf(handle) as { sync(): Promise<void> };
+    await handle.close();
+    vi.spyOn(proto, 'sync').mockImplementation(async function (this: { fd: number }) {
+      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    await ensureParents(root, ['a', 'b', 'c', 'key'], 'a/b/c/key', 'put');
     expect(await parentsAreFolders(root, ['a', 'b', 'c', 'key'])).toBe(true);
-    expect(await ensureParents(root, ['a', 'b', 'c', 'other'], 'a/b/c/other', 'put')).toEqual([]);
+    const running = parentSyncs(root, ['a', 'b', 'c', 'other']); // another put into the same folder
+    expect(running).toHaveLength(2);
+    await Promise.all(running);
+    expect(synced.sort()).toEqual([path.join(root, 'a'), path.join(root, 'a', 'b')]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(parentSyncs(root, ['a', 'b', 'c', 'other'])).toEqual([]);
+    await ensureParents(root, ['a', 'b', 'c', 'other'], 'a/b/c/other', 'put');
+    expect(synced).toHaveLength(2); // nothing made, nothing synced
   });
 
   it('refuses a parent that is a file or a symlink, naming it', async () => {
@@ -58,7 +73,7 @@ describe('ensureParents', () => {
           code: 'InvalidArgument',
           message: expect.stringContaining(what),
         });
-      else await expect(made).resolves.toEqual([]);
+      else await expect(made).resolves.toBeUndefined();
     }
     expect(await parentsAreFolders(root, ['link', 'x'])).toBe(false);
     expect(await parentsAreFolders(root, ['file', 'x', 'y'])).toBe(false);

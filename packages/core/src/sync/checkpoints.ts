@@ -40,7 +40,7 @@ export interface CheckpointsOptions {
   /**
    * Bytes of file data held in memory at once. A push gives half to the chunker's read buffers
    * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
-   * those uploading); a pull or verify keeps at most this many bytes of 4 MiB reads in flight
+   * those whose body an upload still holds); a pull or verify keeps at most this many bytes of 4 MiB reads in flight
    * (and at most `concurrency`). Default 64 MiB. Memory does not grow with file size.
    */
   memoryBudget?: number;
