@@ -41,7 +41,7 @@ export interface CheckpointsOptions {
    * Bytes of file data held in memory at once. A push gives half to the chunker's read buffers
    * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
    * those whose body an upload still holds); a pull or verify keeps at most this many bytes of 4 MiB reads in flight
-   * (and at most `concurrency`). Default 64 MiB. Memory does not grow with file size.
+   * (and at most `concurrency`). Default 48 MiB. Memory does not grow with file size.
    */
   memoryBudget?: number;
   /**
@@ -82,7 +82,7 @@ export class Checkpoints {
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,
       readSize: 4 * 1024 * 1024,
-      memoryBudget: options.memoryBudget ?? 64 * 1024 * 1024,
+      memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
       chunking,
       chunker: () => {
         this.pool ??= new ChunkerPool({ threads: options.threads, chunking });
