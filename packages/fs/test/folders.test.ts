@@ -38,10 +38,8 @@ describe('ensureParents', () => {
     const root = await tempRoot();
     await mkdir(path.join(root, 'a'));
     const synced: string[] = [];
-    const handle = await open(root, 'r');
-    const proto = Object.getPrototypeOf(handle) as { sync(): Promise<void> };
-    await handle.close();
-    vi.spyOn(proto, 'sync').mockImplementation(async function (this: { fd: number }) {
+    const sync = await spyOnSync();
+    sync.mockImplementation(async function (this: { fd: number }) {
       synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
       await new Promise((resolve) => setTimeout(resolve, 20));
     });
