@@ -47,6 +47,17 @@ export async function readManifest(
   signal?: AbortSignal,
   key = manifestKey(model, generation),
 ): Promise<Manifest> {
+  return (await readManifestBytes(store, model, generation, signal, key)).manifest;
+}
+
+/** {@link readManifest}, and the bytes it was decoded from (to keep them without encoding it again). */
+export async function readManifestBytes(
+  store: ObjectStore,
+  model: string,
+  generation: string,
+  signal?: AbortSignal,
+  key = manifestKey(model, generation),
+): Promise<{ manifest: Manifest; bytes: Buffer }> {
   const got = await store.get(key, { signal }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       throw new StoreError('NotFound', `no generation ${generation} of model ${model}`, {
@@ -65,7 +76,7 @@ export async function readManifest(
     });
   }
   const bytes = await readAll(got.body, MAX_MANIFEST_BYTES, key);
-  return decodeManifest(bytes, key, { model, generation });
+  return { manifest: decodeManifest(bytes, key, { model, generation }), bytes };
 }
 
 /** The latest committed manifest of `model`, or undefined when there is none. */

@@ -3,7 +3,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } fr
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
-import { listGenerations, readManifest } from './catalog.js';
+import { listGenerations, readManifestBytes } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { EngineContext } from './context.js';
@@ -17,7 +17,7 @@ import {
   trustedFiles,
 } from './local-source.js';
 import { readLocalState, writeLocalState } from './local-state.js';
-import { type DirEntry, type FileEntry, type Manifest, manifestTotals } from './manifest.js';
+import { type DirEntry, type FileEntry, MANIFEST_FORMAT, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
@@ -65,7 +65,9 @@ export async function pull(
       });
     }
   }
-  const manifest = await readManifest(store, model, generation, signal);
+  // its bytes are kept for the local record: encoding it again at the end would need the manifest
+  // twice more in memory, the peak of a large pull
+  const { manifest, bytes: stored } = await readManifestBytes(store, model, generation, signal);
   const totals = manifestTotals(manifest);
   const state = existing ? await readLocalState(root, store.name) : undefined;
   const result = (extra: Partial<PullResult>): PullResult => {
@@ -176,14 +178,11 @@ export async function pull(
     await eachSliced(linked, (file) => {
       stamps[file] = stampOf(lstatSync(resolveInside(root, file), { bigint: true }));
     });
-    await writeLocalState(root, {
-      store: store.name,
-      model,
-      generation,
-      durable: false,
-      stamps,
-      manifest,
-    }).catch(() => undefined);
+    await writeLocalState(
+      root,
+      { store: store.name, model, generation, durable: false, stamps, manifest },
+      manifest.format === MANIFEST_FORMAT ? stored : undefined,
+    ).catch(() => undefined);
     return result({ bytesTransferred, chunksNew, chunksReused });
   } catch (err) {
     await writer?.close();

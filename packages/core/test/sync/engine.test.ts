@@ -22,6 +22,7 @@ import {
   type GetResult,
   type ListOptions,
   MemoryStore,
+  readAll,
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
@@ -190,7 +191,15 @@ describe('push and pull', () => {
     await makeCheckpoint(src);
     await ckpt.push('m1', src);
     const dst = path.join(work, 'dst');
+    // stored by another writer, indented: still valid (the checksum is over the JSON value)
+    const [manifestKey] = (await keys('ckpt/models/m1/')).filter((k) => k.endsWith('.json'));
+    const compact = await store.get(manifestKey!).then((got) => readAll(got.body));
+    const indented = Buffer.from(JSON.stringify(JSON.parse(compact.toString()), null, 2));
+    await store.put(manifestKey!, indented);
     await ckpt.pull('m1', dst);
+    // the local record carries the manifest exactly as stored, not encoded again
+    const record = await readFile(path.join(work, '.dst.ckpt-state.json'));
+    expect(record.subarray(record.indexOf(0x0a) + 1).equals(indented)).toBe(true);
     const again = await ckpt.pull('m1', dst);
     expect(again.upToDate).toBe(true);
     // an extra file makes it not up to date, and the pull removes it
