@@ -374,10 +374,11 @@ describe('ChunkerPool', () => {
       expected.set(bytes.subarray(8192, 12_288), 0);
       expected.set(bytes.subarray(0, 4096), 12_288);
       expect((await readFile(holes)).equals(expected)).toBe(true);
-      for (const [i, [path, mode, mtimeMs]] of [
+      const expectations: [string, number, number][] = [
         [one, 0o640, 1_600_000_000_500],
         [holes, 0o755, 1_500_000_000_000],
-      ].entries()) {
+      ];
+      for (const [i, [path, mode, mtimeMs]] of expectations.entries()) {
         const st = await lstat(path, { bigint: true });
         expect(Number(st.mode & 0o7777n)).toBe(mode);
         expect(Number(st.mtimeMs)).toBe(mtimeMs);

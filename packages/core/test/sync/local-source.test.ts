@@ -21,12 +21,12 @@ it('a local read that fails stops the copy, which rejects only once no read is l
   const manifest = { chunks: { hashOf: () => 'h' } } as unknown as Manifest;
   let hashing = 0;
   let started = 0;
-  const hash = async (buffer: ArrayBuffer | SharedArrayBuffer, extents: unknown[]) => {
+  const hash = async <B extends ArrayBuffer | SharedArrayBuffer>(buffer: B, extents: readonly unknown[]) => {
     started++;
     hashing++;
     await new Promise((resolve) => setTimeout(resolve, 50)); // still hashing when the first read fails
     hashing--;
-    return { hashes: extents.map(() => 'h'), buffer: buffer as ArrayBuffer };
+    return { hashes: extents.map(() => 'h'), buffer };
   };
   const err = await copyLocalChunks(runs, manifest, { hash, deliver: async () => {} }).catch((e) => e);
   expect(err).toMatchObject({ code: 'ENOENT' });
