@@ -1,6 +1,8 @@
 /** Bytes of one row: SHA-256 (32), then pack index, offset in the pack and length (u32 LE each). */
 const ROW = 44;
 const HASH = 32;
+/** Rows encoded at a time by `writeJson`: a multiple of 3 bytes, so the slices' base64 join without padding. */
+const BASE64_SLICE = 3 * 16 * 1024;
 
 /**
  * A manifest's chunk table, packed: one 44-byte row per distinct chunk in one growing buffer,
@@ -113,6 +115,30 @@ export class ChunkRows {
   /** The serialised form: base64 of the rows (what `JSON.stringify` writes). */
   toJSON(): string {
     return this.#bytes.toString('base64', 0, this.#count * ROW);
+  }
+
+  /** Bytes of `JSON.stringify(rows)`: the base64 in quotes. */
+  jsonLength(): number {
+    return 2 + 4 * Math.ceil((this.#count * ROW) / 3);
+  }
+
+  /**
+   * Writes `JSON.stringify(rows)` into `target` at `at` and returns the bytes written, encoding a
+   * slice of rows at a time: the base64 of a large table never exists as one string.
+   */
+  writeJson(target: Buffer, at: number): number {
+    const end = this.#count * ROW;
+    let pos = at;
+    target[pos++] = 0x22; // "
+    for (let from = 0; from < end; from += BASE64_SLICE) {
+      pos += target.write(
+        this.#bytes.toString('base64', from, Math.min(end, from + BASE64_SLICE)),
+        pos,
+        'latin1',
+      );
+    }
+    target[pos++] = 0x22;
+    return pos - at;
   }
 
   #at(i: number): number {

@@ -78,15 +78,26 @@ export function encodeManifest(manifest: Manifest): Buffer {
 }
 
 /**
- * Seals and serialises `manifest` with a single `JSON.stringify`: the bytes are the checksummed
- * text with `"checksum"` added as the last key, exactly `encodeManifest(sealManifest(manifest))`.
- * The text exists once instead of four times: a large checkpoint's manifest is tens of MiB.
+ * Seals and serialises `manifest`: the bytes are the checksummed text with `"checksum"` added as
+ * the last key, exactly `encodeManifest(sealManifest(manifest))`. The text is written straight
+ * into the bytes, key by key, the chunk table's base64 a slice at a time: a large checkpoint's
+ * manifest (tens of MiB) exists once, not as a string and its bytes and the table's base64 too.
  */
 export function sealAndEncode(manifest: Omit<Manifest, 'checksum'>): { manifest: Manifest; bytes: Buffer } {
-  const text = JSON.stringify(manifest);
-  const body = Buffer.byteLength(text) - 1; // all but the closing brace
+  const parts: (string | ChunkRows)[] = [];
+  for (const [key, value] of Object.entries(manifest)) {
+    const json = value instanceof ChunkRows ? value : JSON.stringify(value);
+    if (json === undefined) continue; // as JSON.stringify leaves the key out
+    parts.push(`${parts.length === 0 ? '{' : ','}${JSON.stringify(key)}:`, json);
+  }
+  const length = (part: string | ChunkRows) =>
+    typeof part === 'string' ? Buffer.byteLength(part) : part.jsonLength();
+  const body = parts.reduce((sum, part) => sum + length(part), 0); // all but the closing brace
   const bytes = Buffer.allocUnsafe(body + CHECKSUM_TAIL.length);
-  bytes.write(text, 0, body);
+  let at = 0;
+  for (const part of parts)
+    at += typeof part === 'string' ? bytes.write(part, at) : part.writeJson(bytes, at);
+  if (at !== body) throw new Error(`internal error: manifest text of ${at} bytes, ${body} expected`);
   const checksum = bodyDigest(bytes, body);
   bytes.write(`,"checksum":"${checksum}"}`, body, 'latin1');
   return { manifest: { ...manifest, checksum }, bytes };

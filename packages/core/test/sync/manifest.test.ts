@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
+import { ChunkRows } from '../../src/sync/chunk-rows.js';
 import {
   currentFormat,
   decodeManifest,
@@ -131,6 +132,17 @@ describe('sealAndEncode', () => {
     expect(manifest.checksum).toBe(sealed.checksum);
     expect(bytes.equals(encodeManifest(sealed))).toBe(true);
     expect(decodeManifest(bytes, 'key', expect1).labels).toEqual({ note: 'é€😀' });
+  });
+
+  it('writes a chunk table of many slices (and of none) exactly as JSON.stringify does', () => {
+    for (const count of [0, 1, 5000]) {
+      const rows = ChunkRows.empty();
+      for (let i = 0; i < count; i++) rows.push(sha(i), 0, i * 10, 10);
+      // 5000 rows: 220,000 bytes, five slices, the last one padded
+      const { bytes } = sealAndEncode({ ...unsealed(), chunks: rows });
+      expect(bytes.equals(encodeManifest(sealManifest({ ...unsealed(), chunks: rows })))).toBe(true);
+      expect(JSON.parse(bytes.toString()).chunks).toBe(rows.toJSON());
+    }
   });
 
   it('is read back whatever the layout, and refuses a changed byte or checksum', () => {
