@@ -1,7 +1,7 @@
 /** Bytes of one row: SHA-256 (32), then pack index, offset in the pack and length (u32 LE each). */
 const ROW = 44;
 const HASH = 32;
-/** Rows encoded at a time by `writeJson`: a multiple of 3 bytes, so the slices' base64 join without padding. */
+/** Bytes of rows `writeJson` encodes at a time: a multiple of 3, so the slices' base64 join without padding. */
 const BASE64_SLICE = 3 * 16 * 1024;
 
 /**

@@ -81,7 +81,7 @@ export function encodeManifest(manifest: Manifest): Buffer {
  * Seals and serialises `manifest`: the bytes are the checksummed text with `"checksum"` added as
  * the last key, exactly `encodeManifest(sealManifest(manifest))`. The text is written straight
  * into the bytes, key by key, the chunk table's base64 a slice at a time: a large checkpoint's
- * manifest (tens of MiB) exists once, not as a string and its bytes and the table's base64 too.
+ * manifest (tens of MiB) exists once, as these bytes, never also as one string.
  */
 export function sealAndEncode(manifest: Omit<Manifest, 'checksum'>): { manifest: Manifest; bytes: Buffer } {
   const parts: (string | ChunkRows)[] = [];
