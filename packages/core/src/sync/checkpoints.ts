@@ -40,8 +40,9 @@ export interface CheckpointsOptions {
   /**
    * Bytes of file data held in memory at once. A push gives half to the chunker's read buffers
    * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
-   * those whose body an upload still holds); a pull or verify keeps at most this many bytes of 4 MiB reads in flight
-   * (and at most `concurrency`). Default 48 MiB. Memory does not grow with file size.
+   * those whose body an upload still holds); a pull or verify keeps at most this many bytes of
+   * 4 MiB reads in flight (and at most `concurrency`). Default 48 MiB. Memory does not grow with
+   * file size.
    */
   memoryBudget?: number;
   /**
