@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// ckpt's local records go to a state directory of this run, never to the user's own
+process.env.CKPT_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'ckpt-test-state-'));
 
 export default defineConfig({
   test: {

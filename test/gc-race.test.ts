@@ -72,3 +72,43 @@ it('gc racing pushes never removes data a kept or in-flight generation needs', a
   await pusher.close();
   await collector.close();
 });
+
+it('gc --keep 1 --grace 0 in a loop against eight concurrent pushers leaves every listed generation whole', async () => {
+  const root = path.join(work, 'store0');
+  const pushers = Array.from(
+    { length: 8 },
+    () => new Checkpoints(new FsStore({ root }), { packSize: 256 << 10 }),
+  );
+  const collector = new Checkpoints(new FsStore({ root }));
+  let pushing = true;
+  let deleted = 0;
+  const gcLoop = (async () => {
+    while (pushing) deleted += (await collector.gc({ keep: 1, grace: 0 })).packsDeleted;
+  })();
+  let commits = 0;
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      pushers.map(async (pusher, i) => {
+        const src = path.join(work, `src0-${i}`);
+        await mkdir(src, { recursive: true });
+        // shared bytes (reused across pushers and rounds) and bytes of this pusher and round
+        await writeFile(
+          path.join(src, 'pages-1.img'),
+          Buffer.concat([bytes(1 << 20, 7), bytes(1 << 20, round * 8 + i)]),
+        );
+        await pusher.push('model', src);
+        commits++;
+      }),
+    );
+  }
+  pushing = false;
+  await gcLoop;
+  // with no push left in flight, the expired generations' data goes
+  deleted += (await collector.gc({ keep: 1, grace: 0 })).packsDeleted;
+  expect(commits).toBe(24);
+  expect(deleted).toBeGreaterThan(0);
+  for (const { generation } of await collector.generations('model')) {
+    expect((await collector.verify('model', { generation })).ok).toBe(true);
+  }
+  await Promise.all([...pushers, collector].map((c) => c.close()));
+});

@@ -97,10 +97,14 @@ it('kill -9 during pushes leaves the committed generation intact and pullable', 
   expect(pulled.generation).toBe(committed);
   expect(await readTree(dst)).toEqual(await readTree(v1));
   expect((await checkpoints.verify('model')).ok).toBe(true);
-  // the killed pushes left only unreferenced packs, which gc removes once past the grace period
+  // the killed pushes left only unreferenced packs and their leases, which gc removes once the
+  // leases have expired (four renewal intervals) and the packs are past the grace period
+  await new Promise((r) => setTimeout(r, 900));
   const gc = await checkpoints.gc({ grace: 0 });
+  expect(gc.pushesInFlight).toBe(0);
   expect(gc.packsLive).toBeGreaterThan(0);
   expect(gc.packsDeleted).toBeGreaterThan(0);
+  for await (const lease of new FsStore({ root }).list('ckpt/pushes/')) expect.fail(`${lease.key} is left`);
   expect((await checkpoints.verify('model')).ok).toBe(true);
   await checkpoints.close();
 }, 300_000);

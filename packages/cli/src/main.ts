@@ -20,6 +20,10 @@ export function buildProgram(ctx: CliContext): Command {
     .version(VERSION, '-V, --version', 'print the version')
     .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')
     .option('-c, --config <path>', 'the config file (default: ./ckpt.config.json when present)')
+    .option(
+      '--state-dir <dir>',
+      'where ckpt keeps its records of local directories (default: $CKPT_STATE_DIR, else $XDG_STATE_HOME/ckpt, else ~/.local/state/ckpt)',
+    )
     .option('--json', 'print exactly one JSON object on stdout')
     .option('-q, --quiet', 'print nothing on success')
     .option('-v, --verbose', 'log the store used and each phase on stderr')

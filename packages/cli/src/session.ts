@@ -1,4 +1,5 @@
-import { Checkpoints, type ObjectStore, type ProgressEvent } from '@ckpt/core';
+import { resolve } from 'node:path';
+import { Checkpoints, defaultStateDir, type ObjectStore, type ProgressEvent } from '@ckpt/core';
 import type { Command } from 'commander';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { trapInterrupts } from './interrupt.js';
@@ -11,6 +12,7 @@ import { routeWarnings } from './warnings.js';
 export interface GlobalOptions {
   store?: string;
   config?: string;
+  stateDir?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -78,7 +80,8 @@ export async function runCommand(
     await precheck?.();
     const opened = await openConfiguredStore(globals, ctx, reporter);
     store = opened.store;
-    checkpoints = new Checkpoints(store, opened.options);
+    const stateDir = globals.stateDir ? resolve(ctx.cwd, globals.stateDir) : defaultStateDir(ctx.env);
+    checkpoints = new Checkpoints(store, { stateDir, ...opened.options });
     const session: Session = {
       checkpoints,
       signal: interrupt.signal,

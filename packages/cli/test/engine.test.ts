@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -118,12 +118,42 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(json(absent)).toEqual({ model: 'absent', exists: false });
   });
 
+  it('pull replaces only what ckpt wrote: others need --force, --dry-run shows the changes', async () => {
+    const target = path.join(cwd, 'theirs');
+    await mkdir(target);
+    await writeFile(path.join(target, 'mine.txt'), 'hi');
+    const refused = await ckpt(['pull', 'llama-8b', 'theirs'], { cwd });
+    expect(refused.code).toBe(2);
+    expect(lines(refused.stderr)).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^ckpt: pull .*theirs: .*ckpt did not write it; pass --force/);
+    const dry = await ckpt(['pull', 'llama-8b', 'theirs', '--dry-run'], { cwd });
+    expect(dry.code).toBe(0);
+    expect(lines(dry.stdout)).toContain('- mine.txt');
+    expect(dry.stdout).toMatch(/would add \d+, change 0, remove 1\n/);
+    expect(await readFile(path.join(target, 'mine.txt'), 'utf8')).toBe('hi');
+    expect((await ckpt(['pull', 'llama-8b', 'theirs', '--force'], { cwd })).code).toBe(0);
+    expect(existsSync(path.join(target, 'mine.txt'))).toBe(false);
+    // ckpt wrote it now: a plain pull may replace it
+    expect((await ckpt(['pull', 'llama-8b', 'theirs'], { cwd })).code).toBe(0);
+    for (const args of [
+      ['pull', 'llama-8b', ''],
+      ['pull', 'llama-8b', '.', '--force'],
+      ['pull', 'llama-8b', '..', '--force'],
+      ['push', '', '--model', 'llama-8b'],
+    ]) {
+      const run = await ckpt(args, { cwd });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(lines(run.stderr), args.join(' ')).toHaveLength(1);
+    }
+    expect(existsSync(path.join(cwd, 'llama'))).toBe(true);
+  });
+
   it('a missing model: pull, verify, ls and rm exit 3 with one line, and pull creates nothing', async () => {
     for (const args of [
       ['pull', 'absent', 'target'],
       ['verify', 'absent'],
       ['ls', 'absent'],
-      ['rm', 'absent'],
+      ['rm', 'absent', '--all'],
     ]) {
       const run = await ckpt(args, { cwd });
       expect(run.code, args.join(' ')).toBe(3);
@@ -139,6 +169,26 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(json(missingGeneration).error).toMatchObject({ code: 'NotFound', exitCode: 3 });
   });
 
+  it('rm and gc remove everything, or use a grace below 5m, only when told; dry runs remove nothing', async () => {
+    const store = await tempDir();
+    await ckpt(['push', 'llama', '-m', 'doomed', '--store', store], { cwd });
+    // removing every generation, or all data at once, must be asked for
+    const guarded = [
+      ['rm', 'doomed'],
+      ['gc', '--keep', '0'],
+      ['gc', '--grace', '1m'],
+    ];
+    for (const args of guarded) {
+      const run = await ckpt([...args, '--store', store], { cwd });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(lines(run.stderr), args.join(' ')).toHaveLength(1);
+      expect(run.stderr).toMatch(/--all|--force/);
+    }
+    const dry = await ckpt(['rm', 'doomed', '--all', '--dry-run', '--store', store], { cwd });
+    expect(dry.stdout).toMatch(/^rm \(dry run\): would remove 1 generation\(s\) of doomed/);
+    expect((await ckpt(['exists', 'doomed', '--store', store], { cwd })).code).toBe(0);
+  });
+
   it('verify passes, rm hides the checkpoint, gc frees its data', async () => {
     const store = await tempDir();
     await ckpt(['push', 'llama', '-m', 'doomed', '--store', store], { cwd });
@@ -146,15 +196,17 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(verify.code).toBe(0);
     expect(json(verify)).toMatchObject({ model: 'doomed', ok: true, files: 8, problems: [] });
 
-    const removed = json(await ckpt(['rm', 'doomed', '--store', store, '--json'], { cwd }));
+    const removed = json(await ckpt(['rm', 'doomed', '--all', '--store', store, '--json'], { cwd }));
     expect(removed).toEqual({ model: 'doomed', generations: [expect.any(String)] });
     expect((await ckpt(['exists', 'doomed', '--store', store], { cwd })).code).toBe(3);
 
-    const gc = await ckpt(['gc', '--keep', '1', '--grace', '0s', '--store', store, '--json'], { cwd });
+    const gc = await ckpt(['gc', '--keep', '1', '--grace', '0s', '--force', '--store', store, '--json'], {
+      cwd,
+    });
     expect(gc.code).toBe(0);
     expect(json(gc)).toMatchObject({ packsDeleted: expect.any(Number), bytesFreed: expect.any(Number) });
     expect(json(gc).bytesFreed).toBeGreaterThan(0);
-    const again = await ckpt(['gc', '--grace', '0s', '--store', store], { cwd });
+    const again = await ckpt(['gc', '--grace', '0', '--force', '--store', store], { cwd });
     expect(again.stdout).toMatch(/^gc: .*deleted 0 pack\(s\), 0 B;/);
   });
 

@@ -28,9 +28,10 @@ export interface RunOptions {
   env?: Record<string, string>;
 }
 
-/** Environment of the child: PATH and HOME only, plus `extra`. */
+/** Environment of the child: PATH, HOME and the test run's state directory only, plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
+  const { PATH, HOME, CKPT_STATE_DIR } = process.env;
+  return { PATH, HOME, CKPT_STATE_DIR, ...extra };
 }
 
 /** Starts `ckpt args…` in `cwd`; stdout and stderr are pipes (not a TTY). */

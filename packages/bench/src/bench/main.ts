@@ -168,6 +168,8 @@ export async function benchMain(
     for (const m of missing) log(`bench: ${m} is missing: its rows are skipped`);
   }
   const work = await mkdtemp(join(resolve(args.work), 'ckpt-bench-'));
+  // the engine's local records of the benchmark's directories stay with them, for this run and its children
+  process.env.CKPT_STATE_DIR = join(work, 'state');
   const machine = await machineInfo(work, dropWorks);
   const liveHash = await engineHash();
   const snapshot = await snapshotEngine(join(work, 'engine'));

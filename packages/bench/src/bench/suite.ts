@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { rm, utimes } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaultStateDir, localRecordPath } from '@ckpt/core';
 import { SWEEP_FRACTIONS } from './args.js';
 import type { Backend, ToolTarget } from './backends.js';
 import type { MeasureLabel, Measurer } from './measure.js';
@@ -29,9 +30,9 @@ export interface SuiteContext {
   log(line: string): void;
 }
 
-/** Where the engine keeps a directory's local record (`<parent>/.<name>.ckpt-state.json`). */
+/** Where the engine keeps a directory's local record (in the state directory of this process and its children). */
 function localRecord(dir: string): string {
-  return join(dirname(dir), `.${basename(dir)}.ckpt-state.json`);
+  return localRecordPath(defaultStateDir(), dir);
 }
 
 /** Removes a directory and its local record. */

@@ -1,3 +1,4 @@
+import { StoreError } from '@ckpt/core';
 import type { Command } from 'commander';
 import { countArg, durationArg } from '../arguments.js';
 import { examples } from '../help.js';
@@ -8,7 +9,15 @@ interface GcFlags {
   keep?: number;
   grace?: number;
   dryRun?: boolean;
+  all?: boolean;
+  force?: boolean;
 }
+
+/**
+ * Below this grace, a pull still reading a generation that gc expires can fail, and so can pushes
+ * of ckpt releases older than push leases: such a grace must be asked for with `--force`.
+ */
+const SAFE_GRACE_MS = 5 * 60_000;
 
 /** `ckpt gc [--keep <n>] [--grace <duration>] [--dry-run]`: expire old generations, free unreferenced data. */
 export function gcCommand(program: Command, ctx: CliContext): void {
@@ -24,6 +33,8 @@ export function gcCommand(program: Command, ctx: CliContext): void {
       durationArg,
     )
     .option('-n, --dry-run', 'report what would be deleted, delete nothing')
+    .option('-a, --all', 'allow --keep 0, which removes every generation of every model')
+    .option('-f, --force', 'allow a grace below 5m (pulls of expired generations in flight may fail)')
     .addHelpText(
       'after',
       examples(
@@ -33,15 +44,34 @@ export function gcCommand(program: Command, ctx: CliContext): void {
       ),
     )
     .action((flags: GcFlags, cmd: Command) =>
-      runCommand(ctx, cmd, async ({ checkpoints, signal, onProgress }) => {
-        const result = await checkpoints.gc({
-          signal,
-          onProgress,
-          keep: flags.keep,
-          grace: flags.grace,
-          dryRun: flags.dryRun,
-        });
-        return { human: gcSummary(result, Boolean(flags.dryRun)), json: result };
-      }),
+      runCommand(
+        ctx,
+        cmd,
+        async ({ checkpoints, signal, onProgress }) => {
+          const result = await checkpoints.gc({
+            signal,
+            onProgress,
+            keep: flags.keep,
+            grace: flags.grace,
+            dryRun: flags.dryRun,
+            all: flags.all,
+          });
+          return { human: gcSummary(result, Boolean(flags.dryRun)), json: result };
+        },
+        async () => {
+          if (flags.keep === 0 && !flags.all)
+            throw new StoreError(
+              'InvalidArgument',
+              '--keep 0 removes every generation of every model: pass --all to do so',
+              { operation: 'gc' },
+            );
+          if (flags.grace !== undefined && flags.grace < SAFE_GRACE_MS && !flags.force && !flags.dryRun)
+            throw new StoreError(
+              'InvalidArgument',
+              'a grace below 5m can break pulls in flight of expired generations: pass --force to use it',
+              { operation: 'gc' },
+            );
+        },
+      ),
     );
 }

@@ -65,6 +65,11 @@ export function pushCommand(program: Command, ctx: CliContext): void {
 
 /** Fails with `InvalidArgument` (exit 2) before any store is opened when `path` is not a directory. */
 async function requireDirectory(path: string, shown: string): Promise<void> {
+  if (shown.trim() === '')
+    throw new StoreError('InvalidArgument', 'the directory is an empty path', {
+      operation: 'push',
+      key: '""',
+    });
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new StoreError('InvalidArgument', 'no such directory', { operation: 'push', key: shown });
   if (!info.isDirectory())

@@ -24,8 +24,17 @@ export function pushSummary(result: PushResult): string {
 }
 
 /** The one-line summary of a pull. */
-export function pullSummary(result: PullResult, dir: string): string {
+export function pullSummary(result: PullResult, dir: string): string | string[] {
   if (result.upToDate) return `${dir} is already at ${result.model} generation ${result.generation}`;
+  if (result.plan) {
+    const { add, change, remove } = result.plan;
+    return [
+      `pull (dry run) of ${result.model} generation ${result.generation} into ${dir}: would add ${add.length}, change ${change.length}, remove ${remove.length}`,
+      ...add.map((p) => `+ ${p}`),
+      ...change.map((p) => `~ ${p}`),
+      ...remove.map((p) => `- ${p}`),
+    ];
+  }
   const legacy = result.legacy ? ' (legacy llmux checkpoint: no hashes to check)' : '';
   return `pulled ${result.model} generation ${result.generation} into ${dir}${legacy}: ${transferLine(result)}`;
 }
@@ -49,8 +58,10 @@ export function verifyFailure(result: VerifyResult): string {
 }
 
 /** The one-line summary of an rm. */
-export function deleteSummary(result: DeleteResult): string {
-  return `removed ${result.generations.length} generation(s) of ${result.model} (${result.generations.join(', ')}); 'ckpt gc' frees their data after the grace period`;
+export function deleteSummary(result: DeleteResult, dryRun: boolean): string {
+  const list = `${result.generations.length} generation(s) of ${result.model} (${result.generations.join(', ')})`;
+  if (dryRun) return `rm (dry run): would remove ${list}`;
+  return `removed ${list}; 'ckpt gc' frees their data after the grace period`;
 }
 
 /** The one-line summary of a gc. */
@@ -59,7 +70,8 @@ export function gcSummary(result: GcResult, dryRun: boolean): string {
   return [
     `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} removed one(s)`,
     `${verb} ${formatCount(result.packsDeleted)} pack(s), ${formatBytes(result.bytesFreed)}`,
-    `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace`,
+    `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace` +
+      (result.pushesInFlight ? ` (${result.pushesInFlight} push(es) in flight)` : ''),
     formatDuration(result.durationMs),
   ].join('; ');
 }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { integer, text } from './fields.js';
 import { customStoreConfigSchema, storeConfigSchema } from './schemas.js';
 
-/** `6h`, `90m`, `1d12h`, `500ms`: one or more `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`. */
-export const DURATION_PATTERN = /^(?:\d+(?:ms|s|m|h|d))+$/;
+/** `6h`, `90m`, `1d12h`, `500ms`, `0`: one or more `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`, or a bare 0. */
+export const DURATION_PATTERN = /^(?:0|(?:\d+(?:ms|s|m|h|d))+)$/;
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

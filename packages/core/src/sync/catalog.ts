@@ -58,6 +58,26 @@ export async function readManifestBytes(
   signal?: AbortSignal,
   key = manifestKey(model, generation),
 ): Promise<{ manifest: Manifest; bytes: Buffer }> {
+  // the store's retries end once a body is returned: a body that breaks is read again here
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readManifestOnce(store, model, generation, key, signal);
+    } catch (err) {
+      if (attempt >= BODY_ATTEMPTS || !StoreError.is(err) || !err.retryable || signal?.aborted) throw err;
+    }
+  }
+}
+
+/** Reads of a manifest whose body breaks with a retryable error. */
+const BODY_ATTEMPTS = 3;
+
+async function readManifestOnce(
+  store: ObjectStore,
+  model: string,
+  generation: string,
+  key: string,
+  signal?: AbortSignal,
+): Promise<{ manifest: Manifest; bytes: Buffer }> {
   const got = await store.get(key, { signal }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       throw new StoreError('NotFound', `no generation ${generation} of model ${model}`, {

@@ -8,13 +8,16 @@ import type { EngineContext } from './context.js';
 import { collectGarbage } from './gc.js';
 import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
+import { defaultStateDir } from './local-state.js';
 import { type Manifest, manifestTotals } from './manifest.js';
 import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
+import { RENEW_MS } from './push-lease.js';
 import { removeCheckpoint } from './remove.js';
 import type {
   CallOptions,
+  DeleteOptions,
   DeleteResult,
   GcOptions,
   GcResult,
@@ -31,7 +34,7 @@ import { verify } from './verify.js';
 export interface CheckpointsOptions {
   /** Parallel store requests. Default: the store's `preferredConcurrency`. */
   concurrency?: number;
-  /** See `GcOptions.grace`; a push refuses to commit after running for half of it. Default 6 h. */
+  /** See `GcOptions.grace`. Default 6 h. */
   grace?: number;
   /** Chunking worker threads. Default: `os.availableParallelism()`. */
   threads?: number;
@@ -52,6 +55,18 @@ export interface CheckpointsOptions {
   retry?: RetryOptions | false;
   /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
   chunking?: ChunkingOptions;
+  /**
+   * Where the local records of checkpoint directories are kept (what a directory holds, so that
+   * unchanged files are not read again and a pull knows the directory it replaces is ckpt's).
+   * Default: `$CKPT_STATE_DIR`, else `$XDG_STATE_HOME/ckpt`, else `~/.local/state/ckpt`.
+   */
+  stateDir?: string;
+  /**
+   * How often a push renews its lease in the store, in ms. `gc` takes a push whose lease was not
+   * renewed for four intervals for dead; a push that went three without renewing refuses to
+   * commit. Default 30 s.
+   */
+  leaseRenewMs?: number;
 }
 
 export const DEFAULT_GRACE_MS = 6 * 3600_000;
@@ -85,6 +100,8 @@ export class Checkpoints {
       readSize: 4 * 1024 * 1024,
       memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
       chunking,
+      stateDir: options.stateDir ?? defaultStateDir(),
+      leaseRenewMs: options.leaseRenewMs ?? RENEW_MS,
       chunker: () => {
         this.pool ??= new ChunkerPool({ threads: options.threads, chunking });
         return this.pool;
@@ -182,8 +199,11 @@ export class Checkpoints {
     return verify(this.ctx, model, options);
   }
 
-  /** Removes one generation, or all of a model's. Data is freed by `gc` after the grace period. */
-  delete(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<DeleteResult> {
+  /**
+   * Removes one generation, or every generation of the model with `all: true` (one of the two is
+   * required). Data is freed by `gc` after the grace period.
+   */
+  delete(model: string, options?: DeleteOptions): Promise<DeleteResult> {
     return removeCheckpoint(this.ctx.store, model, options);
   }
 

@@ -33,26 +33,26 @@ export class ChunkTable {
 /** The chunks of earlier manifests (the deduplication base), looked up by hash. */
 export class KnownChunks {
   readonly #manifests: Manifest[];
+  readonly #missingPacks: ReadonlySet<string>;
 
-  constructor(manifests: (Manifest | undefined)[]) {
+  /** `missingPacks`: packs the store no longer has; their chunks are not known. */
+  constructor(manifests: (Manifest | undefined)[], missingPacks: ReadonlySet<string> = new Set()) {
     this.#manifests = manifests.filter((m) => m !== undefined);
+    this.#missingPacks = missingPacks;
   }
 
   get(hash: string): ChunkLocation | undefined {
     for (const m of this.#manifests) {
       const i = m.chunks.indexOf(hash);
-      if (i !== undefined) {
-        return {
-          packId: m.packs[m.chunks.packOf(i)]!,
-          offset: m.chunks.offsetOf(i),
-          length: m.chunks.lengthOf(i),
-        };
-      }
+      if (i === undefined) continue;
+      const packId = m.packs[m.chunks.packOf(i)]!;
+      if (this.#missingPacks.has(packId)) continue;
+      return { packId, offset: m.chunks.offsetOf(i), length: m.chunks.lengthOf(i) };
     }
     return undefined;
   }
 
   has(hash: string): boolean {
-    return this.#manifests.some((m) => m.chunks.indexOf(hash) !== undefined);
+    return this.get(hash) !== undefined;
   }
 }

@@ -15,6 +15,10 @@ export interface EngineContext {
   /** Largest byte range fetched by one ranged read on pull. */
   readSize: number;
   chunking: ChunkingOptions;
+  /** Where local records of checkpoint directories live (local-state.ts). */
+  stateDir: string;
+  /** How often a push renews its lease (push-lease.ts). */
+  leaseRenewMs: number;
   chunker(): ChunkerPool;
 }
 

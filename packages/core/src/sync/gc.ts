@@ -2,26 +2,51 @@ import { readAll } from '../body.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listAllGenerations, readManifest } from './catalog.js';
 import type { EngineContext } from './context.js';
-import { PACKS, packIdOf, parseGenerationKey, TRASH } from './layout.js';
+import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
+import { type LivePush, readPushes, storeNow } from './push-lease.js';
 import { type TrashRecord, trashGeneration } from './remove.js';
 import type { GcOptions, GcResult } from './types.js';
 
 /**
- * Collects garbage in three steps:
- * 1. generations beyond `keep` per model are moved to the trash (like `delete`);
- * 2. trash records older than `grace` are purged; younger ones keep their packs alive;
- * 3. packs referenced by no committed generation and no young trash record, and themselves
- *    older than `grace`, are deleted.
- * A push in flight is safe: its new packs are younger than the grace period, and the packs it
- * reuses belong to a generation that is committed or was removed less than `grace` ago (a push
- * refuses to commit after running for half the grace period). An unreadable manifest stops the
- * collection: without it, what is garbage cannot be known.
+ * Slack for comparing the store's modification times: a store that keeps them to the second (its
+ * clock read shows whole seconds) may list an object written just after `now` as older than it.
+ */
+function clockSlack(now: number): number {
+  return now % 1000 === 0 ? 1000 : 0;
+}
+
+/**
+ * Collects garbage. Every age is measured on the store's clock (`now`, read first), never a local one.
+ * 1. The pushes in flight are read (their records in `ckpt/pushes/`).
+ * 2. Generations beyond `keep` per model are moved to the trash (like `delete`).
+ * 3. Trash records older than `grace` are purged; younger ones keep their packs alive.
+ * 4. Packs are listed; the pushes in flight are read again.
+ * 5. Packs are deleted when no committed generation, no young trash record and no base generation
+ *    of a live push references them, when they are older than `grace`, and when they are older
+ *    than the start of every live push.
+ * Why no setting can break a committed generation: a push's new packs are younger than its start
+ * (live pushes, step 1 or 4) or than `now` (pushes that started after step 1); the packs it reuses
+ * belong to generations its record names before it reads them, so a gc that trashed one before
+ * reading the record has also deleted the manifest the push would read, and a gc that reads the
+ * record keeps them; a push that committed and ended before step 1 has its manifest listed in
+ * step 2. A push that could not renew its record in time refuses to commit (push-lease.ts).
+ * An unreadable manifest stops the collection: without it, what is garbage cannot be known.
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcResult> {
   const started = Date.now();
   const { store } = ctx;
   const { signal } = options;
   const grace = options.grace ?? ctx.grace;
+  if (options.keep === 0 && !options.all) {
+    throw new StoreError(
+      'InvalidArgument',
+      'keep 0 removes every generation of every model: say all to do so',
+      {
+        operation: 'gc',
+        key: 'keep',
+      },
+    );
+  }
   const result: GcResult = {
     expiredGenerations: [],
     purgedGenerations: 0,
@@ -29,9 +54,15 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     bytesFreed: 0,
     packsLive: 0,
     packsInGrace: 0,
+    pushesInFlight: 0,
     durationMs: 0,
   };
+  const now = await storeNow(store, signal);
+  const before = await readPushes(store, now, signal);
+
   const live = new Set<string>();
+  /** Packs of generations read in this run (committed or trashed), for the bases of live pushes. */
+  const packsOf = new Map<string, string[]>();
   const models = await listAllGenerations(store, signal);
   for (const [model, generations] of models) {
     const keep = options.keep === undefined ? generations.length : Math.max(0, options.keep);
@@ -53,6 +84,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
         throw err;
       });
       for (const id of manifest.packs) live.add(id);
+      packsOf.set(manifestKey(model, generation), manifest.packs);
       if (expired.includes(generation)) {
         result.expiredGenerations.push(`${model}@${generation}`);
         if (!options.dryRun) await trashGeneration(store, model, generation, signal);
@@ -60,34 +92,43 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     }
   }
 
-  const cutoff = Date.now() - grace;
-  const purge: string[] = [];
+  const slack = clockSlack(now);
+  const cutoff = now - grace;
+  const purge: { key: string; packs: string[] }[] = [];
   for await (const meta of store.list(TRASH, { signal })) {
     if (!parseGenerationKey(meta.key, TRASH)) continue;
-    const got = await store.get(meta.key, { signal });
-    let record: TrashRecord | undefined;
-    try {
-      record = JSON.parse(
-        (await readAll(got.body, 64 * 1024 * 1024, meta.key)).toString('utf8'),
-      ) as TrashRecord;
-    } catch {
-      record = undefined;
-    }
+    const record = await readTrashRecord(store, meta.key, signal);
+    if (record === null) continue;
+    const packs = record?.packs ?? [];
+    packsOf.set(meta.key, packs);
     const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
     if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
-      purge.push(meta.key);
-    else for (const id of record?.packs ?? []) live.add(id);
+      purge.push({ key: meta.key, packs });
+    else for (const id of packs) live.add(id);
   }
 
-  const garbage: { key: string; size: number }[] = [];
+  const candidates: { key: string; id: string; size: number; lastModified: number }[] = [];
   for await (const meta of store.list(PACKS, { signal })) {
     const id = packIdOf(meta.key);
     if (!id) continue;
     if (live.has(id)) result.packsLive++;
-    else if (meta.lastModified.getTime() > cutoff) result.packsInGrace++;
-    else garbage.push({ key: meta.key, size: meta.size });
+    else candidates.push({ key: meta.key, id, size: meta.size, lastModified: meta.lastModified.getTime() });
   }
-  result.purgedGenerations = purge.length;
+
+  const after = await readPushes(store, now, signal);
+  const pushes = [...before.live, ...after.live];
+  result.pushesInFlight = after.live.length;
+  const needed = await packsOfBases(ctx, pushes, packsOf, signal);
+  const keepTrash = new Set(pushes.flatMap((p) => p.bases.map((b) => trashKey(b.model, b.generation))));
+  const oldestPush = Math.min(now, ...pushes.map((p) => p.startedAt)) - slack;
+  const garbage: { key: string; size: number }[] = [];
+  for (const pack of candidates) {
+    if (needed.has(pack.id)) result.packsLive++;
+    else if (pack.lastModified >= cutoff - slack || pack.lastModified >= oldestPush) result.packsInGrace++;
+    else garbage.push(pack);
+  }
+  const purged = purge.filter((p) => !keepTrash.has(p.key)).map((p) => p.key);
+  result.purgedGenerations = purged.length;
   result.packsDeleted = garbage.length;
   result.bytesFreed = garbage.reduce((sum, g) => sum + g.size, 0);
   if (!options.dryRun) {
@@ -97,9 +138,50 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       { signal },
     );
     if (errors.length) throw errors[0]!.error;
-    const purged = await store.deleteMany(purge, { signal });
-    if (purged.errors.length) throw purged.errors[0]!.error;
+    const removed = await store.deleteMany([...purged, ...after.dead], { signal });
+    if (removed.errors.length) throw removed.errors[0]!.error;
   }
   result.durationMs = Date.now() - started;
   return result;
+}
+
+/** Every pack a base generation of a live push references, wherever its list is. */
+async function packsOfBases(
+  ctx: EngineContext,
+  pushes: LivePush[],
+  packsOf: Map<string, string[]>,
+  signal?: AbortSignal,
+): Promise<Set<string>> {
+  const needed = new Set<string>();
+  for (const { model, generation } of pushes.flatMap((p) => p.bases)) {
+    let packs = packsOf.get(manifestKey(model, generation)) ?? packsOf.get(trashKey(model, generation));
+    // committed after this run listed the generations: its packs are young, but read it anyway
+    packs ??= await readManifest(ctx.store, model, generation, signal).then(
+      (m) => m.packs,
+      () => [],
+    );
+    for (const id of packs) needed.add(id);
+  }
+  return needed;
+}
+
+/** A trash record; null when it is gone, undefined when it cannot be read as one. */
+async function readTrashRecord(
+  store: EngineContext['store'],
+  key: string,
+  signal?: AbortSignal,
+): Promise<TrashRecord | null | undefined> {
+  let text: string;
+  try {
+    const got = await store.get(key, { signal });
+    text = (await readAll(got.body, 64 * 1024 * 1024, key)).toString('utf8');
+  } catch (err) {
+    if (StoreError.is(err, 'NotFound')) return null;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as TrashRecord;
+  } catch {
+    return undefined;
+  }
 }

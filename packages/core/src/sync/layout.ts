@@ -5,6 +5,8 @@
  * ckpt/packs/<id:0-2>/<id>.pack        chunk data: chunks concatenated, no header (immutable)
  * ckpt/models/<model>/<generation>.json a committed generation's manifest (immutable)
  * ckpt/trash/<model>/<generation>.json  a removed generation, kept for the grace period
+ * ckpt/pushes/<push id>.json           a push in flight: its base generations, renewed while it runs
+ * ckpt/clock/<random>                   written and removed by gc to read the store's clock
  * <model>/images/<file>                 a llmux 0.7 checkpoint (read-only support)
  * ```
  */
@@ -12,6 +14,8 @@ export const ROOT = 'ckpt';
 export const PACKS = `${ROOT}/packs/`;
 export const MODELS = `${ROOT}/models/`;
 export const TRASH = `${ROOT}/trash/`;
+export const PUSHES = `${ROOT}/pushes/`;
+export const CLOCK = `${ROOT}/clock/`;
 
 export function packKey(id: string): string {
   return `${PACKS}${id.slice(0, 2)}/${id}.pack`;
@@ -38,6 +42,15 @@ export function parseGenerationKey(
   if (!key.startsWith(base)) return undefined;
   const m = /^([^/]+)\/([^/]+)\.json$/.exec(key.slice(base.length));
   return m ? { model: m[1]!, generation: m[2]! } : undefined;
+}
+
+export function pushKey(id: string): string {
+  return `${PUSHES}${id}.json`;
+}
+
+/** The push id of a push record key, or undefined for any other key. */
+export function pushIdOf(key: string): string | undefined {
+  return /^ckpt\/pushes\/([0-9a-f]{32})\.json$/.exec(key)?.[1];
 }
 
 export function legacyPrefix(model: string): string {

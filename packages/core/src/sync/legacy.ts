@@ -80,7 +80,7 @@ export async function pullLegacy(
     });
     progress.done();
     await swapIn(staging, root, !!(await lstat(root).catch(() => undefined)));
-    await removeLocalState(root);
+    await removeLocalState(ctx.stateDir, root);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;

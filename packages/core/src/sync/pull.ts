@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifestBytes } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { EngineContext } from './context.js';
+import { assertOwnTree, assertReplaceable, localDirectory } from './destination.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import {
@@ -16,10 +17,11 @@ import {
   type TrustedFile,
   trustedFiles,
 } from './local-source.js';
-import { readLocalState, writeLocalState } from './local-state.js';
+import { readLocalRecord, statePath, trustState, writeLocalState } from './local-state.js';
 import { type DirEntry, type FileEntry, MANIFEST_FORMAT, type Manifest, manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
+import { planPull } from './pull-plan.js';
 import { resolveInside } from './rel-path.js';
 import { scanDirectory } from './scan.js';
 import { settleAll } from './settle.js';
@@ -46,7 +48,9 @@ export async function pull(
   const { store } = ctx;
   const signal = options.signal;
   validateModel(model);
-  const root = path.resolve(dir);
+  const root = localDirectory(dir, 'pull');
+  assertReplaceable(root);
+  await restoreInterruptedSwap(root);
   const existing = await lstat(root).catch(() => undefined);
   if (existing && !existing.isDirectory()) {
     throw new StoreError('InvalidArgument', 'the destination exists and is not a directory', {
@@ -54,11 +58,24 @@ export async function pull(
       key: root,
     });
   }
+  const record = existing ? await readLocalRecord(ctx.stateDir, root) : undefined;
+  if (existing && !options.dryRun) {
+    const pending = await readLocalRecord(ctx.stateDir, root, 'pending');
+    await assertOwnTree(root, [record, pending], !!options.force);
+  }
   let generation = options.generation === undefined ? undefined : validateGeneration(options.generation);
   if (generation === undefined) {
     generation = (await listGenerations(store, model, signal)).at(-1);
     if (generation === undefined) {
-      if (await legacyExists(store, model, signal)) return pullLegacy(ctx, model, root, options, started);
+      if (await legacyExists(store, model, signal)) {
+        if (options.dryRun) {
+          throw new StoreError('Unsupported', 'a llmux 0.7 checkpoint cannot be pulled with a dry run', {
+            operation: 'pull',
+            key: model,
+          });
+        }
+        return pullLegacy(ctx, model, root, options, started);
+      }
       throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
         operation: 'pull',
         key: model,
@@ -69,7 +86,7 @@ export async function pull(
   // twice more in memory, the peak of a large pull
   const { manifest, bytes: stored } = await readManifestBytes(store, model, generation, signal);
   const totals = manifestTotals(manifest);
-  const state = existing ? await readLocalState(root, store.name) : undefined;
+  const state = await trustState(record, store.name);
   const result = (extra: Partial<PullResult>): PullResult => {
     const durationMs = Date.now() - started;
     return {
@@ -96,13 +113,17 @@ export async function pull(
   ) {
     return result({ upToDate: true });
   }
+  if (options.dryRun) return result({ plan: await planPull(existing ? root : undefined, state, manifest) });
 
   // every downloaded or copied chunk is hashed on the chunker's threads: start them while the tree is built
   if (manifest.chunks.count > 0) ctx.chunker().warm();
   const parent = path.dirname(root);
   await mkdir(parent, { recursive: true });
   await removeLeftovers(root);
-  const staging = path.join(parent, `.${path.basename(root)}.ckpt-pull-${randomBytes(6).toString('hex')}`);
+  const staging = path.join(
+    parent,
+    `.${path.basename(root)}.ckpt-pull-${process.pid}-${randomBytes(6).toString('hex')}`,
+  );
   await mkdir(staging);
   let writer: TreeWriter | undefined; // its handles are closed on failure too
   try {
@@ -172,21 +193,34 @@ export async function pull(
     await finishTree(staging, manifest);
     progress.done();
     throwIfAborted(signal, 'pull', root);
+    const { stamps } = tree;
+    const stampLinked = (at: string) =>
+      eachSliced(linked, (file) => {
+        stamps[file] = stampOf(lstatSync(resolveInside(at, file), { bigint: true }));
+      });
+    const writeRecord = (which: 'current' | 'pending') =>
+      writeLocalState(
+        ctx.stateDir,
+        root,
+        { store: store.name, model, generation: generation!, durable: false, stamps, manifest },
+        manifest.format === MANIFEST_FORMAT ? stored : undefined,
+        which,
+      );
+    // the new tree's record is pending during the swap: whichever tree a kill leaves at `root`,
+    // a record says ckpt wrote it, and the next pull may replace it
+    await stampLinked(staging);
+    await writeRecord('pending');
     await swapIn(staging, root, !!existing);
     // a hard link's status changed when the old tree's name went away
-    const { stamps } = tree;
-    await eachSliced(linked, (file) => {
-      stamps[file] = stampOf(lstatSync(resolveInside(root, file), { bigint: true }));
-    });
-    await writeLocalState(
-      root,
-      { store: store.name, model, generation, durable: false, stamps, manifest },
-      manifest.format === MANIFEST_FORMAT ? stored : undefined,
-    ).catch(() => undefined);
+    await stampLinked(root);
+    await writeRecord('current')
+      .then(() => rm(statePath(ctx.stateDir, root, 'pending'), { force: true }))
+      .catch(() => undefined);
     return result({ bytesTransferred, chunksNew, chunksReused });
   } catch (err) {
     await writer?.close();
     await rm(staging, { recursive: true, force: true });
+    await rm(statePath(ctx.stateDir, root, 'pending'), { force: true });
     throw err;
   }
 }
@@ -241,19 +275,48 @@ function dirsByDepth(manifest: Manifest, order: 'parents first' | 'deepest first
   return order === 'parents first' ? dirs : dirs.reverse();
 }
 
-/** Removes `.<name>.ckpt-old-*` trees and pull staging trees older than an hour left by crashes. */
+/**
+ * Puts back the old tree of a swap a crash interrupted between its two renames (the destination
+ * is missing and exactly one `.<name>.ckpt-old-*` sibling holds it).
+ */
+async function restoreInterruptedSwap(root: string): Promise<void> {
+  if (await lstat(root).catch(() => undefined)) return;
+  const olds = (await siblings(root)).filter((s) => /^old-[0-9a-f]{12}$/.test(s.rest));
+  if (olds.length === 1) await rename(olds[0]!.full, root).catch(() => undefined);
+}
+
+/**
+ * Removes what crashed pulls left beside `root`: old trees of finished swaps, and staging trees
+ * of pulls whose process is gone (or, without a process id, older than an hour).
+ */
 async function removeLeftovers(root: string): Promise<void> {
+  for (const { rest, full } of await siblings(root)) {
+    const pid = /^pull-(\d+)-[0-9a-f]{12}$/.exec(rest)?.[1];
+    let stale = /^old-[0-9a-f]{12}$/.test(rest) || (pid !== undefined && !processAlive(Number(pid)));
+    if (/^pull-[0-9a-f]{12}$/.test(rest)) {
+      const st = await lstat(full).catch(() => undefined);
+      stale = !!st && Date.now() - st.mtimeMs > 3600_000;
+    }
+    if (stale) await rm(full, { recursive: true, force: true });
+  }
+}
+
+/** The `.<name>.ckpt-*` siblings of `root`: the rest of each name after that prefix, and its path. */
+async function siblings(root: string): Promise<{ rest: string; full: string }[]> {
   const parent = path.dirname(root);
   const prefix = `.${path.basename(root)}.ckpt-`;
-  for (const name of await readdir(parent).catch(() => [] as string[])) {
-    if (!name.startsWith(prefix)) continue;
-    const rest = name.slice(prefix.length);
-    const full = path.join(parent, name);
-    if (/^old-[0-9a-f]{12}$/.test(rest)) await rm(full, { recursive: true, force: true });
-    else if (/^pull-[0-9a-f]{12}$/.test(rest)) {
-      const st = await lstat(full).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 3600_000) await rm(full, { recursive: true, force: true });
-    }
+  const names = await readdir(parent).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.startsWith(prefix))
+    .map((name) => ({ rest: name.slice(prefix.length), full: path.join(parent, name) }));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -5,7 +5,7 @@ import { listGenerations, MAX_MANIFEST_BYTES } from './catalog.js';
 import { manifestKey, trashKey } from './layout.js';
 import { legacyObjects } from './legacy.js';
 import { validateGeneration, validateModel } from './names.js';
-import type { DeleteResult } from './types.js';
+import type { DeleteOptions, DeleteResult } from './types.js';
 
 /** What stays of a removed generation during the grace period: when, and which packs it used. */
 export interface TrashRecord {
@@ -41,13 +41,19 @@ export async function trashGeneration(
   await store.delete(key, { signal });
 }
 
-/** Removes one generation, or every generation of a model (and its llmux 0.7 objects). */
+/** Removes one generation, or every generation of a model (and its llmux 0.7 objects) with `all`. */
 export async function removeCheckpoint(
   store: ObjectStore,
   model: string,
-  options: { generation?: string; signal?: AbortSignal } = {},
+  options: DeleteOptions = {},
 ): Promise<DeleteResult> {
   validateModel(model);
+  if ((options.generation === undefined) === !options.all) {
+    throw new StoreError('InvalidArgument', 'name one generation, or say all to remove every generation', {
+      operation: 'delete',
+      key: model,
+    });
+  }
   const { signal } = options;
   const all = await listGenerations(store, model, signal);
   let targets: string[];
@@ -68,6 +74,8 @@ export async function removeCheckpoint(
       key: model,
     });
   }
+  const removed = legacy.length ? [...targets, 'legacy'] : targets;
+  if (options.dryRun) return { model, generations: removed };
   for (const generation of targets) {
     throwIfAborted(signal, 'delete', model);
     await trashGeneration(store, model, generation, signal);
@@ -79,5 +87,5 @@ export async function removeCheckpoint(
     );
     if (errors.length) throw errors[0]!.error;
   }
-  return { model, generations: legacy.length ? [...targets, 'legacy'] : targets };
+  return { model, generations: removed };
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { removeLocalState } from './local-state.js';
 
 /** Replaces `root` by `staging`: two renames; the old tree is removed afterwards. */
 export async function swapIn(staging: string, root: string, hadOld: boolean): Promise<void> {
@@ -20,6 +19,5 @@ export async function swapIn(staging: string, root: string, hadOld: boolean): Pr
     await rename(old, root); // put the old tree back
     throw err;
   }
-  await removeLocalState(root).catch(() => undefined);
   await rm(old, { recursive: true, force: true });
 }

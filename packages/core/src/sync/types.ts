@@ -73,6 +73,21 @@ export interface PushResult extends TransferStats {
 export interface PullOptions extends CallOptions {
   /** A generation id; default: the latest committed one. */
   generation?: string;
+  /**
+   * Replace the destination even when it holds files ckpt did not write (or that changed since
+   * ckpt wrote them). Without it such a pull fails with `InvalidArgument`. The filesystem root,
+   * the home directory and the current directory and its parents are refused regardless.
+   */
+  force?: boolean;
+  /** Report what the pull would add, change and remove (`plan`) and change nothing. */
+  dryRun?: boolean;
+}
+
+/** Paths a pull would add, replace and remove (relative to the destination). */
+export interface PullPlan {
+  add: string[];
+  change: string[];
+  remove: string[];
 }
 
 export interface PullResult extends TransferStats {
@@ -80,6 +95,8 @@ export interface PullResult extends TransferStats {
   upToDate: boolean;
   /** True for a llmux 0.7 checkpoint (`<model>/images/<file>`): no hashes were available to check. */
   legacy: boolean;
+  /** With `dryRun`: what the pull would do (nothing was written). */
+  plan?: PullPlan;
 }
 
 export interface GenerationInfo {
@@ -112,6 +129,16 @@ export interface VerifyResult {
   durationMs: number;
 }
 
+export interface DeleteOptions {
+  /** Remove only this generation. */
+  generation?: string;
+  /** Remove every generation of the model (required when no generation is named). */
+  all?: boolean;
+  /** Report the generations that would be removed and remove nothing. */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
 export interface DeleteResult {
   model: string;
   /** Generations moved out of sight (their data is freed by `gc` after the grace period). */
@@ -129,6 +156,8 @@ export interface GcOptions extends CallOptions {
   grace?: number;
   /** Report what would be removed without removing it. */
   dryRun?: boolean;
+  /** Required with `keep: 0`, which removes every generation of every model. */
+  all?: boolean;
 }
 
 export interface GcResult {
@@ -142,5 +171,7 @@ export interface GcResult {
   /** Packs still referenced, and unreferenced ones kept because they are younger than the grace. */
   packsLive: number;
   packsInGrace: number;
+  /** Pushes in flight (their leases), whose data was kept. */
+  pushesInFlight: number;
   durationMs: number;
 }

@@ -26,12 +26,15 @@ import {
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
+import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';
 import { bytes, makeCheckpoint, readTree } from './tree.js';
 
 let work: string;
 let store: MemoryStore;
 let ckpt: Checkpoints;
+/** Where the engine keeps its local records in this test run (vitest.config.ts sets it). */
+const recordOf = (dir: string) => statePath(process.env.CKPT_STATE_DIR!, dir);
 const small = {
   chunking: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, zeroRunMin: 64 * 1024 },
   packSize: 1 << 20,
@@ -67,13 +70,10 @@ describe('push and pull', () => {
     const pulled = await ckpt.pull('m1', dst);
     expect(pulled.generation).toBe(pushed.generation);
     expect(await readTree(dst)).toEqual(await readTree(src));
-    // the local record lives beside the directory, never inside it
-    expect((await readdir(work)).sort()).toEqual([
-      '.dst.ckpt-state.json',
-      '.src.ckpt-state.json',
-      'dst',
-      'src',
-    ]);
+    // the local records live in the state directory, neither inside nor beside the directories
+    expect((await readdir(work)).sort()).toEqual(['dst', 'src']);
+    await expect(stat(recordOf(src))).resolves.toBeDefined();
+    await expect(stat(recordOf(dst))).resolves.toBeDefined();
   });
 
   it('re-pushing an unchanged directory writes nothing and names the generation it matches', async () => {
@@ -198,13 +198,15 @@ describe('push and pull', () => {
     await store.put(manifestKey!, indented);
     await ckpt.pull('m1', dst);
     // the local record carries the manifest exactly as stored, not encoded again
-    const record = await readFile(path.join(work, '.dst.ckpt-state.json'));
+    const record = await readFile(recordOf(dst));
     expect(record.subarray(record.indexOf(0x0a) + 1).equals(indented)).toBe(true);
     const again = await ckpt.pull('m1', dst);
     expect(again.upToDate).toBe(true);
-    // an extra file makes it not up to date, and the pull removes it
+    // an extra file makes it not up to date; it is somebody's, so only a forced pull removes it
     await writeFile(path.join(dst, 'stray'), 'x');
-    const third = await ckpt.pull('m1', dst);
+    await expect(ckpt.pull('m1', dst)).rejects.toThrow(/stray was not written by ckpt.*--force/);
+    expect(await readFile(path.join(dst, 'stray'), 'utf8')).toBe('x');
+    const third = await ckpt.pull('m1', dst, { force: true });
     expect(third.upToDate).toBe(false);
     expect(await readTree(dst)).toEqual(await readTree(src));
   });
@@ -216,7 +218,9 @@ describe('push and pull', () => {
     const dst = path.join(work, 'dst');
     await ckpt.pull('m1', dst);
     await appendFile(path.join(dst, 'pages-2.img'), 'tail');
-    await ckpt.pull('m1', dst);
+    // a changed file is somebody's work: replaced only when asked to
+    await expect(ckpt.pull('m1', dst)).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await ckpt.pull('m1', dst, { force: true });
     expect(await readTree(dst)).toEqual(await readTree(src));
   });
 });
@@ -239,7 +243,7 @@ describe('failures leave the destination as it was', () => {
       data[mid] = data[mid]! ^ 0xff;
       await store.put(key, data);
     }
-    const err = await ckpt.pull('m1', dst).catch((e) => e);
+    const err = await ckpt.pull('m1', dst, { force: true }).catch((e) => e);
     expect(StoreError.is(err, 'Integrity')).toBe(true);
     expect(err.message).toMatch(/needed by \S+/);
     expect(await readTree(dst)).toEqual({ 'keep-me': expect.objectContaining({ type: 'file' }) });
@@ -402,6 +406,7 @@ describe('failures leave the destination as it was', () => {
     const controller = new AbortController();
     const err = await ckpt
       .pull('m1', dst, {
+        force: true,
         signal: controller.signal,
         onProgress: (e) => {
           if (e.phase === 'download' && e.bytesDone > e.bytesTotal / 3) controller.abort();
@@ -410,7 +415,7 @@ describe('failures leave the destination as it was', () => {
       .catch((e) => e);
     expect(StoreError.is(err, 'Aborted')).toBe(true);
     expect(Object.keys(await readTree(dst))).toEqual(['old']);
-    await ckpt.pull('m1', dst);
+    await ckpt.pull('m1', dst, { force: true });
     expect(await readTree(dst)).toEqual(await readTree(src));
   });
 
@@ -455,7 +460,7 @@ describe('catalog, delete and gc', () => {
     // past the grace period, only what m1@b and m2 need remains, and both still pull
     const freed = await ckpt.gc({ grace: 0 });
     expect(freed.purgedGenerations).toBe(1);
-    await ckpt.delete('m2');
+    await ckpt.delete('m2', { all: true });
     expect(await ckpt.exists('m2')).toBe(false);
     const afterDelete = await ckpt.gc({ grace: 0 });
     expect(afterDelete.packsDeleted).toBeGreaterThan(0);
@@ -501,7 +506,7 @@ describe('catalog, delete and gc', () => {
     const handle = await open(damaged, 'r+');
     await handle.write(bytes(4096, 77), 0, 4096, 8192);
     await handle.close();
-    const recordPath = path.join(work, '.dst.ckpt-state.json');
+    const recordPath = recordOf(dst);
     const record = await readFile(recordPath);
     const cut = record.indexOf(10);
     const header = JSON.parse(record.subarray(0, cut).toString());
@@ -566,8 +571,8 @@ describe('deduplication across models', () => {
     const shared = await ckpt.push('copy-b', src, { dedupWith: ['*'] });
     expect(shared.chunksNew).toBe(0);
     expect(shared.bytesTransferred).toBeLessThan(64 * 1024);
-    await ckpt.delete('base');
-    await ckpt.delete('copy-a');
+    await ckpt.delete('base', { all: true });
+    await ckpt.delete('copy-a', { all: true });
     await ckpt.gc({ grace: 0 });
     const dst = path.join(work, 'dst');
     await ckpt.pull('copy-b', dst);

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bootId, readLocalState, statePath, writeLocalState } from '../../src/sync/local-state.js';
+import {
+  bootId,
+  defaultStateDir,
+  readLocalState,
+  statePath,
+  writeLocalState,
+} from '../../src/sync/local-state.js';
 import { currentFormat, decodeManifest, type Manifest, sealAndEncode } from '../../src/sync/manifest.js';
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex');
@@ -32,9 +38,11 @@ const fields = { store: 's', model: 'm', generation, durable: true, stamps };
 
 let parent: string;
 let dir: string;
+let stateDir: string;
 beforeEach(async () => {
   parent = await mkdtemp(path.join(tmpdir(), 'ckpt-state-'));
   dir = path.join(parent, 'ckpt');
+  stateDir = path.join(parent, 'state');
 });
 afterEach(() => rm(parent, { recursive: true, force: true }));
 
@@ -42,40 +50,50 @@ describe('the local record', () => {
   it('is a header line and then the manifest exactly as uploaded, and reads back', async () => {
     const { checksum: _c, ...unsealed } = manifest();
     const { manifest: m, bytes } = sealAndEncode(unsealed);
-    await writeLocalState(dir, { ...fields, manifest: m }, bytes);
-    const file = await readFile(statePath(dir));
+    await writeLocalState(stateDir, dir, { ...fields, manifest: m }, bytes);
+    const file = await readFile(statePath(stateDir, dir));
     const newline = file.indexOf(0x0a);
     expect(JSON.parse(file.subarray(0, newline).toString())).toEqual({
-      format: 'ckpt-state/2',
+      format: 'ckpt-state/3',
+      dir,
       bootId: await bootId(),
       ...fields,
     });
     expect(file.subarray(newline + 1).equals(bytes)).toBe(true);
-    const back = await readLocalState(dir, 's');
+    const back = await readLocalState(stateDir, dir, 's');
     expect(back?.stamps).toEqual(stamps);
     expect(back?.manifest.checksum).toBe(m.checksum);
     expect(back?.manifest.chunks.hashOf(0)).toBe(sha(1));
   });
 
+  it('lives in the state directory, named by the directory path, nowhere near the directory', async () => {
+    await writeLocalState(stateDir, dir, { ...fields, manifest: manifest() });
+    expect(statePath(stateDir, dir)).toMatch(new RegExp(`^${stateDir}/dirs/[0-9a-f]{40}\\.state$`));
+    expect(statePath(stateDir, dir)).not.toBe(statePath(stateDir, `${dir}2`));
+    expect((await readdir(parent)).sort()).toEqual(['state']);
+  });
+
   it('serialises the manifest itself when not given its bytes', async () => {
     const m = manifest();
-    await writeLocalState(dir, { ...fields, manifest: m });
-    expect((await readLocalState(dir, 's'))?.manifest.entries).toEqual(m.entries);
+    await writeLocalState(stateDir, dir, { ...fields, manifest: m });
+    expect((await readLocalState(stateDir, dir, 's'))?.manifest.entries).toEqual(m.entries);
   });
 
-  it('still reads a record in format 1 (one JSON object)', async () => {
+  it('is ignored when its manifest is damaged, it belongs to another store or another path', async () => {
     const m = manifest();
-    const old = { format: 'ckpt-state/1', bootId: await bootId(), ...fields, manifest: m };
-    await writeFile(statePath(dir), JSON.stringify(old));
-    expect((await readLocalState(dir, 's'))?.manifest.checksum).toBe(m.checksum);
+    await writeLocalState(stateDir, dir, { ...fields, manifest: m });
+    expect(await readLocalState(stateDir, dir, 'other')).toBeUndefined();
+    const file = (await readFile(statePath(stateDir, dir))).toString();
+    await writeFile(statePath(stateDir, dir), file.replace(`"dir":"${dir}"`, '"dir":"/elsewhere"'));
+    expect(await readLocalState(stateDir, dir, 's')).toBeUndefined();
+    await writeFile(statePath(stateDir, dir), file.replace('"path":"f"', '"path":"g"'));
+    expect(await readLocalState(stateDir, dir, 's')).toBeUndefined();
   });
 
-  it('is ignored when its manifest is damaged or it belongs to another store', async () => {
-    const m = manifest();
-    await writeLocalState(dir, { ...fields, manifest: m });
-    expect(await readLocalState(dir, 'other')).toBeUndefined();
-    const file = (await readFile(statePath(dir))).toString();
-    await writeFile(statePath(dir), file.replace('"path":"f"', '"path":"g"'));
-    expect(await readLocalState(dir, 's')).toBeUndefined();
+  it('defaults to $CKPT_STATE_DIR, then $XDG_STATE_HOME/ckpt, then ~/.local/state/ckpt', () => {
+    expect(defaultStateDir({ CKPT_STATE_DIR: '/s', XDG_STATE_HOME: '/x' })).toBe('/s');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x' })).toBe('/x/ckpt');
+    expect(defaultStateDir({ XDG_STATE_HOME: 'relative' })).toBe(path.join(homedir(), '.local/state/ckpt'));
+    expect(defaultStateDir({})).toBe(path.join(homedir(), '.local/state/ckpt'));
   });
 });
