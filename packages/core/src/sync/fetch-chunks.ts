@@ -107,9 +107,14 @@ export async function fetchChunks(
       limit(async () => {
         const arena = free.pop() ?? new SharedArrayBuffer(size);
         const key = manifest.packs[read.pack]!;
-        const chunks = chunksOf(read);
+        // a read that breaks is resumed at the first chunk it has not delivered: a chunk is
+        // never delivered twice (the writer counts each file's chunks down to its finish)
+        let chunks = chunksOf(read);
+        const delivered = (count: number) => {
+          chunks = chunks.slice(count);
+        };
         await withRangeRetries(
-          () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }),
+          () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }, delivered),
           signal,
         );
         free.push(arena);
@@ -131,7 +136,7 @@ const RANGE_ATTEMPTS = 4;
 
 /**
  * Runs a ranged read again when its stream breaks with a retryable error (a reset connection, a
- * truncated body): the parts it re-delivers overwrite the same bytes, and hashing starts over.
+ * truncated body); `read` resumes where the previous attempt stopped delivering.
  */
 async function withRangeRetries(read: () => Promise<void>, signal: AbortSignal): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -151,7 +156,8 @@ const BATCH_BYTES = 1024 * 1024;
  * One ranged read of `chunks` (sorted, of one pack) into `arena`. As the bytes stream in, every
  * run of complete chunks (about {@link BATCH_BYTES}) is hashed on a worker, straight from the
  * shared arena, and the chunks that match are delivered, while later bytes are still arriving.
- * Resolves once every batch has settled: the arena is free again.
+ * Resolves once every batch has settled: the arena is free again. When the stream breaks, the
+ * leading chunks that were delivered all the same are reported to `delivered` before it throws.
  */
 async function readRange(
   store: ObjectStore,
@@ -159,6 +165,7 @@ async function readRange(
   chunks: Wanted[],
   arena: SharedArrayBuffer,
   options: ReadOptions,
+  delivered: (count: number) => void,
 ): Promise<void> {
   throwIfAborted(options.signal, 'pull');
   const key = packKey(packId);
@@ -218,9 +225,12 @@ async function readRange(
   // the arena is reused (or read again on a retry) only once neither the body (which may be
   // reading into it) nor a batch uses it
   const [settled] = await Promise.all([Promise.allSettled(batches), closed(got.body)]);
-  if (broken) throw broken.error;
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+  if (broken) {
+    delivered(sent); // every batch, holding chunks [0, sent), was delivered
+    throw broken.error;
+  }
   if (sent < chunks.length) {
     for (const c of chunks.slice(sent)) options.onProblem?.(c.index, `pack ${packId} ends early`);
     throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[sent]!.index)}`, {
