@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -230,6 +231,26 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(lines(pull.stderr)).toHaveLength(1);
     expect(pull.stderr).toContain('pages-1.img');
   });
+
+  it('damaged packs in a larger checkpoint: every pull exits 4 with one line and leaves nothing', async () => {
+    const store = await tempDir();
+    const big = path.join(cwd, 'big');
+    await mkdir(big);
+    await writeFile(path.join(big, 'pages-1.img'), randomBytes(40 << 20));
+    expect((await ckpt(['push', 'big', '-m', 'damaged', '--store', store], { cwd })).code).toBe(0);
+    // a bad chunk early in each pack: its read still streams when the hash check fails
+    for (const pack of await filesBySize(store, '.pack')) {
+      const bytes = await readFile(pack);
+      bytes[200_000]! ^= 0xff;
+      await writeFile(pack, bytes);
+    }
+    for (let i = 0; i < 4; i++) {
+      const pull = await ckpt(['pull', 'damaged', 'damaged-out', '--store', store], { cwd });
+      expect(pull.code).toBe(4);
+      expect(lines(pull.stderr)).toEqual([expect.stringMatching(/^ckpt: pull .*does not match its hash/)]);
+      expect((await readdir(cwd)).filter((n) => n.includes('damaged-out'))).toEqual([]);
+    }
+  }, 60_000);
 
   it('a push that expected another latest generation exits 5 (conflict)', async () => {
     const store = await tempDir();

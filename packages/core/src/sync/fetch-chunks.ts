@@ -194,7 +194,10 @@ async function readRange(
     if (upTo === sent) return;
     if (!force && chunks[upTo - 1]!.offset + chunks[upTo - 1]!.length - chunks[sent]!.offset < BATCH_BYTES)
       return;
-    batches.push(verifyAndDeliver(chunks.slice(sent, upTo), arena, start, packId, options));
+    const batch = verifyAndDeliver(chunks.slice(sent, upTo), arena, start, packId, options);
+    // a bad chunk ends the read at once; the failure is thrown below, once every batch has settled
+    batch.catch(() => got.body.destroy());
+    batches.push(batch);
     sent = upTo;
   };
   let pos = got.range.offset;
