@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifestBytes } from './catalog.js';
@@ -142,6 +142,8 @@ export async function pull(
       }
     });
 
+    await assertSpace(parent, bytesToWrite(manifest, linked));
+
     // 2. where each needed chunk goes, and the writer that puts it there (`TreeWriter`: a file
     //    is finished once its last chunk is written, files without data right away)
     const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
@@ -221,8 +223,52 @@ export async function pull(
     await writer?.close();
     await rm(staging, { recursive: true, force: true });
     await rm(statePath(ctx.stateDir, root, 'pending'), { force: true });
+    if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') {
+      throw new StoreError(
+        'Unavailable',
+        `no space left on the device (the pull needs ${mib(totals.bytes - totals.zeroBytes)})`,
+        {
+          operation: 'pull',
+          key: parent,
+          retryable: false,
+          cause: err,
+        },
+      );
+    }
     throw err;
   }
+}
+
+/** Bytes a pull writes: the data of every file it does not hard-link (zero runs are holes). */
+function bytesToWrite(manifest: Manifest, linked: Set<string>): number {
+  let total = 0;
+  for (const entry of fileEntries(manifest)) {
+    if (linked.has(entry.path)) continue;
+    for (const extent of entry.extents) if (extent >= 0) total += manifest.chunks.lengthOf(extent);
+  }
+  return total;
+}
+
+/** Fails before anything is written when the filesystem of `dir` has less room than `needed` bytes. */
+async function assertSpace(dir: string, needed: number): Promise<void> {
+  const fs = await statfs(dir).catch(() => undefined);
+  if (!fs) return;
+  const free = fs.bavail * fs.bsize;
+  if (needed > free) {
+    throw new StoreError(
+      'Unavailable',
+      `not enough space: the pull needs ${mib(needed)}, ${mib(free)} are free`,
+      {
+        operation: 'pull',
+        key: dir,
+        retryable: false,
+      },
+    );
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** True when `root` holds exactly the manifest's entries and every file's stamp is unchanged. */
