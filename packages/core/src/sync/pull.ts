@@ -109,6 +109,7 @@ export async function pull(
   if (
     state?.model === model &&
     state.generation === generation &&
+    state.manifest.checksum === manifest.checksum &&
     (await matchesState(root, state.stamps, manifest))
   ) {
     return result({ upToDate: true });

@@ -1,5 +1,6 @@
 // What a pull may replace, where ckpt keeps its records, and gc against pushes in flight at any grace.
 // Imports the BUILT package: the chunker runs in worker threads.
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import {
   MemoryStore,
   type PutBody,
   type PutOptions,
+  readAll,
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
@@ -149,6 +151,27 @@ describe('what a pull replaces', () => {
     const left = await readdir(work);
     expect(left).not.toContain(path.basename(dead));
     expect(left).toContain(path.basename(live));
+  });
+
+  it('a manifest rewritten in the store after a pull: the next pull yields exactly the new one', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m', src);
+    const dst = path.join(work, 'dst');
+    await ckpt.pull('m', dst);
+    // someone with write access grows a file by a zero run and seals the manifest again
+    const [key] = await keys('ckpt/models/');
+    const { checksum: _old, ...manifest } = JSON.parse(
+      (await readAll((await store.get(key!)).body)).toString(),
+    );
+    const file = manifest.entries.find((e: { path: string }) => e.path === 'pages-2.img');
+    file.extents.push(-(1 << 20));
+    file.size += 1 << 20;
+    const checksum = createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
+    await store.put(key!, Buffer.from(JSON.stringify({ ...manifest, checksum })));
+    const pulled = await ckpt.pull('m', dst);
+    expect(pulled.upToDate).toBe(false);
+    expect((await stat(path.join(dst, 'pages-2.img'))).size).toBe(file.size);
   });
 
   it('never stores its own records: pushing the parent of a pushed directory stores only its files', async () => {
