@@ -50,6 +50,13 @@ export class ChunkRows {
     return this.#bytes.toString('hex', at, at + HASH);
   }
 
+  /** True when chunk `i` here and chunk `j` of `other` have the same hash (no string made). */
+  sameHash(i: number, other: ChunkRows, j: number): boolean {
+    const at = this.#at(i);
+    const theirs = other.#at(j);
+    return this.#bytes.compare(other.#bytes, theirs, theirs + HASH, at, at + HASH) === 0;
+  }
+
   packOf(i: number): number {
     return this.#bytes.readUInt32LE(this.#at(i) + HASH);
   }

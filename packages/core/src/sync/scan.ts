@@ -12,6 +12,9 @@ export type ScannedEntry =
   | { type: 'dir'; path: string; abs: string; mode: number; mtimeMs: number }
   | { type: 'symlink'; path: string; abs: string; target: string };
 
+/** A regular file found by the scan. */
+export type ScannedFile = Extract<ScannedEntry, { type: 'file' }>;
+
 /**
  * Lists a checkpoint directory: regular files, directories and symbolic links (stored as links,
  * never followed), depth first, sorted by name, parents before children. Sockets, devices and
