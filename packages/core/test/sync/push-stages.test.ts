@@ -87,7 +87,7 @@ describe('sameTree', () => {
   it('tells bytes, modes, times, zero runs, paths and symlink targets apart', () => {
     const changes: ManifestEntry[][] = [
       [{ ...same[0]!, extents: [0] } as ManifestEntry, same[1]!, same[2]!],
-      [{ ...same[0]!, mode: 0o600 }, same[1]!, same[2]!],
+      [{ ...same[0]!, mode: 0o600 } as ManifestEntry, same[1]!, same[2]!],
       [same[0]!, same[1]!, { ...same[2]!, extents: [-9] } as ManifestEntry],
       [same[0]!, same[1]!, { ...same[2]!, path: 'y' }],
       [same[0]!, same[1]!],
