@@ -2,11 +2,20 @@ import { readAll } from '../body.js';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { MODELS, manifestKey, parseGenerationKey } from './layout.js';
-import { decodeManifest, type Manifest } from './manifest.js';
+import {
+  decodeManifest,
+  MAX_HEAD_BYTES,
+  type Manifest,
+  ManifestDigest,
+  type ManifestHead,
+  type ManifestSummary,
+  manifestTotals,
+  parseManifestHead,
+} from './manifest.js';
 import { isGenerationId } from './names.js';
 
 /** Manifests larger than this are refused rather than read into memory. */
-export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
 
 /** Committed generation ids of `model`, oldest first. */
 export async function listGenerations(
@@ -58,26 +67,69 @@ export async function readManifestBytes(
   signal?: AbortSignal,
   key = manifestKey(model, generation),
 ): Promise<{ manifest: Manifest; bytes: Buffer }> {
-  // the store's retries end once a body is returned: a body that breaks is read again here
+  return withBodyRetries(signal, async () => {
+    const got = await getManifest(store, model, generation, key, signal);
+    const bytes = await readAll(got.body, MAX_MANIFEST_BYTES, key);
+    return { manifest: decodeManifest(bytes, key, { model, generation }), bytes };
+  });
+}
+
+/**
+ * The head of a manifest (everything before its chunk table: labels, summary, packs) without
+ * holding or parsing the rest: the whole text streams through its checksum, only its first
+ * bytes are kept. A manifest in another layout, or without a summary, is read whole instead.
+ */
+export async function readManifestHead(
+  store: ObjectStore,
+  model: string,
+  generation: string,
+  signal?: AbortSignal,
+): Promise<ManifestHead & { summary: ManifestSummary }> {
+  const key = manifestKey(model, generation);
+  const head = await withBodyRetries(signal, async () => {
+    const got = await getManifest(store, model, generation, key, signal);
+    const digest = new ManifestDigest();
+    const first: Buffer[] = [];
+    let kept = 0;
+    for await (const piece of got.body as AsyncIterable<Buffer>) {
+      digest.update(piece);
+      if (kept < MAX_HEAD_BYTES) {
+        first.push(piece.subarray(0, MAX_HEAD_BYTES - kept));
+        kept += first.at(-1)!.length;
+      }
+    }
+    const head = parseManifestHead(Buffer.concat(first), key);
+    return head && digest.verified() ? head : undefined;
+  });
+  if (head?.summary && head.model === model && head.generation === generation)
+    return { ...head, summary: head.summary };
+  const whole = await readManifest(store, model, generation, signal);
+  const { chunks: _c, entries: _e, checksum: _s, ...rest } = whole;
+  return { ...rest, summary: manifestTotals(whole) };
+}
+
+/** Reads of a manifest whose body breaks with a retryable error. */
+const BODY_ATTEMPTS = 3;
+
+/** Runs `read` again when the body it reads breaks with a retryable error (the store's retries end once a body is returned). */
+async function withBodyRetries<T>(signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readManifestOnce(store, model, generation, key, signal);
+      return await read();
     } catch (err) {
       if (attempt >= BODY_ATTEMPTS || !StoreError.is(err) || !err.retryable || signal?.aborted) throw err;
     }
   }
 }
 
-/** Reads of a manifest whose body breaks with a retryable error. */
-const BODY_ATTEMPTS = 3;
-
-async function readManifestOnce(
+/** The manifest's object, its size checked against the limit before any byte is read. */
+async function getManifest(
   store: ObjectStore,
   model: string,
   generation: string,
   key: string,
   signal?: AbortSignal,
-): Promise<{ manifest: Manifest; bytes: Buffer }> {
+) {
   const got = await store.get(key, { signal }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       throw new StoreError('NotFound', `no generation ${generation} of model ${model}`, {
@@ -95,8 +147,7 @@ async function readManifestOnce(
       key,
     });
   }
-  const bytes = await readAll(got.body, MAX_MANIFEST_BYTES, key);
-  return { manifest: decodeManifest(bytes, key, { model, generation }), bytes };
+  return got;
 }
 
 /** The latest committed manifest of `model`, or undefined when there is none. */

@@ -2,14 +2,13 @@ import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import { type RetryOptions, withRetry } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
-import { latestManifest, listAllGenerations, listGenerations, readManifest } from './catalog.js';
+import { listAllGenerations, listGenerations, readManifestHead } from './catalog.js';
 import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
 import type { EngineContext } from './context.js';
 import { collectGarbage } from './gc.js';
 import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
 import { defaultStateDir } from './local-state.js';
-import { type Manifest, manifestTotals } from './manifest.js';
 import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
@@ -121,15 +120,18 @@ export class Checkpoints {
 
   /**
    * True only when `model` has a committed generation whose manifest is valid and whose packs
-   * are all present (or a llmux 0.7 checkpoint exists). Costs one listing, one manifest read and
-   * one HEAD per pack.
+   * are all present (or a llmux 0.7 checkpoint exists). Costs one listing, one manifest read
+   * (streamed through its checksum, only its head kept) and one HEAD per pack.
    */
   async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     validateModel(model);
-    const manifest = await latestManifest(this.ctx.store, model, options.signal).catch((err) => {
-      if (StoreError.is(err, 'Integrity', 'NotFound')) return undefined;
-      throw err;
-    });
+    const latest = (await listGenerations(this.ctx.store, model, options.signal)).at(-1);
+    const manifest = latest
+      ? await readManifestHead(this.ctx.store, model, latest, options.signal).catch((err) => {
+          if (StoreError.is(err, 'Integrity', 'NotFound')) return undefined;
+          throw err;
+        })
+      : undefined;
     if (!manifest)
       return (
         (await listGenerations(this.ctx.store, model, options.signal)).length === 0 &&
@@ -170,7 +172,8 @@ export class Checkpoints {
   async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
     validateModel(model);
     const ids = await listGenerations(this.ctx.store, model, options.signal);
-    const out = await Promise.all(ids.map((id) => this.info(model, id, options.signal)));
+    const limit = pLimit(4);
+    const out = await Promise.all(ids.map((id) => limit(() => this.info(model, id, options.signal))));
     const legacy = await legacyObjects(this.ctx.store, model, options.signal);
     if (legacy.length) {
       const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
@@ -218,10 +221,11 @@ export class Checkpoints {
     this.pool = undefined;
   }
 
+  /** What `ls` shows of a generation, from its manifest's head (never the whole manifest in memory). */
   private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
     validateGeneration(generation);
-    const manifest: Manifest = await readManifest(this.ctx.store, model, generation, signal);
-    const totals = manifestTotals(manifest);
+    const manifest = await readManifestHead(this.ctx.store, model, generation, signal);
+    const totals = manifest.summary;
     return {
       model,
       generation,

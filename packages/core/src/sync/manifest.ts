@@ -9,6 +9,12 @@ import { pathProblem } from './rel-path.js';
 export const MANIFEST_FORMAT = 'ckpt-manifest/2';
 const FORMAT_1 = 'ckpt-manifest/1';
 
+/**
+ * Most entries (files, directories, symlinks) a manifest may hold: a CRIU checkpoint has hundreds
+ * to thousands; the limit bounds the memory a hostile manifest can make a reader spend.
+ */
+export const MAX_ENTRIES = 250_000;
+
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const mode = z.number().int().min(0).max(0o7777);
@@ -29,7 +35,11 @@ const linkEntry = z.strictObject({
   target: z.string().min(1).max(4096),
 });
 
-const manifestSchema = z.strictObject({
+/** Totals over the files, written before the tables so `ls` can read them without the rest. */
+const summary = z.strictObject({ files: uint, bytes: uint, zeroBytes: uint, storedBytes: uint });
+
+/** What comes before the chunk table: small, readable from a manifest's first bytes (`readManifestHead`). */
+const headShape = z.strictObject({
   format: z.enum([FORMAT_1, MANIFEST_FORMAT]),
   model: z.string(),
   generation: z.string().refine(isGenerationId, 'not a generation id'),
@@ -37,16 +47,47 @@ const manifestSchema = z.strictObject({
   createdAt: z.string(),
   labels: z.record(z.string(), z.string()),
   chunking: z.record(z.string(), z.number()),
+  summary: summary.optional(),
   /** Pack ids (see layout.ts); chunk rows point into this list. */
   packs: z.array(z.string().regex(/^[0-9a-f]{32}$/)),
+});
+
+const manifestSchema = headShape.extend({
   /**
    * One row per distinct chunk: SHA-256, pack index, offset in the pack, length. Format 2: base64
    * of 44-byte rows (see chunk-rows.ts); format 1: `[pack index, offset, length, sha256 hex]` tuples.
    */
   chunks: z.union([z.string(), z.array(z.tuple([uint, uint, uint.min(1), hex64]))]),
-  entries: z.array(z.discriminatedUnion('type', [fileEntry, dirEntry, linkEntry])),
+  entries: z.array(z.discriminatedUnion('type', [fileEntry, dirEntry, linkEntry])).max(MAX_ENTRIES),
   checksum: hex64,
 });
+
+/** A manifest's head: everything before its chunk table. */
+export type ManifestHead = z.infer<typeof headShape>;
+export type ManifestSummary = z.infer<typeof summary>;
+
+/** The first bytes of a manifest that may hold its head; a head that does not fit is read whole. */
+export const MAX_HEAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The head of a manifest from its first bytes, when they hold it in the layout this module
+ * writes (the chunk table after the packs); undefined otherwise. Not checked against the
+ * manifest's checksum: the caller hashes the whole text (`readManifestHead`).
+ */
+export function parseManifestHead(first: Buffer, key: string): ManifestHead | undefined {
+  const end = first.indexOf(',"chunks":');
+  if (end < 0 || first[0] !== 0x7b) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(`${first.toString('utf8', 0, end)}}`);
+  } catch {
+    return undefined;
+  }
+  const parsed = headShape.safeParse(json);
+  if (!parsed.success)
+    throw invalid(key, `${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
 
 /** A manifest in memory: its chunk table packed (it serialises as format 2). */
 export type Manifest = Omit<z.infer<typeof manifestSchema>, 'chunks'> & { chunks: ChunkRows };
@@ -112,6 +153,37 @@ function bodyDigest(bytes: Uint8Array, body: number): string {
 }
 
 /**
+ * Checks a manifest's text against the checksum it ends with while it streams past, holding
+ * only its last bytes: {@link verified} is true when the text ends the way this module writes it
+ * and its checksum matches.
+ */
+export class ManifestDigest {
+  readonly #hash = createHash('sha256');
+  /** The last bytes seen, not hashed yet: they may be the checksum tail. */
+  #held = Buffer.alloc(0);
+
+  update(piece: Uint8Array): void {
+    const tail = CHECKSUM_TAIL.length;
+    if (piece.length >= tail) {
+      this.#hash.update(this.#held);
+      this.#hash.update(piece.subarray(0, piece.length - tail));
+      this.#held = Buffer.from(piece.subarray(piece.length - tail));
+      return;
+    }
+    const joined = Buffer.concat([this.#held, piece]);
+    const cut = Math.max(0, joined.length - tail);
+    this.#hash.update(joined.subarray(0, cut));
+    this.#held = joined.subarray(cut);
+  }
+
+  verified(): boolean {
+    if (this.#held.length !== CHECKSUM_TAIL.length) return false;
+    const claimed = /^,"checksum":"([0-9a-f]{64})"}$/.exec(this.#held.toString('latin1'))?.[1];
+    return claimed !== undefined && this.#hash.update('}').digest('hex') === claimed;
+  }
+}
+
+/**
  * The checksum `bytes` claim, when they end the way this module writes them, and the SHA-256 of
  * the text before it (what the checksum covers): checking a manifest this way needs no second
  * serialisation of it. Undefined for any other layout (another writer's whitespace or key order).
@@ -134,6 +206,8 @@ export function decodeManifest(
   key: string,
   expect?: { model: string; generation: string },
 ): Manifest {
+  // entries cost hundreds of bytes of memory each once parsed: count them in the text first
+  if (countEntries(bytes) > MAX_ENTRIES) throw invalid(key, `more than ${MAX_ENTRIES} entries`);
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
@@ -148,6 +222,14 @@ export function decodeManifest(
     expect,
     digest && digest.actual === digest.claimed ? digest.claimed : undefined,
   );
+}
+
+/** Entries in a manifest's text as this module writes it (each has one `"path":` key); 0 for other layouts. */
+function countEntries(bytes: Uint8Array): number {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let count = 0;
+  for (let at = text.indexOf('"path":'); at >= 0; at = text.indexOf('"path":', at + 7)) count++;
+  return count;
 }
 
 function invalid(key: string, detail: string): StoreError {

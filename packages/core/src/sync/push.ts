@@ -153,6 +153,12 @@ export async function push(
       createdAt: new Date().toISOString(),
       labels,
       chunking: { ...ctx.chunking },
+      summary: {
+        files: files.length,
+        bytes,
+        zeroBytes: plan.zeroBytes + read.zeroBytes,
+        storedBytes: table.rows.totalLength(),
+      },
       packs: table.packs,
       chunks: table.rows,
       entries,

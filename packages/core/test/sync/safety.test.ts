@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Checkpoints,
   MemoryStore,
@@ -253,6 +253,67 @@ describe('gc against pushes in flight', () => {
     ]);
     expect(await ckpt.exists('m')).toBe(true);
     await ckpt.gc({ keep: 0, all: true });
+    expect(await ckpt.exists('m')).toBe(false);
+  });
+});
+
+describe('manifests too large to hold', () => {
+  /** Seals a manifest object the way ckpt writes it (checksum of its JSON, then the checksum). */
+  const seal = (manifest: Record<string, unknown>) =>
+    Buffer.from(
+      JSON.stringify({
+        ...manifest,
+        checksum: createHash('sha256').update(JSON.stringify(manifest)).digest('hex'),
+      }),
+    );
+
+  it('a manifest with more entries than the limit is refused before it is parsed', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m', src);
+    const [key] = await keys('ckpt/models/');
+    const { checksum: _c, ...manifest } = JSON.parse(
+      (await readAll((await store.get(key!)).body)).toString(),
+    );
+    manifest.entries = Array.from({ length: 250_001 }, (_, i) => ({
+      path: `d${i}`,
+      type: 'dir',
+      mode: 0o755,
+      mtimeMs: 1,
+    }));
+    await store.put(key!, seal(manifest));
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const err = await ckpt.pull('m', path.join(work, 'dst')).catch((e) => e);
+      expect(err).toMatchObject({ code: 'Integrity' });
+      expect(err.message).toMatch(/more than 250000 entries/);
+      expect(parse.mock.calls.some(([text]) => String(text).length > 1 << 20)).toBe(false);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('ls and exists read only the head of a manifest, checked against its checksum', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const pushed = await ckpt.push('m', src);
+    const [info] = await ckpt.generations('m');
+    expect(info).toMatchObject({ files: pushed.files, bytes: pushed.bytes, storedBytes: expect.any(Number) });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(await ckpt.exists('m')).toBe(true);
+      await ckpt.list();
+      const longest = Math.max(...parse.mock.calls.map(([text]) => String(text).length));
+      const [key] = await keys('ckpt/models/');
+      expect(longest).toBeLessThan((await store.head(key!)).size / 4);
+    } finally {
+      parse.mockRestore();
+    }
+    // a head that no longer matches the checksum is not believed: the whole manifest is read, and refused
+    const [key] = await keys('ckpt/models/');
+    const text = (await readAll((await store.get(key!)).body)).toString();
+    await store.put(key!, Buffer.from(text.replace(/"files":\d+/, '"files":999')));
+    await expect(ckpt.generations('m')).rejects.toMatchObject({ code: 'Integrity' });
     expect(await ckpt.exists('m')).toBe(false);
   });
 });
