@@ -50,7 +50,9 @@ export async function pull(
   validateModel(model);
   const root = localDirectory(dir, 'pull');
   assertReplaceable(root);
+  // what a killed pull left: its old tree put back, its staging tree removed, even when this pull has nothing to do
   await restoreInterruptedSwap(root);
+  await removeLeftovers(root);
   const existing = await lstat(root).catch(() => undefined);
   if (existing && !existing.isDirectory()) {
     throw new StoreError('InvalidArgument', 'the destination exists and is not a directory', {
@@ -120,7 +122,6 @@ export async function pull(
   if (manifest.chunks.count > 0) ctx.chunker().warm();
   const parent = path.dirname(root);
   await mkdir(parent, { recursive: true });
-  await removeLeftovers(root);
   const staging = path.join(
     parent,
     `.${path.basename(root)}.ckpt-pull-${process.pid}-${randomBytes(6).toString('hex')}`,
