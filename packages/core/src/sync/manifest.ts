@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { StoreError } from '../errors.js';
 import { ChunkRows } from './chunk-rows.js';
+import { MAX_CHUNK_BYTES } from './chunking/options.js';
 import { isGenerationId } from './names.js';
 import { pathProblem } from './rel-path.js';
 
@@ -276,6 +277,7 @@ export function manifestFromJson(
     const pack = chunks.packOf(i);
     if (pack >= m.packs.length) fail(`chunk ${i} points at pack ${pack} of ${m.packs.length}`);
     if (chunks.lengthOf(i) === 0) fail(`chunk ${i} is empty`);
+    if (chunks.lengthOf(i) > MAX_CHUNK_BYTES) fail(`chunk ${i} is longer than ${MAX_CHUNK_BYTES} bytes`);
   }
   const kinds = new Map<string, ManifestEntry['type']>();
   for (const entry of m.entries) {

@@ -27,13 +27,17 @@ export interface ChunkParams extends ChunkingOptions {
   maskLoose: number;
 }
 
+/** The largest chunk any manifest may hold: a reader allocates a chunk's bytes at once. */
+export const MAX_CHUNK_BYTES = 128 * 1024 * 1024;
+
 /** Normalization level: how many mask bits are added before, and removed after, `avgSize`. */
 const NORMALIZATION = 2;
 
 /**
  * Checks `options` and derives the masks. Throws `InvalidArgument` naming the field when
  * sizes are not integers, not ordered `minSize < avgSize < maxSize`, `avgSize` is not a power of
- * two in 256 B … 64 MiB, or `zeroRunMin` is not a positive multiple of 4096.
+ * two in 256 B … 64 MiB, `maxSize` is above 128 MiB, or `zeroRunMin` is not a positive
+ * multiple of 4096.
  */
 export function chunkParams(options: ChunkingOptions = DEFAULT_CHUNKING): ChunkParams {
   const { minSize, avgSize, maxSize, zeroRunMin } = options;
@@ -51,6 +55,7 @@ export function chunkParams(options: ChunkingOptions = DEFAULT_CHUNKING): ChunkP
     throw bad('avgSize', 'must be a power of two, 256 B to 64 MiB');
   if (minSize >= avgSize) throw bad('minSize', 'must be smaller than avgSize');
   if (maxSize <= avgSize) throw bad('maxSize', 'must be larger than avgSize');
+  if (maxSize > MAX_CHUNK_BYTES) throw bad('maxSize', 'must be at most 128 MiB');
   if (zeroRunMin % PAGE_SIZE !== 0) throw bad('zeroRunMin', 'must be a multiple of 4096');
   return {
     minSize,
