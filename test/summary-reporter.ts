@@ -1,6 +1,9 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Prints one plain closing line, `tests: N passed, N failed, N skipped`, for CI logs. */
+/**
+ * Prints one plain closing line for CI logs, `tests: N passed, N failed, N skipped (node vX.Y.Z)`:
+ * the Node version is the one the tests ran on (vitest's workers run on the same binary).
+ */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
@@ -13,7 +16,7 @@ export default class SummaryReporter implements Reporter {
       }
     }
     process.stdout.write(
-      `\ntests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`,
+      `\ntests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped (node ${process.version})\n`,
     );
   }
 }
