@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -120,5 +120,26 @@ describe('startAzurite', () => {
 describe('findBinary', () => {
   it('names the install script when a server is missing', async () => {
     await expect(findBinary('ckpt-no-such-server')).rejects.toThrow(/scripts\/install-test-tools\.sh/);
+  });
+
+  it('prefers $CKPT_TOOLS_DIR/bin to PATH, and falls back to PATH', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ckpt-tools-test-'));
+    const saved = { tools: process.env.CKPT_TOOLS_DIR, path: process.env.PATH };
+    try {
+      for (const dir of ['tools/bin', 'elsewhere']) {
+        await mkdir(join(root, dir), { recursive: true });
+        await writeFile(join(root, dir, 'ckpt-fake-server'), '#!/bin/sh\n', { mode: 0o755 });
+      }
+      await writeFile(join(root, 'elsewhere', 'ckpt-only-on-path'), '#!/bin/sh\n', { mode: 0o755 });
+      process.env.CKPT_TOOLS_DIR = join(root, 'tools');
+      process.env.PATH = `${join(root, 'elsewhere')}:${saved.path}`;
+      expect(await findBinary('ckpt-fake-server')).toBe(join(root, 'tools/bin/ckpt-fake-server'));
+      expect(await findBinary('ckpt-only-on-path')).toBe(join(root, 'elsewhere/ckpt-only-on-path'));
+    } finally {
+      process.env.PATH = saved.path;
+      if (saved.tools === undefined) delete process.env.CKPT_TOOLS_DIR;
+      else process.env.CKPT_TOOLS_DIR = saved.tools;
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
