@@ -1,8 +1,15 @@
+import type { SerializedError } from 'vitest';
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Prints one plain closing line, `tests: N passed, N failed, N skipped`, for CI logs. */
+/**
+ * Prints one plain closing line for CI logs,
+ * `tests: N passed, N failed, N skipped; N test files failed; N unhandled errors (node vX.Y.Z)`
+ * (the last two only when not zero). A file whose `beforeAll` throws (a server that cannot
+ * start) reports its tests as skipped: the failed files count shows it. The Node version is the
+ * one the tests ran on (vitest's workers run on the same binary).
+ */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const module of modules) {
       for (const test of module.children.allTests()) {
@@ -12,8 +19,15 @@ export default class SummaryReporter implements Reporter {
         else count.skipped++;
       }
     }
+    const failedFiles = modules.filter((module) => module.state() === 'failed').length;
+    const problems = [
+      failedFiles ? `; ${failedFiles} test file${failedFiles === 1 ? '' : 's'} failed` : '',
+      unhandledErrors.length
+        ? `; ${unhandledErrors.length} unhandled error${unhandledErrors.length === 1 ? '' : 's'}`
+        : '',
+    ].join('');
     process.stdout.write(
-      `\ntests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`,
+      `\ntests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped${problems} (node ${process.version})\n`,
     );
   }
 }

@@ -72,6 +72,9 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   }
   if (name === 'ConditionalRequestConflict')
     return condition === 'replace' ? 'PreconditionFailed' : 'Conflict';
+  // If-Match on a key that does not exist answers 404 NoSuchKey (AWS documents it, MinIO does the
+  // same): for a compare-and-swap, the version the caller holds is not the current one
+  if (name === 'NoSuchKey' && condition === 'replace') return 'PreconditionFailed';
   if (NOT_FOUND.has(name)) return 'NotFound';
   if (DENIED.has(name)) return 'PermissionDenied';
   if (INTEGRITY.has(name)) return 'Integrity';

@@ -33,6 +33,12 @@ export interface S3StoreCommonOptions {
    */
   conditionalWrites?: boolean;
   /**
+   * The server lists a key beside the keys below it (`a` and `a/b`), as AWS S3 does. Default true.
+   * MinIO keeps each key as a folder on its drives: once `a` exists, a listing no longer shows the
+   * keys under `a/` (they stay readable), so declare false there. Sets `capabilities.keyIsAlsoPrefix`.
+   */
+  keyIsAlsoPrefix?: boolean;
+  /**
    * Multipart part size in bytes, 5 MiB–5 GiB. Default 8 MiB. Grown automatically when a put's
    * `size` is known and 10,000 parts would not cover it. A stream of unknown size can hold at most
    * 10,000 parts of this size (78 GiB with the default): pass `size` for larger objects.
@@ -93,6 +99,7 @@ export interface ResolvedOptions {
   /** `''` or a prefix ending with `/`. */
   keyPrefix: string;
   conditionalWrites: boolean;
+  keyIsAlsoPrefix: boolean;
   partSize: number;
   multipartThreshold: number;
   concurrency: number;
@@ -108,6 +115,7 @@ export function resolveOptions(options: S3StoreOptions, customEndpoint: boolean)
     bucket: options.bucket,
     keyPrefix: dirPrefix(options.prefix ?? ''),
     conditionalWrites: options.conditionalWrites ?? !customEndpoint,
+    keyIsAlsoPrefix: options.keyIsAlsoPrefix ?? true,
     partSize: integer(options, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE),
     multipartThreshold: integer(options, 'multipartThreshold', 0, MAX_PART_SIZE),
     concurrency: integer(options, 'concurrency', 1, 1024),

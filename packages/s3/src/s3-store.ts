@@ -42,7 +42,7 @@ import { checkRange, parseContentRange, rangeHeader, versionOf } from './wire.js
 const DELETE_BATCH = 1000;
 
 /**
- * An {@link ObjectStore} on Amazon S3 or an S3-compatible server (MinIO, R2, Ceph RGW, s3rver).
+ * An {@link ObjectStore} on Amazon S3 or an S3-compatible server (MinIO, R2, Ceph RGW).
  *
  * - `put`: one PutObject up to `multipartThreshold` (default 16 MiB), else a multipart upload
  *   with `concurrency` parts of `partSize` in flight (memory ≈ concurrency × partSize per put),
@@ -54,8 +54,8 @@ const DELETE_BATCH = 1000;
  * @example
  * ```ts
  * const store = new S3Store({ bucket: 'ckpt', prefix: 'prod', region: 'eu-west-1' });
- * const s3rver = new S3Store({ bucket: 'b', endpoint: 'http://127.0.0.1:4568', forcePathStyle: true,
- *   checksums: 'when_required', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'x' } });
+ * const minio = new S3Store({ bucket: 'b', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true,
+ *   conditionalWrites: true, keyIsAlsoPrefix: false });
  * ```
  */
 export class S3Store extends BaseStore {
@@ -71,7 +71,7 @@ export class S3Store extends BaseStore {
     super();
     this.handle = openClient(options);
     this.options = resolveOptions(options, this.handle.customEndpoint);
-    const { bucket, keyPrefix, conditionalWrites } = this.options;
+    const { bucket, keyPrefix, conditionalWrites, keyIsAlsoPrefix } = this.options;
     this.name = `s3://${bucket}${keyPrefix ? `/${keyPrefix.slice(0, -1)}` : ''}`;
     this.capabilities = Object.freeze({
       ...DEFAULT_CAPABILITIES,
@@ -80,7 +80,7 @@ export class S3Store extends BaseStore {
       rangedRead: true,
       maxObjectSize: MAX_OBJECT_SIZE,
       batchDeleteSize: DELETE_BATCH,
-      keyIsAlsoPrefix: true,
+      keyIsAlsoPrefix,
       preferredConcurrency: 8,
     });
   }

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BackendRegistry, openStore, StoreError } from '@ckpt/core';
+import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, S3Store } from '../src/index.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 
-let server: S3rver;
+let server: Minio;
 let bucket: string;
 const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
 beforeAll(async () => {
-  server = await startS3rver();
+  server = await startMinio();
   bucket = await server.createBucket();
   // credentials never come from a URL: the SDK's default chain reads them from the environment
-  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  process.env.AWS_ACCESS_KEY_ID = server.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = server.credentials.secretAccessKey;
 });
 afterAll(async () => {
   for (const [name, value] of [
@@ -32,12 +32,12 @@ describe('the s3 backend', () => {
     const registry = new BackendRegistry();
     registry.register(backend);
     const prefix = `url/${randomUUID()}`;
-    const query = `endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=false&partSize=5242880`;
+    const query = `endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=true&partSize=5242880`;
     const store = await openStore(`s3://${bucket}/${prefix}?${query}`, { registry });
     try {
       expect(store).toBeInstanceOf(S3Store);
       expect(store.name).toBe(`s3://${bucket}/${prefix}`);
-      expect(store.capabilities.conditionalCreate).toBe(false);
+      expect(store.capabilities.conditionalCreate).toBe(true);
       await store.put('inventory.img', Buffer.from('inventory'));
       const raw = new S3Client(server.clientConfig());
       const out = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/inventory.img` }));

@@ -4,23 +4,23 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BackendRegistry, Checkpoints, openStore } from '@ckpt/core';
+import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 
 const MiB = 1024 * 1024;
-let server: S3rver;
+let server: Minio;
 let bucket: string;
 let work: string;
 const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
 
 beforeAll(async () => {
-  server = await startS3rver();
+  server = await startMinio();
   bucket = await server.createBucket();
   work = await mkdtemp(join(tmpdir(), 'ckpt-s3-e2e-'));
   // credentials never come from a URL: the SDK's default chain reads them from the environment
-  process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-  process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  process.env.AWS_ACCESS_KEY_ID = server.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = server.credentials.secretAccessKey;
 });
 afterAll(async () => {
   for (const [name, value] of [
@@ -60,12 +60,12 @@ async function digests(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-describe('checkpoints through an s3:// URL (s3rver)', () => {
+describe('checkpoints through an s3:// URL (MinIO)', () => {
   it('pushes a checkpoint directory and pulls it back byte-exact; a plain S3 client sees the objects', async () => {
     const registry = new BackendRegistry();
     registry.register(backend);
     const prefix = `e2e/${randomUUID()}`;
-    const url = `s3://${bucket}/${prefix}?endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=false`;
+    const url = `s3://${bucket}/${prefix}?endpoint=${server.endpoint}&forcePathStyle=true&conditionalWrites=true`;
     const source = join(work, 'source');
     const target = join(work, 'target');
     await makeCheckpoint(source);

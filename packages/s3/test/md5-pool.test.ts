@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
+import { freePort } from '@ckpt/test-servers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 // The pool starts its workers from the build (`dist/md5-worker.js`): run `pnpm build` first.
 import { Md5Pool } from '../src/md5-pool.js';
 import { S3Store } from '../src/s3-store.js';
-import { freePort } from '../src/s3rver.js';
 import { collectGarbage, MiB, rejection } from './helpers.js';
 
 /** Every worker the pool under test started, to watch them exit or to kill one. */

@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { readAll, StoreError } from '@ckpt/core';
+import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 import {
   MiB,
   patternBytes,
@@ -17,13 +17,13 @@ import {
 } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 
-let server: S3rver;
+let server: Minio;
 let bucket: string;
 let raw: S3Client;
 const stores: S3Store[] = [];
 
 beforeAll(async () => {
-  server = await startS3rver();
+  server = await startMinio();
   bucket = await server.createBucket();
   raw = new S3Client(server.clientConfig());
 });
@@ -33,15 +33,34 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A store over a fresh prefix, its command recorder and a raw reader of that prefix. */
+/**
+ * A store over a fresh prefix (Content-MD5 per part unless asked otherwise), its command
+ * recorder, a raw reader of that prefix, and the multipart uploads still open under it.
+ */
 function setup(options: Partial<S3StoreOptions> = {}) {
   const prefix = `multipart/${randomUUID()}`;
-  const store = new S3Store({ ...server.storeOptions(), bucket, prefix, partSize: 5 * MiB, ...options });
+  const store = new S3Store({
+    ...server.storeOptions(),
+    checksums: 'when_required',
+    bucket,
+    prefix,
+    partSize: 5 * MiB,
+    ...options,
+  });
   stores.push(store);
-  return { store, recorder: recordCommands(store.client), raw: s3RawReader(raw, bucket, prefix) };
+  const openUploads = async () => {
+    const out = await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/` }));
+    return (out.Uploads ?? []).map((upload) => upload.Key);
+  };
+  return {
+    store,
+    recorder: recordCommands(store.client),
+    raw: s3RawReader(raw, bucket, prefix),
+    openUploads,
+  };
 }
 
-describe('S3Store multipart uploads (s3rver)', () => {
+describe('S3Store multipart uploads (MinIO)', () => {
   it('streams a 100 MiB+ object of unknown size through 5 MiB parts and back, byte-exact, in bounded memory', async () => {
     const { store, recorder } = setup({ concurrency: 4 });
     const size = 100 * MiB + 12_345;
@@ -54,7 +73,7 @@ describe('S3Store multipart uploads (s3rver)', () => {
     const parts = recorder.parts().map((call) => call.input.ContentLength);
     expect(put.size).toBe(size);
     expect(parts).toEqual([...Array(20).fill(5 * MiB), size - 20 * 5 * MiB]);
-    // s3rver does not check Content-MD5: compare each part's header with the part's bytes here
+    // the server checks each part against its Content-MD5; check here that the header is the part's own MD5
     let offset = 0;
     const md5s = parts.map((length) => {
       const bytes = patternBytes(offset, Number(length));
@@ -116,7 +135,7 @@ describe('S3Store multipart uploads (s3rver)', () => {
   });
 
   it('aborts the upload when the body fails mid-way and leaves nothing under the key', async () => {
-    const { store, recorder, raw } = setup();
+    const { store, recorder, raw, openUploads } = setup();
     const failure = new Error('disk read failed');
     const source = patternStream(40 * MiB, { fail: failure, afterBytes: 23 * MiB });
 
@@ -130,10 +149,11 @@ describe('S3Store multipart uploads (s3rver)', () => {
     expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
     expect(StoreError.is(await rejection(store.head('broken.img')), 'NotFound')).toBe(true);
     expect(await raw.keys()).toEqual([]);
+    expect(await openUploads()).toEqual([]);
   });
 
   it('stops on the abort signal, even while the body is stalled, and completes nothing', async () => {
-    const { store, recorder, raw } = setup();
+    const { store, recorder, raw, openUploads } = setup();
     // stalls after 30 MiB: beyond the 16 MiB threshold, so the multipart upload is under way
     const source = patternStream(60 * MiB, { stall: true, afterBytes: 30 * MiB });
     const controller = new AbortController();
@@ -148,10 +168,11 @@ describe('S3Store multipart uploads (s3rver)', () => {
     expect(recorder.named('AbortMultipartUpload')).toHaveLength(1);
     expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
     expect(await raw.keys()).toEqual([]);
+    expect(await openUploads()).toEqual([]);
   });
 
   it('fails with Integrity and stores nothing when the body is shorter or longer than the declared size', async () => {
-    const { store, recorder, raw } = setup();
+    const { store, recorder, raw, openUploads } = setup();
     // multipart: short at the end, long mid-way; both uploads aborted, never completed
     const short = await rejection(store.put('short.img', patternStream(30 * MiB).stream, { size: 40 * MiB }));
     const long = await rejection(store.put('long.img', patternStream(30 * MiB).stream, { size: 21 * MiB }));
@@ -164,5 +185,6 @@ describe('S3Store multipart uploads (s3rver)', () => {
     expect(recorder.named('CompleteMultipartUpload')).toHaveLength(0);
     expect(recorder.named('PutObject')).toHaveLength(0);
     expect(await raw.keys()).toEqual([]);
+    expect(await openUploads()).toEqual([]);
   });
 });

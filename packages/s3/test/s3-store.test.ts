@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readAll, type StoreError } from '@ckpt/core';
+import { readAll, StoreError } from '@ckpt/core';
+import { freePort, type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3StoreOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
-import { type S3rver, startS3rver } from '../src/s3rver.js';
 import { recordCommands, rejection } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 
-let server: S3rver;
+let server: Minio;
 let bucket: string;
 let raw: S3Client;
 const stores: S3Store[] = [];
 
 beforeAll(async () => {
-  server = await startS3rver();
+  server = await startMinio();
   bucket = await server.createBucket();
   raw = new S3Client(server.clientConfig());
 });
@@ -25,25 +25,36 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** A store over a fresh prefix. Content-MD5 rather than CRC32 (`when_required`) unless asked otherwise. */
 function open(options: Partial<S3StoreOptions> = {}) {
   const prefix = `store/${randomUUID()}`;
-  const store = new S3Store({ ...server.storeOptions(), bucket, prefix, ...options } as S3StoreOptions);
+  const store = new S3Store({
+    ...server.storeOptions(),
+    checksums: 'when_required',
+    bucket,
+    prefix,
+    ...options,
+  } as S3StoreOptions);
   stores.push(store);
   return { store, prefix, raw: s3RawReader(raw, bucket, prefix) };
 }
 
-describe('S3Store against s3rver', () => {
-  it('is named s3://bucket/prefix and declares what s3rver can do', () => {
+describe('S3Store against MinIO', () => {
+  it('is named s3://bucket/prefix and declares conditional writes only when told the server enforces them', () => {
     const { store, prefix } = open();
     expect(store.name).toBe(`s3://${bucket}/${prefix}`);
     expect(store.capabilities).toMatchObject({
-      conditionalCreate: false,
-      conditionalReplace: false,
+      conditionalCreate: true,
+      conditionalReplace: true,
       rangedRead: true,
       batchDeleteSize: 1000,
-      keyIsAlsoPrefix: true,
+      keyIsAlsoPrefix: false,
     });
-    expect(open({ conditionalWrites: true }).store.capabilities.conditionalCreate).toBe(true);
+    // a custom endpoint may be a server that ignores the conditions: off unless declared
+    const undeclared = open({ conditionalWrites: undefined }).store.capabilities;
+    expect([undeclared.conditionalCreate, undeclared.conditionalReplace]).toEqual([false, false]);
+    // AWS lists a key beside the keys below it: declared unless told otherwise
+    expect(open({ keyIsAlsoPrefix: undefined }).store.capabilities.keyIsAlsoPrefix).toBe(true);
   });
 
   it('stores objects under the prefix, readable by a plain S3 client, with Content-MD5 on small puts', async () => {
@@ -137,19 +148,18 @@ describe('S3Store against s3rver', () => {
     ]);
   });
 
-  it('keeps a key beside the keys below it (keyIsAlsoPrefix)', async () => {
-    const { store, raw: reader } = open();
-    for (const key of ['ckpt', 'ckpt/a', 'ckpt/a/b', 'ckpt-a']) await store.put(key, Buffer.from(`<${key}>`));
-    for (const key of ['ckpt', 'ckpt/a', 'ckpt/a/b', 'ckpt-a']) {
+  it('stores a key and a key below it separately; deleting one keeps the other, listed in byte order', async () => {
+    const { store } = open();
+    for (const key of ['ckpt/a', 'ckpt', 'ckpt-a']) await store.put(key, Buffer.from(`<${key}>`));
+    for (const key of ['ckpt', 'ckpt/a', 'ckpt-a']) {
       expect((await readAll((await store.get(key)).body)).toString()).toBe(`<${key}>`);
     }
-    // s3rver lists in directory-walk order (not byte order like S3): compare as sets
-    const listed: string[] = [];
-    for await (const meta of store.list('ckpt/')) listed.push(meta.key);
-    expect(listed.sort()).toEqual(['ckpt/a', 'ckpt/a/b']);
-    expect((await reader.keys()).sort()).toEqual(['ckpt', 'ckpt-a', 'ckpt/a', 'ckpt/a/b'].sort());
     await store.delete('ckpt');
-    expect((await reader.keys()).sort()).toEqual(['ckpt-a', 'ckpt/a', 'ckpt/a/b'].sort());
+    expect(StoreError.is(await rejection(store.get('ckpt')), 'NotFound')).toBe(true);
+    const listed: string[] = [];
+    for await (const meta of store.list()) listed.push(meta.key);
+    expect(listed).toEqual(['ckpt-a', 'ckpt/a']); // byte order: '-' < '/'
+    expect((await readAll((await store.get('ckpt/a')).body)).toString()).toBe('<ckpt/a>');
   });
 
   it('refuses keys that the prefix pushes past 1024 bytes before sending anything', async () => {
@@ -164,8 +174,8 @@ describe('S3Store against s3rver', () => {
     expect(recorder.calls).toEqual([]);
   });
 
-  it('refuses conditional puts it cannot enforce, writing nothing', async () => {
-    const { store, raw: reader } = open();
+  it('refuses conditional puts when the server is not declared to enforce them, writing nothing', async () => {
+    const { store, raw: reader } = open({ conditionalWrites: false });
     expect((await rejection(store.put('c', Buffer.from('x'), { ifNoneMatch: '*' }))).code).toBe(
       'Unsupported',
     );
@@ -175,7 +185,7 @@ describe('S3Store against s3rver', () => {
     expect(await reader.keys()).toEqual([]);
   });
 
-  it('sends If-None-Match / If-Match when conditional writes are declared', async () => {
+  it('sends If-None-Match / If-Match when conditional writes are declared, and the server enforces them', async () => {
     const { store } = open({ conditionalWrites: true });
     const recorder = recordCommands(store.client);
     const first = await store.put('c', Buffer.from('x'), { ifNoneMatch: '*' });
@@ -184,6 +194,13 @@ describe('S3Store against s3rver', () => {
       ['*', undefined],
       [undefined, first.version],
     ]);
+    expect((await rejection(store.put('c', Buffer.from('z'), { ifNoneMatch: '*' }))).code).toBe(
+      'AlreadyExists',
+    );
+    expect((await rejection(store.put('c', Buffer.from('z'), { ifMatch: first.version }))).code).toBe(
+      'PreconditionFailed',
+    );
+    expect((await readAll((await store.get('c')).body)).toString()).toBe('y');
   });
 
   it('maps missing keys and buckets to NotFound', async () => {
@@ -218,10 +235,13 @@ describe('S3Store against s3rver', () => {
     }
   });
 
-  it('maps a stopped server to a retryable Unavailable', async () => {
-    const stopped = await startS3rver();
-    await stopped.stop();
-    const store = new S3Store({ ...stopped.storeOptions(), bucket, maxAttempts: 2 });
+  it('maps a server that does not answer to a retryable Unavailable', async () => {
+    const store = new S3Store({
+      ...server.storeOptions(),
+      endpoint: `http://127.0.0.1:${await freePort()}`,
+      bucket,
+      maxAttempts: 2,
+    });
     stores.push(store);
     const err = await rejection(store.head('k'));
     expect(err).toMatchObject({ code: 'Unavailable', retryable: true, operation: 'head', key: 'k' });

@@ -81,6 +81,8 @@ describe('classify (the error mapping table)', () => {
       'PreconditionFailed',
     );
     expect(classify({ name: 'ConditionalRequestConflict', status: 409 }, 'create')).toBe('Conflict');
+    expect(classify({ name: 'NoSuchKey', status: 404 }, 'replace')).toBe('PreconditionFailed');
+    expect(classify({ name: 'NoSuchBucket', status: 404 }, 'replace')).toBe('NotFound');
   });
 });
 
@@ -151,6 +153,7 @@ describe('options', () => {
       bucket: 'b1x',
       keyPrefix: 'models/llama/',
       conditionalWrites: true,
+      keyIsAlsoPrefix: true,
       partSize: 8 * MiB,
       multipartThreshold: 16 * MiB,
       concurrency: 4,
@@ -158,6 +161,7 @@ describe('options', () => {
     });
     expect(resolveOptions({ bucket: 'b1x' }, true).conditionalWrites).toBe(false);
     expect(resolveOptions({ bucket: 'b1x', conditionalWrites: true }, true).conditionalWrites).toBe(true);
+    expect(resolveOptions({ bucket: 'b1x', keyIsAlsoPrefix: false }, true).keyIsAlsoPrefix).toBe(false);
     expect(isCustomEndpoint(undefined)).toBe(false);
     expect(isCustomEndpoint('https://s3.eu-west-1.amazonaws.com')).toBe(false);
     expect(isCustomEndpoint('http://127.0.0.1:9000')).toBe(true);

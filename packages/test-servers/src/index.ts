@@ -1,0 +1,14 @@
+/**
+ * `@ckpt/test-servers` (private): one launcher per object-store server the tests and benchmarks
+ * run against. Each starts its server on 127.0.0.1 on a free port over a temporary data
+ * directory, resolves once the server answers, and returns its endpoint, credentials and
+ * `stop()` (kills it, removes the temporary directory).
+ *
+ * MinIO and fake-gcs-server are Go binaries that `scripts/install-test-tools.sh` builds into
+ * `$CKPT_TOOLS_DIR/bin` (default `~/.cache/ckpt-tools/bin`); a missing binary is an error naming
+ * that script. Azurite comes from npm (this package's dependency).
+ */
+export { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, type Azurite, startAzurite } from './azurite.js';
+export { type FakeGcs, type FakeGcsOptions, startFakeGcs } from './fake-gcs.js';
+export { type Minio, startMinio } from './minio.js';
+export { findBinary, freePort, INSTALL_SCRIPT, toolsBinDir } from './process.js';
