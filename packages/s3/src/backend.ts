@@ -1,4 +1,10 @@
-import { type BackendDefinition, type S3Config, s3ConfigFromUrl, s3ConfigSchema } from '@ckpt/core';
+import {
+  type BackendDefinition,
+  parseDuration,
+  type S3Config,
+  s3ConfigFromUrl,
+  s3ConfigSchema,
+} from '@ckpt/core';
 import { S3Store } from './s3-store.js';
 
 /**
@@ -16,5 +22,10 @@ export const backend: BackendDefinition<S3Config> = {
   schema: s3ConfigSchema,
   schemes: ['s3'],
   fromUrl: s3ConfigFromUrl,
-  open: ({ type: _type, ...options }) => new S3Store(options),
+  open: ({ type: _type, connectTimeout, idleTimeout, ...options }) =>
+    new S3Store({
+      ...options,
+      connectTimeoutMs: connectTimeout === undefined ? undefined : parseDuration(connectTimeout),
+      idleTimeoutMs: idleTimeout === undefined ? undefined : parseDuration(idleTimeout),
+    }),
 };

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { isCustomEndpoint, type S3StoreOptions } from './options.js';
+import { CLIENT_DEFAULTS, isCustomEndpoint, type S3StoreOptions } from './options.js';
 
 /** The SDK client a store talks through, and whether the store owns (and so destroys) it. */
 export interface ClientHandle {
@@ -36,7 +36,13 @@ export function openClient(options: S3StoreOptions): ClientHandle {
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle,
     credentials: options.credentials,
-    maxAttempts: options.maxAttempts,
+    maxAttempts: options.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
+      requestTimeout: options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs,
+      // without it the SDK only logs a warning and the request waits on
+      throwOnRequestTimeout: true,
+    },
     requestChecksumCalculation: whenRequired ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
     responseChecksumValidation: whenRequired ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
   };

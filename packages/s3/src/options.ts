@@ -20,6 +20,13 @@ export const DEFAULTS = Object.freeze({
   listPageSize: 1000,
 });
 
+/** Defaults of the client a store builds: one attempt (the engine retries), connect and idle timeouts. */
+export const CLIENT_DEFAULTS = Object.freeze({
+  maxAttempts: 1,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+});
+
 /** Options shared by both ways of building an {@link S3Store}. */
 export interface S3StoreCommonOptions {
   /** The bucket. Must exist. */
@@ -78,8 +85,19 @@ export interface S3StoreConnectionOptions extends S3StoreCommonOptions {
    * trailer protocol (s3rver stores the framing bytes as data under the default mode).
    */
   checksums?: 'when_supported' | 'when_required';
-  /** Attempts per request, retries included (SDK default 3). */
+  /**
+   * Attempts per request, retries included. Default 1: the engine retries (`Checkpoints` wraps its
+   * store in one retry policy); the SDK's own retries on top would multiply the attempts.
+   */
   maxAttempts?: number;
+  /** Milliseconds to establish a connection before the request fails (retryable). Default 10 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Milliseconds a connection may stay silent (no byte sent or received) before the request fails
+   * (retryable): a server that accepts a connection and never answers cannot hang a call. Large
+   * transfers are not cut while bytes flow. Default 60 s.
+   */
+  idleTimeoutMs?: number;
 }
 
 /**

@@ -13,7 +13,7 @@ export function fsConfigFromUrl(url: URL): unknown {
   return { type: 'fs', root: fileURLToPath(url) };
 }
 
-/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&concurrency=…` */
+/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&concurrency=…&connectTimeout=10s&idleTimeout=60s` */
 export function s3ConfigFromUrl(url: URL): unknown {
   const query = queryFields(url, {
     region: 'string',
@@ -23,6 +23,8 @@ export function s3ConfigFromUrl(url: URL): unknown {
     conditionalWrites: 'boolean',
     partSize: 'integer',
     concurrency: 'integer',
+    connectTimeout: 'string',
+    idleTimeout: 'string',
   });
   return defined({ type: 's3', bucket: urlHost(url, 'bucket'), prefix: urlPrefix(url), ...query });
 }

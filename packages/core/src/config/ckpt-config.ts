@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { integer, text } from './fields.js';
+import { DURATION_PATTERN, duration, integer, text } from './fields.js';
 import { customStoreConfigSchema, storeConfigSchema } from './schemas.js';
 
-/** `6h`, `90m`, `1d12h`, `500ms`, `0`: one or more `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`, or a bare 0. */
-export const DURATION_PATTERN = /^(?:0|(?:\d+(?:ms|s|m|h|d))+)$/;
+export { DURATION_PATTERN };
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -30,9 +29,7 @@ export const storeFieldSchema = z
 export const syncSettingsSchema = z
   .strictObject({
     concurrency: integer(1, 1024).optional().meta({ description: 'Parallel transfers.' }),
-    grace: z
-      .string({ error: 'expected a duration such as "6h" or "1h30m"' })
-      .regex(DURATION_PATTERN, { error: 'expected a duration such as "6h" or "1h30m"' })
+    grace: duration()
       .optional()
       .meta({ description: 'How long unreferenced data is kept before garbage collection may delete it.' }),
   })

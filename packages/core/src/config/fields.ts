@@ -24,6 +24,15 @@ export function flag() {
   return z.boolean({ error: 'expected true or false' });
 }
 
+/** `6h`, `90m`, `1d12h`, `500ms`, `0`: one or more `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`, or a bare 0. */
+export const DURATION_PATTERN = /^(?:0|(?:\d+(?:ms|s|m|h|d))+)$/;
+
+/** A duration such as `30s` or `1h30m` (see {@link DURATION_PATTERN}). */
+export function duration() {
+  const expected = 'expected a duration such as "30s", "6h" or "1h30m"';
+  return z.string({ error: expected }).regex(DURATION_PATTERN, { error: expected });
+}
+
 /** An `http://` or `https://` URL (an endpoint). */
 export function httpUrl() {
   return z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });

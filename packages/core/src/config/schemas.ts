@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, httpUrl, integer, keyPrefix, secret, text } from './fields.js';
+import { duration, flag, httpUrl, integer, keyPrefix, secret, text } from './fields.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -46,6 +46,12 @@ export const s3ConfigSchema = z.strictObject({
     .optional()
     .meta({ description: 'Multipart upload part size in bytes.' }),
   concurrency: integer(1, 1024).optional().meta({ description: 'Parallel requests.' }),
+  connectTimeout: duration()
+    .optional()
+    .meta({ description: 'Time to establish a connection, e.g. "10s" (default).' }),
+  idleTimeout: duration().optional().meta({
+    description: 'Time a connection may stay silent before the request fails, e.g. "60s" (default).',
+  }),
   credentials: secret(
     z.strictObject({
       accessKeyId: text(),

@@ -76,7 +76,7 @@ describe('loadConfigFile', () => {
     [
       { store: 's3://b', sync: { grace: '6 hours' } },
       'sync.grace',
-      'expected a duration such as "6h" or "1h30m"',
+      'expected a duration such as "30s", "6h" or "1h30m"',
     ],
     [{ store: 's3://b', sync: { concurrency: 0 } }, 'sync.concurrency', 'expected an integer from 1 to 1024'],
     [{ store: 's3://b', modules: ['./a.js', ''] }, 'modules[1]', 'expected a non-empty string'],

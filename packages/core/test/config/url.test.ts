@@ -84,7 +84,7 @@ describe('s3 URLs', () => {
     ['s3:///prefix', 'store URL bucket: expected a non-empty string'],
     [
       's3://ckpt?foo=1',
-      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, concurrency',
+      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, concurrency, connectTimeout, idleTimeout',
     ],
     ['s3://ckpt?region=a&region=b', 'store URL: query parameter "region" is given more than once'],
     ['s3://ckpt?region=', 'store URL region: expected a non-empty string'],
