@@ -3,9 +3,9 @@ import type { Worker } from 'node:worker_threads';
 
 const FLAG = '--semi-space-growth-factor=1';
 /**
- * V8 resets the flag whenever a worker thread starts: set it again. Every 200 ms was too slow when
- * the workers start while the main thread allocates fast (a pull creating 10,000 files): the young
- * generation doubled meanwhile and stayed so, ~60 MiB more peak RSS. A call costs ~2 µs.
+ * V8 resets the flag whenever a worker thread starts: set it again, often enough that a main
+ * thread allocating fast meanwhile (a pull creating thousands of files) cannot double the young
+ * generation first; a call costs microseconds.
  */
 const REAPPLY_MS = 10;
 /**
@@ -20,8 +20,7 @@ const apply = () => setFlagsFromString(FLAG);
 /**
  * Stops V8's young generation from growing past its current size (a few MiB instead of up to
  * 32 MiB). The engine keeps file data in buffers outside the JavaScript heap, so a large young
- * generation buys it nothing but resident memory: about 20 MiB of a push's peak RSS, at no
- * measurable cost in time (docs/benchmarks.md). It is process-wide: the `ckpt` CLI calls it
+ * generation buys it nothing but resident memory (docs/benchmarks.md). It is process-wide: the `ckpt` CLI calls it
  * first thing; an application that embeds ckpt decides for itself (`node --max-semi-space-size=1`
  * has the same effect from startup). Because starting a worker thread resets the setting, it is
  * applied again every 10 ms (an unreferenced timer) until the process ends, and every millisecond

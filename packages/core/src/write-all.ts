@@ -2,13 +2,10 @@ import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
- * The most bytes one `write(2)` gets. On the VMs ckpt is benchmarked on (virtio free page
- * reporting: free memory goes back to the host, and touching it again costs a fault there), new
- * page-cache pages cost 10× more when they come from memory the host took back. Writes of 1 MiB
- * or more probably ask for large folios, which in some states of the machine only such memory
- * can supply: 1.25 GiB written to new files then cost 2.9–3.2 s of system time in 1–8 MiB writes and
- * 0.25–0.30 s in 64–384 KiB ones; in other states every size cost the same (docs/benchmarks.md,
- * session 9). Pieces cost one system call per 256 KiB, which no measurement here could tell apart.
+ * The most bytes one `write(2)` gets. On virtual machines that hand free memory back to their
+ * host, writes of 1 MiB or more can ask the kernel for large page-cache folios that only memory
+ * the host took back can supply, at many times the system time; smaller writes never do, and cost
+ * one system call per piece, too few to matter (measurements in docs/benchmarks.md).
  */
 export const WRITE_PIECE = 256 * 1024;
 

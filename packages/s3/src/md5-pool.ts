@@ -6,11 +6,10 @@ import { contentMd5 } from './wire.js';
 const MiB = 1024 * 1024;
 
 /**
- * Bodies shorter than this are hashed on the calling thread. Measured with `node
- * packages/s3/bench/md5.mjs sizes` (Node 20, 2 vCPUs): a hand-off costs the main thread ~25 µs
- * (copy and messages) and adds ~60 µs of latency; inline MD5 costs ~20 µs at 16 KiB, ~80 µs at
- * 64 KiB, ~155 µs at 128 KiB, ~1.2 ms at 1 MiB. From 128 KiB the saving clearly outweighs the
- * latency, and short bodies never queue behind multi-MiB ones.
+ * Bodies shorter than this are hashed on the calling thread: below it, hashing inline costs less
+ * than handing the body to a worker (copy, messages, latency), and short bodies never queue
+ * behind multi-MiB ones (`node packages/s3/bench/md5.mjs sizes` measures the crossover;
+ * docs/benchmarks.md).
  */
 export const MD5_INLINE_BELOW = 128 * 1024;
 

@@ -2,10 +2,9 @@ import { setImmediate as loopTurn } from 'node:timers/promises';
 
 /**
  * Synchronous file-system calls made between two turns of the event loop. Metadata calls
- * (`lstat`, `readdir`, `mkdir`, `link`, `symlink`, `chmod`, `utimes`) are made synchronously: on
- * this project's test machines a thread-pool round trip costs several times the call itself
- * (10,000 `lstat`s: 35 ms synchronous, 190 ms with 16 promises in flight), and a slice of 256
- * takes about a millisecond, so the loop still turns.
+ * (`lstat`, `readdir`, `mkdir`, `link`, `symlink`, `chmod`, `utimes`) are made synchronously: a
+ * thread-pool round trip costs several times such a call (docs/benchmarks.md), and a slice this
+ * size is short enough that the event loop still turns.
  */
 export const SYNC_SLICE = 256;
 
