@@ -1,6 +1,7 @@
 // Garbage collection running over and over while pushes commit new generations: every generation
 // that gc keeps stays complete, verifiable and pullable.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Checkpoints } from '@ckpt/core';
@@ -111,4 +112,24 @@ it('gc --keep 1 --grace 0 in a loop against eight concurrent pushers leaves ever
     expect((await collector.verify('model', { generation })).ok).toBe(true);
   }
   await Promise.all([...pushers, collector].map((c) => c.close()));
+});
+
+it('gc removes the temp files of puts whose writer died, once they are past the grace (at least a minute)', async () => {
+  const root = path.join(work, 'store-abandoned');
+  const ckpt = new Checkpoints(new FsStore({ root }));
+  await mkdir(path.join(work, 'src-abandoned'), { recursive: true });
+  await writeFile(path.join(work, 'src-abandoned', 'f'), bytes(1000, 1));
+  await ckpt.push('m', path.join(work, 'src-abandoned'));
+  const tmp = path.join(root, '.ckpt-fs', 'tmp');
+  // as a killed put leaves them: one written to two minutes ago, one just now
+  await writeFile(path.join(tmp, 'dead.tmp'), bytes(5000, 2));
+  const past = new Date(Date.now() - 120_000);
+  await utimes(path.join(tmp, 'dead.tmp'), past, past);
+  await writeFile(path.join(tmp, 'live.tmp'), bytes(7000, 3));
+  const gc = await ckpt.gc({ grace: 0 });
+  expect(gc.abandonedRemoved).toBe(1);
+  expect(gc.bytesFreed).toBeGreaterThanOrEqual(5000);
+  expect(readdirSync(tmp)).toEqual(['live.tmp']);
+  expect((await ckpt.verify('m')).ok).toBe(true);
+  await ckpt.close();
 });

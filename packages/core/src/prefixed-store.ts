@@ -71,6 +71,11 @@ export class PrefixedStore implements ObjectStore {
     return { errors: result.errors.map((e) => ({ ...e, key: e.key.slice(this.prefix.length) })) };
   }
 
+  /** The inner store's; a store without one leaves nothing behind to remove. */
+  async removeAbandoned(olderThanMs: number, options?: { signal?: AbortSignal }) {
+    return (await this.inner.removeAbandoned?.(olderThanMs, options)) ?? { removed: 0, bytes: 0 };
+  }
+
   async close(): Promise<void> {
     await this.inner.close?.();
   }

@@ -154,6 +154,16 @@ export interface ObjectStore {
   delete(key: string, options?: { signal?: AbortSignal }): Promise<void>;
   /** Removes many keys, batched where the backend can. Per-key failures come back, not thrown. */
   deleteMany(keys: string[], options?: { signal?: AbortSignal }): Promise<DeleteManyResult>;
+  /**
+   * Removes what writers that died left behind and no key names: a filesystem store's temp files,
+   * an S3 bucket's incomplete multipart uploads. Only what was last written to more than
+   * `olderThanMs` ago; `gc` calls it with its grace period. Optional: a store that leaves nothing
+   * behind has none. Resolves to the bytes it freed, when known.
+   */
+  removeAbandoned?(
+    olderThanMs: number,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ removed: number; bytes: number }>;
   /** Releases sockets, file handles, child servers. Idempotent. */
   close?(): Promise<void>;
 }

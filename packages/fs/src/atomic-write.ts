@@ -54,13 +54,27 @@ export async function writeTemp(tmpDir: string, body: PutBody, options: WriteTem
  * Removes temp files in `tmpDir` not written to for `maxAgeMs`: left by writers that crashed.
  * A live writer touches its file with every write, so only a body stalled that long is at risk.
  */
-export async function sweepTemp(tmpDir: string, maxAgeMs: number): Promise<void> {
+export async function sweepTemp(
+  tmpDir: string,
+  maxAgeMs: number,
+): Promise<{ removed: number; bytes: number }> {
   const oldest = Date.now() - maxAgeMs;
+  const swept = { removed: 0, bytes: 0 };
   for (const name of await readdir(tmpDir)) {
     const file = path.join(tmpDir, name);
     const stat = await lstat(file).catch(() => undefined);
-    if (stat && stat.mtimeMs < oldest) await unlink(file).catch(() => {});
+    if (!stat || stat.mtimeMs >= oldest) continue;
+    if (
+      await unlink(file).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      swept.removed++;
+      swept.bytes += stat.size;
+    }
   }
+  return swept;
 }
 
 /** Closes and removes a temp file; never throws. */

@@ -71,7 +71,10 @@ export function gcSummary(result: GcResult, dryRun: boolean): string {
     `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} removed one(s)`,
     `${verb} ${formatCount(result.packsDeleted)} pack(s), ${formatBytes(result.bytesFreed)}`,
     `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace` +
-      (result.pushesInFlight ? ` (${result.pushesInFlight} push(es) in flight)` : ''),
+      (result.pushesInFlight ? ` (${result.pushesInFlight} push(es) in flight)` : '') +
+      (result.abandonedRemoved
+        ? `; removed ${formatCount(result.abandonedRemoved)} abandoned upload(s)`
+        : ''),
     formatDuration(result.durationMs),
   ].join('; ');
 }

@@ -69,6 +69,11 @@ export class StoreLayer implements ObjectStore {
     return this.inner.deleteMany(keys, options);
   }
 
+  /** The inner store's; a store without one leaves nothing behind to remove. */
+  async removeAbandoned(olderThanMs: number, options?: { signal?: AbortSignal }) {
+    return (await this.inner.removeAbandoned?.(olderThanMs, options)) ?? { removed: 0, bytes: 0 };
+  }
+
   async close(): Promise<void> {
     await this.inner.close?.();
   }

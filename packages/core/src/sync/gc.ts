@@ -55,6 +55,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     packsLive: 0,
     packsInGrace: 0,
     pushesInFlight: 0,
+    abandonedRemoved: 0,
     durationMs: 0,
   };
   const now = await storeNow(store, signal);
@@ -140,6 +141,9 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     if (errors.length) throw errors[0]!.error;
     const removed = await store.deleteMany([...purged, ...after.dead], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
+    const abandoned = await store.removeAbandoned?.(grace, { signal });
+    result.abandonedRemoved = abandoned?.removed ?? 0;
+    result.bytesFreed += abandoned?.bytes ?? 0;
   }
   result.durationMs = Date.now() - started;
   return result;

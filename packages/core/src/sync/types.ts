@@ -173,5 +173,7 @@ export interface GcResult {
   packsInGrace: number;
   /** Pushes in flight (their leases), whose data was kept. */
   pushesInFlight: number;
+  /** What dead writers left that no key names (temp files, incomplete uploads), removed (`ObjectStore.removeAbandoned`). */
+  abandonedRemoved: number;
   durationMs: number;
 }
