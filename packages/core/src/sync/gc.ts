@@ -58,7 +58,8 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     abandonedRemoved: 0,
     durationMs: 0,
   };
-  const now = await storeNow(store, signal);
+  // a dry run writes nothing, not even the clock object: it reads the local clock instead
+  const now = options.dryRun ? Date.now() : await storeNow(store, signal);
   const before = await readPushes(store, now, signal);
 
   const live = new Set<string>();

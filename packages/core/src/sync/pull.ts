@@ -213,7 +213,7 @@ export async function pull(
     // the new tree's record is pending during the swap: whichever tree a kill leaves at `root`,
     // a record says ckpt wrote it, and the next pull may replace it
     await stampLinked(staging);
-    await writeRecord('pending');
+    await writeRecord('pending').catch(() => undefined); // an unwritable state directory costs only that
     await swapIn(staging, root, !!existing);
     // a hard link's status changed when the old tree's name went away
     await stampLinked(root);
