@@ -9,6 +9,11 @@
  * ckpt/clock/<random>                   written and removed by gc to read the store's clock
  * <model>/images/<file>                 a llmux 0.7 checkpoint (read-only support)
  * ```
+ *
+ * A model is `name` or `org/name`, so `<model>` is one or two key segments. The last segment of
+ * a manifest or trash key is always the generation's file name and no model segment can look like
+ * one (see `names.ts`): a key's segment count tells `a`'s generations from `a/b`'s, and
+ * listing `ckpt/models/a/` (which also yields `a/b`'s keys) keeps only keys whose model is `a`.
  */
 export const ROOT = 'ckpt';
 export const PACKS = `${ROOT}/packs/`;
@@ -34,13 +39,16 @@ export function trashKey(model: string, generation: string): string {
   return `${TRASH}${model}/${generation}.json`;
 }
 
-/** `{model, generation}` of a manifest or trash key (`base` is MODELS or TRASH). */
+/**
+ * `{model, generation}` of a manifest or trash key (`base` is MODELS or TRASH): the last segment is
+ * `<generation>.json`, the one or two segments before it the model. Undefined for any other key.
+ */
 export function parseGenerationKey(
   key: string,
   base: string,
 ): { model: string; generation: string } | undefined {
   if (!key.startsWith(base)) return undefined;
-  const m = /^([^/]+)\/([^/]+)\.json$/.exec(key.slice(base.length));
+  const m = /^([^/]+(?:\/[^/]+)?)\/([^/]+)\.json$/.exec(key.slice(base.length));
   return m ? { model: m[1]!, generation: m[2]! } : undefined;
 }
 
@@ -53,6 +61,7 @@ export function pushIdOf(key: string): string | undefined {
   return /^ckpt\/pushes\/([0-9a-f]{32})\.json$/.exec(key)?.[1];
 }
 
+/** Where a llmux 0.7 checkpoint of `model` keeps its files, one object per file, none nested. */
 export function legacyPrefix(model: string): string {
   return `${model}/images/`;
 }

@@ -25,7 +25,7 @@ export async function legacyObjects(
   signal?: AbortSignal,
 ): Promise<ObjectMeta[]> {
   const out: ObjectMeta[] = [];
-  for await (const meta of store.list(legacyPrefix(model), { signal })) out.push(meta);
+  for await (const meta of legacyListing(store, model, signal)) out.push(meta);
   return out;
 }
 
@@ -34,8 +34,19 @@ export async function legacyExists(
   model: string,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  for await (const _ of store.list(legacyPrefix(model), { signal })) return true;
+  for await (const _ of legacyListing(store, model, signal)) return true;
   return false;
+}
+
+/**
+ * The objects right under `<model>/images/`. llmux 0.7 never nested them; a deeper key belongs to
+ * another model (`a/images/images/x` is model `a/images`'s file, not model `a`'s).
+ */
+async function* legacyListing(store: ObjectStore, model: string, signal?: AbortSignal) {
+  const prefix = legacyPrefix(model);
+  for await (const meta of store.list(prefix, { signal })) {
+    if (!meta.key.slice(prefix.length).includes('/')) yield meta;
+  }
 }
 
 export async function pullLegacy(

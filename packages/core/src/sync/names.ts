@@ -1,22 +1,45 @@
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 
-const MODEL = /^[A-Za-z0-9][A-Za-z0-9._+=@:-]{0,199}$/;
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+=@:-]*$/;
+const MAX_MODEL_LENGTH = 200;
+// a segment named like a manifest would be both a folder and a file in a filesystem store
+const MANIFEST_NAME = /^\d{8}T\d{9}Z-[0-9a-f]{8}\.json$/;
 
 /**
  * Returns `model` when it is a valid model name, else throws `InvalidArgument`. A model name is
- * 1–200 characters of letters, digits and `. _ + = @ : -`, starting with a letter or digit: no `/`,
- * no `..`, no control characters, so it is always one key segment and one file name.
+ * one segment, or two joined by `/` as Hugging Face names are (`meta-llama/Llama-3.1-8B-Instruct`):
+ * 1–200 characters in all. A segment is letters, digits and `. _ + = @ : -`, starts with a letter or
+ * digit, holds no `..` and does not end in `.`: each is one key segment and one file name. The first
+ * of two segments is never `ckpt` (in any case): llmux 0.7 keys (`<model>/images/…`) of such a model
+ * would fall inside ckpt's own `ckpt/` namespace.
  */
 export function validateModel(model: string): string {
-  if (typeof model !== 'string' || !MODEL.test(model) || model.includes('..') || model.endsWith('.')) {
-    throw new StoreError(
-      'InvalidArgument',
-      'a model name is 1-200 letters, digits and ._+=@:- (no "/", no "..", not ending in ".")',
-      { operation: 'model', key: JSON.stringify(String(model)) },
-    );
+  const problem = modelProblem(model);
+  if (problem) {
+    throw new StoreError('InvalidArgument', problem, {
+      operation: 'model',
+      key: JSON.stringify(String(model)),
+    });
   }
   return model;
+}
+
+/** Why `model` is not a valid model name, or undefined when it is one. */
+function modelProblem(model: string): string | undefined {
+  const rule =
+    'a model name is "name" or "org/name", 1-200 letters, digits and ._+=@:- in all; each part starts with a letter or digit, has no ".." and does not end in "."';
+  if (typeof model !== 'string' || model.length === 0 || model.length > MAX_MODEL_LENGTH) return rule;
+  const segments = model.split('/');
+  if (segments.length > 2) return `${rule} (at most one "/")`;
+  for (const segment of segments) {
+    if (!SEGMENT.test(segment) || segment.includes('..') || segment.endsWith('.')) return rule;
+    if (MANIFEST_NAME.test(segment))
+      return "a part of a model name cannot look like a generation's file name";
+  }
+  if (segments.length === 2 && segments[0]!.toLowerCase() === 'ckpt')
+    return 'an org/name model cannot be in the org "ckpt" (the store\'s own namespace)';
+  return undefined;
 }
 
 const GENERATION = /^\d{8}T\d{9}Z-[0-9a-f]{8}$/;

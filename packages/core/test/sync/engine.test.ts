@@ -429,7 +429,7 @@ describe('failures leave the destination as it was', () => {
     expect(fifo.message).toMatch(/fifo.*FIFO/);
     const missing = await ckpt.push('m1', path.join(work, 'nope')).catch((e) => e);
     expect(StoreError.is(missing, 'NotFound')).toBe(true);
-    for (const bad of ['', 'a/b', '..', 'x\n', '.hidden']) {
+    for (const bad of ['', 'a/b/c', '..', 'x\n', '.hidden']) {
       const err = await ckpt.push(bad, src).catch((e) => e);
       expect(StoreError.is(err, 'InvalidArgument')).toBe(true);
     }
