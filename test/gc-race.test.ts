@@ -19,6 +19,7 @@ afterAll(async () => {
 
 it('gc racing pushes never removes data a kept or in-flight generation needs', async () => {
   const root = path.join(work, 'store');
+  await mkdir(root); // gc of a store that does not exist fails: the race starts on an empty one
   // short enough that gc deletes data during the race, long enough for most pushes to finish in
   // half of it (a push that cannot gives up with Conflict: a clean failure, also acceptable)
   const grace = 600;

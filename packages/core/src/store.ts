@@ -164,6 +164,14 @@ export interface ObjectStore {
     olderThanMs: number,
     options?: { signal?: AbortSignal },
   ): Promise<{ removed: number; bytes: number }>;
+  /**
+   * Creates the store itself when it does not exist and the backend can (a filesystem store's
+   * root folder); a push calls it before its first read. Reads never create a store: a store that
+   * does not exist fails them with `InvalidArgument` naming it (never `NotFound`, which is about a
+   * key), so a mistyped store cannot look like an empty one. Omitted by backends whose stores are
+   * made elsewhere (an S3 bucket).
+   */
+  ensureExists?(options?: { signal?: AbortSignal }): Promise<void>;
   /** Releases sockets, file handles, child servers. Idempotent. */
   close?(): Promise<void>;
 }

@@ -1,5 +1,13 @@
 import type { BigIntStats } from 'node:fs';
-import { constants, type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
+import {
+  constants,
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  stat as statFollowing,
+  unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import {
   BaseStore,
@@ -28,7 +36,11 @@ import { walkObjects } from './walk.js';
 
 /** Options of {@link FsStore}. */
 export interface FsStoreOptions {
-  /** The folder the objects live in (created on the first write). Relative paths resolve against the cwd. */
+  /**
+   * The folder the objects live in. Reads of a root that does not exist fail (`InvalidArgument`:
+   * a mistyped path must not look like an empty store); `ensureExists` and the first write create
+   * it. Relative paths resolve against the cwd.
+   */
   root: string;
   /**
    * A key lock older than this is broken (a lock whose owner process on this host is gone is broken
@@ -60,6 +72,8 @@ const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
  * - No symlink is ever followed below the root: parents are checked with `lstat` and files opened
  *   with `O_NOFOLLOW`; a symlinked key or folder does not exist for reads and cannot be written
  *   through. Keys under `.ckpt-fs/` are refused.
+ * - The root is the store: reading a root that does not exist is an error naming it, never an
+ *   empty store. `ensureExists` (called by a push before it reads) and any put create it.
  * - No user metadata (`metadata: false`): a sidecar file could not be replaced atomically together
  *   with the object, and Node has no extended-attribute API. `options.metadata` is ignored.
  *
@@ -156,7 +170,10 @@ export class FsStore extends BaseStore {
     const segments = keySegments(key, 'get');
     const wanted = checkRange(options.range, key);
     throwIfAborted(options.signal, 'get', key);
-    const handle = await this.openObject(segments, key);
+    const handle = await this.openObject(segments, key).catch(async (err) => {
+      if (StoreError.is(err, 'NotFound')) await this.requireRoot('get', key);
+      throw err;
+    });
     try {
       const stat = await handle.stat({ bigint: true });
       if (!stat.isFile()) throw notFound('get', key);
@@ -172,14 +189,18 @@ export class FsStore extends BaseStore {
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
     const segments = keySegments(key, 'head');
     throwIfAborted(options.signal, 'head', key);
-    const stat = await this.objectStat(segments, key, 'head');
-    if (!stat) throw notFound('head', key);
-    return objectMeta(key, stat);
+    const found = await this.objectStat(segments, key, 'head');
+    if (!found) {
+      await this.requireRoot('head', key);
+      throw notFound('head', key);
+    }
+    return objectMeta(key, found);
   }
 
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
     const normalized = normalizePrefix(prefix, 'list');
     throwIfAborted(options.signal, 'list', normalized);
+    await this.requireRoot('list', normalized);
     try {
       for await (const { key, stat } of walkObjects(this.root, normalized, options.startAfter)) {
         throwIfAborted(options.signal, 'list', normalized);
@@ -216,6 +237,29 @@ export class FsStore extends BaseStore {
       if (errnoOf(err) !== 'ENOENT') throw fsError(err, 'delete', key);
     }
     await pruneEmptyParents(this.root, segments);
+  }
+
+  /** Creates the root (and the internal folders) when missing: a push calls it before it reads. */
+  async ensureExists(options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal, 'create store');
+    await this.ready('create store', this.name);
+  }
+
+  /**
+   * Throws `InvalidArgument` naming the store when its root is missing or not a folder: a read of
+   * `--store ~/typo` must fail, not answer "no such checkpoint". The root itself may be a symlink.
+   */
+  private async requireRoot(operation: string, key: string): Promise<void> {
+    const found = await statFollowing(this.root).catch((err) => {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
+      throw fsError(err, operation, key);
+    });
+    if (found?.isDirectory()) return;
+    const why = found ? 'its root is not a folder' : 'no such folder; a push creates it';
+    throw new StoreError('InvalidArgument', `the store ${this.name} does not exist (${why})`, {
+      operation,
+      key,
+    });
   }
 
   /** Creates the internal folders once and sweeps what crashed writers left (again hourly). */

@@ -114,15 +114,56 @@ describe('FsStore keys and paths', () => {
     expect((await stat(path.join(root, 'store'))).isDirectory()).toBe(true);
   });
 
-  it('reads and deletes on a missing root create nothing', async () => {
+  it('reads of a missing root fail naming the store (it is no empty store), create nothing; a delete is a no-op', async () => {
     const root = path.join(await tempRoot(), 'absent');
     const store = new FsStore({ root });
-    await expectCode(store.get('a'), 'NotFound');
-    await expectCode(store.head('a/b'), 'NotFound');
+    const missing = new RegExp(
+      `the store file://${root} does not exist \\(no such folder; a push creates it\\)$`,
+    );
+    await expect(store.get('a')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringMatching(missing),
+    });
+    await expect(store.head('a/b')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringMatching(missing),
+    });
+    const listing = (async () => {
+      for await (const _ of store.list('ckpt/')) return;
+    })();
+    await expect(listing).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringMatching(missing),
+    });
     await store.delete('a/b');
+    await expect(stat(root)).rejects.toThrow();
+  });
+
+  it('ensureExists creates the root, after which a missing key is NotFound and the listing empty', async () => {
+    const root = path.join(await tempRoot(), 'fresh', 'store');
+    const store = new FsStore({ root });
+    await store.ensureExists();
+    expect((await stat(root)).isDirectory()).toBe(true);
+    await expectCode(store.get('a'), 'NotFound');
+    await expectCode(store.head('a'), 'NotFound');
     const listed: string[] = [];
     for await (const meta of store.list()) listed.push(meta.key);
     expect(listed).toEqual([]);
-    await expect(stat(root)).rejects.toThrow();
+  });
+
+  it('a root that is a file is refused for reads; a symlinked root is followed', async () => {
+    const dir = await tempRoot();
+    await writeFile(path.join(dir, 'file'), 'x');
+    const onFile = new FsStore({ root: path.join(dir, 'file') });
+    await expect(onFile.get('a')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      message: expect.stringContaining('its root is not a folder'),
+    });
+    await mkdir(path.join(dir, 'real'));
+    await symlink(path.join(dir, 'real'), path.join(dir, 'link'));
+    const linked = new FsStore({ root: path.join(dir, 'link') });
+    await expectCode(linked.get('a'), 'NotFound');
+    await linked.put('a', Buffer.from('x'));
+    expect(await readFile(path.join(dir, 'real', 'a'), 'utf8')).toBe('x');
   });
 });

@@ -7,6 +7,8 @@ export interface ErrorContext {
   /** The put carried `If-None-Match: *` (`create`) or `If-Match` (`replace`). */
   condition?: 'create' | 'replace';
   bucket?: string;
+  /** The store's name (`s3://bucket/prefix`), for errors about the store itself. */
+  store?: string;
 }
 
 /** The parts of an SDK or network error the mapping looks at. */
@@ -21,7 +23,7 @@ export interface ErrorFacts {
   retryable?: boolean;
 }
 
-const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket', 'NoSuchUpload']);
+const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchUpload']);
 const DENIED = new Set([
   'AccessDenied',
   'AllAccessDisabled',
@@ -62,7 +64,10 @@ const UNSUPPORTED = new Set(['NotImplemented', 'MethodNotAllowed']);
 
 /**
  * The StoreError code for an S3 failure. Names win over statuses (a 400 `RequestTimeout` is
- * transient, a 400 `ExpiredToken` is a permission problem); then the status decides.
+ * transient, a 400 `ExpiredToken` is a permission problem); then the status decides. A missing
+ * bucket is a configuration error (`InvalidArgument`), never `NotFound`, which callers read as "no
+ * such checkpoint": a mistyped bucket must not look like an empty store. (A HEAD answer has no
+ * body, so a HEAD in a missing bucket still reads as a missing key.)
  */
 export function classify(facts: ErrorFacts, condition?: ErrorContext['condition']): StoreErrorCode {
   const { name = '', status, errno } = facts;
@@ -72,6 +77,7 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   }
   if (name === 'ConditionalRequestConflict')
     return condition === 'replace' ? 'PreconditionFailed' : 'Conflict';
+  if (name === 'NoSuchBucket') return 'InvalidArgument';
   // If-Match on a key that does not exist answers 404 NoSuchKey (AWS documents it, MinIO does the
   // same): for a compare-and-swap, the version the caller holds is not the current one
   if (name === 'NoSuchKey' && condition === 'replace') return 'PreconditionFailed';
@@ -153,7 +159,10 @@ const DETAIL: Partial<Record<StoreErrorCode, string>> = {
 
 function describe(code: StoreErrorCode, facts: ErrorFacts, err: unknown, context: ErrorContext): string {
   let detail = DETAIL[code] ?? 'S3 request failed';
-  if (facts.name === 'NoSuchBucket') detail = `no such bucket${context.bucket ? ` "${context.bucket}"` : ''}`;
+  if (facts.name === 'NoSuchBucket') {
+    const bucket = `no such bucket${context.bucket ? ` "${context.bucket}"` : ''}`;
+    detail = context.store ? `the store ${context.store} does not exist (${bucket})` : bucket;
+  }
   if (facts.name === 'NoSuchUpload') detail = 'the multipart upload is gone';
   const said =
     err instanceof Error && err.message && err.message !== 'UnknownError' ? err.message : undefined;

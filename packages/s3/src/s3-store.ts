@@ -412,7 +412,7 @@ export class S3Store extends BaseStore {
   }
 
   private context(operation: string, key: string, options?: PutOptions): ErrorContext {
-    const context: ErrorContext = { operation, key, bucket: this.options.bucket };
+    const context: ErrorContext = { operation, key, bucket: this.options.bucket, store: this.name };
     if (options?.ifNoneMatch) context.condition = 'create';
     else if (options?.ifMatch !== undefined) context.condition = 'replace';
     return context;

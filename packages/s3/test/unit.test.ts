@@ -34,7 +34,7 @@ describe('classify (the error mapping table)', () => {
   const table: [ErrorFacts, StoreErrorCode][] = [
     [{ name: 'NoSuchKey', status: 404 }, 'NotFound'],
     [{ name: 'NotFound', status: 404 }, 'NotFound'],
-    [{ name: 'NoSuchBucket', status: 404 }, 'NotFound'],
+    [{ name: 'NoSuchBucket', status: 404 }, 'InvalidArgument'],
     [{ name: 'NoSuchUpload', status: 404 }, 'NotFound'],
     [{ status: 404 }, 'NotFound'],
     [{ name: 'PreconditionFailed', status: 412 }, 'PreconditionFailed'],
@@ -103,8 +103,12 @@ describe('toStoreError', () => {
       operation: 'put',
       key: 'k',
       bucket: 'missing-bucket',
+      store: 's3://missing-bucket/team',
     });
-    expect(bucket.message).toContain('no such bucket "missing-bucket"');
+    expect(bucket.code).toBe('InvalidArgument');
+    expect(bucket.message).toBe(
+      'put k: the store s3://missing-bucket/team does not exist (no such bucket "missing-bucket"): x (NoSuchBucket, HTTP 404)',
+    );
     const head = toStoreError(new NotFound({ message: 'UnknownError', $metadata: meta(404) }), {
       operation: 'head',
     });

@@ -25,8 +25,9 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
  * - any other scheme goes to the backend that owns it: `s3://bucket/prefix?region=…`,
  *   `gs://bucket/prefix`, `az://container/prefix?account=…`, or a custom backend's scheme.
  *
- * Throws `InvalidArgument` for an unknown scheme, an unknown query parameter, a field the schema
- * rejects, and any URL carrying credentials (they are never taken from URLs).
+ * Throws `InvalidArgument` for an unknown scheme, a known scheme without `//` (`gs:/b`) or without
+ * its colon (`s3//b`, which would otherwise be a local folder), an unknown query parameter, a field
+ * the schema rejects, and any URL carrying credentials (they are never taken from URLs).
  *
  * @example
  * ```ts
@@ -41,6 +42,7 @@ export function parseStoreUrl(url: string, options: ParseStoreUrlOptions = {}): 
   if (typeof url !== 'string' || url.trim() === '')
     throw urlError('expected a URL such as s3://bucket/prefix or a path');
   const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) refuseSchemeWithoutColon(url, registry);
   if (scheme === undefined || (scheme === 'file' && !url.slice(5).startsWith('//'))) {
     return parseConfig(registry.schemaFor('fs')!, { type: 'fs', root: localPath(url, scheme, cwd) }, context);
   }
@@ -49,6 +51,9 @@ export function parseStoreUrl(url: string, options: ParseStoreUrlOptions = {}): 
     const known = registry.schemes().map((s) => `${s}:`);
     throw urlError(`unknown scheme "${scheme}:"; known: ${known.join(', ')} or a path`);
   }
+  // `s3:/b` or `s3:b` would parse with an empty bucket; say what is missing instead
+  if (!url.slice(scheme.length + 1).startsWith('//'))
+    throw urlError(`"${scheme}:" must be followed by "//": ${scheme}://…`);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -75,6 +80,19 @@ export function parseStoreUrl(url: string, options: ParseStoreUrlOptions = {}): 
     );
   }
   return parseConfig(parser.schema, config, context);
+}
+
+/**
+ * Throws when a bare path starts like a known scheme that lost its colon (`s3//bucket`, `az//c`):
+ * taken as a path it would silently be a local folder `./s3/bucket`, empty, so every read would
+ * answer "no checkpoint". `./s3//bucket` still names such a folder.
+ */
+function refuseSchemeWithoutColon(url: string, registry: BackendRegistry): void {
+  const word = /^([A-Za-z][A-Za-z0-9+.-]*)\/\//.exec(url)?.[1]?.toLowerCase();
+  if (word === undefined || !registry.schemes().includes(word)) return;
+  throw urlError(
+    `"${word}//…" looks like a URL missing its ":" (write ${word}://…, or ./${word}//… for a local folder)`,
+  );
 }
 
 /** The absolute path of a bare path or a `file:relative/path` / `file:/abs/path` URL. */

@@ -74,6 +74,10 @@ export class StoreLayer implements ObjectStore {
     return (await this.inner.removeAbandoned?.(olderThanMs, options)) ?? { removed: 0, bytes: 0 };
   }
 
+  async ensureExists(options?: { signal?: AbortSignal }): Promise<void> {
+    await this.inner.ensureExists?.(options);
+  }
+
   async close(): Promise<void> {
     await this.inner.close?.();
   }

@@ -54,6 +54,8 @@ export async function push(
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
+  // the first push creates a filesystem store's root; reads never do
+  await store.ensureExists?.({ signal });
   const startGenerations = await listGenerations(store, model, signal);
   const parent = startGenerations.at(-1) ?? null;
   if (options.expectLatest !== undefined && options.expectLatest !== parent) {

@@ -51,6 +51,40 @@ describe('filesystem URLs and paths', () => {
   });
 });
 
+describe('a scheme that lost its colon or its slashes is refused, never taken as a local folder', () => {
+  test.each([
+    [
+      's3//bucket/prefix',
+      'store URL: "s3//…" looks like a URL missing its ":" (write s3://…, or ./s3//… for a local folder)',
+    ],
+    [
+      'S3//bucket',
+      'store URL: "s3//…" looks like a URL missing its ":" (write s3://…, or ./s3//… for a local folder)',
+    ],
+    [
+      'az//container',
+      'store URL: "az//…" looks like a URL missing its ":" (write az://…, or ./az//… for a local folder)',
+    ],
+    [
+      'file//var/lib',
+      'store URL: "file//…" looks like a URL missing its ":" (write file://…, or ./file//… for a local folder)',
+    ],
+    ['gs:/bucket', 'store URL: "gs:" must be followed by "//": gs://…'],
+    ['s3:bucket', 'store URL: "s3:" must be followed by "//": s3://…'],
+    ['az:/container/x', 'store URL: "az:" must be followed by "//": az://…'],
+  ])('%s', (url, message) => {
+    const err = errorOf(() => parse(url));
+    expect(err.code).toBe('InvalidArgument');
+    expect(err.message).toBe(message);
+  });
+
+  test('an explicit relative path, or a folder that is no scheme, is still a path', () => {
+    expect(parse('./s3//bucket')).toEqual({ type: 'fs', root: '/work/project/s3/bucket' });
+    expect(parse('s3/bucket')).toEqual({ type: 'fs', root: '/work/project/s3/bucket' });
+    expect(parse('backups//x')).toEqual({ type: 'fs', root: '/work/project/backups/x' });
+  });
+});
+
 describe('s3 URLs', () => {
   test('every query parameter', () => {
     const url =
