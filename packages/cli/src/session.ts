@@ -29,6 +29,8 @@ export interface CliContext {
 /** What a command gets: the engine on the resolved store, the abort signal and a progress sink. */
 export interface Session {
   checkpoints: Checkpoints;
+  /** The store's name (`file:///…`, `s3://bucket/prefix`): every "not found" names it. */
+  storeName: string;
   signal: AbortSignal;
   /** Pass as `onProgress` to the engine: bars on a TTY, phase lines with `--verbose`. */
   onProgress(event: ProgressEvent): void;
@@ -84,6 +86,7 @@ export async function runCommand(
     checkpoints = new Checkpoints(store, { stateDir, ...opened.options });
     const session: Session = {
       checkpoints,
+      storeName: store.name,
       signal: interrupt.signal,
       reporter,
       onProgress: (event) => {
@@ -98,7 +101,7 @@ export async function runCommand(
     ctx.exitCode = outcome.exitCode ?? ExitCode.Ok;
   } catch (err) {
     progress?.stop();
-    reporter.error(err);
+    reporter.error(err, store?.name);
     ctx.exitCode = interrupt.exitCode ?? exitCodeFor(err);
   } finally {
     await closeQuietly(reporter, checkpoints, store);

@@ -17,10 +17,12 @@ export function existsCommand(program: Command, ctx: CliContext): void {
       ),
     )
     .action((model: string, _flags: object, cmd: Command) =>
-      runCommand(ctx, cmd, async ({ checkpoints, signal }) => {
+      runCommand(ctx, cmd, async ({ checkpoints, signal, storeName }) => {
         const exists = await checkpoints.exists(model, { signal });
         return {
-          human: exists ? `${model}: a complete checkpoint exists` : `${model}: no complete checkpoint`,
+          human: exists
+            ? `${model}: a complete checkpoint exists`
+            : `${model}: no complete checkpoint in ${storeName}`,
           json: { model, exists },
           exitCode: exists ? ExitCode.Ok : ExitCode.NotFound,
         };

@@ -21,13 +21,19 @@ export function lsCommand(program: Command, ctx: CliContext): void {
       ),
     )
     .action((model: string | undefined, _flags: object, cmd: Command) =>
-      runCommand(ctx, cmd, ({ checkpoints, signal }) =>
-        model === undefined ? listModels(checkpoints, signal) : listGenerations(checkpoints, model, signal),
+      runCommand(ctx, cmd, ({ checkpoints, signal, storeName }) =>
+        model === undefined
+          ? listModels(checkpoints, signal, storeName)
+          : listGenerations(checkpoints, model, signal, storeName),
       ),
     );
 }
 
-async function listModels(checkpoints: Checkpoints, signal: AbortSignal): Promise<Outcome> {
+async function listModels(
+  checkpoints: Checkpoints,
+  signal: AbortSignal,
+  storeName: string,
+): Promise<Outcome> {
   const models = await checkpoints.list({ signal });
   const rows = models.map((m: ModelInfo) => [
     m.model,
@@ -39,7 +45,7 @@ async function listModels(checkpoints: Checkpoints, signal: AbortSignal): Promis
   ]);
   const human = models.length
     ? formatTable([['MODEL', 'GENERATIONS', 'LATEST', 'CREATED', 'FILES', 'SIZE'], ...rows])
-    : ['no checkpoints in this store'];
+    : [`no checkpoints in ${storeName}`];
   return { human, json: { models } };
 }
 
@@ -47,6 +53,7 @@ async function listGenerations(
   checkpoints: Checkpoints,
   model: string,
   signal: AbortSignal,
+  storeName: string,
 ): Promise<Outcome> {
   const generations = await checkpoints.generations(model, { signal });
   const rows = generations.map((g: GenerationInfo) => [
@@ -64,7 +71,7 @@ async function listGenerations(
       human: [],
       json: { model, generations },
       exitCode: ExitCode.NotFound,
-      failure: `ls ${model}: no checkpoint of this model`,
+      failure: `ls ${model}: no checkpoint of this model in ${storeName}`,
     };
   }
   return {

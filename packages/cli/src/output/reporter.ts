@@ -1,6 +1,7 @@
 import { redact, StoreError } from '@ckpt/core';
 import { CommanderError } from 'commander';
-import { exitCodeFor } from '../exit-codes.js';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { escapeTerminal } from './escape.js';
 import { jsonLine } from './json.js';
 import { type ProgressHandler, progressHandler } from './progress.js';
 
@@ -15,7 +16,8 @@ export interface OutputMode {
 /**
  * Everything `ckpt` prints goes through here. stdout holds results only: a human summary, or with
  * `--json` exactly one JSON object (also for failures). Logs, progress and errors go to stderr.
- * Every printed string passes through core's `redact`.
+ * Every printed string passes through core's `redact`, and every human line through
+ * `escapeTerminal`: names, labels, paths and messages come from the store or the command line.
  */
 export class Reporter {
   private resultWritten = false;
@@ -36,14 +38,14 @@ export class Reporter {
     if (!this.mode.quiet) this.line(message);
   }
 
-  /** The command's result: `human` lines on stdout, or `json` as the one JSON object. */
+  /** The command's result: `human` lines (one line each) on stdout, or `json` as the one JSON object. */
   result(human: string | string[], json: object): void {
     if (this.resultWritten) throw new Error('a command reported two results');
     this.resultWritten = true;
     if (this.mode.json) this.stdout.write(redact(jsonLine(json)));
     else if (!this.mode.quiet) {
       const lines = typeof human === 'string' ? [human] : human;
-      if (lines.length > 0) this.stdout.write(redact(`${lines.join('\n')}\n`));
+      if (lines.length > 0) this.stdout.write(redact(`${lines.map(escapeTerminal).join('\n')}\n`));
     }
   }
 
@@ -52,12 +54,17 @@ export class Reporter {
     this.line(message);
   }
 
-  /** A failure: one `ckpt: <message>` line on stderr (a stack with `--debug`); an error object with `--json`. */
-  error(err: unknown): void {
-    const message = oneLine(describeError(err));
+  /**
+   * A failure: one `ckpt: <message>` line on stderr (a stack with `--debug`); an error object with
+   * `--json`. A "not found" names `store` when given: a missing checkpoint and a wrong store must
+   * be told apart.
+   */
+  error(err: unknown, store?: string): void {
+    const notFound = exitCodeFor(err) === ExitCode.NotFound && store !== undefined;
+    const message = oneLine(describeError(err) + (notFound ? ` (store ${store})` : ''));
     this.stderr.write(`ckpt: ${message}\n`);
     if (this.mode.debug && err instanceof Error && err.stack)
-      this.stderr.write(`${redact(fullStack(err))}\n`);
+      this.stderr.write(`${redact(fullStack(err).split('\n').map(escapeTerminal).join('\n'))}\n`);
     if (this.mode.json && !this.resultWritten) {
       this.resultWritten = true;
       const code = StoreError.is(err) ? err.code : err instanceof CommanderError ? 'Usage' : 'Internal';
@@ -83,7 +90,7 @@ function describeError(err: unknown): string {
 }
 
 function oneLine(text: string): string {
-  return redact(text.trim().replace(/\s*\n\s*/g, '; '));
+  return escapeTerminal(redact(text.trim().replace(/\s*\n\s*/g, '; ')));
 }
 
 function fullStack(err: Error): string {

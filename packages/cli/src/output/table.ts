@@ -1,5 +1,11 @@
-/** Left-aligned columns separated by two spaces; the first row is the header. */
-export function formatTable(rows: string[][]): string[] {
+import { escapeTerminal } from './escape.js';
+
+/**
+ * Left-aligned columns separated by two spaces; the first row is the header. Cells are escaped
+ * here (see `escape.ts`) so that columns line up with what the terminal shows.
+ */
+export function formatTable(cells: string[][]): string[] {
+  const rows = cells.map((row) => row.map(escapeTerminal));
   const widths: number[] = [];
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
