@@ -7,9 +7,12 @@ export const ExitCode = {
   Ok: 0,
   /** Operational failure: I/O, network, permission, an unavailable store, a bug. */
   Failure: 1,
-  /** Usage or configuration error: bad arguments, bad URL, bad config field, missing directory. */
+  /**
+   * Usage or configuration error: bad arguments, bad URL, bad config field, missing directory, a
+   * store that does not exist (a missing filesystem root or bucket).
+   */
   Usage: 2,
-  /** The checkpoint (model or generation) does not exist. */
+  /** The checkpoint (model or generation) does not exist in a store that does. */
   NotFound: 3,
   /** Stored or local bytes do not match their size or hash. */
   Integrity: 4,

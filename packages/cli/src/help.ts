@@ -14,12 +14,16 @@ Choosing the store (first match wins):
   default         a filesystem store in ./.ckpt-store
 Credentials come from each SDK's usual environment or credential chain, never
 from the URL. The first line of --verbose output names the store and its origin.
+A store that does not exist (a missing folder or bucket) is an error, exit 2;
+the first push creates a missing filesystem store.
+
+Models are named "name" or "org/name" (e.g. meta-llama/Llama-3.1-8B-Instruct).
 
 Exit codes:
   0    ok
   1    operational failure (I/O, network, permission)
-  2    usage or configuration error
-  3    checkpoint not found
+  2    usage or configuration error (also: the store does not exist)
+  3    checkpoint not found (in a store that exists)
   4    integrity failure
   5    conflict with a concurrent writer
   130  interrupted (Ctrl-C)
