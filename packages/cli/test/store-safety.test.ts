@@ -165,9 +165,9 @@ describe('org/name model names (Hugging Face style)', () => {
     const pushed = json(await ckpt(['push', 'llama', '-m', hf, '--store', store, '--json'], { cwd }));
     expect(pushed.model).toBe(hf);
     expect((await ckpt(['push', 'llama', '-m', 'meta-llama', '--store', store], { cwd })).code).toBe(0);
-    expect((await ckpt(['push', 'llama', '-m', 'facebook/opt-125m', '--store', store], { cwd })).code).toBe(
-      0,
-    );
+    for (const model of ['facebook/opt-125m', 'meta-llama-2']) {
+      expect((await ckpt(['push', 'llama', '-m', model, '--store', store], { cwd })).code).toBe(0);
+    }
     expect(await readdir(path.join(store, 'ckpt', 'models', 'meta-llama', 'Llama-3.1-8B-Instruct'))).toEqual([
       `${pushed.generation}.json`,
     ]);
@@ -179,6 +179,7 @@ describe('org/name model names (Hugging Face style)', () => {
       ['facebook/opt-125m', '1'],
       ['meta-llama', '1'],
       [hf, '1'],
+      ['meta-llama-2', '1'],
     ]);
     const generations = json(await ckpt(['ls', hf, '--store', store, '--json'], { cwd }));
     expect(generations.generations.map((g: { generation: string }) => g.generation)).toEqual([

@@ -34,7 +34,7 @@ async function listModels(
   signal: AbortSignal,
   storeName: string,
 ): Promise<Outcome> {
-  const models = await checkpoints.list({ signal });
+  const models = (await checkpoints.list({ signal })).sort((x, y) => byOrgThenName(x.model, y.model));
   const rows = models.map((m: ModelInfo) => [
     m.model,
     formatCount(m.generations),
@@ -78,4 +78,16 @@ async function listGenerations(
     human: formatTable([['GENERATION', 'CREATED', 'FILES', 'SIZE', 'STORED', 'LABELS'], ...rows]),
     json: { model, generations },
   };
+}
+
+/**
+ * An org's models right after the flat model of the same name (`a`, `a/b`, `a-b`): the store's key
+ * order, and plain string order, put `a-b` between them ("-" sorts before "/").
+ */
+function byOrgThenName(x: string, y: string): number {
+  const [a, b] = [x.split('/'), y.split('/')];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return a.length - b.length;
 }
