@@ -203,7 +203,7 @@ describe('S3Store against MinIO', () => {
     expect((await readAll((await store.get('c')).body)).toString()).toBe('y');
   });
 
-  it('maps missing keys and buckets to NotFound', async () => {
+  it('maps missing keys to NotFound, and a missing bucket to InvalidArgument naming the store', async () => {
     const { store } = open();
     for (const attempt of [() => store.get('nope'), () => store.head('nope')]) {
       const err = await rejection(attempt());
@@ -211,9 +211,16 @@ describe('S3Store against MinIO', () => {
     }
     const gone = new S3Store({ ...server.storeOptions(), bucket: 'no-such-bucket-here' });
     stores.push(gone);
-    const err = await rejection(gone.put('k', Buffer.from('x')));
-    expect(err.code).toBe('NotFound');
-    expect(err.message).toContain('no such bucket "no-such-bucket-here"');
+    const listing = async () => {
+      for await (const _ of gone.list('ckpt/')) break;
+    };
+    for (const attempt of [() => gone.put('k', Buffer.from('x')), () => gone.get('k'), listing]) {
+      const err = await rejection(attempt());
+      expect(err.code).toBe('InvalidArgument');
+      expect(err.message).toContain(
+        'the store s3://no-such-bucket-here does not exist (no such bucket "no-such-bucket-here")',
+      );
+    }
   });
 
   it('maps a wrong access key to PermissionDenied without showing the secret', async () => {
