@@ -20,7 +20,7 @@ export function pushCommand(program: Command, ctx: CliContext): void {
     .command('push')
     .description('upload a checkpoint directory as a new generation of a model (atomic, incremental)')
     .argument('<dir>', 'the checkpoint directory (subdirectories included)')
-    .requiredOption('-m, --model <name>', 'the model the checkpoint belongs to')
+    .requiredOption('-m, --model <name>', 'the model the checkpoint belongs to: name or org/name')
     .option('-l, --label <key=value>', 'a label stored with the generation (repeatable)', labelArg)
     .option(
       '--expect-latest <generation>',
