@@ -22,8 +22,8 @@ Models are named "name" or "org/name" (e.g. meta-llama/Llama-3.1-8B-Instruct).
 Exit codes:
   0    ok
   1    operational failure (I/O, network, permission)
-  2    usage or configuration error (also: the store does not exist)
-  3    checkpoint not found (in a store that exists)
+  2    usage or configuration error, or a store that does not exist
+  3    checkpoint not found
   4    integrity failure
   5    conflict with a concurrent writer
   130  interrupted (Ctrl-C)
