@@ -180,6 +180,9 @@ async function readRecord(
  * that ages compare the store's clock with itself, never with a local clock that may be skewed.
  */
 export async function storeNow(store: ObjectStore, signal?: AbortSignal): Promise<number> {
+  // a read first: it fails on a store that does not exist, which the put would create (a
+  // filesystem store's root), so a gc of a mistyped store is an error, not a new empty store
+  for await (const _ of store.list(CLOCK, { signal })) break;
   const key = `${CLOCK}${randomBytes(16).toString('hex')}`;
   await store.put(key, Buffer.alloc(0), { size: 0, signal });
   try {

@@ -107,7 +107,7 @@ describe('model names', () => {
     expect((await ckpt.gc({ grace: 3600_000 })).packsDeleted).toBe(0);
 
     // removing a leaves a/b whole; gc past the grace frees only what nothing needs
-    await ckpt.delete('a');
+    await ckpt.delete('a', { all: true });
     expect(await ckpt.exists('a')).toBe(false);
     expect(await ckpt.exists('a/b')).toBe(true);
     await expect(ckpt.generations('a')).rejects.toMatchObject({ code: 'NotFound' });
@@ -127,7 +127,7 @@ describe('model names', () => {
     const dst = path.join(work, 'legacy');
     await ckpt.pull('a', dst);
     expect(Object.keys(await readTree(dst))).toEqual(['pages-1.img']);
-    await ckpt.delete('a');
+    await ckpt.delete('a', { all: true });
     expect(await keys()).toEqual(['a/images/images/pages-1.img']);
     expect(await ckpt.exists('a/images')).toBe(true);
   });
