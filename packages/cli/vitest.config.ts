@@ -1,3 +1,4 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { name: 'cli' } });
+// each test starts several `ckpt` processes: on a loaded machine that takes more than vitest's 5 s
+export default defineConfig({ test: { name: 'cli', testTimeout: 60_000 } });

@@ -9,9 +9,6 @@ import { ckpt, cleanup, digestTree, lines, makeCheckpoint, tempDir } from './hel
 
 afterAll(cleanup);
 
-/** Each test runs several ckpt processes: more than vitest's default 5 s on a loaded machine. */
-const SLOW = 60_000;
-
 let cwd: string;
 let source: string;
 beforeAll(async () => {
@@ -29,7 +26,7 @@ function json(run: { stdout: string }) {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
 
-describe('a store that does not exist is an error naming it, never an empty store', { timeout: SLOW }, () => {
+describe('a store that does not exist is an error naming it, never an empty store', () => {
   it('reads of a missing filesystem store exit 2 with one line naming it, and create nothing', async () => {
     const missing = path.join(cwd, 'typo');
     for (const args of [
@@ -124,7 +121,7 @@ describe('a store that does not exist is an error naming it, never an empty stor
   });
 });
 
-describe('nothing from the store or the command line reaches the terminal raw', { timeout: SLOW }, () => {
+describe('nothing from the store or the command line reaches the terminal raw', () => {
   const hostile = 'x\u001b]0;owned\u0007\u001b[2J\u009b31m\u202eevil';
 
   it('ls prints labels escaped; --json keeps them exact', async () => {
@@ -161,7 +158,7 @@ describe('nothing from the store or the command line reaches the terminal raw', 
   });
 });
 
-describe('org/name model names (Hugging Face style)', { timeout: SLOW }, () => {
+describe('org/name model names (Hugging Face style)', () => {
   it('push, ls, exists, pull and rm work, beside a flat model of the org name', async () => {
     const store = await tempDir();
     const hf = 'meta-llama/Llama-3.1-8B-Instruct';
