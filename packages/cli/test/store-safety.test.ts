@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type S3rver, startS3rver } from '@ckpt/s3/s3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ckpt, cleanup, digestTree, lines, makeCheckpoint, tempDir } from './helpers.js';
 
@@ -88,36 +87,6 @@ describe('a store that does not exist is an error naming it, never an empty stor
     const exists = await ckpt(['exists', 'absent', '--store', store], { cwd });
     expect(exists.code).toBe(3);
     expect(exists.stdout).toBe(`absent: no complete checkpoint in file://${store}\n`);
-  });
-
-  describe('on S3 (s3rver)', () => {
-    let server: S3rver;
-    let bucket: string;
-    const env = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
-    const url = (name: string) =>
-      `s3://${name}/team?region=us-east-1&endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=false`;
-    beforeAll(async () => {
-      server = await startS3rver();
-      bucket = await server.createBucket();
-    });
-    afterAll(() => server?.stop());
-
-    it('a missing bucket exits 2 naming the store; a missing model in a bucket that exists exits 3', async () => {
-      for (const args of [['exists', 'llama-8b'], ['ls'], ['pull', 'llama-8b', 'from-s3']]) {
-        const run = await ckpt([...args, '--store', url('no-such-bucket')], { cwd, env });
-        expect(run.code, args.join(' ')).toBe(2);
-        expect(lines(run.stderr), args.join(' ')).toEqual([
-          expect.stringMatching(
-            /^ckpt: .*the store s3:\/\/no-such-bucket\/team does not exist \(no such bucket "no-such-bucket"\)/,
-          ),
-        ]);
-        expect(run.stderr).not.toContain('S3RVER');
-      }
-      const absent = await ckpt(['exists', 'llama-8b', '--store', url(bucket)], { cwd, env });
-      expect(absent.code).toBe(3);
-      expect(absent.stdout).toContain(`in s3://${bucket}/team`);
-      expect(existsSync(path.join(cwd, 'from-s3'))).toBe(false);
-    });
   });
 });
 

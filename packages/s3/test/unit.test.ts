@@ -82,7 +82,7 @@ describe('classify (the error mapping table)', () => {
     );
     expect(classify({ name: 'ConditionalRequestConflict', status: 409 }, 'create')).toBe('Conflict');
     expect(classify({ name: 'NoSuchKey', status: 404 }, 'replace')).toBe('PreconditionFailed');
-    expect(classify({ name: 'NoSuchBucket', status: 404 }, 'replace')).toBe('NotFound');
+    expect(classify({ name: 'NoSuchBucket', status: 404 }, 'replace')).toBe('InvalidArgument');
   });
 });
 
