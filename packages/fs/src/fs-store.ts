@@ -51,8 +51,6 @@ export interface FsStoreOptions {
 
 /** Temp files untouched for this long were left by a crashed writer. */
 const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
-/** The youngest temp files `removeAbandoned` takes, whatever it is asked: a live put may pause that long. */
-const MIN_TEMP_AGE_MS = 60 * 1000;
 const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
@@ -289,12 +287,9 @@ export class FsStore extends BaseStore {
     await this.sweep();
   }
 
-  /**
-   * Removes temp files of puts whose writer died, untouched for `olderThanMs` (at least a minute:
-   * a live writer touches its file with every write, but a body may pause).
-   */
+  /** Removes temp files of puts whose writer died: untouched for `olderThanMs` (a live writer touches its file with every write). */
   async removeAbandoned(olderThanMs: number): Promise<{ removed: number; bytes: number }> {
-    return sweepTemp(this.tmpDir, Math.max(olderThanMs, MIN_TEMP_AGE_MS)).catch((err) => {
+    return sweepTemp(this.tmpDir, olderThanMs).catch((err) => {
       if (errnoOf(err) === 'ENOENT') return { removed: 0, bytes: 0 };
       throw fsError(err, 'remove abandoned', 'tmp');
     });

@@ -7,6 +7,9 @@ import { type LivePush, readPushes, storeNow } from './push-lease.js';
 import { type TrashRecord, trashGeneration } from './remove.js';
 import type { GcOptions, GcResult } from './types.js';
 
+/** What dead writers left is removed once untouched this long at least, whatever the grace: a live put may pause. */
+const ABANDONED_MIN_AGE_MS = 60_000;
+
 /**
  * Slack for comparing the store's modification times: a store that keeps them to the second (its
  * clock read shows whole seconds) may list an object written just after `now` as older than it.
@@ -142,7 +145,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     if (errors.length) throw errors[0]!.error;
     const removed = await store.deleteMany([...purged, ...after.dead], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
-    const abandoned = await store.removeAbandoned?.(grace, { signal });
+    const abandoned = await store.removeAbandoned?.(Math.max(grace, ABANDONED_MIN_AGE_MS), { signal });
     result.abandonedRemoved = abandoned?.removed ?? 0;
     result.bytesFreed += abandoned?.bytes ?? 0;
   }
