@@ -47,8 +47,14 @@ export function verifySummary(result: VerifyResult): string[] {
   return [
     `verify ${what}: ${counts}, ${result.problems.length} problem(s):`,
     ...result.problems.map((p) => `  ${p.path}: ${p.problem}`),
+    result.problems.some((p) => / is missing$/.test(p.problem)) ? REPAIR_MISSING : REPAIR_DAMAGED,
   ];
 }
+
+/** A push never reuses a pack it cannot find: pushing the checkpoint again stores those chunks anew. */
+const REPAIR_MISSING =
+  "to repair: push a directory that holds this checkpoint again ('ckpt push <dir> --model <model>'), or pull an older generation that verifies";
+const REPAIR_DAMAGED = 'to recover: pull an older generation that verifies';
 
 /** The stderr line of a verify that found problems: names the first broken file. */
 export function verifyFailure(result: VerifyResult): string {
