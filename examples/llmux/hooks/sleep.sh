@@ -48,7 +48,10 @@ background)
   # wait for the push; the push must not die with the hook's process group.
   setsid "$here/push.sh" "$model" </dev/null >>"$push_log" 2>&1 &
   ;;
-foreground) "$here/push.sh" "$model" >&2 ;;
+foreground)
+  # the GPU is free either way: a failed push leaves the checkpoint local, and the switch goes on
+  "$here/push.sh" "$model" >&2 || log "push failed: the checkpoint stays local until the next sleep"
+  ;;
 off) ;;
 *)
   log "CKPT_PUSH must be background, foreground or off"

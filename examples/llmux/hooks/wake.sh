@@ -32,10 +32,11 @@ healthy_within() {
 }
 
 # podman restores an archive into a new container with the old name and ID: the checkpointed
-# (exited) container must go first.
+# (exited) container must go first. Nothing started here keeps the lock's descriptor: a process
+# that outlives the hook must not hold the model's lock if the hook is killed.
 restore() {
-  "$podman_cmd" rm -f --ignore "$container" >&2
-  if "$podman_cmd" container restore --import "$1" --tcp-established --file-locks >&2 &&
+  "$podman_cmd" rm -f --ignore "$container" >&2 9>&-
+  if "$podman_cmd" container restore --import "$1" --tcp-established --file-locks >&2 9>&- &&
     healthy_within "$restore_timeout"; then
     log "restored from $1 in $(($(now_ms) - start)) ms"
     return 0
@@ -74,8 +75,8 @@ if ((${#cold[@]} == 0)); then
   log "nothing to restore and no cold-start command"
   exit 1
 fi
-"$podman_cmd" rm -f --ignore "$container" >&2
-"${cold[@]}" >&2
+"$podman_cmd" rm -f --ignore "$container" >&2 9>&-
+"${cold[@]}" >&2 9>&-
 if healthy_within "$cold_timeout"; then
   log "cold-started in $(($(now_ms) - start)) ms"
   exit 0

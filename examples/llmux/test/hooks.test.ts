@@ -316,6 +316,20 @@ describe('the llmux hooks with ckpt (podman is a stand-in)', () => {
     await i.down();
   });
 
+  it('frees the GPU when the push fails, and wakes here from the checkpoint it kept', async () => {
+    // a store that cannot be written: /dev/null is no directory
+    const k = await host('k', '/dev/null/store', { CKPT_PUSH: 'foreground' });
+    expect((await k.hook(MODEL, 'wake')).code).toBe(0);
+    const slept = await k.hook(MODEL, 'sleep');
+    expect(slept.code, slept.stderr).toBe(0);
+    expect(slept.stderr).toContain('push failed');
+    expect((await k.hook(MODEL, 'alive')).code).not.toBe(0);
+    const woke = await k.hook(MODEL, 'wake');
+    expect(woke.code, woke.stderr).toBe(0);
+    expect(await k.restored()).toEqual([0]);
+    await k.down();
+  });
+
   it('cold-starts when the local checkpoint does not restore', async () => {
     const j = await host('j', join(work, 'store-5'), { CKPT_PUSH: 'off' });
     expect((await j.hook(MODEL, 'wake')).code).toBe(0);
