@@ -34,12 +34,14 @@ function runPush(root: string, dir: string, killAfterMs: number): Promise<{ kill
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, root, 'model', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let errors = '';
     proc.stdout.on('data', (d) => {
       out += d;
     });
     // the clock starts when the push does, not when the process does
     let timer: NodeJS.Timeout | undefined;
     proc.stderr.on('data', (d) => {
+      errors += d;
       if (!timer && String(d).includes('push')) timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
     });
     proc.on('error', reject);
@@ -47,7 +49,7 @@ function runPush(root: string, dir: string, killAfterMs: number): Promise<{ kill
       clearTimeout(timer);
       if (signal === 'SIGKILL') resolve({ killed: true, out });
       else if (code === 0) resolve({ killed: false, out });
-      else reject(new Error(`push child exited with ${code}`));
+      else reject(new Error(`push child exited with ${code}: ${errors.trim()}`));
     });
   });
 }
@@ -99,7 +101,7 @@ it('kill -9 during pushes leaves the committed generation intact and pullable', 
   expect((await checkpoints.verify('model')).ok).toBe(true);
   // the killed pushes left only unreferenced packs and their leases, which gc removes once the
   // leases have expired (four renewal intervals) and the packs are past the grace period
-  await new Promise((r) => setTimeout(r, 900));
+  await new Promise((r) => setTimeout(r, 4200));
   const gc = await checkpoints.gc({ grace: 0 });
   expect(gc.pushesInFlight).toBe(0);
   expect(gc.packsLive).toBeGreaterThan(0);

@@ -18,6 +18,9 @@ case "${1:-}" in
 pull)
   model="${2:?usage: ckpt-ci.sh pull <model> <dir>}"
   dir="${3:?usage: ckpt-ci.sh pull <model> <dir>}"
+  # a cache miss leaves no store folder: here that is an empty store, while ckpt takes a missing
+  # store for a misconfigured one (exit 2)
+  if [[ $CKPT_STORE == file://* ]]; then mkdir -p "${CKPT_STORE#file://}"; fi
   set +e
   "$ckpt" pull "$model" "$dir"
   code=$?

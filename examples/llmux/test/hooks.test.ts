@@ -130,6 +130,8 @@ async function host(name: string, store: string, extra: NodeJS.ProcessEnv = {}) 
   const dir = join(work, name);
   hosts.push(dir);
   await mkdir(dir);
+  // a store exists before hosts use it: ckpt never takes a missing store for an empty one
+  await mkdir(store, { recursive: true }).catch(() => undefined);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PATH: `${bin}:${process.env.PATH}`,
