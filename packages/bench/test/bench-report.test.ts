@@ -295,7 +295,9 @@ describe('markdown', () => {
     expect(md).toContain('| fs | full push / cp -r | ≤ 2.5 | 2.00× ✓ |');
     expect(md).toContain('| fs | fresh pull / cp -r | ≤ 2 | 3.00× ✗ |');
     expect(md).toContain('| fs | next-version push / cp -r |  | 0.75× |');
-    expect(md).toContain('![ckpt against cp -r, aws s3 sync and rclone copy](bench/bench.svg)');
+    expect(md).toContain(
+      '![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync and restic](bench/bench.svg)',
+    );
     expect(md).toContain('#### Scaling');
   });
 

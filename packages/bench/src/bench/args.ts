@@ -9,7 +9,7 @@ const GiB = 2 ** 30;
 
 /** Usage of `pnpm bench`. */
 export const BENCH_USAGE = `usage: pnpm bench [-- options]
-  --backends fs,s3     stores to measure (default: fs,s3)
+  --backends fs,s3     stores to measure: fs, s3 (MinIO) (default: fs,s3)
   --size 3GiB          main workload size (default 3GiB)
   --runs 3             runs per operation; the median is reported (default 3)
   --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (about a minute)
@@ -18,7 +18,7 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --scaling 0.5GiB,2GiB  extra workload sizes for time per GiB and peak RSS (default 0.5GiB,2GiB)
   --large              add 8GiB to --scaling (check free disk: about 4x the size is used)
   --small-files 10000  files in the many-small-files workload (0: skip; default 10000)
-  --no-tools           skip cp -r, aws s3 sync and rclone copy
+  --no-tools           skip the peers: cp -r, aws s3 sync, rclone copy, s5cmd sync, restic
   --no-sweep           skip the rewrite-fraction sweep
   --no-verify          skip checking the first run's pulls against their source
   --seed 1             workload seed

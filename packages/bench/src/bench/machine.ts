@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { filesUnder } from './sdk.js';
-import { AWS_BIN, RCLONE_BIN, toolVersion } from './tools.js';
+import { AWS_BIN, builtToolVersion, RCLONE_BIN, toolVersion } from './tools.js';
 import type { CacheMode, MachineInfo } from './types.js';
 
 const run = promisify(execFile);
@@ -69,6 +69,9 @@ export async function machineInfo(workDir: string, dropCachesWorks: boolean): Pr
       cp: await toolVersion('cp', ['--version']),
       aws: await toolVersion(AWS_BIN, ['--version']),
       rclone: await toolVersion(RCLONE_BIN, ['version']),
+      s5cmd: await builtToolVersion('s5cmd', ['version']),
+      restic: await builtToolVersion('restic', ['version']),
+      minio: await builtToolVersion('minio', ['--version']),
     },
   };
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { BENCH_USAGE, type BenchArgs, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
-import { type Backend, fsBackend, s3Backend } from './backends.js';
+import { type Backend, type BuiltTools, fsBackend, type S3ToolName, s3Backend } from './backends.js';
 import { engineHash, snapshotEngine } from './engine-snapshot.js';
 import { dropCaches, machineInfo } from './machine.js';
 import { Measurer } from './measure.js';
@@ -17,7 +17,7 @@ import { resultsSvg } from './report-svg.js';
 import { ratiosTable, renderText, resultsTable, scalingTable, sweepTable } from './report-table.js';
 import { aggregate, formatBytes } from './stats.js';
 import { ckptChain, rawChain, type SuiteContext, scalingChain, toolChain } from './suite.js';
-import { ensureS3Tools } from './tools.js';
+import { ensureS3Tools, toolBinary } from './tools.js';
 import type { BenchResults, Measurement } from './types.js';
 import { baseSpec, nextSpec, smallFilesSpec, type WorkloadSpec, Workloads } from './workloads.js';
 
@@ -88,7 +88,9 @@ async function measureAll(args: BenchArgs, ctx: SuiteContext, backends: Backend[
 
 /** Writes results.json, table.txt, results.md and bench.svg to `out`; with `updateDocs` also docs/. */
 async function writeResults(results: BenchResults, out: string, updateDocs: boolean): Promise<string> {
+  const versions = Object.entries(results.machine.tools).map(([tool, version]) => `${tool}: ${version}`);
   const text = [
+    `Tools: ${versions.join('; ')}`,
     renderText(ratiosTable(results.ratios)),
     renderText(resultsTable(results.rows)),
     renderText(sweepTable(results.rows)),
@@ -160,11 +162,22 @@ export async function benchMain(
     log('bench: --cache cold needs permission to write /proc/sys/vm/drop_caches (root)');
     return 2;
   }
-  const s3Tools: ('aws' | 'rclone')[] = [];
+  const s3Tools: S3ToolName[] = [];
+  const built: BuiltTools = {};
+  if (args.tools) {
+    for (const name of ['s5cmd', 'restic'] as const) {
+      const binary = await toolBinary(name);
+      if (binary) built[name] = binary;
+      else
+        log(`bench: ${name} is missing (bash scripts/install-test-tools.sh --bench): its rows are skipped`);
+    }
+  }
   if (args.tools && args.backends.includes('s3')) {
     const missing = await ensureS3Tools(log);
     if (!missing.some((m) => m.endsWith('aws'))) s3Tools.push('aws');
     if (!missing.includes('rclone')) s3Tools.push('rclone');
+    if (built.s5cmd) s3Tools.push('s5cmd');
+    if (built.restic) s3Tools.push('restic');
     for (const m of missing) log(`bench: ${m} is missing: its rows are skipped`);
   }
   const work = await mkdtemp(join(resolve(args.work), 'ckpt-bench-'));
@@ -207,7 +220,9 @@ export async function benchMain(
   };
   try {
     for (const kind of args.backends) {
-      backends.push(kind === 'fs' ? await fsBackend(work, args.tools) : await s3Backend(work, s3Tools));
+      backends.push(
+        kind === 'fs' ? await fsBackend(work, args.tools, built) : await s3Backend(work, s3Tools, built),
+      );
     }
     await measureAll(args, ctx, backends, log);
   } finally {

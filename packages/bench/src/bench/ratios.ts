@@ -105,19 +105,22 @@ export function computeRatios(rows: Row[]): Ratio[] {
     const add = (label: string, value: number, target?: ['<' | '≤' | '≥', number], unit?: Ratio['unit']) =>
       out.push(entry(backend, cache, label, value, target, unit));
     const ckpt = (s: Scenario) => wall(find(s, 'ckpt'));
-    const tools: Tool[] = backend === 'fs' ? ['cp -r'] : ['aws s3 sync', 'rclone copy'];
+    const tools: Tool[] =
+      backend === 'fs' ? ['cp -r', 'restic'] : ['aws s3 sync', 'rclone copy', 's5cmd sync', 'restic'];
     for (const tool of tools) {
       if (!find('full-push', tool)) continue;
-      const wholeCopy = backend === 'fs'; // cp -r has no incremental mode: compare with its whole copy
+      const wholeCopy = tool === 'cp -r'; // no incremental mode: compare with its whole copy
+      // issue 6 set targets against cp -r, aws s3 sync and rclone copy; the other peers are compared without one
+      const targeted = wholeCopy || tool === 'aws s3 sync' || tool === 'rclone copy';
       add(
         `full push / ${tool}`,
         ratio(ckpt('full-push'), wall(find('full-push', tool))),
-        wholeCopy ? ['≤', 2.5] : ['<', 1],
+        wholeCopy ? ['≤', 2.5] : targeted ? ['<', 1] : undefined,
       );
       add(
         `fresh pull / ${tool}`,
         ratio(ckpt('fresh-pull'), wall(find('fresh-pull', tool))),
-        wholeCopy ? ['≤', 2] : ['<', 1],
+        wholeCopy ? ['≤', 2] : targeted ? ['<', 1] : undefined,
       );
       const toolUnchanged = wall(find(wholeCopy ? 'full-push' : 'unchanged-push', tool));
       add(
@@ -129,10 +132,15 @@ export function computeRatios(rows: Row[]): Ratio[] {
       add(
         `next-version push / ${tool}`,
         ratio(ckpt('next-push'), toolNext),
-        wholeCopy ? undefined : ['≤', 0.2],
+        wholeCopy || !targeted ? undefined : ['≤', 0.2],
       );
       const toolOver = wall(find(wholeCopy ? 'fresh-pull' : 'pull-over-previous', tool));
       add(`pull over previous / ${tool}`, ratio(ckpt('pull-over-previous'), toolOver));
+      if (tool === 'restic') {
+        const stored = (scenario: Scenario, t: Tool) => find(scenario, t)?.bytesStored;
+        add('full push stored / restic', ratio(stored('full-push', 'ckpt'), stored('full-push', tool)));
+        add('next version stored / restic', ratio(stored('next-push', 'ckpt'), stored('next-push', tool)));
+      }
       const small = (t: Tool, s: Scenario) => wall(find(s, t, 'small-files'));
       if (find('full-push', tool, 'small-files')) {
         add(`small files: push / ${tool}`, ratio(small('ckpt', 'full-push'), small(tool, 'full-push')));

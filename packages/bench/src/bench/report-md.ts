@@ -43,7 +43,7 @@ export function resultsMarkdown(results: BenchResults, chartPath: string): strin
     '',
     renderMarkdown(ratiosTable(results.ratios)),
     '',
-    `![ckpt against cp -r, aws s3 sync and rclone copy](${chartPath})`,
+    `![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync and restic](${chartPath})`,
     '',
     '#### Every operation',
     '',

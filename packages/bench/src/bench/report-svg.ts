@@ -37,6 +37,8 @@ const COLOURS: Record<string, string> = {
   'cp -r + fsync': '#9c4221',
   'aws s3 sync': '#805ad5',
   'rclone copy': '#38a169',
+  's5cmd sync': '#d53f8c',
+  restic: '#b7791f',
   'raw SDK (ceiling)': '#718096',
 };
 
@@ -99,7 +101,16 @@ export function renderSvg(title: string, panels: Panel[]): string {
 }
 
 const COMPARED: Scenario[] = ['full-push', 'unchanged-push', 'next-push', 'fresh-pull', 'pull-over-previous'];
-const TOOL_ORDER: Tool[] = ['ckpt', 'cp -r', 'cp -r + fsync', 'aws s3 sync', 'rclone copy', 'sdk'];
+const TOOL_ORDER: Tool[] = [
+  'ckpt',
+  'cp -r',
+  'cp -r + fsync',
+  'aws s3 sync',
+  'rclone copy',
+  's5cmd sync',
+  'restic',
+  'sdk',
+];
 
 function ok(r: Row): boolean {
   return r.failures < r.runs && Number.isFinite(r.medianWallMs);

@@ -39,7 +39,7 @@ export function resultsTable(rows: Row[]): Table {
       'requests',
       'sent',
       'received',
-      'stored / oracle',
+      'stored (/ oracle)',
     ],
     right: [5, 6, 7, 8, 9, 10, 11, 12, 13],
     cells: rows.map((r) => [
@@ -56,7 +56,11 @@ export function resultsTable(rows: Row[]): Table {
       r.requests === undefined ? '-' : String(Math.round(r.requests)),
       formatBytes(r.bytesSent),
       formatBytes(r.bytesReceived),
-      r.oracleBytes ? `${formatBytes(r.bytesStored)} / ${formatBytes(r.oracleBytes)}` : '-',
+      r.oracleBytes
+        ? `${formatBytes(r.bytesStored)} / ${formatBytes(r.oracleBytes)}`
+        : r.bytesStored === undefined
+          ? '-'
+          : formatBytes(r.bytesStored),
     ]),
   };
 }

@@ -21,16 +21,8 @@ async function openStore(spec: StoreSpec): Promise<ObjectStore> {
     const { FsStore } = await import('@ckpt/fs');
     return new FsStore({ root: spec.root });
   }
-  const [{ S3Store }, { S3RVER_KEY }] = await Promise.all([import('@ckpt/s3'), import('./sdk.js')]);
-  return new S3Store({
-    bucket: spec.bucket,
-    endpoint: spec.endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    checksums: 'when_required',
-    conditionalWrites: false,
-    credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
-  });
+  const [{ S3Store }, { s3StoreOptions }] = await Promise.all([import('@ckpt/s3'), import('./sdk.js')]);
+  return new S3Store(s3StoreOptions(spec));
 }
 
 async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise<OpOutcome> {
@@ -68,8 +60,8 @@ async function rawOp(spec: Extract<OpSpec, { op: 'raw-put' | 'raw-get' }>): Prom
   const { rawGet, rawPut } = await import('./sdk.js');
   const stats =
     spec.op === 'raw-put'
-      ? await rawPut(spec.endpoint, spec.bucket, spec.key, spec.dir)
-      : await rawGet(spec.endpoint, spec.bucket, spec.key);
+      ? await rawPut(spec.server, spec.bucket, spec.key, spec.dir)
+      : await rawGet(spec.server, spec.bucket, spec.key);
   const sent = spec.op === 'raw-put' ? stats.bytes : 0;
   return {
     opMs: stats.ms,

@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-
-/** s3rver accepts only this access key id (it does not check the secret). */
-export const S3RVER_KEY = 'S3RVER';
+import type { S3Server, StoreSpec } from './types.js';
 
 /** Part and range size of the raw transfer (the S3Store's default part size). */
 const PART_BYTES = 8 * 2 ** 20;
@@ -30,6 +28,9 @@ interface Sdk {
   CompleteMultipartUploadCommand: CommandClass;
   HeadObjectCommand: CommandClass;
   GetObjectCommand: CommandClass;
+  ListObjectsV2Command: CommandClass;
+  DeleteObjectsCommand: CommandClass;
+  DeleteBucketCommand: CommandClass;
 }
 
 let sdk: Promise<Sdk> | undefined;
@@ -47,18 +48,37 @@ export function loadSdk(): Promise<Sdk> {
   return sdk;
 }
 
-/** A client for s3rver: path style, the S3RVER key, checksums only where required (no aws-chunked). */
-export async function s3rverClient(endpoint: string): Promise<{ client: Client; sdk: Sdk }> {
+/**
+ * A client for the benchmark's server: path style, and checksums only where the API requires them,
+ * so that the raw transfer measures the server rather than the SDK's CRC32.
+ */
+export async function s3Client(server: S3Server): Promise<{ client: Client; sdk: Sdk }> {
   const s = await loadSdk();
   const client = new s.S3Client({
-    endpoint,
+    endpoint: server.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
+    credentials: server.credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   return { client, sdk: s };
+}
+
+/**
+ * What `startMinio().storeOptions()` gives the tests: path style, and MinIO's conditional writes
+ * and listings declared; checksums are the store's default (CRC32), as a user would run it.
+ */
+export function s3StoreOptions(spec: Extract<StoreSpec, { kind: 's3' }>) {
+  return {
+    bucket: spec.bucket,
+    endpoint: spec.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    conditionalWrites: true,
+    keyIsAlsoPrefix: false,
+    credentials: spec.credentials,
+  };
 }
 
 /** Regular files under `dir`, recursively, in byte order of their paths. */
@@ -104,8 +124,8 @@ export interface RawStats {
  * Uploads every file under `dir`, concatenated, as one object: one multipart upload with
  * `RAW_CONCURRENCY` parts of 8 MiB in flight (memory: that many parts). The server's ceiling.
  */
-export async function rawPut(endpoint: string, bucket: string, key: string, dir: string): Promise<RawStats> {
-  const { client, sdk: s } = await s3rverClient(endpoint);
+export async function rawPut(server: S3Server, bucket: string, key: string, dir: string): Promise<RawStats> {
+  const { client, sdk: s } = await s3Client(server);
   const start = performance.now();
   try {
     const created = await client.send(new s.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
@@ -145,8 +165,8 @@ export async function rawPut(endpoint: string, bucket: string, key: string, dir:
 }
 
 /** Reads one object with ranged GETs of 8 MiB, `RAW_CONCURRENCY` at a time, discarding the bytes. */
-export async function rawGet(endpoint: string, bucket: string, key: string): Promise<RawStats> {
-  const { client, sdk: s } = await s3rverClient(endpoint);
+export async function rawGet(server: S3Server, bucket: string, key: string): Promise<RawStats> {
+  const { client, sdk: s } = await s3Client(server);
   const start = performance.now();
   try {
     const head = await client.send(new s.HeadObjectCommand({ Bucket: bucket, Key: key }));

@@ -7,6 +7,7 @@ import { SWEEP_FRACTIONS } from './args.js';
 import type { Backend, ToolTarget } from './backends.js';
 import type { MeasureLabel, Measurer } from './measure.js';
 import { filesUnder } from './sdk.js';
+import type { Command } from './tools.js';
 import type { CacheMode, EngineKnobs, Measurement } from './types.js';
 import { baseSpec, nextSpec, percent, type WorkloadSpec, type Workloads } from './workloads.js';
 
@@ -130,9 +131,23 @@ async function touchAll(dir: string): Promise<void> {
   for (const file of await filesUnder(dir)) await utimes(file, now, now);
 }
 
+/** Runs a command that is set-up, not measurement (`restic init`); throws with its stderr when it fails. */
+async function setUp(command: Command): Promise<void> {
+  try {
+    await run(command.file, command.args, { env: command.env, maxBuffer: 16 << 20 });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(
+      `${command.file} ${command.args.join(' ')} failed: ${stderr.trim() || (err as Error).message}`,
+    );
+  }
+}
+
 /**
  * A reference tool on the same data: full put of v0 and fresh get; for syncing tools also the
- * unchanged re-put, the put of v1 over v0 and the get of v1 over the v0 copy.
+ * unchanged re-put, the put of v1 over v0 and the get of v1 over the v0 copy. For a tool that
+ * keeps every version (restic), each put's stored bytes are how much the target grew, and the
+ * put of v1 is set against the oracle as ckpt's is.
  */
 export async function toolChain(
   ctx: SuiteContext,
@@ -147,23 +162,35 @@ export async function toolChain(
   const v0 = await workloads.dir(v0Spec);
   const v1 = await workloads.dir(v1Spec);
   const bytes0 = workloads.info(v0Spec).bytes;
-  const bytes1 = workloads.info(v1Spec).bytes;
+  const v1Info = workloads.info(v1Spec);
   const { tool } = target;
   const id = tool.name.replace(/\W+/g, '-');
   const where = await target.newTarget(`${id}-${runIndex}`);
   const got = join(ctx.work, `get-${id}`);
-  const tag = (scenario: MeasureLabel['scenario'], logicalBytes: number) =>
-    label(backend, cache, runIndex, { scenario, tool: tool.name, workload: 'main', logicalBytes });
+  const tag = (scenario: MeasureLabel['scenario'], logicalBytes: number, oracleBytes?: number) =>
+    label(backend, cache, runIndex, {
+      scenario,
+      tool: tool.name,
+      workload: 'main',
+      logicalBytes,
+      oracleBytes,
+    });
+  const put = async (scenario: MeasureLabel['scenario'], dir: string, logical: number, oracle?: number) => {
+    const before = tool.keepsHistory ? await target.targetBytes(where) : undefined;
+    const m = await measurer.command(tag(scenario, logical, oracle), tool.put(dir, where), [dir]);
+    if (before !== undefined && m.ok) m.bytesStored = (await target.targetBytes(where)) - before;
+  };
   try {
     await removeDir(got);
-    await measurer.command(tag('full-push', bytes0), tool.put(v0, where), [v0]);
-    if (!tool.wholeCopyOnly) await measurer.command(tag('unchanged-push', bytes0), tool.put(v0, where), [v0]);
+    if (tool.prepare) await setUp(tool.prepare(where));
+    await put('full-push', v0, bytes0);
+    if (!tool.wholeCopyOnly) await put('unchanged-push', v0, bytes0);
     if (tool.get)
       await measurer.command(tag('fresh-pull', bytes0), tool.get(where, got), target.targetPaths(where));
     if (tool.get && !tool.wholeCopyOnly) {
       await touchAll(v1);
-      await measurer.command(tag('next-push', bytes1), tool.put(v1, where), [v1]);
-      await measurer.command(tag('pull-over-previous', bytes1), tool.get(where, got), [
+      await put('next-push', v1, v1Info.bytes, tool.keepsHistory ? v1Info.oracleBytes : undefined);
+      await measurer.command(tag('pull-over-previous', v1Info.bytes), tool.get(where, got), [
         ...target.targetPaths(where),
         got,
       ]);
@@ -184,7 +211,11 @@ export async function rawChain(ctx: SuiteContext, backend: Backend, cache: Cache
   const bucket = await server.newBucket(`raw-${runIndex}`);
   const tag = (scenario: MeasureLabel['scenario']) =>
     label(backend, cache, runIndex, { scenario, tool: 'sdk', workload: 'main', logicalBytes: bytes });
-  const op = { endpoint: server.endpoint, bucket, key: 'checkpoint.bin' };
+  const op = {
+    server: { endpoint: server.endpoint, credentials: server.credentials },
+    bucket,
+    key: 'checkpoint.bin',
+  };
   try {
     await ctx.measurer.child(tag('raw-put'), { op: 'raw-put', ...op, dir }, [dir]);
     await ctx.measurer.child(tag('raw-get'), { op: 'raw-get', ...op }, [join(server.directory, bucket)]);
@@ -235,6 +266,7 @@ export async function scalingChain(
     const got = join(ctx.work, `get-${id}`);
     try {
       await removeDir(got);
+      if (target.tool.prepare) await setUp(target.tool.prepare(where));
       await measurer.command(tag('full-push', target.tool.name), target.tool.put(dir, where), [dir]);
       await measurer.command(
         tag('fresh-pull', target.tool.name),

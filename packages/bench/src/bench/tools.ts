@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { access, constants, writeFile } from 'node:fs/promises';
+import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { S3RVER_KEY } from './sdk.js';
-import type { Tool } from './types.js';
+import { findBinary, toolsBinDir } from '@ckpt/test-servers';
+import type { S3Server, Tool } from './types.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +24,13 @@ export interface ReferenceTool {
   name: Exclude<Tool, 'ckpt' | 'sdk'>;
   /** Only whole copies make sense (no incremental mode): `cp -r`. */
   wholeCopyOnly: boolean;
+  /**
+   * The target keeps every version pushed (restic's snapshots, as ckpt's generations): a push's
+   * stored bytes are how much the target grew. Sync tools overwrite, so theirs are not counted.
+   */
+  keepsHistory?: boolean;
+  /** Run once on a new, empty target before anything is measured (`restic init`). */
+  prepare?(target: string): Command;
   put(dir: string, target: string): Command;
   /** Absent for a put-only reference. */
   get?(target: string, dir: string): Command;
@@ -60,16 +67,17 @@ export const cpFsyncTool: ReferenceTool = {
 };
 
 /**
- * `aws s3 sync` against s3rver with path-style addressing and the S3RVER key, through a config
- * file of its own in `configDir`. Targets are `<bucket>/<prefix>`.
+ * `aws s3 sync` against the benchmark's server with path-style addressing and its key pair,
+ * through a config file of its own in `configDir`. Targets are `<bucket>/<prefix>`.
  */
-export async function awsTool(endpoint: string, configDir: string): Promise<ReferenceTool> {
+export async function awsTool(server: S3Server, configDir: string): Promise<ReferenceTool> {
+  const { endpoint, credentials: key } = server;
   const config = join(configDir, 'aws-config');
   await writeFile(config, '[default]\nregion = us-east-1\ns3 =\n  addressing_style = path\n');
   const credentials = join(configDir, 'aws-credentials');
   await writeFile(
     credentials,
-    `[default]\naws_access_key_id = ${S3RVER_KEY}\naws_secret_access_key = ${S3RVER_KEY}\n`,
+    `[default]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`,
   );
   const env = cleanEnv({
     AWS_CONFIG_FILE: config,
@@ -91,20 +99,21 @@ export async function awsTool(endpoint: string, configDir: string): Promise<Refe
 }
 
 /**
- * `rclone copy` against s3rver (provider Other, path style, the S3RVER key) through a config file
- * of its own, run as `env -u AWS_CA_BUNDLE rclone …` (rclone fails on that variable). Default
- * transfers and checkers, as a user would run it.
+ * `rclone copy` against the benchmark's server (provider Minio, path style, its key pair) through
+ * a config file of its own, run as `env -u AWS_CA_BUNDLE rclone …` (rclone fails on that
+ * variable). Default transfers and checkers, as a user would run it.
  */
-export async function rcloneTool(endpoint: string, configDir: string): Promise<ReferenceTool> {
+export async function rcloneTool(server: S3Server, configDir: string): Promise<ReferenceTool> {
+  const { endpoint, credentials: key } = server;
   const config = join(configDir, 'rclone.conf');
   await writeFile(
     config,
     [
       '[bench]',
       'type = s3',
-      'provider = Other',
-      `access_key_id = ${S3RVER_KEY}`,
-      `secret_access_key = ${S3RVER_KEY}`,
+      'provider = Minio',
+      `access_key_id = ${key.accessKeyId}`,
+      `secret_access_key = ${key.secretAccessKey}`,
       `endpoint = ${endpoint}`,
       'region = us-east-1',
       'force_path_style = true',
@@ -123,6 +132,111 @@ export async function rcloneTool(endpoint: string, configDir: string): Promise<R
     put: (dir, target) => copy(dir, `bench:${target}`),
     get: (target, dir) => copy(`bench:${target}`, dir),
   };
+}
+
+/**
+ * `s5cmd sync` (size and modification time decide, like `aws s3 sync`) against the benchmark's
+ * server; s5cmd addresses a custom endpoint path style. Default workers and part sizes. Targets
+ * are buckets. `--log error` keeps it from printing a line per file.
+ */
+export function s5cmdTool(binary: string, server: S3Server): ReferenceTool {
+  const env = cleanEnv({
+    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  });
+  const sync = (from: string, to: string): Command => ({
+    file: binary,
+    args: ['--endpoint-url', server.endpoint, '--log', 'error', 'sync', from, to],
+    env,
+  });
+  return {
+    name: 's5cmd sync',
+    wholeCopyOnly: false,
+    put: (dir, bucket) => sync(`${dir}/`, `s3://${bucket}/`),
+    get: (bucket, dir) => sync(`s3://${bucket}/*`, `${dir}/`),
+  };
+}
+
+/** The password of the benchmark's restic repositories (restic always encrypts; see resticTool). */
+const RESTIC_PASSWORD = 'ckpt-bench';
+
+/**
+ * restic with a repository per target: a folder (`repository(target)` = the path) or a bucket on
+ * the benchmark's server (`s3:<endpoint>/<bucket>`). `put` backs the directory up as `.` from
+ * inside it, so that a snapshot holds the directory's contents at its root (as a pull writes
+ * them) and the next backup of the same directory finds it as its parent; `get` restores the
+ * latest snapshot with `--overwrite if-changed --delete` (restic's own incremental restore: files
+ * that already hold the right bytes are left alone, others are rewritten, extra ones removed).
+ * Defaults otherwise: compression `auto`, 16 MiB packs, encryption (always on in restic; ckpt
+ * does not encrypt). Its cache goes to `cacheDir`.
+ */
+export function resticTool(
+  binary: string,
+  repository: (target: string) => string,
+  cacheDir: string,
+  server?: S3Server,
+): ReferenceTool {
+  const env = cleanEnv({
+    RESTIC_PASSWORD,
+    RESTIC_CACHE_DIR: cacheDir,
+    ...(server
+      ? {
+          AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+          AWS_DEFAULT_REGION: 'us-east-1',
+        }
+      : {}),
+  });
+  const restic = (target: string, ...args: string[]): Command => ({
+    file: binary,
+    args: ['--repo', repository(target), '--quiet', ...args],
+    env,
+  });
+  return {
+    name: 'restic',
+    wholeCopyOnly: false,
+    keepsHistory: true,
+    prepare: (target) => restic(target, 'init'),
+    put: (dir, target) => ({
+      file: 'sh',
+      args: [
+        '-c',
+        'cd "$1" && shift && exec "$@"',
+        'restic-backup',
+        dir,
+        binary,
+        ...restic(target, 'backup', '--host', 'bench', '.').args,
+      ],
+      env,
+    }),
+    get: (target, dir) =>
+      restic(target, 'restore', 'latest', '--target', dir, '--overwrite', 'if-changed', '--delete'),
+  };
+}
+
+/**
+ * The binary of a tool `scripts/install-test-tools.sh --bench` builds (`$CKPT_TOOLS_DIR/bin`
+ * first, then PATH), or undefined when it is missing.
+ */
+export async function toolBinary(name: string): Promise<string | undefined> {
+  return findBinary(name).catch(() => undefined);
+}
+
+/**
+ * `<version output>` of a tool built by the install script, with the module it was built from
+ * when the binary does not know its own version (a build from the module cache has no VCS stamp).
+ */
+export async function builtToolVersion(name: string, args: string[]): Promise<string> {
+  const binary = await toolBinary(name);
+  if (!binary) return 'missing';
+  const version = await toolVersion(binary, args);
+  const stamp = await readFile(join(toolsBinDir(), '..', 'stamps', name), 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+  const pinned = stamp.split('@')[1]?.replace(/^v/, '');
+  return pinned && !version.includes(pinned) ? `${version} (built from ${stamp})` : version;
 }
 
 async function onPath(file: string): Promise<boolean> {

@@ -1,8 +1,14 @@
 import type { MetricsSnapshot } from '@ckpt/core';
 import type { BenchArgs } from './args.js';
 
-/** A store the runner child opens: a folder for `FsStore`, a bucket on s3rver for `S3Store`. */
-export type StoreSpec = { kind: 'fs'; root: string } | { kind: 's3'; endpoint: string; bucket: string };
+/** An S3 server's address and the key pair to sign with (MinIO's root user, random per server). */
+export interface S3Server {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** A store the runner child opens: a folder for `FsStore`, a bucket on MinIO for `S3Store`. */
+export type StoreSpec = { kind: 'fs'; root: string } | ({ kind: 's3'; bucket: string } & S3Server);
 
 /** Engine knobs passed through to `new Checkpoints(store, …)` (unset: the engine's defaults). */
 export interface EngineKnobs {
@@ -15,8 +21,8 @@ export interface EngineKnobs {
 export type OpSpec =
   | { op: 'push'; store: StoreSpec; model: string; dir: string; engine: EngineKnobs }
   | { op: 'pull'; store: StoreSpec; model: string; dir: string; generation?: string; engine: EngineKnobs }
-  | { op: 'raw-put'; endpoint: string; bucket: string; key: string; dir: string }
-  | { op: 'raw-get'; endpoint: string; bucket: string; key: string };
+  | { op: 'raw-put'; server: S3Server; bucket: string; key: string; dir: string }
+  | { op: 'raw-get'; server: S3Server; bucket: string; key: string };
 
 /** What the runner child prints (one JSON line). */
 export interface OpOutcome {
@@ -45,7 +51,15 @@ export type Scenario =
   | 'raw-get';
 
 /** Who performed it. */
-export type Tool = 'ckpt' | 'cp -r' | 'cp -r + fsync' | 'aws s3 sync' | 'rclone copy' | 'sdk';
+export type Tool =
+  | 'ckpt'
+  | 'cp -r'
+  | 'cp -r + fsync'
+  | 'aws s3 sync'
+  | 'rclone copy'
+  | 's5cmd sync'
+  | 'restic'
+  | 'sdk';
 
 /** Backends the benchmark knows. */
 export type BackendKind = 'fs' | 's3';
@@ -80,7 +94,10 @@ export interface Measurement {
   bytesSent?: number;
   /** Bytes received from the store (get payloads). */
   bytesReceived?: number;
-  /** Of `bytesSent`, the bytes newly stored (a push's new packs plus its manifest). */
+  /**
+   * Bytes newly stored: a push's new packs plus its manifest; for restic, how much its repository
+   * grew (restic keeps every snapshot, as ckpt keeps every generation).
+   */
   bytesStored?: number;
   /** Truly new bytes of the pushed version (the workload oracle), for next-version pushes. */
   oracleBytes?: number;
