@@ -65,6 +65,8 @@ it('kill -9 during pushes leaves the committed generation intact and pullable', 
   const committed = JSON.parse(first.out).generation as string;
 
   // time one undisturbed push of v2 in a copy of the store, to aim the kills inside it
+  // as the real pushes run: over v1 (reading its manifest, checking its packs, reusing its chunks)
+  await runPush(path.join(work, 'probe-store'), v1, 120_000);
   const probe = await runPush(path.join(work, 'probe-store'), v2, 120_000);
   expect(probe.killed).toBe(false);
   let pushMs = JSON.parse(probe.out).durationMs as number;
@@ -102,10 +104,18 @@ it('kill -9 during pushes leaves the committed generation intact and pullable', 
   // the killed pushes left only unreferenced packs and their leases, which gc removes once the
   // leases have expired (four renewal intervals) and the packs are past the grace period
   await new Promise((r) => setTimeout(r, 4200));
+  const packs = async () => {
+    const ids: string[] = [];
+    for await (const meta of new FsStore({ root }).list('ckpt/packs/')) ids.push(meta.key);
+    return ids;
+  };
+  const before = await packs();
   const gc = await checkpoints.gc({ grace: 0 });
   expect(gc.pushesInFlight).toBe(0);
   expect(gc.packsLive).toBeGreaterThan(0);
-  expect(gc.packsDeleted).toBeGreaterThan(0);
+  // exactly the killed pushes' packs go: what is left is what the committed generation needs
+  expect(gc.packsDeleted).toBe(before.length - gc.packsLive);
+  expect((await packs()).length).toBe(gc.packsLive);
   for await (const lease of new FsStore({ root }).list('ckpt/pushes/')) expect.fail(`${lease.key} is left`);
   expect((await checkpoints.verify('model')).ok).toBe(true);
   await checkpoints.close();
