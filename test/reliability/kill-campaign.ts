@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Checkpoints } from '@ckpt/core';
+import { Checkpoints, mulberry32 } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -156,16 +156,4 @@ export async function treeDigest(root: string, rel = '', hash = createHash('sha2
     else hash.update(await readFile(path.join(root, p)));
   }
   return rel ? '' : hash.digest('hex');
-}
-
-/** A small seeded generator: the same seed, the same campaign. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

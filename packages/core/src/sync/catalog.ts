@@ -108,6 +108,31 @@ export async function readManifestHead(
   return { ...rest, summary: manifestTotals(whole) };
 }
 
+/**
+ * The JSON object stored at `key` (at most `maxBytes`): null when the object is gone, undefined
+ * when it is no JSON object. The small records beside the manifests (trash, push leases) are read so.
+ */
+export async function readJsonRecord(
+  store: ObjectStore,
+  key: string,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  let text: string;
+  try {
+    text = (await readAll((await store.get(key, { signal })).body, maxBytes, key)).toString('utf8');
+  } catch (err) {
+    if (StoreError.is(err, 'NotFound')) return null;
+    throw err;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads of a manifest whose body breaks with a retryable error. */
 const BODY_ATTEMPTS = 3;
 

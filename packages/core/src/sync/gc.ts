@@ -1,6 +1,5 @@
-import { readAll } from '../body.js';
 import { StoreError, throwIfAborted } from '../errors.js';
-import { listAllGenerations, readManifest } from './catalog.js';
+import { listAllGenerations, readJsonRecord, readManifest } from './catalog.js';
 import type { EngineContext } from './context.js';
 import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
@@ -179,17 +178,5 @@ async function readTrashRecord(
   key: string,
   signal?: AbortSignal,
 ): Promise<TrashRecord | null | undefined> {
-  let text: string;
-  try {
-    const got = await store.get(key, { signal });
-    text = (await readAll(got.body, 64 * 1024 * 1024, key)).toString('utf8');
-  } catch (err) {
-    if (StoreError.is(err, 'NotFound')) return null;
-    throw err;
-  }
-  try {
-    return JSON.parse(text) as TrashRecord;
-  } catch {
-    return undefined;
-  }
+  return (await readJsonRecord(store, key, 64 * 1024 * 1024, signal)) as TrashRecord | null | undefined;
 }

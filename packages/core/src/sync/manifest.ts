@@ -178,8 +178,7 @@ export class ManifestDigest {
   }
 
   verified(): boolean {
-    if (this.#held.length !== CHECKSUM_TAIL.length) return false;
-    const claimed = /^,"checksum":"([0-9a-f]{64})"}$/.exec(this.#held.toString('latin1'))?.[1];
+    const claimed = claimedChecksum(this.#held);
     return claimed !== undefined && this.#hash.update('}').digest('hex') === claimed;
   }
 }
@@ -192,9 +191,14 @@ export class ManifestDigest {
 function trailingChecksum(bytes: Uint8Array): { claimed: string; actual: string } | undefined {
   const body = bytes.length - CHECKSUM_TAIL.length;
   if (body < 1) return undefined;
-  const tail = Buffer.from(bytes.buffer, bytes.byteOffset + body, CHECKSUM_TAIL.length).toString('latin1');
-  const claimed = /^,"checksum":"([0-9a-f]{64})"}$/.exec(tail)?.[1];
+  const claimed = claimedChecksum(Buffer.from(bytes.buffer, bytes.byteOffset + body, CHECKSUM_TAIL.length));
   return claimed ? { claimed, actual: bodyDigest(bytes, body) } : undefined;
+}
+
+/** The checksum a manifest's last bytes name, when they are the tail this module writes. */
+function claimedChecksum(tail: Buffer): string | undefined {
+  if (tail.length !== CHECKSUM_TAIL.length) return undefined;
+  return /^,"checksum":"([0-9a-f]{64})"}$/.exec(tail.toString('latin1'))?.[1];
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { readAll } from '../body.js';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
+import { readJsonRecord } from './catalog.js';
 import { CLOCK, PUSHES, pushIdOf, pushKey } from './layout.js';
 
 /** A base generation a push may reuse chunks from. */
@@ -158,21 +158,13 @@ async function readRecord(
   key: string,
   signal?: AbortSignal,
 ): Promise<PushRecord | null | undefined> {
-  let text: string;
-  try {
-    const got = await store.get(key, { signal });
-    text = (await readAll(got.body, 1024 * 1024, key)).toString();
-  } catch (err) {
-    if (StoreError.is(err, 'NotFound')) return null;
-    if (StoreError.is(err, 'Integrity')) return undefined;
+  const json = await readJsonRecord(store, key, 1024 * 1024, signal).catch((err) => {
+    if (StoreError.is(err, 'Integrity')) return undefined; // larger than any record ckpt writes
     throw err;
-  }
-  try {
-    const parsed = recordShape.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  });
+  if (json === null) return null;
+  const parsed = recordShape.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**

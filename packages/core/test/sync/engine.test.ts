@@ -29,17 +29,14 @@ import {
 } from '../../dist/index.js';
 import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';
-import { bytes, makeCheckpoint, readTree } from './tree.js';
+import { bytes, makeCheckpoint, readTree, SMALL_CHUNKING } from './tree.js';
 
 let work: string;
 let store: MemoryStore;
 let ckpt: Checkpoints;
 /** Where the engine keeps its local records in this test run (vitest.config.ts sets it). */
 const recordOf = (dir: string) => statePath(process.env.CKPT_STATE_DIR!, dir);
-const small = {
-  chunking: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, zeroRunMin: 64 * 1024 },
-  packSize: 1 << 20,
-};
+const small = { chunking: SMALL_CHUNKING, packSize: 1 << 20 };
 
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'ckpt-engine-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Checkpoints, MemoryStore, readAll } from '../../dist/index.js';
-import { makeCheckpoint } from './tree.js';
+import { makeCheckpoint, SMALL_CHUNKING } from './tree.js';
 
 type Json = Record<string, unknown> & { entries: Record<string, unknown>[]; chunks: string; packs: string[] };
 
@@ -16,10 +16,7 @@ let store: MemoryStore;
 let ckpt: Checkpoints;
 let manifestKey: string;
 let original: Json;
-const small = {
-  chunking: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, zeroRunMin: 64 * 1024 },
-  packSize: 1 << 20,
-};
+const small = { chunking: SMALL_CHUNKING, packSize: 1 << 20 };
 
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'ckpt-hostile-'));

@@ -14,15 +14,12 @@ import {
   StoreError,
   StoreLayer,
 } from '../../dist/index.js';
-import { bytes, makeCheckpoint, readTree } from './tree.js';
+import { bytes, makeCheckpoint, readTree, SMALL_CHUNKING } from './tree.js';
 
 let work: string;
 let store: MemoryStore;
 let ckpt: Checkpoints;
-const small = {
-  chunking: { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024, zeroRunMin: 64 * 1024 },
-  packSize: 256 << 10,
-};
+const small = { chunking: SMALL_CHUNKING, packSize: 256 << 10 };
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'ckpt-safety-'));
   store = new MemoryStore();

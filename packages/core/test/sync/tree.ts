@@ -2,6 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** Chunking small enough that the test trees have many chunks and several packs. */
+export const SMALL_CHUNKING = {
+  minSize: 16 * 1024,
+  avgSize: 64 * 1024,
+  maxSize: 256 * 1024,
+  zeroRunMin: 64 * 1024,
+};
+
 /** Deterministic pseudo-random bytes (not crypto: fast, seeded). */
 export function bytes(size: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(size);
