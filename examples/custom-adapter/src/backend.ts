@@ -1,6 +1,7 @@
+import { mkdir } from 'node:fs/promises';
 import { type BackendDefinition, StoreError } from '@ckpt/core';
 import { z } from 'zod';
-import { KvDirStore } from './kv-dir-store.js';
+import { KvDirBackend } from './kv-dir-backend.js';
 
 /** `{ "type": "kv", "dir": "/var/lib/ckpt" }`: the config a `ckpt.config.json` or `openStore` takes. */
 export const kvConfigSchema = z.strictObject({
@@ -12,7 +13,7 @@ export type KvConfig = z.infer<typeof kvConfigSchema>;
 
 /**
  * The `kv` backend: register it (`registerBackend(backend)`, or list this package under `modules`
- * in `ckpt.config.json`) and `openStore('kv:///var/lib/ckpt')` opens a {@link KvDirStore}.
+ * in `ckpt.config.json`) and `openStore('kv:///var/lib/ckpt')` opens a {@link KvDirBackend} (creating `dir` when missing).
  */
 export const backend: BackendDefinition<KvConfig> = {
   type: 'kv',
@@ -27,5 +28,8 @@ export const backend: BackendDefinition<KvConfig> = {
     }
     return { type: 'kv', dir: decodeURIComponent(url.pathname) };
   },
-  open: (config) => KvDirStore.open(config.dir),
+  async open(config) {
+    await mkdir(config.dir, { recursive: true });
+    return new KvDirBackend(config.dir);
+  },
 };

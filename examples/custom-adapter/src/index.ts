@@ -1,2 +1,2 @@
 export { backend, type KvConfig, kvConfigSchema } from './backend.js';
-export { KvDirStore } from './kv-dir-store.js';
+export { KvDirBackend } from './kv-dir-backend.js';

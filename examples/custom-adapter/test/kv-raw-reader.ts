@@ -5,7 +5,7 @@ import { compareKeys } from '@ckpt/core';
 import type { RawReader } from '@ckpt/testkit';
 
 /**
- * Reads the directory the way the format is documented, without KvDirStore's code. Anything that
+ * Reads the directory the way the format is documented, without KvDirBackend's code. Anything that
  * is not a well-formed object file (a leftover temp file, a misnamed file) is reported as a key of
  * its own, so the suite's "nothing else is stored" checks catch it.
  */

@@ -1,6 +1,8 @@
-export { BaseStore } from './base-store.js';
+export type { Backend, BackendGetOptions, BackendPutOptions, ErrorContext } from './backend.js';
+export { BackendStore, type StoreOptions } from './backend-store.js';
 export { bodyChunks, isReplayable, readAll } from './body.js';
 export * from './config/index.js';
+export { errnoError, errnoOf } from './errno.js';
 export type { StoreErrorCode, StoreErrorOptions } from './errors.js';
 export { abortError, redact, STORE_ERROR_CODES, StoreError, throwIfAborted } from './errors.js';
 export {
@@ -14,9 +16,9 @@ export {
   validateKey,
 } from './keys.js';
 export * from './layers/index.js';
-export { MemoryStore } from './memory-store.js';
-export { PrefixedStore } from './prefixed-store.js';
+export { MemoryBackend, MemoryStore } from './memory-store.js';
 export { keepYoungGenerationSmall, workerThreadStarted } from './process-memory.js';
+export { isRetryable, type RetryEvent, type RetryOptions, type StoreOp } from './retry.js';
 export type {
   ByteRange,
   Capabilities,
@@ -27,6 +29,7 @@ export type {
   ObjectMeta,
   ObjectStore,
   PutBody,
+  PutMode,
   PutOptions,
   PutResult,
 } from './store.js';

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BaseStore } from './base-store.js';
+import type { Backend, BackendGetOptions, BackendPutOptions } from './backend.js';
+import { BackendStore, type StoreOptions } from './backend-store.js';
 import { bodyChunks } from './body.js';
 import { StoreError, throwIfAborted } from './errors.js';
-import { compareKeys, normalizePrefix, validateKey } from './keys.js';
-import type {
-  Capabilities,
-  GetOptions,
-  GetResult,
-  ListOptions,
-  ObjectMeta,
-  PutBody,
-  PutOptions,
-  PutResult,
-} from './store.js';
-import { DEFAULT_CAPABILITIES } from './store.js';
+import { compareKeys } from './keys.js';
+import type { Capabilities, GetResult, ObjectMeta, PutBody, PutResult } from './store.js';
 
 interface Entry {
   data: Buffer;
@@ -24,13 +15,11 @@ interface Entry {
 }
 
 /**
- * An in-process store for unit tests and examples. Keeps every object in memory, so it is not for
- * large data. It enforces the whole contract, conditional writes included.
+ * An in-process backend for unit tests and examples. Keeps every object in memory, so it is not
+ * for large data. It enforces the whole contract, conditional writes included.
  */
-export class MemoryStore extends BaseStore {
-  readonly name: string;
-  override readonly capabilities: Readonly<Capabilities> = {
-    ...DEFAULT_CAPABILITIES,
+export class MemoryBackend implements Backend {
+  readonly capabilities: Partial<Capabilities> = {
     conditionalCreate: true,
     conditionalReplace: true,
     rangedRead: true,
@@ -42,15 +31,9 @@ export class MemoryStore extends BaseStore {
   };
   private readonly objects = new Map<string, Entry>();
 
-  constructor(name = 'memory://') {
-    super();
-    this.name = name;
-  }
+  constructor(readonly name = 'memory://') {}
 
-  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    validateKey(key, 'put');
-    this.checkPutOptions(key, options);
-    throwIfAborted(options.signal, 'put', key);
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     const parts: Buffer[] = [];
     for await (const chunk of bodyChunks(body)) {
       throwIfAborted(options.signal, 'put', key);
@@ -65,10 +48,11 @@ export class MemoryStore extends BaseStore {
     }
     // the check and the write happen in one synchronous step: atomic in this process
     const current = this.objects.get(key);
-    if (options.ifNoneMatch && current) {
+    const { mode } = options;
+    if (mode === 'create' && current) {
       throw new StoreError('AlreadyExists', 'the key already exists', { operation: 'put', key });
     }
-    if (options.ifMatch !== undefined && current?.version !== options.ifMatch) {
+    if (typeof mode === 'object' && current?.version !== mode.update) {
       throw new StoreError('PreconditionFailed', 'the version does not match', { operation: 'put', key });
     }
     const entry: Entry = { data, version: randomUUID(), lastModified: new Date() };
@@ -77,9 +61,8 @@ export class MemoryStore extends BaseStore {
     return { version: entry.version, size: data.length };
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
     const entry = this.entry(key, 'get');
-    throwIfAborted(options.signal, 'get', key);
     const size = entry.data.length;
     const offset = Math.min(options.range?.offset ?? 0, size);
     const length = Math.min(options.range?.length ?? size - offset, size - offset);
@@ -91,28 +74,22 @@ export class MemoryStore extends BaseStore {
     return this.meta(key, this.entry(key, 'head'));
   }
 
-  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
-    const p = normalizePrefix(prefix, 'list');
+  async *list(prefix: string, options: { startAfter?: string }): AsyncIterable<ObjectMeta> {
+    const { startAfter } = options;
     const keys = [...this.objects.keys()]
-      .filter(
-        (k) =>
-          k.startsWith(p) && (options.startAfter === undefined || compareKeys(k, options.startAfter) > 0),
-      )
+      .filter((k) => k.startsWith(prefix) && (startAfter === undefined || compareKeys(k, startAfter) > 0))
       .sort(compareKeys);
     for (const key of keys) {
-      throwIfAborted(options.signal, 'list', p);
       const entry = this.objects.get(key);
       if (entry) yield this.meta(key, entry);
     }
   }
 
   async delete(key: string): Promise<void> {
-    validateKey(key, 'delete');
     this.objects.delete(key);
   }
 
   private entry(key: string, operation: string): Entry {
-    validateKey(key, operation);
     const entry = this.objects.get(key);
     if (!entry) throw new StoreError('NotFound', 'no such key', { operation, key });
     return entry;
@@ -127,5 +104,12 @@ export class MemoryStore extends BaseStore {
     };
     if (entry.metadata) meta.metadata = { ...entry.metadata };
     return meta;
+  }
+}
+
+/** A store on a {@link MemoryBackend}: for unit tests and examples. */
+export class MemoryStore extends BackendStore {
+  constructor(name = 'memory://', options?: StoreOptions) {
+    super(new MemoryBackend(name), options);
   }
 }

@@ -7,18 +7,20 @@ import type { Readable } from 'node:stream';
  */
 export type PutBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
+/**
+ * What a put does when the key exists:
+ * - `'overwrite'` (the default): replaces it.
+ * - `'create'`: fails with `AlreadyExists`; needs `capabilities.conditionalCreate`.
+ * - `{ update: version }`: replaces it only when its version token is `version`, else (also when
+ *   the key is missing) fails with `PreconditionFailed`; needs `capabilities.conditionalReplace`.
+ *
+ * A mode the store cannot enforce atomically fails with `Unsupported` before anything is sent.
+ */
+export type PutMode = 'overwrite' | 'create' | { update: string };
+
 export interface PutOptions {
-  /**
-   * `'*'`: create-only. The put fails with `AlreadyExists` when the key exists. Only enforced
-   * when `capabilities.conditionalCreate` is true; otherwise the put throws `Unsupported`.
-   */
-  ifNoneMatch?: '*';
-  /**
-   * Compare-and-swap: the put succeeds only when the current version token equals this one,
-   * else `PreconditionFailed` (also when the key is missing). Only enforced when
-   * `capabilities.conditionalReplace` is true; otherwise the put throws `Unsupported`.
-   */
-  ifMatch?: string;
+  /** Default `'overwrite'`. */
+  mode?: PutMode;
   /** Exact body length when known. Adapters may use it to choose single vs multipart upload;
    * a body of another length fails with `Integrity` and leaves nothing under the key. */
   size?: number;
@@ -93,9 +95,9 @@ export interface DeleteManyResult {
  * new capability never breaks an old adapter.
  */
 export interface Capabilities {
-  /** `put(…, {ifNoneMatch: '*'})` is enforced atomically. Default `false`. */
+  /** A put with `mode: 'create'` is enforced atomically. Default `false`. */
   conditionalCreate: boolean;
-  /** `put(…, {ifMatch})` is enforced atomically. Default `false`. */
+  /** A put with `mode: {update}` is enforced atomically. Default `false`. */
   conditionalReplace: boolean;
   /** `get(…, {range})` transfers only the range (else the engine avoids ranged reads). Default `false`. */
   rangedRead: boolean;
@@ -123,11 +125,14 @@ export const DEFAULT_CAPABILITIES: Readonly<Capabilities> = Object.freeze({
 });
 
 /**
- * The contract every backend implements. Keys are validated with `validateKey` (see `keys.ts`);
- * every failure is a `StoreError` with a code from the closed set in `errors.ts`, the operation
- * and the key in its message, the backend's own error as `cause`.
+ * A store of objects, as every caller sees it: what `openStore` returns and `Checkpoints` uses.
+ * Adapters do not implement it: they implement the narrower `Backend` (`@ckpt/core/backend`),
+ * and `BackendStore` makes the store, keeping the promises below in one place.
  *
- * Promises an adapter keeps (the `@ckpt/testkit` suite checks each one):
+ * - Keys follow `validateKey`; a bad key, range or option fails with `InvalidArgument` before
+ *   any request.
+ * - Every failure is a `StoreError` with a code from the closed set in `errors.ts`, the
+ *   operation and the key in its message, the backend's own error as `cause`, no credential.
  * - A `put` is atomic: readers see the old object or the new one, never a part. A failed or
  *   aborted put leaves the key as it was.
  * - Read-after-write: `get`, `head` and `list` see a completed `put` or `delete` at once.

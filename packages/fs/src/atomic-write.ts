@@ -3,7 +3,6 @@ import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { bodyChunks, type PutBody, StoreError, WRITE_PIECE, writeAll } from '@ckpt/core';
-import { fsError } from './errors.js';
 
 /** A fully written, fsynced temp file, still open, waiting to be renamed into place. */
 export interface TempFile {
@@ -33,12 +32,7 @@ const WRITE_LANES = 4;
  */
 export async function writeTemp(tmpDir: string, body: PutBody, options: WriteTempOptions): Promise<TempFile> {
   const file = path.join(tmpDir, `${randomUUID()}.tmp`);
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'wx');
-  } catch (err) {
-    throw fsError(err, 'put', options.key);
-  }
+  const handle: FileHandle = await open(file, 'wx');
   try {
     const size = await copyBody(body, handle, options);
     options.onWritten?.();
@@ -46,7 +40,7 @@ export async function writeTemp(tmpDir: string, body: PutBody, options: WriteTem
     return { path: file, handle, size };
   } catch (err) {
     await discardTemp({ path: file, handle, size: 0 });
-    throw fsError(err, 'put', options.key);
+    throw err;
   }
 }
 

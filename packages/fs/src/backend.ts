@@ -1,5 +1,5 @@
 import { type BackendDefinition, type FsConfig, fsConfigFromUrl, fsConfigSchema } from '@ckpt/core';
-import { FsStore } from './fs-store.js';
+import { FsBackend } from './fs-store.js';
 
 /**
  * The `fs` backend for `openStore` and `ckpt.config.json`: `{ "type": "fs", "root": "/var/lib/ckpt" }`
@@ -10,5 +10,5 @@ export const backend: BackendDefinition<FsConfig> = {
   schema: fsConfigSchema,
   schemes: ['file'],
   fromUrl: fsConfigFromUrl,
-  open: (config) => new FsStore({ root: config.root }),
+  open: (config) => new FsBackend({ root: config.root }),
 };

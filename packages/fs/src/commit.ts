@@ -1,17 +1,13 @@
 import type { BigIntStats } from 'node:fs';
 import { link, lstat, rename, unlink } from 'node:fs/promises';
-import { StoreError, throwIfAborted } from '@ckpt/core';
+import { errnoOf, type PutMode, StoreError, throwIfAborted } from '@ckpt/core';
 import type { TempFile } from './atomic-write.js';
-import { errnoOf, fsError } from './errors.js';
 import { removeEmptyTree } from './folders.js';
 import { nextModifiedTime, versionOf } from './version.js';
 
-/** What a put requires of the key's current state. */
-export type CommitMode = { kind: 'overwrite' } | { kind: 'create' } | { kind: 'replace'; version: string };
-
 export interface CommitOptions {
   key: string;
-  mode: CommitMode;
+  mode: PutMode;
   /** Re-creates the parent folders when a concurrent delete pruned them. */
   makeParents(): Promise<void>;
   signal?: AbortSignal;
@@ -34,10 +30,10 @@ export async function commitTemp(
   const { key, mode, signal } = options;
   for (let attempt = 0; ; attempt++) {
     const current = await currentFile(target, key);
-    if (mode.kind === 'create' && current) {
+    if (mode === 'create' && current) {
       throw new StoreError('AlreadyExists', 'the key already exists', { operation: 'put', key });
     }
-    if (mode.kind === 'replace' && (!current || versionOf(current) !== mode.version)) {
+    if (typeof mode === 'object' && (!current || versionOf(current) !== mode.update)) {
       const why = current ? 'the version does not match' : 'the key does not exist';
       throw new StoreError('PreconditionFailed', why, { operation: 'put', key });
     }
@@ -46,12 +42,12 @@ export async function commitTemp(
     await temp.handle.utimes(time, time);
     const stat = await temp.handle.stat({ bigint: true });
     try {
-      if (mode.kind === 'create') await linkOrRename(temp.path, target);
+      if (mode === 'create') await linkOrRename(temp.path, target);
       else await rename(temp.path, target);
       return stat;
     } catch (err) {
       // a concurrent delete of a sibling key pruned our parent folder: make it again
-      if (errnoOf(err) !== 'ENOENT' || attempt === 10) throw fsError(err, 'put', key);
+      if (errnoOf(err) !== 'ENOENT' || attempt === 10) throw err;
       await options.makeParents();
     }
   }
@@ -78,7 +74,7 @@ async function currentFile(target: string, key: string): Promise<BigIntStats | u
     stat = await lstat(target, { bigint: true });
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return undefined;
-    throw fsError(err, 'put', key);
+    throw err;
   }
   if (stat.isFile()) return stat;
   if (stat.isDirectory() && (await removeEmptyTree(target))) return undefined;

@@ -1,7 +1,6 @@
 import { lstat, mkdir, open, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { StoreError } from '@ckpt/core';
-import { errnoOf, fsError } from './errors.js';
+import { errnoOf, StoreError } from '@ckpt/core';
 
 /** The parent folders of the key `segments` under `root`, outermost first. */
 function parentFolders(root: string, segments: string[]): string[] {
@@ -54,11 +53,11 @@ async function makeParents(
   operation: string,
 ): Promise<boolean> {
   const dirs = parentFolders(root, segments);
-  const kinds = await kindsOf(dirs, operation, key);
+  const kinds = await kindsOf(dirs);
   for (const [i, dir] of dirs.entries()) {
     let kind = kinds[i];
     if (kind === 'missing') {
-      if (await makeFolder(dir, operation, key)) {
+      if (await makeFolder(dir)) {
         const synced = syncFolder(path.dirname(dir));
         unsynced.set(dir, synced);
         const settled = () => {
@@ -67,7 +66,7 @@ async function makeParents(
         synced.then(settled, settled);
         continue;
       }
-      [kind] = await kindsOf([dir], operation, key); // made by another writer, or its parent is gone
+      [kind] = await kindsOf([dir]); // made by another writer, or its parent is gone
     }
     if (kind === 'missing') return false;
     if (kind === 'other') {
@@ -82,22 +81,18 @@ async function makeParents(
 }
 
 /** `mkdir`; false when something is there already (EEXIST) or the parent is not (ENOENT, ENOTDIR). */
-async function makeFolder(dir: string, operation: string, key: string): Promise<boolean> {
+async function makeFolder(dir: string): Promise<boolean> {
   try {
     await mkdir(dir);
     return true;
   } catch (err) {
     if (['EEXIST', 'ENOENT', 'ENOTDIR'].includes(errnoOf(err) ?? '')) return false;
-    throw fsError(err, operation, key);
+    throw err;
   }
 }
 
-async function kindsOf(dirs: string[], operation: string, key: string) {
-  try {
-    return await Promise.all(dirs.map(kindOf));
-  } catch (err) {
-    throw fsError(err, operation, key);
-  }
+function kindsOf(dirs: string[]) {
+  return Promise.all(dirs.map(kindOf));
 }
 
 /** What is at `file`, never following a symlink; `missing` also when a parent is not a folder. */

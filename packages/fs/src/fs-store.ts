@@ -10,32 +10,30 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  BaseStore,
+  type Backend,
+  type BackendGetOptions,
+  type BackendPutOptions,
+  BackendStore,
   type Capabilities,
-  DEFAULT_CAPABILITIES,
-  type GetOptions,
+  errnoOf,
   type GetResult,
-  type ListOptions,
-  normalizePrefix,
   type ObjectMeta,
   type PutBody,
-  type PutOptions,
   type PutResult,
   StoreError,
-  throwIfAborted,
+  type StoreOptions,
 } from '@ckpt/core';
 import { discardTemp, sweepTemp, writeTemp } from './atomic-write.js';
-import { type CommitMode, commitTemp } from './commit.js';
-import { errnoOf, fsError } from './errors.js';
+import { commitTemp } from './commit.js';
 import { ensureParents, parentSyncs, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';
 import { sweepLocks, withKeyLock } from './lock.js';
 import { INTERNAL_DIR, keySegments, segmentsPath } from './paths.js';
-import { checkRange, clipRange, rangeStream } from './read-stream.js';
+import { clipRange, rangeStream } from './read-stream.js';
 import { objectMeta, versionOf } from './version.js';
 import { walkObjects } from './walk.js';
 
-/** Options of {@link FsStore}. */
-export interface FsStoreOptions {
+/** Options of {@link FsBackend}. */
+export interface FsBackendOptions {
   /**
    * The folder the objects live in. Reads of a root that does not exist fail (`InvalidArgument`:
    * a mistyped path must not look like an empty store); `ensureExists` and the first write create
@@ -54,7 +52,7 @@ const TEMP_MAX_AGE_MS = 60 * 60 * 1000;
 const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * An ObjectStore on a local (or mounted) filesystem: key `a/b/c` is the file `<root>/a/b/c`.
+ * A backend on a local (or mounted) filesystem: key `a/b/c` is the file `<root>/a/b/c`.
  *
  * - Atomic puts: the body streams into `<root>/.ckpt-fs/tmp/`, is fsynced, renamed over the key,
  *   and the folder is fsynced, as is the parent of each folder made for it. Readers see the old
@@ -78,13 +76,12 @@ const OPEN_FOR_READ = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NO
  * @example
  * ```ts
  * const store = new FsStore({ root: '/var/lib/ckpt' });
- * await store.put('llama/images/pages-1.img', createReadStream(file), { ifNoneMatch: '*' });
+ * await store.put('llama/images/pages-1.img', createReadStream(file), { mode: 'create' });
  * ```
  */
-export class FsStore extends BaseStore {
+export class FsBackend implements Backend {
   readonly name: string;
-  override readonly capabilities: Readonly<Capabilities> = {
-    ...DEFAULT_CAPABILITIES,
+  readonly capabilities: Partial<Capabilities> = {
     conditionalCreate: true,
     conditionalReplace: true,
     rangedRead: true,
@@ -101,8 +98,7 @@ export class FsStore extends BaseStore {
   private setup: Promise<void> | undefined;
   private lastSweep = 0;
 
-  constructor(options: FsStoreOptions) {
-    super();
+  constructor(options: FsBackendOptions) {
     if (typeof options?.root !== 'string' || options.root === '') {
       throw new StoreError('InvalidArgument', 'root must be a non-empty path', {
         operation: 'FsStore',
@@ -123,17 +119,9 @@ export class FsStore extends BaseStore {
     this.staleLockMs = staleLockMs;
   }
 
-  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     const segments = keySegments(key, 'put');
-    this.checkPutOptions(key, options);
-    if (options.size !== undefined && !(Number.isSafeInteger(options.size) && options.size >= 0)) {
-      throw new StoreError('InvalidArgument', 'options.size must be a non-negative integer', {
-        operation: 'put',
-        key,
-      });
-    }
-    throwIfAborted(options.signal, 'put', key);
-    await this.ready('put', key);
+    await this.ready();
     const target = segmentsPath(this.root, segments);
     const makeParents = () => ensureParents(this.root, segments, key, 'put');
     await makeParents(); // fail before streaming gigabytes when the key cannot exist
@@ -149,14 +137,14 @@ export class FsStore extends BaseStore {
     });
     try {
       const lock = { staleMs: this.staleLockMs, operation: 'put', key, signal: options.signal };
-      const commit = { key, mode: commitMode(options), makeParents, signal: options.signal };
+      const commit = { key, mode: options.mode, makeParents, signal: options.signal };
       const stat = await withKeyLock(this.lockDir, lock, () => commitTemp(temp, target, commit));
       stored = true;
       await Promise.all([syncFolder(path.dirname(target)), ...parentSyncs(this.root, segments)]);
       return { version: versionOf(stat), size: temp.size };
     } catch (err) {
       if (!stored) await pruneEmptyParents(this.root, segments);
-      throw fsError(err, 'put', key);
+      throw err;
     } finally {
       // once stored, the temp file has been renamed (or linked and removed): only its handle is left
       if (stored) await temp.handle.close().catch(() => {});
@@ -164,10 +152,8 @@ export class FsStore extends BaseStore {
     }
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
     const segments = keySegments(key, 'get');
-    const wanted = checkRange(options.range, key);
-    throwIfAborted(options.signal, 'get', key);
     const handle = await this.openObject(segments, key).catch(async (err) => {
       if (StoreError.is(err, 'NotFound')) await this.requireRoot('get', key);
       throw err;
@@ -175,19 +161,18 @@ export class FsStore extends BaseStore {
     try {
       const stat = await handle.stat({ bigint: true });
       if (!stat.isFile()) throw notFound('get', key);
-      const range = clipRange(wanted, Number(stat.size));
+      const range = clipRange(options.range ?? { offset: 0 }, Number(stat.size));
       const body = rangeStream(handle, range, { key, signal: options.signal, into: options.into });
       return { ...objectMeta(key, stat), body, range };
     } catch (err) {
       await handle.close().catch(() => {});
-      throw fsError(err, 'get', key);
+      throw err;
     }
   }
 
-  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
+  async head(key: string): Promise<ObjectMeta> {
     const segments = keySegments(key, 'head');
-    throwIfAborted(options.signal, 'head', key);
-    const found = await this.objectStat(segments, key, 'head');
+    const found = await this.objectStat(segments);
     if (!found) {
       await this.requireRoot('head', key);
       throw notFound('head', key);
@@ -195,52 +180,47 @@ export class FsStore extends BaseStore {
     return objectMeta(key, found);
   }
 
-  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
-    const normalized = normalizePrefix(prefix, 'list');
-    throwIfAborted(options.signal, 'list', normalized);
-    await this.requireRoot('list', normalized);
-    try {
-      for await (const { key, stat } of walkObjects(this.root, normalized, options.startAfter)) {
-        throwIfAborted(options.signal, 'list', normalized);
-        yield objectMeta(key, stat);
-      }
-    } catch (err) {
-      throw fsError(err, 'list', normalized);
+  async *list(
+    prefix: string,
+    options: { startAfter?: string; signal?: AbortSignal },
+  ): AsyncIterable<ObjectMeta> {
+    await this.requireRoot('list', prefix);
+    for await (const { key, stat } of walkObjects(this.root, prefix, options.startAfter)) {
+      options.signal?.throwIfAborted();
+      yield objectMeta(key, stat);
     }
   }
 
-  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
     const segments = keySegments(key, 'delete');
-    throwIfAborted(options.signal, 'delete', key);
     // a missing key costs a few lstats and creates nothing (not even the root)
-    if (!(await this.objectStat(segments, key, 'delete'))) return;
-    await this.ready('delete', key);
+    if (!(await this.objectStat(segments))) return;
+    await this.ready();
     const target = segmentsPath(this.root, segments);
     const lock = { staleMs: this.staleLockMs, operation: 'delete', key, signal: options.signal };
     const removed = await withKeyLock(this.lockDir, lock, async () => {
       // look again under the lock: only a regular file is an object (never unlink a folder or symlink)
-      if (!(await this.objectStat(segments, key, 'delete'))) return false;
+      if (!(await this.objectStat(segments))) return false;
       try {
         await unlink(target);
         return true;
       } catch (err) {
         if (errnoOf(err) === 'ENOENT') return false;
-        throw fsError(err, 'delete', key);
+        throw err;
       }
     });
     if (!removed) return;
     try {
       await syncFolder(path.dirname(target));
     } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw fsError(err, 'delete', key);
+      if (errnoOf(err) !== 'ENOENT') throw err;
     }
     await pruneEmptyParents(this.root, segments);
   }
 
   /** Creates the root (and the internal folders) when missing: a push calls it before it reads. */
-  async ensureExists(options: { signal?: AbortSignal } = {}): Promise<void> {
-    throwIfAborted(options.signal, 'create store');
-    await this.ready('create store', this.name);
+  async ensureExists(): Promise<void> {
+    await this.ready();
   }
 
   /**
@@ -250,7 +230,7 @@ export class FsStore extends BaseStore {
   private async requireRoot(operation: string, key: string): Promise<void> {
     const found = await statFollowing(this.root).catch((err) => {
       if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
-      throw fsError(err, operation, key);
+      throw err;
     });
     if (found?.isDirectory()) return;
     const why = found ? 'its root is not a folder' : 'no such folder; a push creates it';
@@ -261,16 +241,12 @@ export class FsStore extends BaseStore {
   }
 
   /** Creates the internal folders once and sweeps what crashed writers left (again hourly). */
-  private async ready(operation: string, key: string): Promise<void> {
+  private async ready(): Promise<void> {
     this.setup ??= this.prepare().catch((err) => {
       this.setup = undefined;
       throw err;
     });
-    try {
-      await this.setup;
-    } catch (err) {
-      throw fsError(err, operation, key);
-    }
+    await this.setup;
     if (Date.now() - this.lastSweep > TEMP_MAX_AGE_MS) void this.sweep();
   }
 
@@ -291,7 +267,7 @@ export class FsStore extends BaseStore {
   async removeAbandoned(olderThanMs: number): Promise<{ removed: number; bytes: number }> {
     return sweepTemp(this.tmpDir, olderThanMs).catch((err) => {
       if (errnoOf(err) === 'ENOENT') return { removed: 0, bytes: 0 };
-      throw fsError(err, 'remove abandoned', 'tmp');
+      throw err;
     });
   }
 
@@ -309,33 +285,33 @@ export class FsStore extends BaseStore {
     } catch (err) {
       // ELOOP: the key is a symlink, which is not an object
       if (['ENOENT', 'ENOTDIR', 'ELOOP'].includes(errnoOf(err) ?? '')) throw notFound('get', key);
-      throw fsError(err, 'get', key);
+      throw err;
     }
   }
 
   /** The stat of the key's regular file, or undefined when there is none (folder, symlink, nothing). */
-  private async objectStat(
-    segments: string[],
-    key: string,
-    operation: string,
-  ): Promise<BigIntStats | undefined> {
+  private async objectStat(segments: string[]): Promise<BigIntStats | undefined> {
     try {
       if (!(await parentsAreFolders(this.root, segments))) return undefined;
       const stat = await lstat(segmentsPath(this.root, segments), { bigint: true });
       return stat.isFile() ? stat : undefined;
     } catch (err) {
       if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
-      throw fsError(err, operation, key);
+      throw err;
     }
   }
 }
 
-function commitMode(options: PutOptions): CommitMode {
-  if (options.ifNoneMatch === '*') return { kind: 'create' };
-  if (options.ifMatch !== undefined) return { kind: 'replace', version: options.ifMatch };
-  return { kind: 'overwrite' };
-}
-
 function notFound(operation: string, key: string): StoreError {
   return new StoreError('NotFound', 'no such key', { operation, key });
+}
+
+/** Options of {@link FsStore}: the backend's and the store's (retries). */
+export type FsStoreOptions = FsBackendOptions & StoreOptions;
+
+/** The store on an {@link FsBackend}: `new FsStore({ root })`. */
+export class FsStore extends BackendStore {
+  constructor(options: FsStoreOptions) {
+    super(new FsBackend(options), options);
+  }
 }

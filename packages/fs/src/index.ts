@@ -1,3 +1,3 @@
 export { backend } from './backend.js';
-export { FsStore, type FsStoreOptions } from './fs-store.js';
+export { FsBackend, type FsBackendOptions, FsStore, type FsStoreOptions } from './fs-store.js';
 export { fsRawReader } from './raw-reader.js';

@@ -3,8 +3,7 @@ import { open, readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StoreError, throwIfAborted } from '@ckpt/core';
-import { errnoOf, fsError } from './errors.js';
+import { errnoOf, StoreError, throwIfAborted } from '@ckpt/core';
 
 /**
  * Per-key locks that work across processes: a lock is a file created with `O_EXCL` in the
@@ -82,16 +81,12 @@ async function acquire(file: string, options: KeyLockOptions): Promise<string> {
   const deadline = Date.now() + options.staleMs + 10_000;
   for (let step = 1; ; step = Math.min(step * 2, MAX_WAIT_STEP_MS)) {
     throwIfAborted(signal, operation, key);
-    try {
-      if (await createLockFile(file, token)) return token;
-      if (await breakIfStale(file, options.staleMs)) continue;
-      if (Date.now() > deadline) {
-        throw new StoreError('Unavailable', 'timed out waiting for the lock of this key', { operation, key });
-      }
-      await sleep(step, undefined, { signal });
-    } catch (err) {
-      throw fsError(err, operation, key);
+    if (await createLockFile(file, token)) return token;
+    if (await breakIfStale(file, options.staleMs)) continue;
+    if (Date.now() > deadline) {
+      throw new StoreError('Unavailable', 'timed out waiting for the lock of this key', { operation, key });
     }
+    await sleep(step, undefined, { signal });
   }
 }
 

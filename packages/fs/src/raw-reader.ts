@@ -1,8 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareKeys } from '@ckpt/core';
-import { errnoOf } from './errors.js';
+import { compareKeys, errnoOf } from '@ckpt/core';
 
 /**
  * Reads what an {@link FsStore} really wrote under `root`, without going through the store: the

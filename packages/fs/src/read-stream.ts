@@ -1,7 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { type ByteRange, StoreError } from '@ckpt/core';
-import { fsError } from './errors.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -46,7 +45,7 @@ export function rangeStream(
           this.push(buffer.subarray(0, bytesRead));
           if (remaining === 0) this.push(null);
         },
-        (err) => this.destroy(fsError(err, 'get', key)),
+        (err) => this.destroy(err),
       );
     },
     destroy(err, callback) {
@@ -65,19 +64,6 @@ export function rangeStream(
   }
   signal?.addEventListener('abort', abort, { once: true });
   return stream;
-}
-
-/** `range` checked: offset and length must be non-negative integers (`InvalidArgument`). */
-export function checkRange(range: ByteRange | undefined, key: string): ByteRange {
-  if (range === undefined) return { offset: 0 };
-  const count = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (!count(range.offset) || (range.length !== undefined && !count(range.length))) {
-    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
-      operation: 'get',
-      key,
-    });
-  }
-  return range;
 }
 
 /** The part of `range` an object of `size` bytes has: past the end yields what exists. */

@@ -2,20 +2,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendRegistry, type FsConfig, openStore } from '@ckpt/core';
 import { describe, expect, it } from 'vitest';
-import { backend, FsStore } from '../src/index.js';
+import { backend, FsBackend } from '../src/index.js';
 import { bytesOf, tempRoot } from './helpers.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('fs backend definition', () => {
-  it('parses file URLs with core parser and opens an FsStore on the root', async () => {
+  it('parses file URLs with core parser and opens an FsBackend on the root', async () => {
     expect(backend.type).toBe('fs');
     expect(backend.schemes).toEqual(['file']);
     expect(backend.fromUrl?.(new URL('file:///var/lib/ckpt'))).toEqual({ type: 'fs', root: '/var/lib/ckpt' });
     const config = backend.schema.parse({ type: 'fs', root: '/var/lib/ckpt' });
-    const store = await backend.open(config);
-    expect(store).toBeInstanceOf(FsStore);
-    expect(store.name).toBe('file:///var/lib/ckpt');
+    const opened = await backend.open(config);
+    expect(opened).toBeInstanceOf(FsBackend);
+    expect(opened.name).toBe('file:///var/lib/ckpt');
     expect(() => backend.schema.parse({ type: 'fs', root: '/x', bucket: 'typo' })).toThrow();
   });
 

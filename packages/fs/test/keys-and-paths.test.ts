@@ -82,7 +82,7 @@ describe('FsStore keys and paths', () => {
     await expectCode(store.put('a/b', Buffer.from('x')), 'InvalidArgument');
     await store.put('c/d', Buffer.from('object c/d'));
     await expectCode(store.put('c', Buffer.from('x')), 'InvalidArgument');
-    await expectCode(store.put('c', Buffer.from('x'), { ifNoneMatch: '*' }), 'InvalidArgument');
+    await expectCode(store.put('c', Buffer.from('x'), { mode: 'create' }), 'InvalidArgument');
     await expectCode(store.get('c'), 'NotFound');
     await expectCode(store.get('a/b'), 'NotFound');
     await store.delete('c'); // a folder is no object: nothing happens

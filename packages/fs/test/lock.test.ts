@@ -29,7 +29,7 @@ describe('FsStore key locks', () => {
     const put = await store.put('k', Buffer.from('v1'));
     await plantLock(root, 'k', { pid: deadPid(), time: Date.now() - 2000 });
     const started = Date.now();
-    await store.put('k', Buffer.from('v2'), { ifMatch: put.version });
+    await store.put('k', Buffer.from('v2'), { mode: { update: put.version } });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await readdir(path.join(root, '.ckpt-fs', 'locks'))).toEqual([]);
   });

@@ -120,7 +120,10 @@ describe('FsStore put', () => {
     const first = await store.put('k', Buffer.from('a'));
     await store.put('k', Buffer.from('b'));
     await store.put('k', Buffer.from('a'));
-    await expectCode(store.put('k', Buffer.from('c'), { ifMatch: first.version }), 'PreconditionFailed');
+    await expectCode(
+      store.put('k', Buffer.from('c'), { mode: { update: first.version } }),
+      'PreconditionFailed',
+    );
     await store.delete('k');
     const recreated = await store.put('k', Buffer.from('a'));
     expect(recreated.version).not.toBe(first.version);

@@ -5,11 +5,11 @@ import {
   s3ConfigFromUrl,
   s3ConfigSchema,
 } from '@ckpt/core';
-import { S3Store } from './s3-store.js';
+import { S3Backend } from './s3-store.js';
 
 /**
  * The `s3` backend for `openStore`: core's config schema and `s3://bucket/prefix?…` URL parser,
- * opening an {@link S3Store}. Credentials come from the config or the SDK's default chain, never
+ * opening an {@link S3Backend}. Credentials come from the config or the SDK's default chain, never
  * from a URL.
  *
  * @example
@@ -23,7 +23,7 @@ export const backend: BackendDefinition<S3Config> = {
   schemes: ['s3'],
   fromUrl: s3ConfigFromUrl,
   open: ({ type: _type, connectTimeout, idleTimeout, ...options }) =>
-    new S3Store({
+    new S3Backend({
       ...options,
       connectTimeoutMs: connectTimeout === undefined ? undefined : parseDuration(connectTimeout),
       idleTimeoutMs: idleTimeout === undefined ? undefined : parseDuration(idleTimeout),

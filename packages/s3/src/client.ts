@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { CLIENT_DEFAULTS, isCustomEndpoint, type S3StoreOptions } from './options.js';
+import { CLIENT_DEFAULTS, isCustomEndpoint, type S3BackendOptions } from './options.js';
 
 /** The SDK client a store talks through, and whether the store owns (and so destroys) it. */
 export interface ClientHandle {
@@ -15,7 +15,7 @@ export interface ClientHandle {
  * Returns the caller's client (`options.client`) or builds one from the connection options.
  * Credentials come from `options.credentials` or, when absent, the SDK's default chain.
  */
-export function openClient(options: S3StoreOptions): ClientHandle {
+export function openClient(options: S3BackendOptions): ClientHandle {
   if ('client' in options) {
     const { client } = options;
     let mode: Promise<'crc32' | 'md5'> | undefined;

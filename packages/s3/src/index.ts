@@ -1,9 +1,9 @@
 export { backend } from './backend.js';
 export type {
+  S3BackendOptions,
   S3Credentials,
   S3StoreClientOptions,
   S3StoreCommonOptions,
   S3StoreConnectionOptions,
-  S3StoreOptions,
 } from './options.js';
-export { S3Store } from './s3-store.js';
+export { S3Backend, S3Store, type S3StoreOptions } from './s3-store.js';

@@ -6,11 +6,11 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { type PutResult, StoreError } from '@ckpt/core';
+import { type PutMode, type PutResult, StoreError } from '@ckpt/core';
 import type { BlockReader, PartBuffers } from './blocks.js';
 import type { Md5Pool } from './md5-pool.js';
 import { MAX_PART_SIZE, MAX_PARTS } from './options.js';
-import { versionOf } from './wire.js';
+import { conditionHeaders, versionOf } from './wire.js';
 
 const MiB = 1024 * 1024;
 
@@ -48,8 +48,7 @@ export interface MultipartJob {
   /** The exact length the caller declared, if any. */
   size?: number;
   metadata?: Record<string, string>;
-  ifNoneMatch?: '*';
-  ifMatch?: string;
+  mode: PutMode;
   signal?: AbortSignal;
 }
 
@@ -134,8 +133,7 @@ export async function uploadMultipart(
         Key: objectKey,
         UploadId: uploadId,
         MultipartUpload: { Parts: parts },
-        IfNoneMatch: job.ifNoneMatch,
-        IfMatch: job.ifMatch,
+        ...conditionHeaders(job.mode),
       }),
       { abortSignal: job.signal },
     );

@@ -109,7 +109,7 @@ export interface S3StoreClientOptions extends S3StoreCommonOptions {
 }
 
 /** Options of {@link S3Store}: either a ready `client`, or the settings to build one. */
-export type S3StoreOptions = S3StoreClientOptions | S3StoreConnectionOptions;
+export type S3BackendOptions = S3StoreClientOptions | S3StoreConnectionOptions;
 
 /** Validated options with every default filled in. */
 export interface ResolvedOptions {
@@ -125,7 +125,7 @@ export interface ResolvedOptions {
 }
 
 /** Validates `options` and fills in defaults; throws `InvalidArgument` naming the bad field. */
-export function resolveOptions(options: S3StoreOptions, customEndpoint: boolean): ResolvedOptions {
+export function resolveOptions(options: S3BackendOptions, customEndpoint: boolean): ResolvedOptions {
   if (typeof options.bucket !== 'string' || !/^[a-z0-9][a-z0-9.\-_]{1,254}$/i.test(options.bucket)) {
     throw invalid('bucket', 'must be a bucket name');
   }
@@ -154,7 +154,7 @@ export function isCustomEndpoint(endpoint: string | undefined): boolean {
 
 type NumericField = keyof typeof DEFAULTS;
 
-function integer(options: S3StoreOptions, field: NumericField, min: number, max: number): number {
+function integer(options: S3BackendOptions, field: NumericField, min: number, max: number): number {
   const value = options[field] ?? DEFAULTS[field];
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw invalid(field, `must be an integer from ${min} to ${max}`);

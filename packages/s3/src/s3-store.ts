@@ -14,23 +14,22 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
-  BaseStore,
+  type Backend,
+  type BackendGetOptions,
+  type BackendPutOptions,
+  BackendStore,
   bodyChunks,
   type Capabilities,
-  DEFAULT_CAPABILITIES,
   type DeleteManyResult,
-  type GetOptions,
   type GetResult,
-  keyProblem,
-  type ListOptions,
   MAX_KEY_BYTES,
-  normalizePrefix,
   type ObjectMeta,
   type PutBody,
-  type PutOptions,
+  type PutMode,
   type PutResult,
   StoreError,
-  throwIfAborted,
+  type ErrorContext as StoreErrorContext,
+  type StoreOptions,
 } from '@ckpt/core';
 import { BlockReader, PartBuffers } from './blocks.js';
 import { checkedBody } from './checked-body.js';
@@ -38,20 +37,20 @@ import { type ClientHandle, openClient } from './client.js';
 import { deleteEntryError, type ErrorContext, toStoreError } from './errors.js';
 import { Md5Pool } from './md5-pool.js';
 import { choosePartSize, type HeadBlock, uploadMultipart } from './multipart.js';
-import { MAX_OBJECT_SIZE, type ResolvedOptions, resolveOptions, type S3StoreOptions } from './options.js';
-import { checkRange, parseContentRange, rangeHeader, versionOf } from './wire.js';
+import { MAX_OBJECT_SIZE, type ResolvedOptions, resolveOptions, type S3BackendOptions } from './options.js';
+import { conditionHeaders, parseContentRange, rangeHeader, versionOf } from './wire.js';
 
-/** Keys per DeleteObjects call (S3's limit). */
+/** Keys per DeleteObjects request (S3's limit). */
 const DELETE_BATCH = 1000;
 
 /**
- * An {@link ObjectStore} on Amazon S3 or an S3-compatible server (MinIO, R2, Ceph RGW).
+ * A backend on Amazon S3 or an S3-compatible server (MinIO, R2, Ceph RGW).
  *
  * - `put`: one PutObject up to `multipartThreshold` (default 16 MiB), else a multipart upload
  *   with `concurrency` parts of `partSize` in flight (memory ≈ concurrency × partSize per put),
  *   aborted on any failure. Integrity: CRC32 by the SDK, or Content-MD5 with `checksums: 'when_required'`.
- * - Conditional puts (`ifNoneMatch: '*'`, `ifMatch: <ETag>`) when `conditionalWrites`; the
- *   version token is the quoted ETag.
+ * - Conditional puts (`mode: 'create'` as `If-None-Match: *`, `{update}` as `If-Match`) when
+ *   `conditionalWrites`; the version token is the quoted ETag.
  * - `get` streams (ranged with `bytes=a-b`), `list` pages ListObjectsV2, `deleteMany` batches 1000.
  *
  * @example
@@ -61,23 +60,21 @@ const DELETE_BATCH = 1000;
  *   conditionalWrites: true, keyIsAlsoPrefix: false });
  * ```
  */
-export class S3Store extends BaseStore {
+export class S3Backend implements Backend {
   readonly name: string;
-  override readonly capabilities: Readonly<Capabilities>;
+  readonly capabilities: Partial<Capabilities>;
   private readonly handle: ClientHandle;
   private readonly options: ResolvedOptions;
   /** Content-MD5 of large bodies off the main thread (`checksums: 'when_required'`); no threads until used. */
   private readonly md5 = new Md5Pool();
   private closed = false;
 
-  constructor(options: S3StoreOptions) {
-    super();
+  constructor(options: S3BackendOptions) {
     this.handle = openClient(options);
     this.options = resolveOptions(options, this.handle.customEndpoint);
     const { bucket, keyPrefix, conditionalWrites, keyIsAlsoPrefix } = this.options;
     this.name = `s3://${bucket}${keyPrefix ? `/${keyPrefix.slice(0, -1)}` : ''}`;
     this.capabilities = Object.freeze({
-      ...DEFAULT_CAPABILITIES,
       conditionalCreate: conditionalWrites,
       conditionalReplace: conditionalWrites,
       rangedRead: true,
@@ -93,19 +90,10 @@ export class S3Store extends BaseStore {
     return this.handle.client;
   }
 
-  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    this.checkKey(key, 'put');
-    this.checkPutOptions(key, options);
-    const context = this.context('put', key, options);
-    throwIfAborted(options.signal, 'put', key);
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    const objectKey = this.objectKey(key);
+    const context = this.context('put', key, options.mode);
     const { size, signal } = options;
-    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0 || size > MAX_OBJECT_SIZE)) {
-      throw new StoreError(
-        'InvalidArgument',
-        `size must be an integer from 0 to ${MAX_OBJECT_SIZE}`,
-        context,
-      );
-    }
     const buffers = new PartBuffers(choosePartSize(this.options.partSize, size));
     const reader = new BlockReader(bodyChunks(body), key);
     try {
@@ -119,7 +107,7 @@ export class S3Store extends BaseStore {
         {
           client: this.client,
           bucket: this.options.bucket,
-          objectKey: this.objectKey(key),
+          objectKey,
           key,
           partSize: buffers.partSize,
           concurrency: this.options.concurrency,
@@ -127,8 +115,7 @@ export class S3Store extends BaseStore {
           md5: this.md5,
           size,
           metadata: options.metadata,
-          ifNoneMatch: options.ifNoneMatch,
-          ifMatch: options.ifMatch,
+          mode: options.mode,
           signal,
         },
         head.blocks,
@@ -137,17 +124,13 @@ export class S3Store extends BaseStore {
       );
     } catch (err) {
       void reader.close().catch(() => {});
-      throw this.fail(err, context, signal);
+      throw err;
     }
   }
 
-  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-    this.checkKey(key, 'get');
-    checkRange(options.range, key);
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
     const { range, signal } = options;
     const context = this.context('get', key);
-    throwIfAborted(signal, 'get', key);
-    if (range?.length === 0) return this.emptyRange(key, range.offset, signal);
     const header = rangeHeader(range);
     let out: GetObjectCommandOutput;
     try {
@@ -157,14 +140,10 @@ export class S3Store extends BaseStore {
       );
     } catch (err) {
       // 416: the range starts at or after the end; the contract answers with no bytes
-      if (
-        header &&
-        range &&
-        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416
-      ) {
+      if (range && (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) {
         return this.emptyRange(key, range.offset, signal);
       }
-      throw this.fail(err, context, signal);
+      throw err;
     }
     const available = out.ContentLength;
     if (available === undefined) {
@@ -190,43 +169,35 @@ export class S3Store extends BaseStore {
     };
   }
 
-  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
-    this.checkKey(key, 'head');
-    try {
-      const out = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
-        { abortSignal: options.signal },
-      );
-      return this.meta(key, out, out.ContentLength ?? 0);
-    } catch (err) {
-      throw this.fail(err, this.context('head', key), options.signal);
-    }
+  async head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    const out = await this.client.send(
+      new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+      { abortSignal: options.signal },
+    );
+    return this.meta(key, out, out.ContentLength ?? 0);
   }
 
-  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
-    const listPrefix = this.options.keyPrefix + normalizePrefix(prefix, 'list');
+  async *list(
+    prefix: string,
+    options: { startAfter?: string; signal?: AbortSignal },
+  ): AsyncIterable<ObjectMeta> {
+    const listPrefix = this.options.keyPrefix + prefix;
     const context = this.context('list', prefix || '(all)');
     const strip = this.options.keyPrefix.length;
     let token: string | undefined;
     let first = true;
     while (first || token) {
-      throwIfAborted(options.signal, 'list', context.key);
-      let page: ListObjectsV2CommandOutput;
-      try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.options.bucket,
-            Prefix: listPrefix || undefined,
-            StartAfter:
-              first && options.startAfter !== undefined ? this.objectKey(options.startAfter) : undefined,
-            ContinuationToken: token,
-            MaxKeys: this.options.listPageSize,
-          }),
-          { abortSignal: options.signal },
-        );
-      } catch (err) {
-        throw this.fail(err, context, options.signal);
-      }
+      const page: ListObjectsV2CommandOutput = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: listPrefix || undefined,
+          StartAfter:
+            first && options.startAfter !== undefined ? this.objectKey(options.startAfter) : undefined,
+          ContinuationToken: token,
+          MaxKeys: this.options.listPageSize,
+        }),
+        { abortSignal: options.signal },
+      );
       first = false;
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(strip);
@@ -244,84 +215,66 @@ export class S3Store extends BaseStore {
     }
   }
 
-  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    this.checkKey(key, 'delete');
-    try {
-      await this.client.send(
-        new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
-        {
-          abortSignal: options.signal,
-        },
-      );
-    } catch (err) {
-      throw this.fail(err, this.context('delete', key), options.signal);
-    }
+  async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
+    await this.client.send(
+      new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+      {
+        abortSignal: options.signal,
+      },
+    );
   }
 
-  override async deleteMany(
-    keys: string[],
-    options: { signal?: AbortSignal } = {},
-  ): Promise<DeleteManyResult> {
-    const errors: DeleteManyResult['errors'] = [];
-    const valid: string[] = [];
-    for (const key of new Set(keys)) {
-      const problem = this.keyProblem(key);
-      if (problem)
-        errors.push({
-          key,
-          error: new StoreError('InvalidArgument', problem, { operation: 'deleteMany', key }),
-        });
-      else valid.push(key);
-    }
-    const batches: string[][] = [];
-    for (let i = 0; i < valid.length; i += DELETE_BATCH) batches.push(valid.slice(i, i + DELETE_BATCH));
-    const workers = Array.from({ length: Math.min(4, batches.length) }, async () => {
-      for (let batch = batches.shift(); batch; batch = batches.shift()) {
-        errors.push(...(await this.deleteBatch(batch, options.signal)));
-      }
-    });
-    await Promise.all(workers);
+  /** One DeleteObjects request of at most 1000 keys; missing keys are not errors. */
+  async deleteBatch(keys: string[], options: { signal?: AbortSignal }): Promise<DeleteManyResult> {
+    const out = await this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: this.options.bucket,
+        Delete: { Objects: keys.map((key) => ({ Key: this.objectKey(key) })), Quiet: true },
+      }),
+      { abortSignal: options.signal },
+    );
+    const strip = this.options.keyPrefix.length;
+    const errors = (out.Errors ?? [])
+      .filter((entry) => entry.Code !== 'NoSuchKey')
+      .map((entry) => {
+        const key = entry.Key?.slice(strip) ?? '(unknown)';
+        return { key, error: deleteEntryError(entry.Code, entry.Message, key) };
+      });
     return { errors };
   }
 
   /** Aborts the store's incomplete multipart uploads started more than `olderThanMs` ago: puts whose process died. */
   async removeAbandoned(
     olderThanMs: number,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal },
   ): Promise<{ removed: number; bytes: number }> {
     const cutoff = Date.now() - olderThanMs;
-    const context = this.context('remove abandoned', this.options.keyPrefix || '(all)');
     let removed = 0;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
-      throwIfAborted(options.signal, 'remove abandoned');
-      let page: ListMultipartUploadsCommandOutput;
-      try {
-        page = await this.client.send(
-          // the whole bucket's, filtered here: MinIO lists only an exact key's uploads by prefix
-          new ListMultipartUploadsCommand({
+      options.signal?.throwIfAborted();
+      const page: ListMultipartUploadsCommandOutput = await this.client.send(
+        // the whole bucket's, filtered here: MinIO lists only an exact key's uploads by prefix
+        new ListMultipartUploadsCommand({
+          Bucket: this.options.bucket,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+        { abortSignal: options.signal },
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (!upload.Key?.startsWith(this.options.keyPrefix) || !upload.UploadId) continue;
+        if ((upload.Initiated?.getTime() ?? 0) >= cutoff) continue;
+        await this.client.send(
+          new AbortMultipartUploadCommand({
             Bucket: this.options.bucket,
-            KeyMarker: keyMarker,
-            UploadIdMarker: uploadIdMarker,
+            Key: upload.Key,
+            UploadId: upload.UploadId,
           }),
           { abortSignal: options.signal },
         );
-        for (const upload of page.Uploads ?? []) {
-          if (!upload.Key?.startsWith(this.options.keyPrefix) || !upload.UploadId) continue;
-          if ((upload.Initiated?.getTime() ?? 0) >= cutoff) continue;
-          await this.client.send(
-            new AbortMultipartUploadCommand({
-              Bucket: this.options.bucket,
-              Key: upload.Key,
-              UploadId: upload.UploadId,
-            }),
-            { abortSignal: options.signal },
-          );
-          removed++;
-        }
-      } catch (err) {
-        throw this.fail(err, context, options.signal);
+        removed++;
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
@@ -330,38 +283,11 @@ export class S3Store extends BaseStore {
     return { removed, bytes: 0 };
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.handle.owned) this.client.destroy();
     await this.md5.close();
-  }
-
-  private async deleteBatch(
-    keys: string[],
-    signal: AbortSignal | undefined,
-  ): Promise<DeleteManyResult['errors']> {
-    throwIfAborted(signal, 'deleteMany');
-    try {
-      const out = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.options.bucket,
-          Delete: { Objects: keys.map((key) => ({ Key: this.objectKey(key) })), Quiet: true },
-        }),
-        { abortSignal: signal },
-      );
-      const strip = this.options.keyPrefix.length;
-      return (out.Errors ?? [])
-        .filter((entry) => entry.Code !== 'NoSuchKey')
-        .map((entry) => {
-          const key = entry.Key?.slice(strip) ?? '(unknown)';
-          return { key, error: deleteEntryError(entry.Code, entry.Message, key) };
-        });
-    } catch (err) {
-      const error = this.fail(err, this.context('deleteMany', `${keys.length} keys`), signal);
-      if (error.code === 'Aborted') throw error;
-      return keys.map((key) => ({ key, error }));
-    }
   }
 
   /**
@@ -373,7 +299,7 @@ export class S3Store extends BaseStore {
   private async readHead(
     reader: BlockReader,
     buffers: PartBuffers,
-    options: PutOptions,
+    options: BackendPutOptions,
     context: ErrorContext,
   ) {
     const { size, signal } = options;
@@ -402,7 +328,7 @@ export class S3Store extends BaseStore {
     return { blocks, complete };
   }
 
-  private async putObject(key: string, bytes: Buffer, options: PutOptions): Promise<PutResult> {
+  private async putObject(key: string, bytes: Buffer, options: BackendPutOptions): Promise<PutResult> {
     const checksum = await this.handle.checksum();
     const out = await this.client.send(
       new PutObjectCommand({
@@ -412,8 +338,7 @@ export class S3Store extends BaseStore {
         ContentLength: bytes.length,
         ContentMD5: checksum === 'md5' ? await this.md5.digest(bytes, { operation: 'put', key }) : undefined,
         Metadata: options.metadata,
-        IfNoneMatch: options.ifNoneMatch,
-        IfMatch: options.ifMatch,
+        ...conditionHeaders(options.mode),
       }),
       { abortSignal: options.signal },
     );
@@ -441,38 +366,42 @@ export class S3Store extends BaseStore {
     return meta;
   }
 
-  /** Throws `InvalidArgument` for an invalid key or one that the store prefix pushes past S3's limit. */
-  private checkKey(key: string, operation: string): void {
-    const problem = this.keyProblem(key);
-    if (problem) throw new StoreError('InvalidArgument', problem, { operation, key: JSON.stringify(key) });
-  }
-
-  private keyProblem(key: string): string | undefined {
-    const problem = keyProblem(key);
-    if (problem) return problem;
-    if (Buffer.byteLength(this.objectKey(key)) > MAX_KEY_BYTES) {
-      return `key is longer than ${MAX_KEY_BYTES} bytes with the store prefix "${this.options.keyPrefix}"`;
-    }
-    return undefined;
-  }
-
+  /** The S3 key of `key`: the store prefix and the key, within S3's key length. */
   private objectKey(key: string): string {
-    return this.options.keyPrefix + key;
+    const objectKey = this.options.keyPrefix + key;
+    if (Buffer.byteLength(objectKey) > MAX_KEY_BYTES) {
+      throw new StoreError(
+        'InvalidArgument',
+        `key is longer than ${MAX_KEY_BYTES} bytes with the store prefix "${this.options.keyPrefix}"`,
+        { key },
+      );
+    }
+    return objectKey;
   }
 
-  private context(operation: string, key: string, options?: PutOptions): ErrorContext {
+  toStoreError(error: unknown, context: StoreErrorContext): StoreError {
+    return toStoreError(error, this.context(context.operation, context.key ?? '', context.mode));
+  }
+
+  private context(operation: string, key: string, mode?: PutMode): ErrorContext {
     const context: ErrorContext = { operation, key, bucket: this.options.bucket, store: this.name };
-    if (options?.ifNoneMatch) context.condition = 'create';
-    else if (options?.ifMatch !== undefined) context.condition = 'replace';
+    if (mode === 'create') context.condition = 'create';
+    else if (typeof mode === 'object') context.condition = 'replace';
     return context;
   }
+}
 
-  /** Any failure as a StoreError; `Aborted` whenever the caller's signal fired. */
-  private fail(err: unknown, context: ErrorContext, signal: AbortSignal | undefined): StoreError {
-    if (signal?.aborted && !StoreError.is(err, 'Aborted')) {
-      const { operation, key } = context;
-      return new StoreError('Aborted', 'the operation was aborted', { operation, key, cause: err });
-    }
-    return toStoreError(err, context);
+/** Options of {@link S3Store}: the backend's and the store's (retries). */
+export type S3StoreOptions = S3BackendOptions & StoreOptions;
+
+/** The store on an {@link S3Backend}: `new S3Store({ bucket, region })`. */
+export class S3Store extends BackendStore {
+  constructor(options: S3StoreOptions) {
+    super(new S3Backend(options), options);
+  }
+
+  /** The SDK client in use. */
+  get client(): S3Client {
+    return (this.backend as S3Backend).client;
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type ByteRange, StoreError } from '@ckpt/core';
+import { type ByteRange, type PutMode, StoreError } from '@ckpt/core';
 
 /**
  * The version token for an ETag: always the quoted form (`"abc"`), so a token from `put`, `head`
@@ -26,22 +26,17 @@ export function rangeHeader(range: ByteRange | undefined): string | undefined {
   return `bytes=${range.offset}-${end}`;
 }
 
-/** Throws `InvalidArgument` unless `range` has a non-negative integer offset and length. */
-export function checkRange(range: ByteRange | undefined, key: string): void {
-  if (!range) return;
-  const ok = (n: number | undefined) => n === undefined || (Number.isSafeInteger(n) && n >= 0);
-  if (!Number.isSafeInteger(range.offset) || !ok(range.offset) || !ok(range.length)) {
-    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
-      operation: 'get',
-      key,
-    });
-  }
-}
-
 /** Parses `bytes a-b/total` (a Content-Range header); undefined when absent or malformed. */
 export function parseContentRange(header: string | undefined) {
   const match = header ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header.trim()) : null;
   if (!match) return undefined;
   const [start, end, total] = [Number(match[1]), Number(match[2]), Number(match[3])];
   return { offset: start, length: end - start + 1, total };
+}
+
+/** The `If-None-Match` / `If-Match` headers of a put mode. */
+export function conditionHeaders(mode: PutMode): { IfNoneMatch?: string; IfMatch?: string } {
+  if (mode === 'create') return { IfNoneMatch: '*' };
+  if (typeof mode === 'object') return { IfMatch: mode.update };
+  return {};
 }

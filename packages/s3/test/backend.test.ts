@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BackendRegistry, openStore, StoreError } from '@ckpt/core';
+import { BackendRegistry, type BackendStore, openStore, StoreError } from '@ckpt/core';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, S3Store } from '../src/index.js';
+import { backend, S3Backend } from '../src/index.js';
 
 let server: Minio;
 let bucket: string;
@@ -28,14 +28,14 @@ afterAll(async () => {
 });
 
 describe('the s3 backend', () => {
-  it('opens an S3Store from an s3:// URL whose objects a plain S3 client reads', async () => {
+  it('opens a store on an S3Backend from an s3:// URL whose objects a plain S3 client reads', async () => {
     const registry = new BackendRegistry();
     registry.register(backend);
     const prefix = `url/${randomUUID()}`;
     const query = `endpoint=${server.endpoint}&forcePathStyle=true&checksums=when_required&conditionalWrites=true&partSize=5242880`;
     const store = await openStore(`s3://${bucket}/${prefix}?${query}`, { registry });
     try {
-      expect(store).toBeInstanceOf(S3Store);
+      expect((store as BackendStore).backend).toBeInstanceOf(S3Backend);
       expect(store.name).toBe(`s3://${bucket}/${prefix}`);
       expect(store.capabilities.conditionalCreate).toBe(true);
       await store.put('inventory.img', Buffer.from('inventory'));

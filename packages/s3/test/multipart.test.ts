@@ -3,7 +3,7 @@ import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { readAll, StoreError } from '@ckpt/core';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3StoreOptions } from '../src/options.js';
+import type { S3BackendOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
 import {
   MiB,
@@ -37,7 +37,7 @@ afterAll(async () => {
  * A store over a fresh prefix (Content-MD5 per part unless asked otherwise), its command
  * recorder, a raw reader of that prefix, and the multipart uploads still open under it.
  */
-function setup(options: Partial<S3StoreOptions> = {}) {
+function setup(options: Partial<S3BackendOptions> = {}) {
   const prefix = `multipart/${randomUUID()}`;
   const store = new S3Store({
     ...server.storeOptions(),

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import type { Backend } from '../backend.js';
 import { StoreError } from '../errors.js';
-import type { ObjectStore } from '../store.js';
 import { BACKEND_TYPE_PATTERN } from './schemas.js';
 
 /**
@@ -17,7 +17,7 @@ import { BACKEND_TYPE_PATTERN } from './schemas.js';
  *   schema: z.strictObject({ type: z.literal('memory'), name: z.string().min(1) }),
  *   schemes: ['mem'],
  *   fromUrl: (url) => ({ type: 'memory', name: url.hostname }),
- *   open: (config) => new MemoryStore(`mem://${config.name}`),
+ *   open: (config) => new MemoryBackend(`mem://${config.name}`),
  * };
  * registerBackend(backend);
  * await openStore('mem://scratch');
@@ -35,8 +35,8 @@ export interface BackendDefinition<C extends { type: string } = { type: string }
    * It never reads credentials: URLs carrying them are rejected before it is called.
    */
   fromUrl?(url: URL): unknown;
-  /** Opens a store for a validated config. */
-  open(config: C): ObjectStore | Promise<ObjectStore>;
+  /** Opens the backend of a validated config; `openStore` makes it a store. */
+  open(config: C): Backend | Promise<Backend>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds backends of every config type

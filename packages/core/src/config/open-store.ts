@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { BackendStore } from '../backend-store.js';
 import { StoreError } from '../errors.js';
+import type { RetryOptions } from '../retry.js';
 import type { ObjectStore } from '../store.js';
 import { errorText } from './error-text.js';
 import { parseConfig } from './format-issue.js';
@@ -15,6 +17,8 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Where backends are looked up. Default: the process-wide registry. */
   registry?: BackendRegistry;
+  /** How the store retries failed requests; `false` for never. Default: `RetryOptions`' defaults. */
+  retry?: RetryOptions | false;
 }
 
 /**
@@ -56,7 +60,7 @@ export async function openStore(
   const def = await registry.load(config.type, { cwd });
   const valid = absoluteRoot(parseConfig(def.schema, config, { operation: 'config', base: ['store'] }), cwd);
   try {
-    return await def.open(valid);
+    return new BackendStore(await def.open(valid), { retry: options.retry });
   } catch (err) {
     if (StoreError.is(err)) throw err;
     throw new StoreError('Internal', `the ${def.type} backend failed to open the store: ${errorText(err)}`, {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { finished, pipeline, Transform } from 'node:stream';
 import { redact, StoreError, type StoreErrorCode } from '../errors.js';
+import type { StoreOp } from '../retry.js';
 import type {
   DeleteManyResult,
   GetOptions,
@@ -12,7 +13,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../store.js';
-import { StoreLayer, type StoreOp } from './layer.js';
+import { StoreLayer } from './layer.js';
 
 /** One finished request, as reported by {@link withEvents}. */
 export interface StoreEvent {

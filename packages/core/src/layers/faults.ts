@@ -1,17 +1,9 @@
 import { pipeline, Transform } from 'node:stream';
+import type { Backend, BackendGetOptions, BackendPutOptions } from '../backend.js';
 import { abortError, StoreError, type StoreErrorCode } from '../errors.js';
-import type {
-  DeleteManyResult,
-  GetOptions,
-  GetResult,
-  ListOptions,
-  ObjectMeta,
-  ObjectStore,
-  PutBody,
-  PutOptions,
-  PutResult,
-} from '../store.js';
-import { STORE_OPS, StoreLayer, type StoreOp } from './layer.js';
+import type { StoreOp } from '../retry.js';
+import type { DeleteManyResult, GetResult, ObjectMeta, PutBody, PutResult } from '../store.js';
+import { STORE_OPS } from './layer.js';
 import { checkNumber } from './options.js';
 import { mulberry32, type Random } from './random.js';
 import { type Sleep, sleep } from './sleep.js';
@@ -35,7 +27,7 @@ export interface FaultOptions {
   sleep?: Sleep;
 }
 
-/** How many faults a {@link FaultLayer} injected so far. */
+/** How many faults a {@link FaultBackend} injected so far. */
 export interface FaultCounts {
   errors: number;
   delays: number;
@@ -50,18 +42,19 @@ interface Plan {
 }
 
 /**
- * Chaos for resilience tests: injects errors before requests, delays, and `get` bodies that fail
- * after part of their bytes (a truncated body always errors, it never ends early). Every decision
- * comes from a seeded PRNG drawn synchronously when a request starts, so a test that issues its
- * requests in a fixed order sees the same faults on every run.
+ * Chaos for resilience tests: a backend over another one that injects errors before requests,
+ * delays, and `get` bodies that fail after part of their bytes (a truncated body always errors, it
+ * never ends early). It sits under the store, so the store's retries and resumed reads meet the
+ * faults as they would meet a flaky network. Every decision comes from a seeded PRNG drawn
+ * synchronously when a request starts, so a test that issues its requests in a fixed order sees
+ * the same faults on every run.
  *
  * @example
  * ```ts
- * const flaky = withFaults(new MemoryStore(), { seed: 7, errorRate: 0.2, truncateRate: 0.1 });
- * const store = withRetry(flaky, { baseDelayMs: 1 });
+ * const store = new BackendStore(withFaults(new MemoryBackend(), { seed: 7, errorRate: 0.2, truncateRate: 0.1 }));
  * ```
  */
-export class FaultLayer extends StoreLayer {
+export class FaultBackend implements Backend {
   private readonly random: Random;
   private readonly ops: ReadonlySet<StoreOp>;
   private readonly errorRate: number;
@@ -71,10 +64,9 @@ export class FaultLayer extends StoreLayer {
   private readonly counts: FaultCounts = { errors: 0, delays: 0, truncations: 0 };
 
   constructor(
-    inner: ObjectStore,
+    private readonly inner: Backend,
     private readonly options: FaultOptions,
   ) {
-    super(inner);
     this.random = mulberry32(
       checkNumber('withFaults', 'seed', options.seed, { min: -(2 ** 53), integer: true }),
     );
@@ -97,13 +89,21 @@ export class FaultLayer extends StoreLayer {
     return { ...this.counts };
   }
 
-  override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
-    await this.inject('put', key, options?.signal);
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get capabilities() {
+    return this.inner.capabilities;
+  }
+
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    await this.inject('put', key, options.signal);
     return this.inner.put(key, body, options);
   }
 
-  override async get(key: string, options?: GetOptions): Promise<GetResult> {
-    const cutAt = await this.inject('get', key, options?.signal);
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    const cutAt = await this.inject('get', key, options.signal);
     const result = await this.inner.get(key, options);
     if (cutAt === undefined) return result;
     this.counts.truncations += 1;
@@ -113,21 +113,26 @@ export class FaultLayer extends StoreLayer {
     };
   }
 
-  override head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
-    return this.inject('head', key, options?.signal).then(() => this.inner.head(key, options));
+  async head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    await this.inject('head', key, options.signal);
+    return this.inner.head(key, options);
   }
 
-  override delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
-    return this.inject('delete', key, options?.signal).then(() => this.inner.delete(key, options));
+  async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
+    await this.inject('delete', key, options.signal);
+    return this.inner.delete(key, options);
   }
 
-  override deleteMany(keys: string[], options?: { signal?: AbortSignal }): Promise<DeleteManyResult> {
-    return this.inject('deleteMany', keys[0] ?? '', options?.signal).then(() =>
-      this.inner.deleteMany(keys, options),
-    );
+  get deleteBatch() {
+    const batch = this.inner.deleteBatch;
+    if (!batch) return undefined;
+    return async (keys: string[], options: { signal?: AbortSignal }): Promise<DeleteManyResult> => {
+      await this.inject('deleteMany', keys[0] ?? '', options.signal);
+      return batch.call(this.inner, keys, options);
+    };
   }
 
-  override list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+  list(prefix: string, options: { startAfter?: string; signal?: AbortSignal }): AsyncIterable<ObjectMeta> {
     const injected = this.inject('list', prefix, options.signal);
     injected.catch(() => {}); // observed when the iteration starts
     const inner = this.inner;
@@ -135,6 +140,22 @@ export class FaultLayer extends StoreLayer {
       await injected;
       yield* inner.list(prefix, options);
     })();
+  }
+
+  removeAbandoned(olderThanMs: number, options: { signal?: AbortSignal }) {
+    return this.inner.removeAbandoned?.(olderThanMs, options) ?? Promise.resolve({ removed: 0, bytes: 0 });
+  }
+
+  async ensureExists(options: { signal?: AbortSignal }): Promise<void> {
+    await this.inner.ensureExists?.(options);
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
+  toStoreError(error: unknown, context: { operation: string; key?: string }) {
+    return this.inner.toStoreError?.(error, context);
   }
 
   private get truncateCode() {
@@ -198,7 +219,7 @@ function truncated(result: GetResult, key: string, keep: number, code: StoreErro
   return pipeline(result.body, cutter, () => {});
 }
 
-/** Wraps `store` in a {@link FaultLayer}. */
-export function withFaults(store: ObjectStore, options: FaultOptions): FaultLayer {
-  return new FaultLayer(store, options);
+/** Wraps `backend` in a {@link FaultBackend}. */
+export function withFaults(backend: Backend, options: FaultOptions): FaultBackend {
+  return new FaultBackend(backend, options);
 }

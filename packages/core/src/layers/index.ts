@@ -1,16 +1,12 @@
-// Store layers: ObjectStores that wrap any ObjectStore (retry, concurrency limit, events/metrics,
-// fault injection). They compose: `withEvents(withRetry(withConcurrency(store, 8)), metrics.listener)`.
-export { ConcurrencyLayer, withConcurrency } from './concurrency.js';
+// Store layers: ObjectStores that wrap any ObjectStore (events and metrics), and the fault
+// backend that tests put under a store.
 export type { StoreEvent, StoreListener } from './events.js';
 export { EventsLayer, withEvents } from './events.js';
 export type { FaultCounts, FaultOptions } from './faults.js';
-export { FaultLayer, withFaults } from './faults.js';
-export type { StoreOp } from './layer.js';
+export { FaultBackend, withFaults } from './faults.js';
 export { STORE_OPS, StoreLayer } from './layer.js';
 export type { MetricsSnapshot, OpStats, StoreMetricsOptions } from './metrics.js';
 export { StoreMetrics } from './metrics.js';
 export type { Random } from './random.js';
 export { mulberry32 } from './random.js';
-export type { RetryEvent, RetryOptions } from './retry.js';
-export { isRetryable, RetryLayer, withRetry } from './retry.js';
 export type { Sleep } from './sleep.js';

@@ -1,3 +1,4 @@
+import type { StoreOp } from '../retry.js';
 import type {
   Capabilities,
   DeleteManyResult,
@@ -11,16 +12,13 @@ import type {
   PutResult,
 } from '../store.js';
 
-/** The requests a store serves, as named in layer events, fault selections and metrics. */
-export type StoreOp = 'put' | 'get' | 'head' | 'list' | 'delete' | 'deleteMany';
-
 /** Every {@link StoreOp}, in a stable order. */
 export const STORE_OPS: readonly StoreOp[] = ['put', 'get', 'head', 'list', 'delete', 'deleteMany'];
 
 /**
  * The base of every layer: an `ObjectStore` that forwards each call to `inner` unchanged and
  * reports the inner store's `name` and `capabilities`. A layer overrides only the methods it
- * changes, so layers compose freely: `withRetry(withConcurrency(store, 8))`.
+ * changes, so layers compose freely: `withEvents(store, listener)` is one.
  *
  * @example
  * ```ts

@@ -1,6 +1,7 @@
 import type { StoreErrorCode } from '../errors.js';
+import type { StoreOp } from '../retry.js';
 import type { StoreEvent, StoreListener } from './events.js';
-import { STORE_OPS, type StoreOp } from './layer.js';
+import { STORE_OPS } from './layer.js';
 import { checkNumber } from './options.js';
 import type { Random } from './random.js';
 

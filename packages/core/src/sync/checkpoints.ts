@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
-import { type RetryOptions, withRetry } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
 import { listAllGenerations, listGenerations, readManifestHead } from './catalog.js';
 import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
@@ -47,11 +46,6 @@ export interface CheckpointsOptions {
    * file size.
    */
   memoryBudget?: number;
-  /**
-   * Retries of store requests that fail with a retryable error (`Unavailable`), with exponential
-   * backoff; `false` for none (e.g. when the store is already wrapped). Default: 4 retries.
-   */
-  retry?: RetryOptions | false;
   /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
   chunking?: ChunkingOptions;
   /**
@@ -92,7 +86,7 @@ export class Checkpoints {
   ) {
     const chunking = options.chunking ?? DEFAULT_CHUNKING;
     this.ctx = {
-      store: options.retry === false ? store : withRetry(store, options.retry ?? {}),
+      store,
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,

@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
-import { isRetryable } from '../layers/retry.js';
 import type { ObjectStore } from '../store.js';
 import type { ChunkRows } from './chunk-rows.js';
 import type { ChunkerPool } from './chunking/index.js';
@@ -106,17 +105,12 @@ export async function fetchChunks(
     reads.map((read) =>
       limit(async () => {
         const arena = free.pop() ?? new SharedArrayBuffer(size);
-        const key = manifest.packs[read.pack]!;
-        // a read that breaks is resumed at the first chunk it has not delivered: a chunk is
-        // never delivered twice (the writer counts each file's chunks down to its finish)
-        let chunks = chunksOf(read);
-        const delivered = (count: number) => {
-          chunks = chunks.slice(count);
-        };
-        await withRangeRetries(
-          () => readRange(store, key, chunks, arena, { ...options, signal, rows, hash }, delivered),
+        await readRange(store, manifest.packs[read.pack]!, chunksOf(read), arena, {
+          ...options,
           signal,
-        );
+          rows,
+          hash,
+        });
         free.push(arena);
       }).catch((err) => {
         if (options.onProblem && StoreError.is(err, 'Integrity') && !signal.aborted) return;
@@ -131,24 +125,6 @@ export async function fetchChunks(
 /** What one read needs: the fetch's options, the signal that stops all reads, the chunk table, the hasher. */
 type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkRows; hash: ChunkerPool['hash'] };
 
-/** Attempts of one ranged read that fails mid-stream with a retryable error. */
-const RANGE_ATTEMPTS = 4;
-
-/**
- * Runs a ranged read again when its stream breaks with a retryable error (a reset connection, a
- * truncated body); `read` resumes where the previous attempt stopped delivering.
- */
-async function withRangeRetries(read: () => Promise<void>, signal: AbortSignal): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (attempt >= RANGE_ATTEMPTS || !isRetryable(err) || signal.aborted) throw err;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
-    }
-  }
-}
-
 /** Complete chunks are sent for hashing and writing in batches of about this many bytes. */
 const BATCH_BYTES = 1024 * 1024;
 
@@ -156,8 +132,8 @@ const BATCH_BYTES = 1024 * 1024;
  * One ranged read of `chunks` (sorted, of one pack) into `arena`. As the bytes stream in, every
  * run of complete chunks (about {@link BATCH_BYTES}) is hashed on a worker, straight from the
  * shared arena, and the chunks that match are delivered, while later bytes are still arriving.
- * Resolves once every batch has settled: the arena is free again. When the stream breaks, the
- * leading chunks that were delivered all the same are reported to `delivered` before it throws.
+ * Resolves once every batch has settled: the arena is free again. A connection that breaks is
+ * resumed by the store; a body that still fails fails the read.
  */
 async function readRange(
   store: ObjectStore,
@@ -165,7 +141,6 @@ async function readRange(
   chunks: Wanted[],
   arena: SharedArrayBuffer,
   options: ReadOptions,
-  delivered: (count: number) => void,
 ): Promise<void> {
   throwIfAborted(options.signal, 'pull');
   const key = packKey(packId);
@@ -225,15 +200,12 @@ async function readRange(
   } finally {
     got.body.destroy();
   }
-  // the arena is reused (or read again on a retry) only once neither the body (which may be
-  // reading into it) nor a batch uses it
+  // the arena is reused only once neither the body (which may be reading into it) nor a batch
+  // uses it
   const [settled] = await Promise.all([Promise.allSettled(batches), closed(got.body)]);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  if (broken) {
-    delivered(sent); // every batch, holding chunks [0, sent), was delivered
-    throw broken.error;
-  }
+  if (broken) throw broken.error;
   if (sent < chunks.length) {
     for (const c of chunks.slice(sent)) options.onProblem?.(c.index, `pack ${packId} ends early`);
     throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[sent]!.index)}`, {

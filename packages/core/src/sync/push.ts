@@ -168,7 +168,7 @@ export async function push(
     await store.put(manifestKey(model, generation), encoded, {
       size: encoded.length,
       signal,
-      ...(store.capabilities.conditionalCreate ? { ifNoneMatch: '*' as const } : {}),
+      ...(store.capabilities.conditionalCreate ? { mode: 'create' as const } : {}),
     });
     commit.done();
     await remember(manifest, generation, encoded);

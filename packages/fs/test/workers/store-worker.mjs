@@ -20,7 +20,7 @@ if (mode === 'create') {
   const won = [];
   for (let i = 0; i < Number(count); i++) {
     try {
-      await store.put(`race/${i}`, Buffer.from(id), { ifNoneMatch: '*' });
+      await store.put(`race/${i}`, Buffer.from(id), { mode: 'create' });
       won.push(i);
     } catch (err) {
       if (!StoreError.is(err, 'AlreadyExists')) throw err;
@@ -33,7 +33,7 @@ if (mode === 'create') {
   for (let done = 0; done < Number(count); ) {
     const { value, version } = await text('counter');
     try {
-      await store.put('counter', Buffer.from(String(Number(value) + 1)), { ifMatch: version });
+      await store.put('counter', Buffer.from(String(Number(value) + 1)), { mode: { update: version } });
       done++;
     } catch (err) {
       if (!StoreError.is(err, 'PreconditionFailed')) throw err;

@@ -10,12 +10,12 @@ import {
   readSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { errnoCode } from '../../errno.js';
 import { StoreError } from '../../errors.js';
 import { writeAllSync } from '../../write-all.js';
 import { WRITE_FLAGS } from '../file-handles.js';
 import { stampOf } from '../stamp.js';
 import { isAllZero } from '../zero.js';
-import { fsErrorCode } from './fs-error.js';
 import { WasmGear } from './gear-wasm.js';
 import { chunkParams } from './options.js';
 import type {
@@ -175,7 +175,7 @@ parentPort?.on('message', (task: ScanTask | HashTask | ReadTask | WriteTask) => 
     const { reply, transfer } = handle(task);
     parentPort?.postMessage(reply, transfer);
   } catch (err) {
-    const code = StoreError.is(err) ? err.code : fsErrorCode(err);
+    const code = StoreError.is(err) ? err.code : (errnoCode(err) ?? 'Internal');
     const { message, path: key } = err as NodeJS.ErrnoException; // fs errors name their file
     const failure: ScanFailure = { error: { code, message, key } };
     parentPort?.postMessage(failure);

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { errnoCode } from '../../errno.js';
 import { abortError, StoreError, throwIfAborted } from '../../errors.js';
 import type { FileStamp } from '../stamp.js';
 import { BufferRecycler } from './buffer-recycler.js';
-import { fsErrorCode } from './fs-error.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
 import type {
   HashReply,
@@ -402,7 +402,7 @@ async function fileSize(path: string): Promise<number> {
   try {
     info = await stat(path);
   } catch (err) {
-    throw new StoreError(fsErrorCode(err), (err as Error).message, {
+    throw new StoreError(errnoCode(err) ?? 'Internal', (err as Error).message, {
       operation: 'chunk',
       key: path,
       cause: err,

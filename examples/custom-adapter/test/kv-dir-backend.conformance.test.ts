@@ -12,7 +12,7 @@ registerBackend(backend);
 runConformance(
   { describe, it },
   {
-    name: 'KvDirStore',
+    name: 'KvDirBackend',
     create: async () => {
       const dir = await mkdtemp(join(tmpdir(), 'ckpt-kv-'));
       return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { fsError } from '../src/errors.js';
+import { errnoError } from '../src/errno.js';
 
 const errno = (code: string) => Object.assign(new Error(`${code}: raw message /secret/path`), { code });
 
-describe('fsError', () => {
+describe('errnoError', () => {
   it('maps errno codes to StoreError codes, naming operation and key, keeping the cause', () => {
     const cases: [string, string, boolean][] = [
       ['ENOENT', 'NotFound', false],
@@ -18,21 +18,20 @@ describe('fsError', () => {
       ['EXDEV', 'Unsupported', false],
       ['EIO', 'Unavailable', true],
       ['EMFILE', 'Unavailable', true],
-      ['EWHATEVER', 'Internal', false],
+      ['ECONNRESET', 'Unavailable', true],
     ];
     for (const [code, storeCode, retryable] of cases) {
       const cause = errno(code);
-      const error = fsError(cause, 'put', 'a/b');
-      expect([error.code, error.retryable], code).toEqual([storeCode, retryable]);
-      expect(error.message.startsWith(`put a/b: ${code}`)).toBe(true);
-      expect(error.cause).toBe(cause);
+      const error = errnoError(cause, 'put', 'a/b');
+      expect([error?.code, error?.retryable], code).toEqual([storeCode, retryable]);
+      expect(error?.message.startsWith(`put a/b: ${code}`)).toBe(true);
+      expect(error?.cause).toBe(cause);
     }
   });
 
-  it('passes StoreErrors through and reads AbortError as Aborted', () => {
-    const inner = fsError(errno('ENOENT'), 'get', 'k');
-    expect(fsError(inner, 'list', 'x')).toBe(inner);
-    const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
-    expect(fsError(abort, 'put', 'k').code).toBe('Aborted');
+  it('leaves errors without a known errno code to the caller', () => {
+    expect(errnoError(errno('EWHATEVER'), 'put', 'k')).toBeUndefined();
+    expect(errnoError(new Error('plain'), 'put', 'k')).toBeUndefined();
+    expect(errnoError(Object.assign(new Error('sdk'), { code: 'NoSuchKey' }), 'get', 'k')).toBeUndefined();
   });
 });

@@ -1,0 +1,392 @@
+import { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import type { Backend } from './backend.js';
+import { errorText } from './config/error-text.js';
+import { errnoError } from './errno.js';
+import { abortError, StoreError, throwIfAborted } from './errors.js';
+import { compareKeys, keyProblem, normalizePrefix, validateKey } from './keys.js';
+import { ResumableBody } from './resumable-body.js';
+import { isRetryable, type RetryOptions, RetryPolicy, type StoreOp } from './retry.js';
+import {
+  type ByteRange,
+  type Capabilities,
+  DEFAULT_CAPABILITIES,
+  type DeleteManyResult,
+  type GetOptions,
+  type GetResult,
+  type ListOptions,
+  type ObjectMeta,
+  type ObjectStore,
+  type PutBody,
+  type PutMode,
+  type PutOptions,
+  type PutResult,
+} from './store.js';
+
+/** Options of a {@link BackendStore}. */
+export interface StoreOptions {
+  /** How failed requests are retried; `false` for never. Default: {@link RetryOptions}' defaults. */
+  retry?: RetryOptions | false;
+}
+
+const METADATA_KEY = /^[a-z0-9-]+$/;
+
+/**
+ * The `ObjectStore` over a {@link Backend}: every promise of the contract that does not depend on
+ * the backend is kept here, once. It validates keys, ranges and options before any request,
+ * refuses put modes the backend cannot enforce, checks the caller's signal before each attempt,
+ * turns every failure into a `StoreError` (the backend's `toStoreError`, else its `errno`, else
+ * `Internal`, credentials redacted), retries retryable failures with one policy, resumes a broken
+ * `get` body from the byte where it broke, resumes a broken listing after the last key, and
+ * batches `deleteMany`.
+ *
+ * @example
+ * ```ts
+ * const store = new BackendStore(new KvDirBackend('/var/lib/ckpt'), { retry: { attempts: 3 } });
+ * ```
+ */
+export class BackendStore implements ObjectStore {
+  readonly capabilities: Readonly<Capabilities>;
+  private readonly retry: RetryPolicy;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    /** The backend this store runs on. */
+    readonly backend: Backend,
+    options: StoreOptions = {},
+  ) {
+    this.capabilities = Object.freeze({ ...DEFAULT_CAPABILITIES, ...backend.capabilities });
+    this.retry = new RetryPolicy(options.retry === false ? { attempts: 1 } : options.retry);
+  }
+
+  get name(): string {
+    return this.backend.name;
+  }
+
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    validateKey(key, 'put');
+    const mode = this.checkMode(key, options.mode ?? 'overwrite');
+    const { size, signal } = options;
+    this.checkSize(key, size, body);
+    const metadata = this.checkMetadata(key, options.metadata);
+    const base = { mode, size, signal, ...(metadata ? { metadata } : {}) };
+    if (!(body instanceof Uint8Array)) {
+      const release = options.onBodyReleased;
+      return this.once(
+        'put',
+        key,
+        signal,
+        () => this.backend.put(key, body, { ...base, ...(release ? { onBodyReleased: release } : {}) }),
+        mode,
+      );
+    }
+    // the caller may reuse a released body: no attempt may follow the one that released it
+    let released = false;
+    const onBodyReleased = () => {
+      released = true;
+      options.onBodyReleased?.();
+    };
+    return this.retry.run(
+      'put',
+      key,
+      signal,
+      () =>
+        this.once('put', key, signal, () => this.backend.put(key, body, { ...base, onBodyReleased }), mode),
+      () => !released,
+    );
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    validateKey(key, 'get');
+    const { signal, into } = options;
+    const range = checkRange(key, options.range);
+    if (range?.length === 0) {
+      const meta = await this.head(key, { signal });
+      return {
+        ...meta,
+        body: Readable.from([]),
+        range: { offset: Math.min(range.offset, meta.size), length: 0 },
+      };
+    }
+    const first = await this.retrying('get', key, signal, () =>
+      this.backend.get(key, { ...(range ? { range } : {}), signal, ...(into ? { into } : {}) }),
+    );
+    const fetchRest = (offset: number, rest: Uint8Array | undefined) => {
+      throwIfAborted(signal, 'get', key);
+      const length = first.range.offset + first.range.length - offset;
+      return this.backend.get(key, { range: { offset, length }, signal, ...(rest ? { into: rest } : {}) });
+    };
+    const retries = this.retry.start('get', key, signal);
+    const mapError = (error: unknown) => this.toStoreError(error, 'get', key, signal);
+    return { ...first, body: new ResumableBody(key, first, retries, fetchRest, mapError, into) };
+  }
+
+  async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
+    validateKey(key, 'head');
+    return this.retrying('head', key, options.signal, () =>
+      this.backend.head(key, { signal: options.signal }),
+    );
+  }
+
+  async *list(prefix = '', options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const normal = normalizePrefix(prefix, 'list');
+    const { signal } = options;
+    let last = options.startAfter;
+    const retries = this.retry.start('list', normal, signal);
+    for (;;) {
+      try {
+        throwIfAborted(signal, 'list', normal);
+        for await (const meta of this.backend.list(normal, {
+          ...(last === undefined ? {} : { startAfter: last }),
+          signal,
+        })) {
+          if (!meta.key.startsWith(normal) || (last !== undefined && compareKeys(meta.key, last) <= 0)) {
+            throw new StoreError('Internal', `the backend listed ${JSON.stringify(meta.key)} out of order`, {
+              operation: 'list',
+              key: normal,
+            });
+          }
+          last = meta.key;
+          retries.progressed();
+          yield meta;
+        }
+        return;
+      } catch (error) {
+        await retries.backoff(this.toStoreError(error, 'list', normal, signal));
+      }
+    }
+  }
+
+  async delete(key: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    validateKey(key, 'delete');
+    return this.retrying('delete', key, options.signal, () =>
+      this.backend.delete(key, { signal: options.signal }),
+    );
+  }
+
+  async deleteMany(keys: string[], options: { signal?: AbortSignal } = {}): Promise<DeleteManyResult> {
+    const { signal } = options;
+    throwIfAborted(signal, 'deleteMany', keys[0]);
+    const errors: DeleteManyResult['errors'] = [];
+    const valid: string[] = [];
+    for (const key of new Set(keys)) {
+      const problem = keyProblem(key);
+      if (problem === undefined) valid.push(key);
+      else
+        errors.push({
+          key,
+          error: new StoreError('InvalidArgument', problem, { operation: 'deleteMany', key }),
+        });
+    }
+    const limit = pLimit(this.capabilities.preferredConcurrency);
+    const batch = this.backend.deleteBatch ? this.capabilities.batchDeleteSize : 1;
+    const batches: string[][] = [];
+    for (let i = 0; i < valid.length; i += batch) batches.push(valid.slice(i, i + batch));
+    await Promise.all(
+      batches.map((part) =>
+        limit(async () => {
+          try {
+            errors.push(...(await this.deleteBatch(part, signal)));
+          } catch (error) {
+            if (StoreError.is(error, 'Aborted')) throw error;
+            for (const key of part) errors.push({ key, error: error as Error });
+          }
+        }),
+      ),
+    );
+    return { errors };
+  }
+
+  async removeAbandoned(olderThanMs: number, options: { signal?: AbortSignal } = {}) {
+    if (!(Number.isFinite(olderThanMs) && olderThanMs >= 0)) {
+      throw new StoreError('InvalidArgument', 'olderThanMs must be a non-negative number', {
+        operation: 'removeAbandoned',
+      });
+    }
+    const remove = this.backend.removeAbandoned;
+    if (!remove) return { removed: 0, bytes: 0 };
+    return this.once('delete', '', options.signal, () => remove.call(this.backend, olderThanMs, options));
+  }
+
+  async ensureExists(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const ensure = this.backend.ensureExists;
+    if (ensure) await this.retrying('put', '', options.signal, () => ensure.call(this.backend, options));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.backend.close?.();
+      } catch (error) {
+        throw this.toStoreError(error, 'close', undefined, undefined);
+      }
+    })();
+    return this.closing;
+  }
+
+  /**
+   * `error` as a `StoreError` of this store: `Aborted` once `signal` fired, a `StoreError` as it
+   * is, else the backend's reading of it, its `errno` reading, or `Internal`.
+   */
+  toStoreError(
+    error: unknown,
+    operation: string,
+    key: string | undefined,
+    signal: AbortSignal | undefined,
+    mode?: PutMode,
+  ): StoreError {
+    const aborted = abortError(signal, operation, key);
+    if (aborted) return aborted;
+    if (StoreError.is(error)) return error;
+    if ((error as Error | null)?.name === 'AbortError') {
+      return new StoreError('Aborted', 'the operation was aborted', { operation, key, cause: error });
+    }
+    return (
+      this.backend.toStoreError?.(error, {
+        operation,
+        ...(key === undefined ? {} : { key }),
+        ...(mode === undefined ? {} : { mode }),
+      }) ??
+      errnoError(error, operation, key) ??
+      new StoreError('Internal', errorText(error), { operation, key, cause: error })
+    );
+  }
+
+  /** One batch through the backend's `deleteBatch` (or one key through `delete`), its retryable per-key failures retried. */
+  private async deleteBatch(
+    keys: string[],
+    signal: AbortSignal | undefined,
+  ): Promise<DeleteManyResult['errors']> {
+    const deleteBatch = this.backend.deleteBatch;
+    if (!deleteBatch || keys.length === 1) {
+      await this.delete(keys[0]!, { signal });
+      return [];
+    }
+    const final: DeleteManyResult['errors'] = [];
+    const retries = this.retry.start('deleteMany', keys[0]!, signal);
+    let pending = keys;
+    for (;;) {
+      const { errors } = await this.retrying('deleteMany', pending[0]!, signal, () =>
+        deleteBatch.call(this.backend, pending, { signal }),
+      );
+      const mapped = errors.map(({ key, error }) => ({
+        key,
+        error: this.toStoreError(error, 'delete', key, signal),
+      }));
+      const transient = mapped.filter((e) => isRetryable(e.error));
+      final.push(...mapped.filter((e) => !isRetryable(e.error)));
+      if (transient.length === 0) return final;
+      try {
+        await retries.backoff(transient[0]!.error);
+      } catch {
+        return [...final, ...transient];
+      }
+      pending = transient.map((e) => e.key);
+    }
+  }
+
+  private checkMode(key: string, mode: PutMode): PutMode {
+    const fail = (code: 'InvalidArgument' | 'Unsupported', detail: string) => {
+      throw new StoreError(code, detail, { operation: 'put', key });
+    };
+    if (mode === 'create') {
+      if (!this.capabilities.conditionalCreate)
+        fail('Unsupported', `${this.name} cannot enforce create-only puts`);
+    } else if (typeof mode === 'object' && mode !== null) {
+      if (typeof mode.update !== 'string' || mode.update === '')
+        fail('InvalidArgument', 'mode.update must be a version token');
+      if (!this.capabilities.conditionalReplace)
+        fail('Unsupported', `${this.name} cannot enforce compare-and-swap puts`);
+    } else if (mode !== 'overwrite') {
+      fail(
+        'InvalidArgument',
+        `mode must be "overwrite", "create" or {update: version}, got ${JSON.stringify(mode)}`,
+      );
+    }
+    return mode;
+  }
+
+  private checkSize(key: string, size: number | undefined, body: PutBody): void {
+    const max = this.capabilities.maxObjectSize;
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0 && size <= max)) {
+      throw new StoreError('InvalidArgument', `size must be an integer from 0 to ${max}`, {
+        operation: 'put',
+        key,
+      });
+    }
+    if (body instanceof Uint8Array) {
+      if (size !== undefined && body.byteLength !== size) {
+        throw new StoreError('Integrity', `body has ${body.byteLength} bytes, expected ${size}`, {
+          operation: 'put',
+          key,
+        });
+      }
+    } else if (typeof (body as AsyncIterable<Uint8Array> | null)?.[Symbol.asyncIterator] !== 'function') {
+      throw new StoreError(
+        'InvalidArgument',
+        'body must be a Uint8Array, a stream or an async iterable of bytes',
+        {
+          operation: 'put',
+          key,
+        },
+      );
+    }
+  }
+
+  private checkMetadata(key: string, metadata: Record<string, string> | undefined) {
+    if (metadata === undefined || !this.capabilities.metadata) return undefined;
+    for (const [name, value] of Object.entries(metadata)) {
+      if (!METADATA_KEY.test(name) || typeof value !== 'string') {
+        throw new StoreError(
+          'InvalidArgument',
+          `metadata ${JSON.stringify(name)}: names are [a-z0-9-], values strings`,
+          {
+            operation: 'put',
+            key,
+          },
+        );
+      }
+    }
+    return metadata;
+  }
+
+  /** Runs `call` once, its failure read as a `StoreError`. */
+  private async once<T>(
+    op: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+    mode?: PutMode,
+  ): Promise<T> {
+    throwIfAborted(signal, op, key || undefined);
+    try {
+      return await call();
+    } catch (error) {
+      throw this.toStoreError(error, op, key || undefined, signal, mode);
+    }
+  }
+
+  /** Runs `call` under the retry policy, checking the signal before each attempt. */
+  private retrying<T>(
+    op: StoreOp,
+    key: string,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+    mayRetry?: () => boolean,
+  ): Promise<T> {
+    return this.retry.run(op, key, signal, () => this.once(op, key, signal, call), mayRetry);
+  }
+}
+
+/** `range` when its offset and length are non-negative safe integers, else `InvalidArgument`. */
+function checkRange(key: string, range: ByteRange | undefined): ByteRange | undefined {
+  if (range === undefined) return undefined;
+  const ok = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!ok(range.offset) || (range.length !== undefined && !ok(range.length))) {
+    throw new StoreError('InvalidArgument', 'range offset and length must be non-negative integers', {
+      operation: 'get',
+      key,
+    });
+  }
+  return range;
+}
