@@ -1,8 +1,10 @@
 export { runConformance } from './run-conformance.js';
 export type {
+  BackendTarget,
   ConformanceGroup,
   ConformanceOptions,
   ConformanceTarget,
   RawReader,
+  StoreTarget,
   TestApi,
 } from './types.js';

@@ -1,3 +1,4 @@
+import { type Backend, BackendStore, type ObjectStore } from '@ckpt/core';
 import type { ConformanceTest, GroupTests, ResolvedOptions } from './define.js';
 import { abortTests } from './groups/abort.js';
 import { basicTests } from './groups/basic.js';
@@ -8,7 +9,7 @@ import { keyTests } from './groups/keys.js';
 import { listTests } from './groups/list.js';
 import { rangeTests } from './groups/ranges.js';
 import { streamingTests } from './groups/streaming.js';
-import type { ConformanceGroup, ConformanceOptions, ConformanceTarget, TestApi } from './types.js';
+import type { ConformanceGroup, ConformanceOptions, ConformanceTarget, RawReader, TestApi } from './types.js';
 import { listKeys } from './util/checks.js';
 
 const GROUPS: Record<ConformanceGroup, GroupTests> = {
@@ -24,11 +25,12 @@ const GROUPS: Record<ConformanceGroup, GroupTests> = {
 };
 
 /**
- * Registers the conformance suite for one ObjectStore adapter with your test framework: one
- * `describe` per group, one `it` per promise of the contract. Each test gets a fresh store from
- * `options.create()` and closes and cleans it up afterwards. Tests that do not apply to the
- * store's capabilities are skipped at run time (through the test context's `skip()` when the
- * framework passes one, as vitest and node:test do).
+ * Registers the conformance suite for one adapter with your test framework: one `describe` per
+ * group, one `it` per promise of the contract. Each test gets a fresh backend (or store) from
+ * `options.create()`, checks it through the store callers get (a `BackendStore` over the backend,
+ * retries off), and closes and cleans it up afterwards. Tests that do not apply to the store's
+ * capabilities are skipped at run time (through the test context's `skip()` when the framework
+ * passes one, as vitest and node:test do).
  *
  * @example
  * ```ts
@@ -36,8 +38,8 @@ const GROUPS: Record<ConformanceGroup, GroupTests> = {
  * import { runConformance } from '@ckpt/testkit';
  *
  * runConformance({ describe, it }, {
- *   name: 'MyStore',
- *   create: async () => ({ store: new MyStore(...), cleanup: async () => { ... } }),
+ *   name: 'MyBackend',
+ *   create: async () => ({ backend: new MyBackend(...), cleanup: async () => { ... } }),
  * });
  * ```
  */
@@ -64,21 +66,37 @@ function runner(test: ConformanceTest, options: ResolvedOptions) {
   return async (frameworkContext?: unknown) => {
     const target = await options.create();
     try {
-      const reason = test.skipReason?.(target.store.capabilities);
-      if (reason !== undefined) {
-        skip(frameworkContext, reason);
-        return;
+      const store = storeOf(target);
+      try {
+        const reason = test.skipReason?.(store.capabilities);
+        if (reason !== undefined) {
+          skip(frameworkContext, reason);
+          return;
+        }
+        await expectEmpty(store, target.raw);
+        await test.run({ store, raw: target.raw, caps: store.capabilities, options });
+      } finally {
+        await store.close?.();
       }
-      await expectEmpty(target);
-      await test.run({ store: target.store, raw: target.raw, caps: target.store.capabilities, options });
     } finally {
-      await target.store.close?.();
       await target.cleanup?.();
     }
   };
 }
 
-async function expectEmpty({ store, raw }: ConformanceTarget): Promise<void> {
+/**
+ * The store a test runs on: the target's backend behind the core's store, retries off (a retry
+ * could hide a broken promise: see `BackendTarget`), or the target's ready store.
+ */
+function storeOf(target: ConformanceTarget): ObjectStore {
+  const { backend, store } = target as { backend?: Backend; store?: ObjectStore };
+  if ((backend === undefined) === (store === undefined)) {
+    throw new Error('create() must return either a backend or a store (exactly one of them)');
+  }
+  return backend ? new BackendStore(backend, { retry: false }) : (store as ObjectStore);
+}
+
+async function expectEmpty(store: ObjectStore, raw: RawReader | undefined): Promise<void> {
   const keys = raw ? await raw.keys() : await listKeys(store);
   if (keys.length > 0) {
     throw new Error(

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@ckpt/core';
+import type { Backend, ObjectStore } from '@ckpt/core';
 
 /**
  * Reads what really landed in the backend, bypassing the adapter, so an adapter cannot pass the
@@ -12,15 +12,44 @@ export interface RawReader {
   keys(): Promise<string[]>;
 }
 
-/** What `create()` hands to one test. */
-export interface ConformanceTarget {
-  /** A fresh, EMPTY store (a new temp dir, a new key prefix in a bucket, …). */
-  store: ObjectStore;
+/** What every target may add to its backend or store. */
+interface TargetExtras {
   /** Direct access to the backend; when given, the suite also checks what really landed. */
   raw?: RawReader;
-  /** Called after the test (after `store.close()`), whether it passed or not. */
+  /** Called after the test (after the store is closed), whether it passed or not. */
   cleanup?(): Promise<void>;
 }
+
+/**
+ * The usual target of an adapter: its `Backend`, which the suite wraps in
+ * `new BackendStore(backend, { retry: false })` (the store `openStore` builds, retries off), so
+ * every promise is checked through the store callers really get.
+ *
+ * Retries are off because a retry could hide a broken promise: a failure the backend marks
+ * retryable would be tried again until it happened to pass, a body that breaks off would be
+ * fetched again from where it broke. Without them each call reaches the backend once, and what
+ * the suite sees is the backend's own answer.
+ */
+export interface BackendTarget extends TargetExtras {
+  /** A fresh backend over an EMPTY store (a new temp dir, a new key prefix in a bucket, …). */
+  backend: Backend;
+  store?: never;
+}
+
+/**
+ * A ready `ObjectStore`, for stores built otherwise: one from `openStore` (to check the registry
+ * entry and its options), a `BackendStore` with options of your own, an `ObjectStore` that is not
+ * built on a `Backend`. The suite tests it as given, retries and layers included, so a retry in it
+ * may hide what the backend form would show: prefer `backend` for an adapter.
+ */
+export interface StoreTarget extends TargetExtras {
+  /** A fresh, EMPTY store. */
+  store: ObjectStore;
+  backend?: never;
+}
+
+/** What `create()` hands to one test: a backend (the usual form) or a ready store. */
+export type ConformanceTarget = BackendTarget | StoreTarget;
 
 /**
  * The two functions of your test framework the suite needs: vitest's `describe`/`it`, node:test's,
@@ -44,9 +73,12 @@ export type ConformanceGroup =
   | 'deleteMany';
 
 export interface ConformanceOptions {
-  /** Shown in the outer `describe`, e.g. `'FsStore'`. */
+  /** Shown in the outer `describe`, e.g. `'FsBackend'`. */
   name: string;
-  /** Called once per test: return a fresh, empty store. */
+  /**
+   * Called once per test: return a fresh backend over an empty store (`{ backend, raw }`), or a
+   * ready store (`{ store, raw }`) when the store is not a plain `BackendStore` over your backend.
+   */
   create(): Promise<ConformanceTarget>;
   /** Groups to leave out. Say why in the adapter's test file. */
   skip?: ConformanceGroup[];

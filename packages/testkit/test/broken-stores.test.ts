@@ -1,20 +1,29 @@
-import { MemoryStore } from '@ckpt/core';
+import { BackendStore, MemoryBackend, MemoryStore } from '@ckpt/core';
 import { describe, expect, it } from 'vitest';
-import type { ConformanceGroup } from '../src/index.js';
+import type { ConformanceGroup, ConformanceTarget } from '../src/index.js';
 import {
-  AbortIgnoredStore,
-  BodyAliasingStore,
-  CodelessErrorStore,
-  CreateOnlyIgnoredStore,
-  EarlyReleaseStore,
-  HidingDeleteStore,
-  IntoMisplacedStore,
-  MissingKeyErrorStore,
-  RangeIgnoredStore,
-  SizeIgnoredStore,
-  SwapIgnoredStore,
-  TruncatingStore,
-  Utf16ListStore,
+  AbortIgnoredBackend,
+  BodyAliasingBackend,
+  CodelessErrorBackend,
+  CreateOnlyIgnoredBackend,
+  EarlyReleaseBackend,
+  FlakyHeadBackend,
+  HidingDeleteBackend,
+  InclusiveStartAfterBackend,
+  IntoMisplacedBackend,
+  MetadataStickyBackend,
+  MissingDeleteFailsBackend,
+  MissingKeyErrorBackend,
+  PageGapBackend,
+  PartialWriteBackend,
+  PastEndRefusedBackend,
+  RangeIgnoredBackend,
+  ShortBodyBackend,
+  SizeIgnoredBackend,
+  StaleListBackend,
+  SwapIgnoredBackend,
+  TruncatingBackend,
+  Utf16ListBackend,
 } from './support/broken-stores.js';
 import { failures, named, runSuite } from './support/collect.js';
 import { memoryRaw } from './support/memory-raw.js';
@@ -31,24 +40,37 @@ const GROUPS: ConformanceGroup[] = [
   'deleteMany',
 ];
 
-/** Runs only `group` against stores made by `make`, with a raw reader unless `raw` is false. */
-function suite(make: () => MemoryStore, group: ConformanceGroup, raw = true) {
+/** Runs only `group` against the targets `make` returns. */
+function suiteOf(name: string, make: () => ConformanceTarget, group: ConformanceGroup) {
   return runSuite({
-    name: make().constructor.name,
+    name,
     checkMemory: false,
     largeObjectBytes: 4 * 1024 * 1024,
     skip: GROUPS.filter((g) => g !== group),
-    create: async () => {
-      const store = make();
-      return raw ? { store, raw: memoryRaw(store) } : { store };
-    },
+    create: async () => make(),
   });
 }
 
-// Each broken store must fail exactly the tests that check the promise it breaks.
-const CASES: { make: () => MemoryStore; group: ConformanceGroup; fails: string[] }[] = [
+/** Runs only `group` against backends made by `make`, with a raw reader unless `raw` is false. */
+function suite(make: () => MemoryBackend, group: ConformanceGroup, raw = true) {
+  return suiteOf(
+    make().constructor.name,
+    () => {
+      const backend = make();
+      return raw ? { backend, raw: memoryRaw(backend) } : { backend };
+    },
+    group,
+  );
+}
+
+/**
+ * Each broken backend, run through the core's store, fails exactly the tests that check the
+ * promise it breaks, except where the store keeps that promise for every backend. `why` matches
+ * the first failure, where the store itself reports the break.
+ */
+const CASES: { make: () => MemoryBackend; group: ConformanceGroup; fails: string[]; why?: RegExp }[] = [
   {
-    make: () => new CreateOnlyIgnoredStore(),
+    make: () => new CreateOnlyIgnoredBackend(),
     group: 'conditional',
     fails: [
       'conditional > create-only: the first create wins, a second fails AlreadyExists and changes nothing',
@@ -56,7 +78,7 @@ const CASES: { make: () => MemoryStore; group: ConformanceGroup; fails: string[]
     ],
   },
   {
-    make: () => new SwapIgnoredStore(),
+    make: () => new SwapIgnoredBackend(),
     group: 'conditional',
     fails: [
       'conditional > compare-and-swap: the current version wins, a stale or missing one fails PreconditionFailed',
@@ -64,7 +86,7 @@ const CASES: { make: () => MemoryStore; group: ConformanceGroup; fails: string[]
     ],
   },
   {
-    make: () => new TruncatingStore(),
+    make: () => new TruncatingBackend(),
     group: 'basic',
     fails: [
       'basic > put then get returns the same bytes; put, head, get and list agree',
@@ -76,7 +98,7 @@ const CASES: { make: () => MemoryStore; group: ConformanceGroup; fails: string[]
     ],
   },
   {
-    make: () => new TruncatingStore(),
+    make: () => new TruncatingBackend(),
     group: 'streaming',
     fails: [
       'streaming > streams a 4.0 MiB object of unknown length in and out',
@@ -86,98 +108,204 @@ const CASES: { make: () => MemoryStore; group: ConformanceGroup; fails: string[]
     ],
   },
   {
-    make: () => new BodyAliasingStore(),
+    make: () => new BodyAliasingBackend(),
     group: 'basic',
     fails: ['basic > keeps no reference to a body once put settled (callers reuse their buffers)'],
   },
   {
-    make: () => new EarlyReleaseStore(),
+    make: () => new EarlyReleaseBackend(),
     group: 'basic',
     fails: [
       'basic > keeps no reference to a body it released (onBodyReleased: at most once, before the put settles)',
     ],
   },
   {
-    make: () => new Utf16ListStore(),
+    make: () => new Utf16ListBackend(),
     group: 'list',
+    // the store checks the order: it fails the listing with Internal at the first key out of order
     fails: ['list > lists every key with its size in byte order, non-ASCII and nested keys included'],
+    why: /StoreError: list: the backend listed "Ａ" out of order/,
   },
   {
-    make: () => new HidingDeleteStore(),
+    make: () => new HidingDeleteBackend(),
     group: 'basic',
     fails: ['basic > delete removes the object from get, head, list and the backend'],
   },
   {
-    make: () => new CodelessErrorStore(),
+    make: () => new CodelessErrorBackend(),
     group: 'errors',
+    // the store reads the plain Error as Internal (its message kept): still not the NotFound promised;
+    // 'invalid keys fail InvalidArgument' passes: the store keeps that promise, the key never reaches head
     fails: [
       'errors > get and head of a missing key fail NotFound, naming the key',
       'errors > errors are StoreErrors that StoreError.is recognises',
-      'errors > invalid keys fail InvalidArgument and never reach the backend',
+      'errors > malformed ranges, put modes, sizes, bodies and metadata fail InvalidArgument and write nothing',
       'errors > a body longer or shorter than the declared size fails Integrity and stores nothing',
     ],
+    why: /expected NotFound, got Internal: head missing\/pages-1\.img: object not found/,
   },
   {
-    make: () => new AbortIgnoredStore(),
+    make: () => new AbortIgnoredBackend(),
     group: 'abort',
-    fails: [
-      'abort > an already-aborted signal fails a put with Aborted and writes nothing',
-      'abort > aborting while a put streams fails it with Aborted and leaves the key as it was',
-    ],
+    // 'an already-aborted signal fails a put' passes: the store keeps that promise, checking the signal
+    // before each call; only the backend can stop a put while its body streams
+    fails: ['abort > aborting while a put streams fails it with Aborted and leaves the key as it was'],
   },
   {
-    make: () => new SizeIgnoredStore(),
+    make: () => new SizeIgnoredBackend(),
     group: 'errors',
+    // the store refuses a Uint8Array of the wrong size itself; only the backend can count a stream
     fails: ['errors > a body longer or shorter than the declared size fails Integrity and stores nothing'],
   },
   {
-    make: () => new RangeIgnoredStore(),
+    make: () => new RangeIgnoredBackend(),
     group: 'ranges',
+    // 'a zero-length range yields no bytes' passes: the store keeps that promise, zero-length ranges never reach the backend
     fails: [
       'ranges > ranged reads return exactly the requested bytes',
       'ranges > a range past the end yields the bytes that exist',
-      'ranges > a zero-length range yields no bytes',
       'ranges > a get into a caller buffer yields the bytes, in place when it uses the buffer',
     ],
   },
   {
-    make: () => new IntoMisplacedStore(),
+    make: () => new IntoMisplacedBackend(),
     group: 'ranges',
     fails: ['ranges > a get into a caller buffer yields the bytes, in place when it uses the buffer'],
   },
   {
-    make: () => new MissingKeyErrorStore(),
+    make: () => new MissingKeyErrorBackend(),
     group: 'deleteMany',
     fails: ['deleteMany > deletes more keys than one batch; missing keys are not errors'],
   },
+  {
+    make: () => new MissingDeleteFailsBackend(),
+    group: 'errors',
+    fails: ['errors > deleting a missing key succeeds and touches nothing else'],
+  },
+  {
+    make: () => new MissingDeleteFailsBackend(),
+    group: 'deleteMany',
+    fails: ['deleteMany > deletes more keys than one batch; missing keys are not errors'],
+  },
+  {
+    make: () => new PartialWriteBackend(),
+    group: 'streaming',
+    fails: ['streaming > a body that fails midway fails the put and leaves the key as it was'],
+  },
+  {
+    make: () => new PartialWriteBackend(),
+    group: 'abort',
+    fails: ['abort > aborting while a put streams fails it with Aborted and leaves the key as it was'],
+  },
+  {
+    make: () => new PastEndRefusedBackend(),
+    group: 'ranges',
+    fails: [
+      'ranges > a range past the end yields the bytes that exist',
+      'ranges > a zero-length range yields no bytes',
+    ],
+  },
+  {
+    make: () => new ShortBodyBackend(),
+    group: 'basic',
+    // the store counts the bytes: a body that ends early fails with Unavailable instead of looking complete
+    fails: [
+      'basic > accepts a Readable and an async iterable as the body',
+      'basic > keeps no reference to a body once put settled (callers reuse their buffers)',
+      'basic > keeps no reference to a body it released (onBodyReleased: at most once, before the put settles)',
+    ],
+    why: /the body ended after 65536 of \d+ bytes/,
+  },
+  {
+    make: () => new PageGapBackend(),
+    group: 'list',
+    fails: ['list > pages through 1150 keys in byte order, without gaps or duplicates'],
+  },
+  {
+    make: () => new InclusiveStartAfterBackend(),
+    group: 'list',
+    // the store fails the listing with Internal when it yields startAfter itself
+    fails: [
+      'list > startAfter yields only keys after it, with or without a prefix',
+      'list > pages through 1150 keys in byte order, without gaps or duplicates',
+    ],
+    why: /out of order/,
+  },
+  {
+    make: () => new StaleListBackend(),
+    group: 'list',
+    fails: [
+      'list > lists every key with its size in byte order, non-ASCII and nested keys included',
+      'list > sees puts and deletes at once',
+    ],
+  },
+  {
+    make: () => new MetadataStickyBackend(),
+    group: 'basic',
+    fails: ['basic > metadata round-trips through head, get and list'],
+  },
 ];
 
-describe('the suite fails stores that break the contract', () => {
-  for (const { make, group, fails } of CASES) {
+describe('the suite fails backends that break the contract', () => {
+  for (const { make, group, fails, why } of CASES) {
     it(`${make().constructor.name} fails ${group}`, async () => {
       const outcomes = await suite(make, group);
       expect(named(outcomes, 'failed')).toEqual(fails);
+      if (why) expect(failures(outcomes)[0]).toMatch(why);
     });
   }
 
   it('a delete that only hides the key passes without a raw reader, fails with one', async () => {
-    expect(failures(await suite(() => new HidingDeleteStore(), 'basic', false))).toEqual([]);
+    expect(failures(await suite(() => new HidingDeleteBackend(), 'basic', false))).toEqual([]);
   });
 });
 
-describe('the suite passes MemoryStore', () => {
-  for (const group of GROUPS) {
-    it(group, async () => {
-      const outcomes = await suite(() => new MemoryStore(), group);
+describe('the suite runs a backend through the core store, retries off', () => {
+  it('passes MemoryBackend in every group', async () => {
+    for (const group of GROUPS) {
+      const outcomes = await suite(() => new MemoryBackend(), group);
       expect(failures(outcomes)).toEqual([]);
       expect(named(outcomes, 'passed').length).toBeGreaterThan(0);
-    });
-  }
+    }
+  });
 
-  it('skips what MemoryStore does not claim, runs the fallback checks instead', async () => {
-    const outcomes = await suite(() => new MemoryStore(), 'ranges');
+  it('skips what MemoryBackend does not claim, runs the fallback checks instead', async () => {
+    const outcomes = await suite(() => new MemoryBackend(), 'ranges');
     expect(named(outcomes, 'skipped')).toEqual([
       'ranges > without rangedRead, a full get still returns every byte',
     ]);
+  });
+
+  it('calls the backend once per operation: a retrying store would hide a failure', async () => {
+    const once = await suite(() => new FlakyHeadBackend(), 'basic');
+    expect(failures(once)[0]).toMatch(/Unavailable|connection reset/);
+    const retrying = await suiteOf(
+      'retrying store',
+      () => ({ store: new BackendStore(new FlakyHeadBackend(), { retry: { baseDelayMs: 0 } }) }),
+      'basic',
+    );
+    expect(failures(retrying)).toEqual([]);
+  });
+
+  it('takes a ready store instead of a backend', async () => {
+    const outcomes = await suiteOf(
+      'MemoryStore',
+      () => {
+        const store = new MemoryStore();
+        return { store, raw: memoryRaw(store.backend as MemoryBackend) };
+      },
+      'basic',
+    );
+    expect(failures(outcomes)).toEqual([]);
+  });
+
+  it('fails a target with both a backend and a store, or neither', async () => {
+    for (const target of [
+      { backend: new MemoryBackend(), store: new MemoryStore() },
+      {},
+    ] as unknown as ConformanceTarget[]) {
+      const outcomes = await suiteOf('bad target', () => target, 'deleteMany');
+      expect(failures(outcomes)[0]).toMatch(/either a backend or a store/);
+    }
   });
 });

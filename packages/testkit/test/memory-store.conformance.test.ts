@@ -1,24 +1,16 @@
-import { compareKeys, MemoryStore } from '@ckpt/core';
+import { MemoryBackend } from '@ckpt/core';
 import { describe, it } from 'vitest';
-import { type RawReader, runConformance } from '../src/index.js';
-
-/** MemoryStore's own map, read directly: what the store really holds. */
-function memoryRaw(store: MemoryStore): RawReader {
-  const objects = (store as unknown as { objects: Map<string, { data: Buffer }> }).objects;
-  return {
-    read: async (key) => objects.get(key)?.data,
-    keys: async () => [...objects.keys()].sort(compareKeys),
-  };
-}
+import { runConformance } from '../src/index.js';
+import { memoryRaw } from './support/memory-raw.js';
 
 runConformance(
   { describe, it },
   {
-    name: 'MemoryStore',
+    name: 'MemoryBackend',
     checkMemory: false, // it keeps every object in memory by design
     create: async () => {
-      const store = new MemoryStore();
-      return { store, raw: memoryRaw(store) };
+      const backend = new MemoryBackend();
+      return { backend, raw: memoryRaw(backend) };
     },
   },
 );

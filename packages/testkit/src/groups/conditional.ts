@@ -7,13 +7,13 @@ import { patternBytes } from '../util/pattern.js';
 const WRITERS = 8;
 const INCREMENTS = 4;
 
-/** Reads the counter object, then writes counter + 1 with `ifMatch`; retries when another writer won. */
+/** Reads the counter object, then writes counter + 1 with `mode: {update}`; retries when another writer won. */
 async function increment(ctx: TestContext, key: string): Promise<void> {
   for (let attempt = 0; attempt < 1000; attempt++) {
     const { result, bytes } = await getBytes(ctx.store, key);
     try {
       await ctx.store.put(key, Buffer.from(String(Number(bytes.toString()) + 1)), {
-        ifMatch: result.version,
+        mode: { update: result.version },
       });
       return;
     } catch (error) {
@@ -30,15 +30,15 @@ export const conditionalTests: GroupTests = () => [
     skipReason: whenDeclared('conditionalCreate'),
     async run(ctx) {
       const first = patternBytes(100, 41);
-      await ctx.store.put('cas/pointer', first, { ifNoneMatch: '*' });
+      await ctx.store.put('cas/pointer', first, { mode: 'create' });
       await expectStoreError(
-        () => ctx.store.put('cas/pointer', patternBytes(50, 42), { ifNoneMatch: '*' }),
+        () => ctx.store.put('cas/pointer', patternBytes(50, 42), { mode: 'create' }),
         'AlreadyExists',
         'second create-only put',
       );
       await expectStored(ctx, 'cas/pointer', first);
       await ctx.store.delete('cas/pointer');
-      await ctx.store.put('cas/pointer', patternBytes(7, 43), { ifNoneMatch: '*' });
+      await ctx.store.put('cas/pointer', patternBytes(7, 43), { mode: 'create' });
       await expectStored(
         ctx,
         'cas/pointer',
@@ -55,7 +55,7 @@ export const conditionalTests: GroupTests = () => [
         const key = `race/${round}`;
         const bodies = Array.from({ length: WRITERS }, (_, i) => patternBytes(1000 + i, 100 * round + i));
         const outcomes = await Promise.allSettled(
-          bodies.map((b) => ctx.store.put(key, b, { ifNoneMatch: '*' })),
+          bodies.map((b) => ctx.store.put(key, b, { mode: 'create' })),
         );
         const winners = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
         assert.equal(winners.length, 1, `round ${round}: ${winners.length} writers won`);
@@ -76,18 +76,18 @@ export const conditionalTests: GroupTests = () => [
     skipReason: whenDeclared('conditionalReplace'),
     async run(ctx) {
       const v1 = await ctx.store.put('cas/head', patternBytes(10, 44));
-      const v2 = await ctx.store.put('cas/head', patternBytes(11, 45), { ifMatch: v1.version });
+      const v2 = await ctx.store.put('cas/head', patternBytes(11, 45), { mode: { update: v1.version } });
       assert.notEqual(v2.version, v1.version, 'a successful swap returns a new version');
       await expectStoreError(
-        () => ctx.store.put('cas/head', patternBytes(12, 46), { ifMatch: v1.version }),
+        () => ctx.store.put('cas/head', patternBytes(12, 46), { mode: { update: v1.version } }),
         'PreconditionFailed',
         'put with a stale version',
       );
       await expectStored(ctx, 'cas/head', patternBytes(11, 45));
       await expectStoreError(
-        () => ctx.store.put('cas/missing', patternBytes(13, 47), { ifMatch: v2.version }),
+        () => ctx.store.put('cas/missing', patternBytes(13, 47), { mode: { update: v2.version } }),
         'PreconditionFailed',
-        'put ifMatch on a missing key',
+        'put {update} on a missing key',
       );
       await expectAbsent(ctx, 'cas/missing');
       await expectKeys(ctx, ['cas/head'], 'after the swaps');
@@ -114,7 +114,7 @@ export const conditionalTests: GroupTests = () => [
       await ctx.store.put('cond/existing', patternBytes(10, 48));
       for (const key of ['cond/existing', 'cond/new']) {
         await expectStoreError(
-          () => ctx.store.put(key, patternBytes(20, 49), { ifNoneMatch: '*' }),
+          () => ctx.store.put(key, patternBytes(20, 49), { mode: 'create' }),
           'Unsupported',
           `create-only put of ${key}`,
         );
@@ -130,7 +130,7 @@ export const conditionalTests: GroupTests = () => [
       const { version } = await ctx.store.put('cond/existing', patternBytes(10, 50));
       for (const key of ['cond/existing', 'cond/new']) {
         await expectStoreError(
-          () => ctx.store.put(key, patternBytes(20, 51), { ifMatch: version }),
+          () => ctx.store.put(key, patternBytes(20, 51), { mode: { update: version } }),
           'Unsupported',
           `compare-and-swap put of ${key}`,
         );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { StoreError } from '@ckpt/core';
+import { type PutBody, type PutMode, type PutOptions, StoreError } from '@ckpt/core';
 import type { GroupTests } from '../define.js';
 import { expectAbsent, expectKeys, expectStored, expectStoreError } from '../util/checks.js';
 import { patternBytes } from '../util/pattern.js';
@@ -27,7 +27,7 @@ export const INVALID_KEYS: [string, string][] = [
   [`long/${'é'.repeat(128)}`, '256-byte segment in UTF-8'],
 ];
 
-/** NotFound, delete of missing keys, key validation, StoreError shape, size mismatches. */
+/** NotFound, delete of missing keys, key and option validation, StoreError shape, size mismatches. */
 export const errorTests: GroupTests = () => [
   {
     name: 'get and head of a missing key fail NotFound, naming the key',
@@ -109,6 +109,49 @@ export const errorTests: GroupTests = () => [
         );
       }
       await expectKeys(ctx, ['ok'], 'after deleteMany of an invalid key');
+    },
+  },
+  {
+    name: 'malformed ranges, put modes, sizes, bodies and metadata fail InvalidArgument and write nothing',
+    async run(ctx) {
+      const before = patternBytes(10, 67);
+      await ctx.store.put('opts/existing', before);
+      for (const [range, why] of [
+        [{ offset: -1 }, 'negative offset'],
+        [{ offset: 1.5 }, 'fractional offset'],
+        [{ offset: Number.NaN }, 'NaN offset'],
+        [{ offset: 2 ** 53 }, 'offset past 2^53'],
+        [{ offset: 0, length: -1 }, 'negative length'],
+        [{ offset: 0, length: 2.5 }, 'fractional length'],
+      ] as const) {
+        await expectStoreError(
+          () => ctx.store.get('opts/existing', { range }),
+          'InvalidArgument',
+          `get with a ${why}`,
+        );
+      }
+      const body = patternBytes(20, 68);
+      const bad: [string, PutBody, PutOptions][] = [
+        ['an unknown mode', body, { mode: 'replace' as PutMode }],
+        ['a negative size', body, { size: -1 }],
+        ['a fractional size', body, { size: 19.5 }],
+        ['a string body', 'twenty bytes of text' as unknown as PutBody, {}],
+      ];
+      if (ctx.caps.metadata) {
+        bad.push(['a metadata name outside [a-z0-9-]', body, { metadata: { 'Bad Name': 'x' } }]);
+      }
+      for (const key of ['opts/existing', 'opts/new']) {
+        for (const [why, what, options] of bad) {
+          await expectStoreError(
+            () => ctx.store.put(key, what, options),
+            'InvalidArgument',
+            `put ${key} with ${why}`,
+          );
+        }
+      }
+      await expectStored(ctx, 'opts/existing', before);
+      await expectAbsent(ctx, 'opts/new');
+      await expectKeys(ctx, ['opts/existing'], 'after the refused puts');
     },
   },
   {

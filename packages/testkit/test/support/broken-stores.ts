@@ -1,40 +1,46 @@
 import { Readable } from 'node:stream';
 import {
+  type BackendGetOptions,
+  type BackendPutOptions,
+  bodyChunks,
+  compareKeys,
   type DeleteManyResult,
-  type GetOptions,
   type GetResult,
-  type ListOptions,
-  MemoryStore,
+  MemoryBackend,
   type ObjectMeta,
   type PutBody,
-  type PutOptions,
   type PutResult,
   readAll,
   StoreError,
+  throwIfAborted,
 } from '@ckpt/core';
 
-// Each store below breaks one promise of the contract while claiming to keep it.
+// Each backend below breaks one promise of the contract while claiming to keep it. The suite runs
+// them behind the core's store, as adapters are run: some breaks the store catches or heals itself.
+
+type ListOptions = { startAfter?: string; signal?: AbortSignal };
 
 /** Claims conditionalCreate but overwrites. */
-export class CreateOnlyIgnoredStore extends MemoryStore {
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    return super.put(key, body, { ...options, ifNoneMatch: undefined });
+export class CreateOnlyIgnoredBackend extends MemoryBackend {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    return super.put(key, body, { ...options, mode: options.mode === 'create' ? 'overwrite' : options.mode });
   }
 }
 
 /** Claims conditionalReplace but swaps whatever the version. */
-export class SwapIgnoredStore extends MemoryStore {
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-    return super.put(key, body, { ...options, ifMatch: undefined });
+export class SwapIgnoredBackend extends MemoryBackend {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    const mode = typeof options.mode === 'object' ? 'overwrite' : options.mode;
+    return super.put(key, body, { ...options, mode });
   }
 }
 
 /** Loses the last byte of every body, and does not check the declared size. */
-export class TruncatingStore extends MemoryStore {
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+export class TruncatingBackend extends MemoryBackend {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     async function* dropLastByte() {
       let held: Uint8Array | undefined;
-      for await (const chunk of body instanceof Uint8Array ? [body] : body) {
+      for await (const chunk of bodyChunks(body)) {
         if (held?.length) yield held;
         held = chunk;
       }
@@ -45,23 +51,23 @@ export class TruncatingStore extends MemoryStore {
 }
 
 /** Says it released the body before reading it: the caller's next use of the buffer is stored. */
-export class EarlyReleaseStore extends MemoryStore {
-  override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+export class EarlyReleaseBackend extends MemoryBackend {
+  override async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     options.onBodyReleased?.();
     return super.put(key, body, options);
   }
 }
 
 /** Serves gets from the caller's body buffer instead of its own copy: zero-copy gone wrong. */
-export class BodyAliasingStore extends MemoryStore {
+export class BodyAliasingBackend extends MemoryBackend {
   private readonly bodies = new Map<string, Uint8Array>();
-  override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+  override async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     const result = await super.put(key, body, options);
     if (body instanceof Uint8Array) this.bodies.set(key, body);
     else this.bodies.delete(key);
     return result;
   }
-  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+  override async get(key: string, options: BackendGetOptions): Promise<GetResult> {
     const result = await super.get(key, options);
     const held = this.bodies.get(key);
     if (!held) return result;
@@ -71,8 +77,8 @@ export class BodyAliasingStore extends MemoryStore {
 }
 
 /** Reads into the start of `into`'s whole buffer, not at its offset (a classic view mistake). */
-export class IntoMisplacedStore extends MemoryStore {
-  override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+export class IntoMisplacedBackend extends MemoryBackend {
+  override async get(key: string, options: BackendGetOptions): Promise<GetResult> {
     const result = await super.get(key, options);
     const { into } = options;
     if (!into || into.length < result.range.length) return result;
@@ -83,8 +89,8 @@ export class IntoMisplacedStore extends MemoryStore {
 }
 
 /** Lists in JavaScript's default (UTF-16) order instead of byte order. */
-export class Utf16ListStore extends MemoryStore {
-  override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+export class Utf16ListBackend extends MemoryBackend {
+  override async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectMeta> {
     const all: ObjectMeta[] = [];
     for await (const meta of super.list(prefix, options)) all.push(meta);
     yield* all.sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -92,60 +98,57 @@ export class Utf16ListStore extends MemoryStore {
 }
 
 /** "Deletes" by hiding the key from get/head/list: the bytes stay in the backend. */
-export class HidingDeleteStore extends MemoryStore {
+export class HidingDeleteBackend extends MemoryBackend {
   private readonly hidden = new Set<string>();
-  override put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     this.hidden.delete(key);
     return super.put(key, body, options);
   }
-  override get(key: string, options?: GetOptions): Promise<GetResult> {
-    return this.hidden.has(key) ? this.notFound('get', key) : super.get(key, options);
+  override get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    return this.hidden.has(key) ? notFound('get', key) : super.get(key, options);
   }
   override head(key: string): Promise<ObjectMeta> {
-    return this.hidden.has(key) ? this.notFound('head', key) : super.head(key);
+    return this.hidden.has(key) ? notFound('head', key) : super.head(key);
   }
-  override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+  override async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectMeta> {
     for await (const meta of super.list(prefix, options)) if (!this.hidden.has(meta.key)) yield meta;
   }
   override async delete(key: string): Promise<void> {
     this.hidden.add(key);
   }
-  private async notFound(operation: string, key: string): Promise<never> {
-    throw new StoreError('NotFound', 'no such key', { operation, key });
-  }
 }
 
-/** Throws plain Errors: callers cannot tell NotFound from anything else. */
-export class CodelessErrorStore extends MemoryStore {
+/** Throws a plain Error for a missing key: callers cannot tell NotFound from anything else. */
+export class CodelessErrorBackend extends MemoryBackend {
   override head(key: string): Promise<ObjectMeta> {
-    return super.head(key).catch((error: Error) => Promise.reject(new Error(error.message)));
+    return super.head(key).catch(() => Promise.reject(new Error('object not found')));
   }
 }
 
 /** Ignores the caller's AbortSignal. */
-export class AbortIgnoredStore extends MemoryStore {
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+export class AbortIgnoredBackend extends MemoryBackend {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     return super.put(key, body, { ...options, signal: undefined });
   }
 }
 
 /** Ignores the declared size: a short or long body is stored as it comes. */
-export class SizeIgnoredStore extends MemoryStore {
-  override put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+export class SizeIgnoredBackend extends MemoryBackend {
+  override put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     return super.put(key, body, { ...options, size: undefined });
   }
 }
 
 /** Claims rangedRead but always returns the whole object. */
-export class RangeIgnoredStore extends MemoryStore {
-  override get(key: string, options: GetOptions = {}): Promise<GetResult> {
+export class RangeIgnoredBackend extends MemoryBackend {
+  override get(key: string, options: BackendGetOptions): Promise<GetResult> {
     return super.get(key, { ...options, range: undefined });
   }
 }
 
-/** Reports missing keys as deleteMany errors. */
-export class MissingKeyErrorStore extends MemoryStore {
-  override async deleteMany(keys: string[]): Promise<DeleteManyResult> {
+/** Deletes in batches, and reports the missing keys of a batch as errors. */
+export class MissingKeyErrorBackend extends MemoryBackend {
+  async deleteBatch(keys: string[]): Promise<DeleteManyResult> {
     const errors: DeleteManyResult['errors'] = [];
     for (const key of keys) {
       await this.head(key).catch((error: Error) => errors.push({ key, error }));
@@ -153,4 +156,118 @@ export class MissingKeyErrorStore extends MemoryStore {
     }
     return { errors };
   }
+}
+
+/** Fails the delete of a missing key with NotFound. */
+export class MissingDeleteFailsBackend extends MemoryBackend {
+  override async delete(key: string): Promise<void> {
+    await this.head(key);
+    await super.delete(key);
+  }
+}
+
+/** Writes in place: a put that fails or is aborted midway leaves the bytes that arrived under the key. */
+export class PartialWriteBackend extends MemoryBackend {
+  override async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    const parts: Buffer[] = [];
+    try {
+      for await (const chunk of bodyChunks(body)) {
+        throwIfAborted(options.signal, 'put', key);
+        parts.push(Buffer.from(chunk));
+      }
+    } catch (error) {
+      await super.put(key, Buffer.concat(parts), { mode: 'overwrite' });
+      throw error;
+    }
+    return super.put(key, Buffer.concat(parts), options);
+  }
+}
+
+/** Refuses a range that starts at or past the end (an HTTP 416 read as InvalidArgument). */
+export class PastEndRefusedBackend extends MemoryBackend {
+  override async get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    const { size } = await this.head(key);
+    if (options.range && options.range.offset >= size) {
+      throw new StoreError('InvalidArgument', 'the range is not satisfiable', { operation: 'get', key });
+    }
+    return super.get(key, options);
+  }
+}
+
+/** Ends every body cleanly after 64 KiB (a proxy that cuts long responses), its range still claiming all. */
+export class ShortBodyBackend extends MemoryBackend {
+  override async get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    const result = await super.get(key, options);
+    async function* first64KiB() {
+      let left = 64 * 1024;
+      for await (const chunk of result.body as AsyncIterable<Buffer>) {
+        if (left <= 0) break;
+        yield chunk.subarray(0, left);
+        left -= chunk.length;
+      }
+    }
+    return { ...result, body: Readable.from(first64KiB()) };
+  }
+}
+
+/** Loses the first key of every page of 1000 after the first (a paging off-by-one): still in order. */
+export class PageGapBackend extends MemoryBackend {
+  override async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectMeta> {
+    let n = 0;
+    for await (const meta of super.list(prefix, options)) if (n++ % 1000 !== 0 || n === 1) yield meta;
+  }
+}
+
+/** Starts a listing at `startAfter` itself instead of after it. */
+export class InclusiveStartAfterBackend extends MemoryBackend {
+  override async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectMeta> {
+    const { startAfter } = options;
+    for await (const meta of super.list(prefix, {})) {
+      if (startAfter === undefined || compareKeys(meta.key, startAfter) >= 0) yield meta;
+    }
+  }
+}
+
+/** Lists what the store held at its first listing (an eventually consistent index): no read-after-write. */
+export class StaleListBackend extends MemoryBackend {
+  private snapshot: ObjectMeta[] | undefined;
+  override async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectMeta> {
+    if (!this.snapshot) {
+      this.snapshot = [];
+      for await (const meta of super.list('', {})) this.snapshot.push(meta);
+    }
+    const { startAfter } = options;
+    for (const meta of this.snapshot) {
+      const after = startAfter === undefined || compareKeys(meta.key, startAfter) > 0;
+      if (meta.key.startsWith(prefix) && after) yield meta;
+    }
+  }
+}
+
+/** Keeps an object's metadata when an overwrite brings none (copy-style update semantics). */
+export class MetadataStickyBackend extends MemoryBackend {
+  override async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    const old = await this.head(key).then(
+      (meta) => meta.metadata,
+      () => undefined,
+    );
+    return super.put(key, body, old && !options.metadata ? { ...options, metadata: old } : options);
+  }
+}
+
+/**
+ * Fails the first head of each key with a retryable `Unavailable`. Not a broken promise (a real
+ * backend has such hiccups): it shows that the suite's store does not retry.
+ */
+export class FlakyHeadBackend extends MemoryBackend {
+  private readonly seen = new Set<string>();
+  override async head(key: string): Promise<ObjectMeta> {
+    if (this.seen.has(key)) return super.head(key);
+    this.seen.add(key);
+    throw new StoreError('Unavailable', 'connection reset', { operation: 'head', key });
+  }
+}
+
+async function notFound(operation: string, key: string): Promise<never> {
+  throw new StoreError('NotFound', 'no such key', { operation, key });
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  BaseStore,
+  type Backend,
   bodyChunks,
   compareKeys,
   type GetResult,
@@ -14,19 +14,19 @@ import {
   type PutResult,
   readAll,
   StoreError,
-  validateKey,
 } from '@ckpt/core';
 import type { RawReader } from '../../src/index.js';
 
 /**
- * Just enough of a streaming store for the `streaming` group: one file per key (short keys only,
- * URI-encoded into a flat name) under `dir`, written to a temp file and renamed into place.
+ * Just enough of a streaming backend for the `streaming` group: one file per key (short keys only,
+ * URI-encoded into a flat name) under `dir`, written to a temp file and renamed into place. No
+ * capabilities: put modes other than overwrite and ranges never reach it.
  */
-export class StreamingFileStore extends BaseStore {
+export class StreamingFileBackend implements Backend {
   readonly name: string;
+  readonly capabilities = {};
 
   constructor(private readonly dir: string) {
-    super();
     this.name = `test-files://${dir}`;
   }
 
@@ -34,7 +34,7 @@ export class StreamingFileStore extends BaseStore {
     const temp = join(this.dir, `.tmp-${randomUUID()}`);
     try {
       await this.write(temp, body);
-      await rename(temp, this.path(key, 'put'));
+      await rename(temp, this.path(key));
     } finally {
       await rm(temp, { force: true });
     }
@@ -43,23 +43,23 @@ export class StreamingFileStore extends BaseStore {
 
   async get(key: string): Promise<GetResult> {
     const meta = await this.head(key);
-    return { ...meta, body: await this.read(this.path(key, 'get')), range: { offset: 0, length: meta.size } };
+    return { ...meta, body: await this.read(this.path(key)), range: { offset: 0, length: meta.size } };
   }
 
   async head(key: string): Promise<ObjectMeta> {
-    const info = await stat(this.path(key, 'head')).catch(() => {
+    const info = await stat(this.path(key)).catch(() => {
       throw new StoreError('NotFound', 'no such key', { operation: 'head', key });
     });
     return { key, size: info.size, version: String(info.mtimeMs), lastModified: info.mtime };
   }
 
-  async *list(prefix = ''): AsyncIterable<ObjectMeta> {
+  async *list(prefix: string): AsyncIterable<ObjectMeta> {
     const keys = (await readdir(this.dir)).filter((n) => !n.startsWith('.')).map(decodeURIComponent);
     for (const key of keys.filter((k) => k.startsWith(prefix)).sort(compareKeys)) yield this.head(key);
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key, 'delete'), { force: true });
+    await rm(this.path(key), { force: true });
   }
 
   protected async write(file: string, body: PutBody): Promise<void> {
@@ -71,20 +71,20 @@ export class StreamingFileStore extends BaseStore {
     return createReadStream(file);
   }
 
-  private path(key: string, operation: string): string {
-    return join(this.dir, encodeURIComponent(validateKey(key, operation)));
+  private path(key: string): string {
+    return join(this.dir, encodeURIComponent(key));
   }
 }
 
 /** Holds the whole body in memory before writing it. */
-export class BufferingPutStore extends StreamingFileStore {
+export class BufferingPutBackend extends StreamingFileBackend {
   protected override async write(file: string, body: PutBody): Promise<void> {
     await writeFile(file, await readAll(bodyChunks(body), Number.POSITIVE_INFINITY));
   }
 }
 
 /** Reads the whole file into memory before returning its body. */
-export class BufferingGetStore extends StreamingFileStore {
+export class BufferingGetBackend extends StreamingFileBackend {
   protected override async read(file: string): Promise<Readable> {
     return Readable.from([await readFile(file)]);
   }
