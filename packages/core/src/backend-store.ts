@@ -111,6 +111,18 @@ export class BackendStore implements ObjectStore {
     const first = await this.retrying('get', key, signal, () =>
       this.backend.get(key, { ...(range ? { range } : {}), signal, ...(into ? { into } : {}) }),
     );
+    if (
+      range &&
+      (first.range.offset !== Math.min(range.offset, first.size) ||
+        first.range.length > (range.length ?? first.size))
+    ) {
+      first.body.destroy();
+      throw new StoreError(
+        'Internal',
+        `the backend answered bytes ${first.range.offset}+${first.range.length} to a request for ${range.offset}+${range.length ?? 'rest'}`,
+        { operation: 'get', key },
+      );
+    }
     const fetchRest = (offset: number, rest: Uint8Array | undefined) => {
       throwIfAborted(signal, 'get', key);
       const length = first.range.offset + first.range.length - offset;

@@ -51,8 +51,9 @@ export interface BackendGetOptions {
  * - `put` is atomic: readers see the old object or the new one, never a part; a failed or aborted
  *   put leaves the key as it was. It honours `mode`; it streams a body of any size with bounded
  *   memory; a body whose length differs from `size` fails with `Integrity`.
- * - `get` answers a range past the end with the bytes that exist; its body errors (never ends
- *   early) on a short read. `head` and `get` of a missing key throw `NotFound`.
+ * - `get` answers a range past the end with the bytes that exist, and reports in `range` the
+ *   bytes its body holds. `head` and `get` of a missing key throw `NotFound`. (A body that breaks
+ *   or ends short is resumed or failed by the store.)
  * - `list` yields every key starting with the prefix after `startAfter`, in ascending byte order.
  * - `delete` of a missing key succeeds.
  * - Read-after-write; no reference to a put's body once the put settles (or `onBodyReleased`).

@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { runConformance } from '@ckpt/testkit';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { S3Store } from '../src/s3-store.js';
+import { S3Backend } from '../src/s3-store.js';
 import { s3RawReader } from './raw-reader.js';
 
 // MinIO enforces If-None-Match: * and If-Match on PUT and lists in byte order: every group runs,
@@ -27,11 +27,11 @@ afterAll(async () => {
 runConformance(
   { describe, it },
   {
-    name: 'S3Store (MinIO)',
+    name: 'S3Backend (MinIO)',
     async create() {
       const prefix = `conformance/${randomUUID()}`;
       // small parts and pages: the streaming group goes multipart, every listing pages
-      const store = new S3Store({
+      const backend = new S3Backend({
         client,
         bucket,
         prefix,
@@ -40,7 +40,7 @@ runConformance(
         partSize: 5 * 1024 * 1024,
         listPageSize: 100,
       });
-      return { store, raw: s3RawReader(client, bucket, prefix) };
+      return { backend, raw: s3RawReader(client, bucket, prefix) };
     },
   },
 );
