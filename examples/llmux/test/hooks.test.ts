@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 
 // The hooks of config.yaml run end to end: the real `ckpt` command (packages/cli) on a real
@@ -103,7 +103,7 @@ beforeAll(async () => {
   // back at a known point without timing
   await writeFile(
     join(bin, 'ckpt-gated'),
-    `#!/usr/bin/env bash\nif [[ $1 == push && -n \${CKPT_TEST_GATE:-} ]]; then\n  until [[ -e $CKPT_TEST_GATE ]]; do sleep 0.05; done\nfi\nexec node ${JSON.stringify(ckptJs)} "$@"\n`,
+    `#!/usr/bin/env bash\nif [[ $1 == push && -n \${CKPT_TEST_GATE:-} ]]; then\n  : >"$CKPT_TEST_GATE.waiting"\n  until [[ -e $CKPT_TEST_GATE ]]; do sleep 0.05; done\nfi\nexec node ${JSON.stringify(ckptJs)} "$@"\n`,
   );
   await chmod(join(bin, 'ckpt-gated'), 0o755);
 });
@@ -243,6 +243,12 @@ describe('the llmux hooks with ckpt (podman is a stand-in)', () => {
     expect(slept.stderr).toContain('push: background');
     expect(await manifests(store, 'qwen2.5-3b')).toBe(0);
 
+    // the background push is under way (it holds its lock) before the gate opens: a busy machine
+    // may start it after the hook returned, and drain would then push the checkpoint itself
+    await vi.waitFor(() => expect(existsSync(`${gate}.waiting`)).toBe(true), {
+      timeout: 30_000,
+      interval: 50,
+    });
     await writeFile(gate, '');
     await ok(`${example}/hooks/drain.sh`, d.env);
     expect(await storedVersions(store, 'qwen2.5-3b')).toEqual([0]);

@@ -17,6 +17,10 @@ export class ResumableBody extends Readable {
   private current: Readable;
   private received = 0;
   private resuming = false;
+  /** The reader asked for bytes: until then the backend's body is not read, as a plain body would not be. */
+  private started = false;
+  /** A failure of the body before the reader asked for bytes, handled when it does. */
+  private early: { error: unknown } | undefined;
 
   constructor(
     private readonly key: string,
@@ -31,7 +35,11 @@ export class ResumableBody extends Readable {
   }
 
   override _read(): void {
-    if (!this.resuming) this.current.resume();
+    if (!this.started) {
+      this.started = true;
+      if (this.early) this.broken(this.early.error);
+      else this.flow(this.current);
+    } else if (!this.resuming) this.current.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -39,13 +47,17 @@ export class ResumableBody extends Readable {
     callback(error);
   }
 
-  private attach(body: Readable): Readable {
+  private flow(body: Readable): void {
     body.on('data', (chunk: Uint8Array) => {
       if (body !== this.current) return;
       this.received += chunk.byteLength;
       this.retries.progressed();
       if (!this.push(chunk)) body.pause();
     });
+  }
+
+  private attach(body: Readable): Readable {
+    if (this.started) this.flow(body);
     body.once('end', () => {
       if (body !== this.current) return;
       const { length } = this.first.range;
@@ -59,13 +71,21 @@ export class ResumableBody extends Readable {
         );
     });
     body.on('error', (error) => {
-      if (body === this.current) this.broken(error);
+      if (body !== this.current) return;
+      if (this.started) this.broken(error);
+      else this.early ??= { error };
     });
     return body;
   }
 
   private broken(error: unknown): void {
     if (this.destroyed || this.resuming) return;
+    if (this.received === this.first.range.length) {
+      // every byte arrived before the connection failed: nothing to fetch again
+      this.current.destroy();
+      this.push(null);
+      return;
+    }
     this.resuming = true;
     this.current.destroy();
     void this.reconnect(this.mapError(error)).then(

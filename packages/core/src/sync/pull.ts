@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoOf } from '../errno.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { listGenerations, readManifestBytes } from './catalog.js';
 import { ChunkTargets } from './chunk-targets.js';
@@ -225,7 +226,7 @@ export async function pull(
     await writer?.close();
     await rm(staging, { recursive: true, force: true });
     await rm(statePath(ctx.stateDir, root, 'pending'), { force: true });
-    if ((err as NodeJS.ErrnoException)?.code === 'ENOSPC') {
+    if (errnoOf(err) === 'ENOSPC' || errnoOf((err as Error | null)?.cause) === 'ENOSPC') {
       throw new StoreError(
         'Unavailable',
         `no space left on the device (the pull needs ${mib(totals.bytes - totals.zeroBytes)})`,

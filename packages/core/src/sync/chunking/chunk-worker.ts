@@ -10,7 +10,7 @@ import {
   readSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { errnoCode } from '../../errno.js';
+import { errnoError, errnoOf } from '../../errno.js';
 import { StoreError } from '../../errors.js';
 import { writeAllSync } from '../../write-all.js';
 import { WRITE_FLAGS } from '../file-handles.js';
@@ -175,9 +175,13 @@ parentPort?.on('message', (task: ScanTask | HashTask | ReadTask | WriteTask) => 
     const { reply, transfer } = handle(task);
     parentPort?.postMessage(reply, transfer);
   } catch (err) {
-    const code = StoreError.is(err) ? err.code : (errnoCode(err) ?? 'Internal');
     const { message, path: key } = err as NodeJS.ErrnoException; // fs errors name their file
-    const failure: ScanFailure = { error: { code, message, key } };
+    const errno = errnoOf(err);
+    const mapped = StoreError.is(err) ? err : errnoError(err, 'chunk', key);
+    const code = mapped?.code ?? 'Internal';
+    const failure: ScanFailure = {
+      error: { code, message, key, retryable: mapped?.retryable ?? false, errno },
+    };
     parentPort?.postMessage(failure);
   }
 });

@@ -261,7 +261,11 @@ export class ChunkerPool {
       throw new StoreError(err.code, err.message, { operation, key, cause: err });
     }
     const failure = (reply as Partial<ScanFailure>).error;
-    if (failure) throw new StoreError(failure.code, failure.message, { operation, key: key ?? failure.key });
+    if (failure) {
+      const { code, message, retryable, errno } = failure;
+      const cause = errno ? Object.assign(new Error(message), { code: errno }) : undefined;
+      throw new StoreError(code, message, { operation, key: key ?? failure.key, retryable, cause });
+    }
     return reply as R;
   }
 

@@ -34,7 +34,8 @@ export interface ScanReply {
 
 /** A worker's failure, turned back into a StoreError by the pool (`key`: the file, when one failed). */
 export interface ScanFailure {
-  error: { code: StoreErrorCode; message: string; key?: string };
+  /** A failure in the worker; `errno` is the system error's code, when it was one. */
+  error: { code: StoreErrorCode; message: string; key?: string; retryable: boolean; errno?: string };
 }
 
 /** A hash request: SHA-256 of extents of `buffer` (transferred there and back, or shared). */
