@@ -109,8 +109,9 @@ export class BackendRegistry {
   }
 
   /**
-   * The definition of `type`, importing its package on first use (from core's location, else from
-   * `cwd`). Throws `InvalidArgument` for an unknown type and `Unsupported` when the package is missing.
+   * The definition of `type`, importing its package on first use (from core's location, else the
+   * main script's, else `cwd`: see `importPackage`). Throws `InvalidArgument` for an unknown type and
+   * `Unsupported` when the package is missing.
    */
   async load(type: string, options: { cwd?: string } = {}): Promise<AnyDefinition> {
     const registered = this.definitions.get(type);
