@@ -8,7 +8,7 @@ import { bytesOf, tempRoot } from './helpers.js';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('fs backend definition', () => {
-  it('parses file URLs with core parser and opens an FsStore on the root', async () => {
+  it('parses file URLs and opens an FsStore on the root', async () => {
     expect(backend.type).toBe('fs');
     expect(backend.schemes).toEqual(['file']);
     expect(backend.fromUrl?.(new URL('file:///var/lib/ckpt'))).toEqual({ type: 'fs', root: '/var/lib/ckpt' });

@@ -12,6 +12,7 @@ export {
   storeFieldSchema,
   syncSettingsSchema,
 } from './ckpt-config.js';
+export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from './fields.js';
 export { ckptConfigJsonSchema } from './json-schema.js';
 export { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from './load-config.js';
 export type { OpenStoreOptions } from './open-store.js';
