@@ -1,5 +1,5 @@
 import type { BackendDefinition } from '@ckpt/core';
-import { type FsConfig, fsConfigFromUrl, fsConfigSchema } from './config.js';
+import { type FsConfig, fsConfigFromUrl, fsConfigPaths, fsConfigSchema } from './config.js';
 import { FsStore } from './fs-store.js';
 
 /**
@@ -11,5 +11,6 @@ export const backend: BackendDefinition<FsConfig> = {
   schema: fsConfigSchema,
   schemes: ['file'],
   fromUrl: fsConfigFromUrl,
+  resolvePaths: fsConfigPaths,
   open: (config) => new FsStore({ root: config.root }),
 };
