@@ -1,23 +1,15 @@
 import {
   type AnyStoreConfig,
   type CheckpointsOptions,
-  getBackend,
   type ObjectStore,
   openStore,
   parseDuration,
   type ResolvedStoreConfig,
   redactConfig,
-  registerBackend,
   resolveStoreConfig,
 } from '@ckpt/core';
 import type { Reporter } from './output/reporter.js';
 import type { CliContext, GlobalOptions } from './session.js';
-
-/** Backends shipped with the CLI, imported when first used so `--help` stays fast. */
-const BUNDLED_BACKENDS: Record<string, () => Promise<{ backend: Parameters<typeof registerBackend>[0] }>> = {
-  fs: () => import('@ckpt/fs'),
-  s3: () => import('@ckpt/s3'),
-};
 
 /** An open store and the engine settings of the config file. */
 export interface OpenedStore {
@@ -27,7 +19,9 @@ export interface OpenedStore {
 
 /**
  * Resolves the store (`--store`, `CKPT_STORE`, the config file, the embedded default), names it
- * and its origin in the first verbose line, and opens it.
+ * and its origin in the first verbose line, and opens it. Core imports the backend's package on
+ * first use; the CLI's own `@ckpt/fs` and `@ckpt/s3` are found beside its script, so `--help`
+ * loads neither.
  */
 export async function openConfiguredStore(
   globals: GlobalOptions,
@@ -41,8 +35,6 @@ export async function openConfiguredStore(
     cwd: ctx.cwd,
   });
   reporter.info(`store ${describeStore(resolved.store)} (${describeSource(resolved)})`);
-  const bundled = BUNDLED_BACKENDS[resolved.store.type];
-  if (bundled && !getBackend(resolved.store.type)) registerBackend((await bundled()).backend);
   const store = await openStore(resolved.store, { cwd: ctx.cwd });
   const sync = resolved.config?.sync;
   return {

@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ckpt, cleanup, lines, tempDir } from './helpers.js';
+import { BIN, ckpt, cleanup, lines, tempDir } from './helpers.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'rm', 'gc'];
@@ -229,5 +231,29 @@ describe('store resolution: the first --verbose line names the store and its ori
     );
     expect(out.at(-1)).toMatch(/^ckpt: .*unavailable/i);
     expect(run.stderr + run.stdout).not.toContain(secret);
+  });
+});
+
+describe('the bundled backends', () => {
+  it('are found beside the command, also when it runs through a symlink far from its package', async () => {
+    // as a global install links `ckpt` into a bin folder: core finds @ckpt/s3 and @ckpt/fs from
+    // the real path of the main script, not from the link's folder or the working directory
+    const dir = await tempDir();
+    const link = path.join(dir, 'ckpt');
+    await symlink(BIN, link);
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, [link, ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH },
+      }).then(
+        (done) => ({ code: 0, ...done }),
+        (failed: { code: number; stdout: string; stderr: string }) => failed,
+      );
+    const s3 = await run(['ls', '--store', 's3://bucket1?nope=1']);
+    expect(s3.code).toBe(2);
+    expect(s3.stderr).toMatch(/^ckpt: store URL: unknown query parameter "nope"; allowed: region, /);
+    const fs = await run(['exists', 'm', '--store', `file://${dir}`]);
+    expect(fs.code).toBe(3);
+    expect(fs.stdout).toBe(`m: no complete checkpoint in file://${dir}\n`);
   });
 });

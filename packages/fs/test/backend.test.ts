@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendRegistry, type FsConfig, openStore } from '@ckpt/core';
+import { BackendRegistry, openStore } from '@ckpt/core';
 import { describe, expect, it } from 'vitest';
-import { backend, FsBackend } from '../src/index.js';
+import { backend, FsBackend, type FsConfig } from '../src/index.js';
 import { bytesOf, tempRoot } from './helpers.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('fs backend definition', () => {
-  it('parses file URLs with core parser and opens an FsBackend on the root', async () => {
+  it('parses file URLs and opens an FsBackend on the root', async () => {
     expect(backend.type).toBe('fs');
     expect(backend.schemes).toEqual(['file']);
     expect(backend.fromUrl?.(new URL('file:///var/lib/ckpt'))).toEqual({ type: 'fs', root: '/var/lib/ckpt' });
@@ -21,7 +21,7 @@ describe('fs backend definition', () => {
 
   it('openStore opens file URLs, bare and relative paths through the registered backend', async () => {
     const root = await tempRoot();
-    const registry = new BackendRegistry({ packages: {} });
+    const registry = new BackendRegistry({ builtins: {} });
     registry.register(backend);
     const store = await openStore(`file://${root}`, { registry });
     await store.put('a/b', Buffer.from('via openStore'));
@@ -34,7 +34,7 @@ describe('fs backend definition', () => {
 
   it('openStore imports @ckpt/fs on first use of a file URL and registers its backend', async () => {
     const root = await tempRoot();
-    const registry = new BackendRegistry({ packages: { fs: '@ckpt/fs' } });
+    const registry = new BackendRegistry({ builtins: { fs: { package: '@ckpt/fs', schemes: ['file'] } } });
     const store = await openStore(root, { registry, cwd: packageDir });
     expect(store.name).toBe(`file://${root}`);
     expect(registry.get('fs')?.type).toBe('fs');

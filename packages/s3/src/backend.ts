@@ -1,14 +1,9 @@
-import {
-  type BackendDefinition,
-  parseDuration,
-  type S3Config,
-  s3ConfigFromUrl,
-  s3ConfigSchema,
-} from '@ckpt/core';
+import { type BackendDefinition, parseDuration } from '@ckpt/core';
+import { type S3Config, s3ConfigFromUrl, s3ConfigSchema } from './config.js';
 import { S3Backend } from './s3-store.js';
 
 /**
- * The `s3` backend for `openStore`: core's config schema and `s3://bucket/prefix?…` URL parser,
+ * The `s3` backend for `openStore`: its config schema and `s3://bucket/prefix?…` URL parser,
  * opening an {@link S3Backend}. Credentials come from the config or the SDK's default chain, never
  * from a URL.
  *

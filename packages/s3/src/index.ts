@@ -1,4 +1,5 @@
 export { backend } from './backend.js';
+export { type S3Config, s3ConfigFromUrl, s3ConfigSchema } from './config.js';
 export type {
   S3BackendOptions,
   S3Credentials,

@@ -48,7 +48,7 @@ describe('the s3 backend', () => {
     }
   });
 
-  it('validates config objects with core s3 schema', async () => {
+  it('validates config objects with its schema', async () => {
     const registry = new BackendRegistry();
     registry.register(backend);
     const bad = await openStore({ type: 's3', bucket: bucket, partSize: 1024 } as never, { registry }).catch(

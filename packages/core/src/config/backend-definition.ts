@@ -4,19 +4,23 @@ import { StoreError } from '../errors.js';
 import { BACKEND_TYPE_PATTERN } from './schemas.js';
 
 /**
- * A storage backend: how to validate its config, parse its URLs and open a store.
+ * A storage backend: how to validate its config, parse its URLs and open a store. Each backend
+ * owns its config: the schema and URL forms live with `open`, in its adapter package.
  *
  * The built-in backends are defined by their adapter packages (`@ckpt/fs`, `@ckpt/s3`,
- * `@ckpt/gcs`, `@ckpt/azure`), each exporting `backend`. A custom backend is registered with
- * `registerBackend`, usually by a module listed under `modules` in `ckpt.config.json`.
+ * `@ckpt/gcs`, `@ckpt/azure`), each exporting `backend`, which core imports the first time a config
+ * or URL of the type is met. A custom backend is registered with `registerBackend`, usually by a
+ * module listed under `modules` in `ckpt.config.json`. Build its schema from core's field helpers
+ * (`text`, `integer`, `duration`, `secret`, …) and its `fromUrl` from `queryFields`, `urlHost` and
+ * `urlPrefix`, and its errors read like the built-in backends'.
  *
  * @example
  * ```ts
  * export const backend: BackendDefinition<{ type: 'memory'; name: string }> = {
  *   type: 'memory',
- *   schema: z.strictObject({ type: z.literal('memory'), name: z.string().min(1) }),
+ *   schema: z.strictObject({ type: z.literal('memory'), name: text() }),
  *   schemes: ['mem'],
- *   fromUrl: (url) => ({ type: 'memory', name: url.hostname }),
+ *   fromUrl: (url) => ({ type: 'memory', name: urlHost(url, 'name') }),
  *   open: (config) => new MemoryBackend(`mem://${config.name}`),
  * };
  * registerBackend(backend);
@@ -35,6 +39,12 @@ export interface BackendDefinition<C extends { type: string } = { type: string }
    * It never reads credentials: URLs carrying them are rejected before it is called.
    */
   fromUrl?(url: URL): unknown;
+  /**
+   * Makes the relative paths of a validated config absolute against `base`: the folder of the
+   * config file it was read from, else the working directory. Without it, a config is used as
+   * validated. (A local path given as a store URL arrives as an absolute `file:` URL instead.)
+   */
+  resolvePaths?(config: C, base: string): C;
   /** Opens the backend of a validated config; `openStore` makes it a store. */
   open(config: C): Backend | Promise<Backend>;
 }
@@ -59,6 +69,8 @@ export function checkDefinition(def: AnyDefinition): void {
   }
   if (typeof def.schema?.safeParse !== 'function') fail(def.type, 'schema must be a zod schema');
   if (typeof def.open !== 'function') fail(def.type, 'open must be a function');
+  if (def.resolvePaths !== undefined && typeof def.resolvePaths !== 'function')
+    fail(def.type, 'resolvePaths must be a function');
   for (const scheme of def.schemes ?? []) {
     if (!/^[a-z][a-z0-9+.-]*$/.test(scheme))
       fail(def.type, `"${scheme}" is not a URL scheme (lower case, without ":")`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { AnyDefinition } from './backend-definition.js';
 import { DURATION_PATTERN, duration, integer, text } from './fields.js';
-import { customStoreConfigSchema, storeConfigSchema } from './schemas.js';
+import { anyStoreConfigSchema, otherStoreConfigSchema } from './schemas.js';
 
 export { DURATION_PATTERN };
 
@@ -15,15 +16,39 @@ export function parseDuration(text: string): number | undefined {
   return total;
 }
 
+const STORE_EXPECTED = 'expected a store URL such as "s3://bucket/prefix" or an object with a "type"';
+
 /**
  * Where the checkpoints live: a store URL (`s3://bucket/prefix`, `./dir`, …) or a config object
- * with a `type`. Built-in types are checked here; a custom type only by its backend, when opened.
+ * with a `type`. Only the `type` is checked here: the backend's own schema checks the rest when
+ * the store is resolved or opened (its package loaded, or its module imported, first).
  */
 export const storeFieldSchema = z
-  .union([text().meta({ description: 'A store URL or path.' }), customStoreConfigSchema, storeConfigSchema], {
-    error: 'expected a store URL such as "s3://bucket/prefix" or an object with a "type"',
+  .union([text().meta({ description: 'A store URL or path.' }), anyStoreConfigSchema], {
+    error: STORE_EXPECTED,
   })
-  .meta({ description: 'The object store: a URL (s3://, gs://, az://, file:, a path) or a config object.' });
+  .meta({ description: 'The object store: a URL (s3://, file:, a path, …) or a config object.' });
+
+/**
+ * The store field with the schemas of `definitions` in it, for the JSON Schema: a config of one of
+ * their types must match its schema, any other type is taken as is.
+ */
+function storeFieldSchemaFor(definitions: readonly AnyDefinition[]) {
+  const types = definitions.map((def) => def.type);
+  const schemes = definitions.flatMap((def) => def.schemes ?? []).map((scheme) => `${scheme}:`);
+  return z
+    .union(
+      [
+        text().meta({ description: 'A store URL or path.' }),
+        otherStoreConfigSchema(types),
+        ...definitions.map((def) => def.schema),
+      ],
+      { error: STORE_EXPECTED },
+    )
+    .meta({
+      description: `The object store: a URL (${[...schemes, 'a path'].join(', ')}, …) or a config object.`,
+    });
+}
 
 /** Settings of the sync engine that a config file may override. */
 export const syncSettingsSchema = z
@@ -35,8 +60,24 @@ export const syncSettingsSchema = z
   })
   .meta({ description: 'Settings of the sync engine.' });
 
+/** The schema of `ckpt.config.json` with `store` checked by `store`. */
+function configSchemaWith(store: z.ZodType) {
+  return z
+    .strictObject({
+      $schema: z.string({ error: 'expected a string' }).optional().meta({ description: 'This JSON Schema.' }),
+      store,
+      modules: z.array(text(), { error: 'expected a list of module names or paths' }).optional().meta({
+        description:
+          'Modules to import before opening the store; they register custom backends. Relative paths resolve against this file.',
+      }),
+      sync: syncSettingsSchema.optional(),
+    })
+    .meta({ title: 'ckpt configuration', description: 'Configuration of ckpt (ckpt.config.json).' });
+}
+
 /**
- * The content of `ckpt.config.json`.
+ * The content of `ckpt.config.json`. A store config object is checked only as far as its `type`
+ * here; its backend checks the rest (`resolveStoreConfig`, `validateStoreConfig`).
  *
  * @example
  * ```json
@@ -47,17 +88,12 @@ export const syncSettingsSchema = z
  * }
  * ```
  */
-export const ckptConfigSchema = z
-  .strictObject({
-    $schema: z.string({ error: 'expected a string' }).optional().meta({ description: 'This JSON Schema.' }),
-    store: storeFieldSchema,
-    modules: z.array(text(), { error: 'expected a list of module names or paths' }).optional().meta({
-      description:
-        'Modules to import before opening the store; they register custom backends. Relative paths resolve against this file.',
-    }),
-    sync: syncSettingsSchema.optional(),
-  })
-  .meta({ title: 'ckpt configuration', description: 'Configuration of ckpt (ckpt.config.json).' });
+export const ckptConfigSchema = configSchemaWith(storeFieldSchema);
+
+/** The schema of `ckpt.config.json` whose store configs of the types of `definitions` are checked by their schemas. */
+export function ckptConfigSchemaFor(definitions: readonly AnyDefinition[]) {
+  return configSchemaWith(storeFieldSchemaFor(definitions));
+}
 
 /** A validated `ckpt.config.json`. */
 export type CkptConfig = z.infer<typeof ckptConfigSchema>;

@@ -19,7 +19,9 @@ export const CONFIG_FILE_NAME = 'ckpt.config.json';
 /**
  * Reads and validates a `ckpt.config.json` file. Errors are one line and name the file: `NotFound`
  * when it is missing, `InvalidArgument` for a JSON syntax error (with line and column) or a field
- * the schema rejects (`config store.bucket: expected a non-empty string (in /srv/ckpt.config.json)`).
+ * the schema rejects (`config sync.grace: expected a duration such as "30s", "6h" or "1h30m" (in
+ * /srv/ckpt.config.json)`). A store config object is checked only as far as its `type`: its
+ * backend, maybe registered by one of the `modules`, checks the rest (`resolveStoreConfig`).
  */
 export async function loadConfigFile(file: string): Promise<CkptConfig> {
   let text: string;

@@ -1,19 +1,19 @@
-import path from 'node:path';
 import { BackendStore } from '../backend-store.js';
 import { StoreError } from '../errors.js';
 import type { RetryOptions } from '../retry.js';
 import type { ObjectStore } from '../store.js';
+import type { AnyDefinition } from './backend-definition.js';
 import { errorText } from './error-text.js';
 import { parseConfig } from './format-issue.js';
 import type { BackendRegistry } from './registry.js';
-import { defaultRegistry, unknownBackendError } from './registry.js';
+import { defaultRegistry } from './registry.js';
 import type { AnyStoreConfig } from './schemas.js';
 import { anyStoreConfigSchema } from './schemas.js';
 import { parseStoreUrl } from './url.js';
 
 /** Options of {@link openStore} and {@link validateStoreConfig}. */
 export interface OpenStoreOptions {
-  /** Base of relative paths (an fs `root`) and second place to look for adapter packages. Default `process.cwd()`. */
+  /** Base of relative paths (an fs `root`) and the last place to look for adapter packages. Default `process.cwd()`. */
   cwd?: string;
   /** Where backends are looked up. Default: the process-wide registry. */
   registry?: BackendRegistry;
@@ -23,17 +23,27 @@ export interface OpenStoreOptions {
 
 /**
  * Checks a store config without opening anything: its `type` must be known (built in, or
- * registered) and its fields must pass that backend's schema. Returns the validated config, with a
- * relative fs `root` made absolute against `cwd`. Errors are one-line `InvalidArgument`s such as
- * `config store.bucket: expected a non-empty string`.
+ * registered) and its fields must pass that backend's schema, so a built-in type's package is
+ * imported first (`Unsupported` when it is not installed). Returns the validated config, its
+ * relative paths (an fs `root`) made absolute against `cwd`. Errors are one-line `InvalidArgument`s
+ * such as `config store.bucket: expected a non-empty string`.
  */
-export function validateStoreConfig(config: unknown, options: OpenStoreOptions = {}): AnyStoreConfig {
+export async function validateStoreConfig(
+  config: unknown,
+  options: OpenStoreOptions = {},
+): Promise<AnyStoreConfig> {
   const registry = options.registry ?? defaultRegistry;
-  const context = { operation: 'config', base: ['store'] };
-  const { type } = parseConfig(anyStoreConfigSchema, config, context);
-  const schema = registry.schemaFor(type);
-  if (!schema) throw unknownBackendError(type, registry);
-  return absoluteRoot(parseConfig(schema, config, context), options.cwd ?? process.cwd());
+  const cwd = options.cwd ?? process.cwd();
+  const { type } = parseConfig(anyStoreConfigSchema, config, CONTEXT);
+  return checkedConfig(await registry.load(type, { cwd }), config, cwd);
+}
+
+const CONTEXT = { operation: 'config', base: ['store'] };
+
+/** `config` validated by the schema of `def`, its relative paths resolved against `cwd`. */
+function checkedConfig(def: AnyDefinition, config: unknown, cwd: string): AnyStoreConfig {
+  const valid = parseConfig(def.schema, config, CONTEXT);
+  return def.resolvePaths ? def.resolvePaths(valid, cwd) : valid;
 }
 
 /**
@@ -55,12 +65,11 @@ export async function openStore(
   const cwd = options.cwd ?? process.cwd();
   const config =
     typeof configOrUrl === 'string'
-      ? parseStoreUrl(configOrUrl, { cwd, registry })
-      : validateStoreConfig(configOrUrl, { cwd, registry });
+      ? await parseStoreUrl(configOrUrl, { cwd, registry })
+      : await validateStoreConfig(configOrUrl, { cwd, registry });
   const def = await registry.load(config.type, { cwd });
-  const valid = absoluteRoot(parseConfig(def.schema, config, { operation: 'config', base: ['store'] }), cwd);
   try {
-    return new BackendStore(await def.open(valid), { retry: options.retry });
+    return new BackendStore(await def.open(config), { retry: options.retry });
   } catch (err) {
     if (StoreError.is(err)) throw err;
     throw new StoreError('Internal', `the ${def.type} backend failed to open the store: ${errorText(err)}`, {
@@ -68,13 +77,4 @@ export async function openStore(
       cause: err,
     });
   }
-}
-
-/** An fs config's relative `root` resolved against `cwd`; other configs unchanged. */
-function absoluteRoot<C extends { type: string }>(config: C, cwd: string): C {
-  if (config.type !== 'fs') return config;
-  const root = (config as { root?: unknown }).root;
-  return typeof root === 'string' && !path.isAbsolute(root)
-    ? { ...config, root: path.resolve(cwd, root) }
-    : config;
 }

@@ -1,12 +1,12 @@
-import type { z } from 'zod';
 import { StoreError } from '../errors.js';
 import type { AnyDefinition } from './backend-definition.js';
 import { checkDefinition, registrationError } from './backend-definition.js';
-import { BUILTIN_BACKENDS, isBuiltinType } from './builtins.js';
+import type { BuiltinBackend } from './builtins.js';
+import { BUILTIN_BACKENDS } from './builtins.js';
 import { errorText } from './error-text.js';
 import { importPackage } from './import-package.js';
 
-/** A row of {@link listBackends}. */
+/** A row of {@link BackendRegistry.list}. */
 export interface BackendSummary {
   type: string;
   schemes: string[];
@@ -16,32 +16,27 @@ export interface BackendSummary {
   registered: boolean;
 }
 
-/** How a URL scheme becomes a config: the owning backend's parser and schema. */
-export interface UrlParser {
-  type: string;
-  schema: z.ZodType<{ type: string }>;
-  fromUrl(url: URL): unknown;
-}
-
 /** Options of a {@link BackendRegistry}. */
 export interface BackendRegistryOptions {
-  /** Package to import for a type that is used before it is registered. Default: the built-ins. */
-  packages?: Record<string, string>;
+  /**
+   * The backends imported from their package the first time their type or one of their schemes is
+   * used, by type. Default: {@link BUILTIN_BACKENDS}.
+   */
+  builtins?: Readonly<Record<string, BuiltinBackend>>;
 }
 
 /**
- * The set of known backends. Most code uses the process-wide one through {@link registerBackend},
- * {@link getBackend}, {@link listBackends} and `openStore`; a separate instance isolates tests.
+ * The set of known backends: the registered ones, and the built-in ones whose package is imported
+ * on first use. Most code uses the process-wide {@link defaultRegistry} through
+ * {@link registerBackend} and `openStore`; a separate instance isolates tests.
  */
 export class BackendRegistry {
-  private readonly definitions = new Map<string, AnyDefinition>();
+  private readonly registered = new Map<string, AnyDefinition>();
   private readonly loading = new Map<string, Promise<AnyDefinition>>();
-  private readonly packages: Record<string, string>;
+  private readonly builtins: Readonly<Record<string, BuiltinBackend>>;
 
   constructor(options: BackendRegistryOptions = {}) {
-    this.packages =
-      options.packages ??
-      Object.fromEntries(Object.entries(BUILTIN_BACKENDS).map(([type, b]) => [type, b.package]));
+    this.builtins = options.builtins ?? BUILTIN_BACKENDS;
   }
 
   /**
@@ -50,7 +45,7 @@ export class BackendRegistry {
    */
   register(def: AnyDefinition, options: { replace?: boolean } = {}): void {
     checkDefinition(def);
-    const current = this.definitions.get(def.type);
+    const current = this.registered.get(def.type);
     if (current === def) return;
     if (current && !options.replace) {
       const detail =
@@ -58,40 +53,33 @@ export class BackendRegistry {
       throw registrationError(def.type, detail);
     }
     for (const scheme of def.schemes ?? []) {
-      const owner = this.schemeOwner(scheme);
+      const owner = this.typeOfScheme(scheme);
       if (owner !== undefined && owner !== def.type && !options.replace) {
         throw registrationError(def.type, `the URL scheme "${scheme}:" belongs to the ${owner} backend`);
       }
     }
-    this.definitions.set(def.type, def);
+    this.registered.set(def.type, def);
   }
 
   /** The registered definition of `type` (built-ins appear once their package is imported). */
   get(type: string): AnyDefinition | undefined {
-    return this.definitions.get(type);
+    return this.registered.get(type);
+  }
+
+  /** The registered definitions, sorted by type (built-ins once their package is imported). */
+  definitions(): AnyDefinition[] {
+    return [...this.registered.values()].sort((a, b) => (a.type < b.type ? -1 : 1));
   }
 
   /** Registered backends and the built-in ones not imported yet, sorted by type. */
   list(): BackendSummary[] {
-    const types = new Set([...Object.keys(this.packages), ...this.definitions.keys()]);
+    const types = new Set([...Object.keys(this.builtins), ...this.registered.keys()]);
     return [...types].sort().map((type) => {
-      const def = this.definitions.get(type);
-      const schemes = def?.schemes ?? (isBuiltinType(type) ? BUILTIN_BACKENDS[type].schemes : []);
-      const pkg = this.packages[type];
+      const def = this.registered.get(type);
+      const pkg = this.builtin(type)?.package;
+      const schemes = def?.schemes ?? this.builtin(type)?.schemes ?? [];
       return { type, schemes: [...schemes], ...(pkg ? { package: pkg } : {}), registered: def !== undefined };
     });
-  }
-
-  /** The parser for URLs of `scheme` (lower case): a registered backend's, else a built-in one's. */
-  urlParser(scheme: string): UrlParser | undefined {
-    for (const def of this.definitions.values()) {
-      if (def.fromUrl && def.schemes?.includes(scheme))
-        return { type: def.type, schema: def.schema, fromUrl: def.fromUrl };
-    }
-    for (const [type, builtin] of Object.entries(BUILTIN_BACKENDS)) {
-      if (builtin.schemes.includes(scheme)) return { type, schema: builtin.schema, fromUrl: builtin.fromUrl };
-    }
-    return undefined;
   }
 
   /** Every URL scheme known, sorted. */
@@ -101,21 +89,23 @@ export class BackendRegistry {
       .sort();
   }
 
-  /** The schema for configs of `type` (without importing anything), or undefined when unknown. */
-  schemaFor(type: string): z.ZodType<{ type: string }> | undefined {
-    return (
-      this.definitions.get(type)?.schema ?? (isBuiltinType(type) ? BUILTIN_BACKENDS[type].schema : undefined)
-    );
+  /** The type of the backend that parses URLs of `scheme` (lower case): a registered one, else a built-in one. */
+  typeOfScheme(scheme: string): string | undefined {
+    for (const def of this.registered.values()) if (def.schemes?.includes(scheme)) return def.type;
+    for (const [type, builtin] of Object.entries(this.builtins))
+      if (builtin.schemes.includes(scheme)) return type;
+    return undefined;
   }
 
   /**
-   * The definition of `type`, importing its package on first use (from core's location, else from
-   * `cwd`). Throws `InvalidArgument` for an unknown type and `Unsupported` when the package is missing.
+   * The definition of `type`, importing its package on first use (from core's location, else the
+   * main script's, else `cwd`: see `importPackage`). Throws `InvalidArgument` for an unknown type and
+   * `Unsupported` when the package is missing.
    */
   async load(type: string, options: { cwd?: string } = {}): Promise<AnyDefinition> {
-    const registered = this.definitions.get(type);
+    const registered = this.registered.get(type);
     if (registered) return registered;
-    const pkg = this.packages[type];
+    const pkg = this.builtin(type)?.package;
     if (!pkg) throw unknownBackendError(type, this);
     let pending = this.loading.get(type);
     if (!pending) {
@@ -124,6 +114,10 @@ export class BackendRegistry {
       pending.catch(() => this.loading.delete(type));
     }
     return pending;
+  }
+
+  private builtin(type: string): BuiltinBackend | undefined {
+    return Object.hasOwn(this.builtins, type) ? this.builtins[type] : undefined;
   }
 
   private async importDefinition(type: string, pkg: string, cwd: string): Promise<AnyDefinition> {
@@ -139,12 +133,6 @@ export class BackendRegistry {
         },
       );
     }
-    if (!mod && isBuiltinType(type) && BUILTIN_BACKENDS[type].planned) {
-      throw new StoreError(
-        'Unsupported',
-        `the ${type} backend is not available yet: its adapter ${pkg} is not written (this release has fs and s3)`,
-      );
-    }
     if (!mod)
       throw new StoreError('Unsupported', `the ${type} backend needs the package ${pkg}: npm i ${pkg}`);
     const def = mod.backend as AnyDefinition | undefined;
@@ -153,13 +141,6 @@ export class BackendRegistry {
     }
     this.register(def);
     return def;
-  }
-
-  private schemeOwner(scheme: string): string | undefined {
-    for (const def of this.definitions.values()) if (def.schemes?.includes(scheme)) return def.type;
-    for (const [type, builtin] of Object.entries(BUILTIN_BACKENDS))
-      if (builtin.schemes.includes(scheme)) return type;
-    return undefined;
   }
 }
 
@@ -173,20 +154,14 @@ export function unknownBackendError(type: string, registry: BackendRegistry): St
   );
 }
 
-/** The process-wide registry behind {@link registerBackend}, {@link getBackend}, {@link listBackends} and `openStore`. */
+/**
+ * The process-wide registry behind {@link registerBackend} and the defaults of `openStore`,
+ * `resolveStoreConfig` and `ckptConfigJsonSchema`. `defaultRegistry.list()` names every backend
+ * known; `defaultRegistry.get(type)` finds a registered one.
+ */
 export const defaultRegistry = new BackendRegistry();
 
 /** Registers a backend in the process-wide registry (see {@link BackendRegistry.register}). */
 export function registerBackend(def: AnyDefinition, options?: { replace?: boolean }): void {
   defaultRegistry.register(def, options);
-}
-
-/** The registered definition of `type`, or undefined (built-ins appear once their package is imported). */
-export function getBackend(type: string): AnyDefinition | undefined {
-  return defaultRegistry.get(type);
-}
-
-/** Registered backends and the built-in ones not imported yet. */
-export function listBackends(): BackendSummary[] {
-  return defaultRegistry.list();
 }

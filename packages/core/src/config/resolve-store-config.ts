@@ -9,6 +9,9 @@ import type { AnyStoreConfig } from './schemas.js';
 import { parseStoreUrl } from './url.js';
 import { withOrigin } from './with-origin.js';
 
+/** The store when nothing names one: a folder in the working directory. */
+const DEFAULT_STORE = './.ckpt-store';
+
 /** Where the store config came from: `--store`, `CKPT_STORE`, a config file, or the default. */
 export type StoreSource = 'flag' | 'env' | 'config' | 'default';
 
@@ -28,7 +31,7 @@ export interface ResolveStoreConfigOptions {
 
 /** The outcome of {@link resolveStoreConfig}. */
 export interface ResolvedStoreConfig {
-  /** The validated store config; an fs `root` is absolute. Pass it to `openStore`. */
+  /** The validated store config, its paths absolute (an fs `root`). Pass it to `openStore`. */
   store: AnyStoreConfig;
   /** Which input it came from. */
   source: StoreSource;
@@ -40,11 +43,13 @@ export interface ResolvedStoreConfig {
 
 /**
  * Decides which store to use. The first of these wins: `url` (`--store`), the `CKPT_STORE`
- * environment variable, the config file's `store`, and finally `{type: 'fs', root: '<cwd>/.ckpt-store'}`.
+ * environment variable, the config file's `store`, and finally the local path `./.ckpt-store`
+ * (`{type: 'fs', root: '<cwd>/.ckpt-store'}`).
  *
  * The config file (explicit `configPath`, else `ckpt.config.json` in `cwd`) is read whatever wins,
- * and its `modules` are imported first, so a URL may use a scheme a custom backend registers. Paths
- * in the config file resolve against its folder; paths in `url` and `CKPT_STORE` against `cwd`.
+ * and its `modules` are imported first, so a URL may use a scheme a custom backend registers. The
+ * store that wins is validated by its backend (a built-in backend's package is imported for it).
+ * Paths in the config file resolve against its folder; paths in `url` and `CKPT_STORE` against `cwd`.
  */
 export async function resolveStoreConfig(
   options: ResolveStoreConfigOptions = {},
@@ -62,21 +67,24 @@ export async function resolveStoreConfig(
     });
   }
   if (options.url !== undefined) {
-    return { store: fromUrl(options.url, cwd, registry, 'from --store'), source: 'flag', ...file };
+    return { store: await fromUrl(options.url, cwd, registry, 'from --store'), source: 'flag', ...file };
   }
   const fromEnv = env.CKPT_STORE;
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
-    return { store: fromUrl(fromEnv, cwd, registry, 'from CKPT_STORE'), source: 'env', ...file };
+    return { store: await fromUrl(fromEnv, cwd, registry, 'from CKPT_STORE'), source: 'env', ...file };
   }
   if (configFile && config) {
     const base = path.dirname(configFile);
     const store =
       typeof config.store === 'string'
-        ? fromUrl(config.store, base, registry, `in ${configFile}`)
-        : fromObject(config.store, base, registry, `in ${configFile}`);
+        ? await fromUrl(config.store, base, registry, `in ${configFile}`)
+        : await fromObject(config.store, base, registry, `in ${configFile}`);
     return { store, source: 'config', ...file };
   }
-  return { store: { type: 'fs', root: path.join(cwd, '.ckpt-store') }, source: 'default' };
+  return {
+    store: await fromUrl(DEFAULT_STORE, cwd, registry, 'the default store, ./.ckpt-store'),
+    source: 'default',
+  };
 }
 
 async function findConfigFile(explicit: string | undefined, cwd: string): Promise<string | undefined> {
@@ -88,17 +96,27 @@ async function findConfigFile(explicit: string | undefined, cwd: string): Promis
   );
 }
 
-function fromUrl(url: string, cwd: string, registry: BackendRegistry, origin: string): AnyStoreConfig {
+async function fromUrl(
+  url: string,
+  cwd: string,
+  registry: BackendRegistry,
+  origin: string,
+): Promise<AnyStoreConfig> {
   try {
-    return parseStoreUrl(url, { cwd, registry });
+    return await parseStoreUrl(url, { cwd, registry });
   } catch (err) {
     throw withOrigin(err, origin);
   }
 }
 
-function fromObject(config: unknown, cwd: string, registry: BackendRegistry, origin: string): AnyStoreConfig {
+async function fromObject(
+  config: unknown,
+  cwd: string,
+  registry: BackendRegistry,
+  origin: string,
+): Promise<AnyStoreConfig> {
   try {
-    return validateStoreConfig(config, { cwd, registry });
+    return await validateStoreConfig(config, { cwd, registry });
   } catch (err) {
     throw withOrigin(err, origin);
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { BackendRegistry, loadConfigFile, openStore, resolveStoreConfig } from '../../src/config/index.js';
 import { storeErrorOf, useTempDir } from './helpers.js';
+import { testRegistry } from './memory-backend.js';
 
 const tempDir = useTempDir();
 
@@ -63,8 +64,6 @@ describe('loadConfigFile', () => {
   });
 
   test.each([
-    [{ store: { type: 's3', bucket: '' } }, 'store.bucket', 'expected a non-empty string'],
-    [{ store: { type: 's3', buckt: 'b' } }, 'store', 'unknown key "buckt" (did you mean "bucket"?)'],
     [{ stor: 's3://b' }, undefined, 'unknown key "stor" (did you mean "store"?)'],
     [{}, 'store', 'expected a store URL such as "s3://bucket/prefix" or an object with a "type"'],
     [{ store: 42 }, 'store', 'expected a store URL such as "s3://bucket/prefix" or an object with a "type"'],
@@ -91,18 +90,21 @@ describe('loadConfigFile', () => {
 });
 
 describe('resolveStoreConfig precedence', () => {
-  const config = { store: { type: 'gcs', bucket: 'from-config' } };
+  const config = { store: { type: 'memory', name: 'from-config' } };
+  // the built-in backends' packages are not core's to import: a stand-in serves `fs`
+  const resolve = (options: Parameters<typeof resolveStoreConfig>[0]) =>
+    resolveStoreConfig({ registry: testRegistry(), ...options });
 
   test('--store wins over CKPT_STORE and the config file', async () => {
     const cwd = await tempDir();
     const configFile = await put(cwd, 'ckpt.config.json', config);
-    const resolved = await resolveStoreConfig({
-      url: 's3://from-flag',
-      env: { CKPT_STORE: 'gs://from-env' },
+    const resolved = await resolve({
+      url: 'mem://from-flag',
+      env: { CKPT_STORE: 'mem://from-env' },
       cwd,
     });
     expect(resolved).toEqual({
-      store: { type: 's3', bucket: 'from-flag' },
+      store: { type: 'memory', name: 'from-flag' },
       source: 'flag',
       configFile,
       config,
@@ -112,26 +114,26 @@ describe('resolveStoreConfig precedence', () => {
   test('CKPT_STORE wins over the config file', async () => {
     const cwd = await tempDir();
     await put(cwd, 'ckpt.config.json', config);
-    const resolved = await resolveStoreConfig({ env: { CKPT_STORE: 'gs://from-env/p' }, cwd });
+    const resolved = await resolve({ env: { CKPT_STORE: 'mem://from-env?maxKeys=3' }, cwd });
     expect(resolved.source).toBe('env');
-    expect(resolved.store).toEqual({ type: 'gcs', bucket: 'from-env', prefix: 'p' });
+    expect(resolved.store).toEqual({ type: 'memory', name: 'from-env', maxKeys: 3 });
   });
 
   test('an empty CKPT_STORE is ignored', async () => {
     const cwd = await tempDir();
     await put(cwd, 'ckpt.config.json', config);
-    const resolved = await resolveStoreConfig({ env: { CKPT_STORE: ' ' }, cwd });
+    const resolved = await resolve({ env: { CKPT_STORE: ' ' }, cwd });
     expect(resolved.source).toBe('config');
     expect(resolved.store).toEqual(config.store);
   });
 
   test('paths in --store and CKPT_STORE resolve against cwd', async () => {
     const cwd = await tempDir();
-    expect((await resolveStoreConfig({ url: 'file:data', env: {}, cwd })).store).toEqual({
+    expect((await resolve({ url: 'file:data', env: {}, cwd })).store).toEqual({
       type: 'fs',
       root: path.join(cwd, 'data'),
     });
-    expect((await resolveStoreConfig({ env: { CKPT_STORE: './env-data' }, cwd })).store).toEqual({
+    expect((await resolve({ env: { CKPT_STORE: './env-data' }, cwd })).store).toEqual({
       type: 'fs',
       root: path.join(cwd, 'env-data'),
     });
@@ -141,12 +143,12 @@ describe('resolveStoreConfig precedence', () => {
     const cwd = await tempDir();
     await put(cwd, 'ckpt.config.json', config);
     const other = await put(cwd, 'conf/other.json', { store: { type: 'fs', root: '../store' } });
-    const resolved = await resolveStoreConfig({ configPath: 'conf/other.json', env: {}, cwd });
+    const resolved = await resolve({ configPath: 'conf/other.json', env: {}, cwd });
     expect(resolved.source).toBe('config');
     expect(resolved.configFile).toBe(other);
     expect(resolved.store).toEqual({ type: 'fs', root: path.join(cwd, 'store') });
     const url = await put(cwd, 'conf/url.json', { store: './here' });
-    expect((await resolveStoreConfig({ configPath: url, env: {}, cwd })).store).toEqual({
+    expect((await resolve({ configPath: url, env: {}, cwd })).store).toEqual({
       type: 'fs',
       root: path.join(cwd, 'conf', 'here'),
     });
@@ -159,9 +161,9 @@ describe('resolveStoreConfig precedence', () => {
     expect(err.key).toBe(path.join(cwd, 'missing.json'));
   });
 
-  test('nothing given: the embedded default', async () => {
+  test('nothing given: the embedded default, the local folder ./.ckpt-store', async () => {
     const cwd = await tempDir();
-    expect(await resolveStoreConfig({ env: {}, cwd })).toEqual({
+    expect(await resolve({ env: {}, cwd })).toEqual({
       store: { type: 'fs', root: path.join(cwd, '.ckpt-store') },
       source: 'default',
     });
@@ -169,22 +171,47 @@ describe('resolveStoreConfig precedence', () => {
 
   test('errors say where the bad store came from', async () => {
     const cwd = await tempDir();
-    const file = await put(cwd, 'ckpt.config.json', { store: 's3://b?colour=red' });
-    const fromEnv = await storeErrorOf(() => resolveStoreConfig({ env: { CKPT_STORE: 's3://' }, cwd }));
-    expect(fromEnv.message).toBe('store URL bucket: expected a non-empty string (from CKPT_STORE)');
-    expect(fromEnv.key).toBe('bucket');
-    const fromFlag = await storeErrorOf(() => resolveStoreConfig({ url: 'ftp://x', env: {}, cwd }));
+    const file = await put(cwd, 'ckpt.config.json', { store: 'mem://b?colour=red' });
+    const fromEnv = await storeErrorOf(() => resolve({ env: { CKPT_STORE: 'mem://?maxKeys=2' }, cwd }));
+    expect(fromEnv.message).toBe('store URL name: expected a non-empty string (from CKPT_STORE)');
+    expect(fromEnv.key).toBe('name');
+    const fromFlag = await storeErrorOf(() => resolve({ url: 'ftp://x', env: {}, cwd }));
     expect(fromFlag.message).toBe(
-      'store URL: unknown scheme "ftp:"; known: az:, file:, gs:, s3: or a path (from --store)',
+      'store URL: unknown scheme "ftp:"; known: az:, file:, gs:, mem:, s3: or a path (from --store)',
     );
-    const fromFile = await storeErrorOf(() => resolveStoreConfig({ env: {}, cwd }));
-    expect(fromFile.message).toMatch(/^store URL: unknown query parameter "colour"; allowed: .* \(in /);
-    expect(fromFile.message.endsWith(`(in ${file})`)).toBe(true);
+    const fromFile = await storeErrorOf(() => resolve({ env: {}, cwd }));
+    expect(fromFile.message).toBe(
+      `store URL: unknown query parameter "colour"; allowed: maxKeys (in ${file})`,
+    );
+    const badField = await put(cwd, 'bad-field.json', { store: { type: 'memory', name: '' } });
+    const field = await storeErrorOf(() => resolve({ configPath: badField, env: {}, cwd }));
+    expect(field.key).toBe('store.name');
+    expect(field.message).toBe(`config store.name: expected a non-empty string (in ${badField})`);
     const unknownType = await put(cwd, 'custom.json', { store: { type: 'redis', host: 'x' } });
-    const custom = await storeErrorOf(() => resolveStoreConfig({ configPath: unknownType, env: {}, cwd }));
+    const custom = await storeErrorOf(() => resolve({ configPath: unknownType, env: {}, cwd }));
     expect(custom.message).toMatch(
-      /^config store\.type: unknown backend "redis"; known: azure, fs, gcs, s3 .*\(in /,
+      /^config store\.type: unknown backend "redis"; known: azure, fs, gcs, memory, s3 .*\(in /,
     );
+  });
+
+  test('a built-in backend whose package is not installed is Unsupported, naming where it came from', async () => {
+    const cwd = await tempDir();
+    const file = await put(cwd, 'ckpt.config.json', { store: { type: 'azure', container: 'c' } });
+    const fromFile = await storeErrorOf(() => resolve({ env: {}, cwd }));
+    expect(fromFile.code).toBe('Unsupported');
+    expect(fromFile.message).toBe(
+      `the azure backend needs the package @ckpt/azure: npm i @ckpt/azure (in ${file})`,
+    );
+    const fromEnv = await storeErrorOf(() => resolve({ env: { CKPT_STORE: 'gs://b/p' }, cwd }));
+    expect(fromEnv.message).toBe(
+      'the gcs backend needs the package @ckpt/gcs: npm i @ckpt/gcs (from CKPT_STORE)',
+    );
+  });
+
+  test("only the store that wins is validated: a config file's unused store is not", async () => {
+    const cwd = await tempDir();
+    await put(cwd, 'ckpt.config.json', { store: { type: 'azure', container: '' } });
+    expect((await resolve({ url: 'mem://x', env: {}, cwd })).store).toEqual({ type: 'memory', name: 'x' });
   });
 });
 

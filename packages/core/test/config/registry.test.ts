@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { readAll } from '../../src/body.js';
 import {
   BackendRegistry,
-  getBackend,
-  listBackends,
+  defaultRegistry,
   openStore,
   registerBackend,
+  validateStoreConfig,
 } from '../../src/config/index.js';
 import { MemoryStore } from '../../src/memory-store.js';
 import { storeErrorOf, useTempDir } from './helpers.js';
@@ -34,6 +34,7 @@ describe('registering backends', () => {
       registered: true,
     });
     expect(registry.schemes()).toEqual(['az', 'file', 'gs', 'mem', 's3']);
+    expect(registry.definitions()).toEqual([memoryBackend]);
   });
 
   test('the same definition twice is fine; another one needs {replace: true}', async () => {
@@ -57,6 +58,7 @@ describe('registering backends', () => {
     ],
     [{ ...memoryBackend, schema: {} }, 'registerBackend memory: schema must be a zod schema'],
     [{ ...memoryBackend, open: undefined }, 'registerBackend memory: open must be a function'],
+    [{ ...memoryBackend, resolvePaths: 'x' }, 'registerBackend memory: resolvePaths must be a function'],
     [
       { ...memoryBackend, schemes: ['mem:'] },
       'registerBackend memory: "mem:" is not a URL scheme (lower case, without ":")',
@@ -73,7 +75,7 @@ describe('registering backends', () => {
   });
 });
 
-test('the process-wide registry behind registerBackend, getBackend, listBackends and openStore', async () => {
+test('the process-wide registry behind registerBackend, defaultRegistry and openStore', async () => {
   const def = {
     ...memoryBackend,
     type: 'scratch',
@@ -81,8 +83,8 @@ test('the process-wide registry behind registerBackend, getBackend, listBackends
     fromUrl: () => ({ type: 'scratch', name: 'x' }),
   };
   registerBackend({ ...def, schema: memorySchema.extend({ type: z.literal('scratch') }) });
-  expect(getBackend('scratch')?.schemes).toEqual(['scratch']);
-  expect(listBackends().map((b) => b.type)).toContain('scratch');
+  expect(defaultRegistry.get('scratch')?.schemes).toEqual(['scratch']);
+  expect(defaultRegistry.list().map((b) => b.type)).toContain('scratch');
   expect((await openStore('scratch://anything')).name).toBe('mem://x');
 });
 
@@ -162,31 +164,35 @@ describe('lazy loading of built-in backends', () => {
     await writeFile(path.join(root, 'index.mjs'), source);
   }
 
-  test('a missing package is a clear Unsupported error, after the config is validated', async () => {
-    const registry = new BackendRegistry({ packages: { s3: '@ckpt-test/no-such-s3' } });
+  test('a missing package is a clear Unsupported error; the config needs it to be validated', async () => {
+    const registry = new BackendRegistry({
+      builtins: { s3: { package: '@ckpt-test/no-such-s3', schemes: ['s3'] } },
+    });
     const cwd = await tempDir();
-    const err = await storeErrorOf(() => openStore('s3://ckpt/prod', { registry, cwd }));
-    expect(err.code).toBe('Unsupported');
-    expect(err.message).toBe(
-      'the s3 backend needs the package @ckpt-test/no-such-s3: npm i @ckpt-test/no-such-s3',
-    );
-    const invalid = await storeErrorOf(() => openStore('s3://ckpt?partSize=1', { registry }));
-    expect(invalid.code).toBe('InvalidArgument');
-  });
-
-  test('a backend whose adapter is not written yet says so, and a registered adapter still works', async () => {
-    const cwd = await tempDir();
-    for (const [url, type, pkg] of [
-      ['gs://ckpt/prod', 'gcs', '@ckpt/gcs'],
-      ['az://ckpt/prod', 'azure', '@ckpt/azure'],
-    ]) {
-      const err = await storeErrorOf(() => openStore(url!, { registry: new BackendRegistry(), cwd }));
+    for (const config of ['s3://ckpt/prod', 's3://ckpt?partSize=1', { type: 's3', bucket: 'b' }]) {
+      const err = await storeErrorOf(() => openStore(config, { registry, cwd }));
       expect(err.code).toBe('Unsupported');
       expect(err.message).toBe(
-        `the ${type} backend is not available yet: its adapter ${pkg} is not written (this release has fs and s3)`,
+        'the s3 backend needs the package @ckpt-test/no-such-s3: npm i @ckpt-test/no-such-s3',
       );
     }
-    // a team's own adapter for the type takes the built-in schema's place
+    // what needs no package is checked first
+    const noColon = await storeErrorOf(() => openStore('s3:/ckpt', { registry, cwd }));
+    expect(noColon.message).toBe('store URL: "s3:" must be followed by "//": s3://…');
+  });
+
+  test('gcs and azure: their packages are not installed, and a registered adapter for the type works', async () => {
+    const cwd = await tempDir();
+    for (const [store, type, pkg] of [
+      ['gs://ckpt/prod', 'gcs', '@ckpt/gcs'],
+      ['az://ckpt/prod', 'azure', '@ckpt/azure'],
+      [{ type: 'azure', container: 'ckpt' }, 'azure', '@ckpt/azure'],
+    ] as const) {
+      const err = await storeErrorOf(() => openStore(store, { registry: new BackendRegistry(), cwd }));
+      expect(err.code).toBe('Unsupported');
+      expect(err.message).toBe(`the ${type} backend needs the package ${pkg}: npm i ${pkg}`);
+    }
+    // a team's own adapter for the type is used instead of the package
     const registry = new BackendRegistry();
     registry.register({
       ...memoryBackend,
@@ -210,26 +216,49 @@ export const backend = {
   schemes: ['file'],
   fromUrl: (url) => ({ type: 'fs', root: url.pathname }),
   schema: { safeParse: (value) => ({ success: true, data: value }) },
+  resolvePaths: (config, base) => ({ ...config, root: base + '/' + config.root }),
   open: (config) => ({ name: 'fake:' + config.root }),
 };`,
     );
-    const registry = new BackendRegistry({ packages: { fs: '@ckpt-test/fake-fs' } });
-    const [a, b] = await Promise.all([
+    const registry = new BackendRegistry({
+      builtins: { fs: { package: '@ckpt-test/fake-fs', schemes: ['file'] } },
+    });
+    expect(registry.list()).toEqual([
+      { type: 'fs', schemes: ['file'], package: '@ckpt-test/fake-fs', registered: false },
+    ]);
+    const [a, b, c] = await Promise.all([
       openStore({ type: 'fs', root: 'data' }, { registry, cwd: dir }),
       openStore('./other', { registry, cwd: dir }),
+      validateStoreConfig({ type: 'fs', root: 'third' }, { registry, cwd: dir }),
     ]);
     expect(a.name).toBe(`fake:${path.join(dir, 'data')}`);
     expect(b.name).toBe(`fake:${path.join(dir, 'other')}`);
+    expect(c).toEqual({ type: 'fs', root: path.join(dir, 'third') });
     expect((globalThis as { ckptFakeFsImports?: number }).ckptFakeFsImports).toBe(1);
     expect(registry.list().find((x) => x.type === 'fs')?.registered).toBe(true);
   });
 
   test('a package without a matching backend export is an Internal error', async () => {
     // p-limit is one of core's own dependencies, so it resolves from core's location
-    const registry = new BackendRegistry({ packages: { gcs: 'p-limit' } });
+    const registry = new BackendRegistry({ builtins: { gcs: { package: 'p-limit', schemes: ['gs'] } } });
     const err = await storeErrorOf(() => openStore('gs://ckpt', { registry }));
     expect(err.code).toBe('Internal');
     expect(err.message).toBe('the package p-limit does not export the gcs backend as "backend"');
+  });
+
+  test("a package whose backend does not parse the table's scheme is an Internal error", async () => {
+    const dir = await tempDir();
+    await fakePackage(
+      dir,
+      '@ckpt-test/schemeless',
+      `export const backend = { type: 'gcs', schema: { safeParse: (v) => ({ success: true, data: v }) }, open: () => ({}) };`,
+    );
+    const registry = new BackendRegistry({
+      builtins: { gcs: { package: '@ckpt-test/schemeless', schemes: ['gs'] } },
+    });
+    const err = await storeErrorOf(() => openStore('gs://ckpt', { registry, cwd: dir }));
+    expect(err.code).toBe('Internal');
+    expect(err.message).toBe('the gcs backend does not parse "gs:" URLs');
   });
 
   test('a package that fails while loading reports why, and a later attempt retries', async () => {
@@ -239,7 +268,9 @@ export const backend = {
       '@ckpt-test/broken-azure',
       `import 'ckpt-test-missing-sdk';\nexport const backend = {};`,
     );
-    const registry = new BackendRegistry({ packages: { azure: '@ckpt-test/broken-azure' } });
+    const registry = new BackendRegistry({
+      builtins: { azure: { package: '@ckpt-test/broken-azure', schemes: ['az'] } },
+    });
     const err = await storeErrorOf(() => openStore('az://ckpt', { registry, cwd: dir }));
     expect(err.code).toBe('Internal');
     expect(err.message).toMatch(
