@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { BackendDefinition } from '../../src/config/index.js';
 import { BackendRegistry, queryFields } from '../../src/config/index.js';
-import { MemoryStore } from '../../src/memory-store.js';
+import { MemoryBackend } from '../../src/memory-store.js';
 
-/** A custom backend for tests: `mem://<name>?maxKeys=…`, one MemoryStore per open. */
+/** A custom backend for tests: `mem://<name>?maxKeys=…`, one MemoryBackend per open. */
 export const memorySchema = z.strictObject({
   type: z.literal('memory'),
   name: z.string().min(1),
@@ -17,7 +17,7 @@ export const memoryBackend: BackendDefinition<z.infer<typeof memorySchema>> = {
   schema: memorySchema,
   schemes: ['mem'],
   fromUrl: (url) => ({ type: 'memory', name: url.hostname, ...queryFields(url, { maxKeys: 'integer' }) }),
-  open: (config) => new MemoryStore(`mem://${config.name}`),
+  open: (config) => new MemoryBackend(`mem://${config.name}`),
 };
 
 /** What a module listed under `modules` in a config file exports. */
@@ -30,7 +30,7 @@ export const fakeFsBackend: BackendDefinition<{ type: 'fs'; root: string }> = {
   schemes: ['file'],
   fromUrl: (url) => ({ type: 'fs', root: fileURLToPath(url) }),
   resolvePaths: (config, base) => ({ ...config, root: path.resolve(base, config.root) }),
-  open: (config) => new MemoryStore(`file://${config.root}`),
+  open: (config) => new MemoryBackend(`file://${config.root}`),
 };
 
 /** A registry that knows the built-in backends, with {@link fakeFsBackend} and {@link memoryBackend} registered. */

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
+import { BackendStore } from '../../src/backend-store.js';
 import { readAll } from '../../src/body.js';
 import {
   BackendRegistry,
@@ -10,7 +11,8 @@ import {
   registerBackend,
   validateStoreConfig,
 } from '../../src/config/index.js';
-import { MemoryStore } from '../../src/memory-store.js';
+import { MemoryBackend } from '../../src/memory-store.js';
+import { ScriptedBackend, unavailable } from '../layers/helpers.js';
 import { storeErrorOf, useTempDir } from './helpers.js';
 import { memoryBackend, memorySchema } from './memory-backend.js';
 
@@ -94,7 +96,8 @@ describe('opening a custom backend', () => {
 
   test('by its URL scheme', async () => {
     const store = await openStore('mem://scratch', { registry });
-    expect(store).toBeInstanceOf(MemoryStore);
+    expect(store).toBeInstanceOf(BackendStore);
+    expect((store as BackendStore).backend).toBeInstanceOf(MemoryBackend);
     expect(store.name).toBe('mem://scratch');
     await store.put('a/b', new TextEncoder().encode('hello'));
     expect(Buffer.from(await readAll((await store.get('a/b')).body)).toString()).toBe('hello');
@@ -137,6 +140,25 @@ describe('opening a custom backend', () => {
     expect(err.message).toBe(
       'config store.type: unknown backend "redis"; known: azure, fs, gcs, memory, s3 (register a custom backend first, e.g. with a module listed under "modules" in ckpt.config.json)',
     );
+  });
+
+  test('the store retries as `retry` says', async () => {
+    const backends: ScriptedBackend[] = [];
+    const scripted = new BackendRegistry();
+    scripted.register({
+      ...memoryBackend,
+      open: () => {
+        const backend = new ScriptedBackend();
+        backend.failNext('head', unavailable());
+        backends.push(backend);
+        return backend;
+      },
+    });
+    const retrying = await openStore('mem://x', { registry: scripted, retry: { baseDelayMs: 0 } });
+    await expect(retrying.head('a')).rejects.toMatchObject({ code: 'NotFound' });
+    const once = await openStore('mem://x', { registry: scripted, retry: false });
+    await expect(once.head('a')).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(backends.map((b) => b.calls.head)).toEqual([2, 1]);
   });
 
   test('a failure inside open becomes an Internal StoreError with the cause', async () => {

@@ -1,12 +1,20 @@
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { BackendStore } from '../../src/backend-store.js';
 import { StoreError } from '../../src/errors.js';
 import { type StoreEvent, withEvents } from '../../src/layers/events.js';
 import { withFaults } from '../../src/layers/faults.js';
 import { StoreMetrics } from '../../src/layers/metrics.js';
-import { MemoryStore } from '../../src/memory-store.js';
+import { MemoryBackend, MemoryStore } from '../../src/memory-store.js';
 import type { ObjectStore } from '../../src/store.js';
-import { bytesOf, drain, readBody, ScriptedStore, storeError, streamOf } from './helpers.js';
+import { bytesOf, drain, readBody, ScriptedBackend, storeError, streamOf } from './helpers.js';
+
+/** A store that never retries over a scripted backend. */
+function scripted() {
+  const backend = new ScriptedBackend();
+  return { backend, store: new BackendStore(backend, { retry: false }) };
+}
 
 function setup(inner: ObjectStore = new MemoryStore()) {
   const events: StoreEvent[] = [];
@@ -60,9 +68,10 @@ describe('withEvents', () => {
   });
 
   it('reports a body destroyed early as Aborted and a truncated body with its error code', async () => {
-    const memory = new MemoryStore();
-    const { events, store } = setup(withFaults(memory, { seed: 3, truncateRate: 1, ops: ['get'] }));
-    await memory.put('big', bytesOf(300_000));
+    const memory = new MemoryBackend();
+    await memory.put('big', bytesOf(300_000), { mode: 'overwrite' });
+    const faulty = withFaults(memory, { seed: 3, truncateRate: 1, ops: ['get'] });
+    const { events, store } = setup(new BackendStore(faulty, { retry: false }));
 
     const cut = await drain((await store.get('big')).body);
     expect(StoreError.is(cut.error, 'Unavailable')).toBe(true);
@@ -72,45 +81,54 @@ describe('withEvents', () => {
     expect(failed?.bytes).toBeGreaterThanOrEqual(cut.bytes);
     expect(failed?.bytes).toBeLessThan(300_000);
 
-    const plain = setup(memory);
+    const plain = setup(new BackendStore(memory));
     const result = await plain.store.get('big');
     result.body.destroy();
     await delay(1);
     expect(plain.events).toEqual([expect.objectContaining({ op: 'get', error: 'Aborted', bytes: 0 })]);
   });
 
-  it('forwards destroy() to the inner body', async () => {
-    const memory = new MemoryStore();
-    await memory.put('a', bytesOf(10));
-    let innerBody: import('node:stream').Readable | undefined;
-    const spy = new ScriptedStore(memory);
-    spy.get = async (key, options) => {
-      const result = await memory.get(key, options);
-      innerBody = result.body;
+  it('forwards destroy() to the backend body', async () => {
+    const { backend, store: inner } = scripted();
+    await backend.seed('a', bytesOf(10));
+    const bodies: Readable[] = [];
+    const get = backend.get.bind(backend);
+    backend.get = async (key, options) => {
+      const result = await get(key, options);
+      bodies.push(result.body);
       return result;
     };
-    const { store } = setup(spy);
+    const { store } = setup(inner);
     (await store.get('a')).body.destroy();
     await delay(1);
-    expect(innerBody?.destroyed).toBe(true);
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]?.destroyed).toBe(true);
   });
 
   it('reports failed requests with their error code', async () => {
-    const inner = new ScriptedStore();
+    const { backend, store: inner } = scripted();
     const { events, metrics, store } = setup(inner);
     await expect(store.head('missing')).rejects.toMatchObject({ code: 'NotFound' });
     await expect(store.get('missing')).rejects.toMatchObject({ code: 'NotFound' });
-    inner.failNext('put', storeError('PermissionDenied'));
+    backend.failNext('put', storeError('PermissionDenied'));
     await expect(store.put('a', bytesOf(5))).rejects.toMatchObject({ code: 'PermissionDenied' });
-    inner.failNext('delete', new Error('not a StoreError'));
+    backend.failNext('delete', new Error('not a StoreError'));
     await expect(store.delete('a')).rejects.toThrow('not a StoreError');
+    backend.failNext('head', storeError('Unavailable'));
+    await expect(store.head('a')).rejects.toMatchObject({ code: 'Unavailable' });
     expect(events.map((e) => [e.op, e.bytes, e.error])).toEqual([
       ['head', 0, 'NotFound'],
       ['get', 0, 'NotFound'],
       ['put', 0, 'PermissionDenied'],
       ['delete', 0, 'Internal'],
+      ['head', 0, 'Unavailable'],
     ]);
-    expect(metrics.snapshot().errorsByCode).toEqual({ NotFound: 2, PermissionDenied: 1, Internal: 1 });
+    expect(metrics.snapshot().errorsByCode).toEqual({
+      NotFound: 2,
+      PermissionDenied: 1,
+      Internal: 1,
+      Unavailable: 1,
+    });
   });
 
   it('reports listings with the number of objects, also when left early', async () => {
@@ -128,9 +146,9 @@ describe('withEvents', () => {
   });
 
   it('reports deleteMany with its key count and first per-key failure', async () => {
-    const inner = new ScriptedStore();
+    const { backend, store: inner } = scripted();
     const { events, store } = setup(inner);
-    inner.deleteFailures.push(new Map([['b', storeError('PermissionDenied')]]));
+    backend.deleteFailures.push(new Map([['b', storeError('PermissionDenied')]]));
     const result = await store.deleteMany(['a', 'b', 'c']);
     expect(result.errors.map((e) => e.key)).toEqual(['b']);
     expect(events).toEqual([

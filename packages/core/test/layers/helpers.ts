@@ -1,20 +1,25 @@
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { Backend, BackendGetOptions, BackendPutOptions } from '../../src/backend.js';
+import { BackendStore } from '../../src/backend-store.js';
 import { StoreError, type StoreErrorCode } from '../../src/errors.js';
-import { STORE_OPS, StoreLayer, type StoreOp } from '../../src/layers/layer.js';
-import { MemoryStore } from '../../src/memory-store.js';
+import { STORE_OPS } from '../../src/layers/layer.js';
+import { mulberry32 } from '../../src/layers/random.js';
+import { MemoryBackend } from '../../src/memory-store.js';
+import type { RetryEvent, RetryOptions, StoreOp } from '../../src/retry.js';
 import type {
-  GetOptions,
+  Capabilities,
+  DeleteManyResult,
   GetResult,
-  ListOptions,
   ObjectMeta,
   PutBody,
-  PutOptions,
   PutResult,
 } from '../../src/store.js';
 
 export const unavailable = (operation = 'test') =>
   new StoreError('Unavailable', 'flaky backend', { operation });
 export const storeError = (code: StoreErrorCode) => new StoreError(code, 'scripted', { operation: 'test' });
+/** An error as node's `fs` or `net` throws it. */
+export const errnoFailure = (code: string) => Object.assign(new Error(`${code}: scripted`), { code });
 
 /** Reads a body to its end as a Buffer. */
 export async function readBody(body: Readable): Promise<Buffer> {
@@ -34,6 +39,19 @@ export async function drain(body: Readable): Promise<{ bytes: number; error?: un
   }
 }
 
+/** The keys a listing yields, or the error it fails with after them. */
+export async function listKeys(
+  listing: AsyncIterable<ObjectMeta>,
+): Promise<{ keys: string[]; error?: unknown }> {
+  const keys: string[] = [];
+  try {
+    for await (const meta of listing) keys.push(meta.key);
+    return { keys };
+  } catch (error) {
+    return { keys, error };
+  }
+}
+
 /** `n` bytes of a repeating pattern. */
 export const bytesOf = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => i % 251));
 
@@ -48,29 +66,60 @@ export const streamOf = (n: number, chunk = 1000) =>
 interface ListFailure {
   /** Items yielded before the error. */
   after: number;
-  error: Error;
+  error: unknown;
 }
 
-/**
- * A MemoryStore whose next calls fail as scripted, counting calls. `failNext(op, …errors)` makes
- * the next calls of `op` throw those errors in turn; `failList` makes the next listings fail
- * after `after` items.
- */
-export class ScriptedStore extends StoreLayer {
-  readonly calls = Object.fromEntries(STORE_OPS.map((op) => [op, 0])) as Record<StoreOp, number>;
-  readonly listOptions: (ListOptions | undefined)[] = [];
-  readonly memory: MemoryStore;
-  private readonly script = new Map<StoreOp, Error[]>();
-  private readonly listScript: ListFailure[] = [];
-  /** Per-key errors the next deleteMany calls report instead of deleting those keys. */
-  readonly deleteFailures: Map<string, Error>[] = [];
+/** How the body of a scripted `get` breaks. */
+export interface BodyCut {
+  /** Bytes delivered before it breaks. */
+  after: number;
+  /** What it fails with; without one it just ends early (a short read). */
+  error?: unknown;
+}
 
-  constructor(memory = new MemoryStore()) {
-    super(memory);
-    this.memory = memory;
+/** Bytes per chunk of a scripted `get` body. */
+const CHUNK = 1000;
+
+/**
+ * A Backend over a {@link MemoryBackend} whose next calls fail as scripted, counting calls and
+ * recording what they were asked. `failNext(op, …errors)` makes the next calls of `op` throw those
+ * errors in turn (`deleteMany` is the backend's `deleteBatch`); `failList` makes the next listings
+ * fail after `after` items; `cutNext` makes the next `get` bodies break after `after` bytes.
+ * Bodies come in chunks of 1000 bytes, written into `into` when it holds the range.
+ */
+export class ScriptedBackend implements Backend {
+  readonly memory: MemoryBackend;
+  readonly capabilities: Partial<Capabilities>;
+  readonly calls = Object.fromEntries(STORE_OPS.map((op) => [op, 0])) as Record<StoreOp, number>;
+  readonly putOptions: BackendPutOptions[] = [];
+  readonly getOptions: BackendGetOptions[] = [];
+  readonly listOptions: { startAfter?: string }[] = [];
+  /** The keys of each `deleteBatch` call. */
+  readonly batches: string[][] = [];
+  /** Per-key errors the next `deleteBatch` calls report instead of deleting those keys. */
+  readonly deleteFailures: Map<string, unknown>[] = [];
+  /** Runs at the start of each `put`, e.g. to call `onBodyReleased`. */
+  onPut: ((options: BackendPutOptions) => void) | undefined;
+  /** What `close` throws, if anything. */
+  closeError: unknown;
+  closes = 0;
+  deleteBatch?: (keys: string[], options: { signal?: AbortSignal }) => Promise<DeleteManyResult>;
+  toStoreError?: Backend['toStoreError'];
+  private readonly script = new Map<StoreOp, unknown[]>();
+  private readonly listScript: ListFailure[] = [];
+  private readonly cuts: BodyCut[] = [];
+
+  constructor(options: { capabilities?: Partial<Capabilities>; batch?: boolean } = {}) {
+    this.memory = new MemoryBackend('scripted://');
+    this.capabilities = { ...this.memory.capabilities, ...options.capabilities };
+    if (options.batch !== false) this.deleteBatch = (keys) => this.batch(keys);
   }
 
-  failNext(op: StoreOp, ...errors: Error[]): this {
+  get name(): string {
+    return this.memory.name;
+  }
+
+  failNext(op: StoreOp, ...errors: unknown[]): this {
     this.script.set(op, [...(this.script.get(op) ?? []), ...errors]);
     return this;
   }
@@ -80,112 +129,95 @@ export class ScriptedStore extends StoreLayer {
     return this;
   }
 
+  cutNext(...cuts: BodyCut[]): this {
+    this.cuts.push(...cuts);
+    return this;
+  }
+
+  /** Stores `bytes` under `key` without going through the script. */
+  seed(key: string, bytes: Uint8Array): Promise<PutResult> {
+    return this.memory.put(key, bytes, { mode: 'overwrite' });
+  }
+
+  /** The keys stored, in order. */
+  async keys(): Promise<string[]> {
+    return (await listKeys(this.memory.list('', {}))).keys;
+  }
+
   private step(op: StoreOp): void {
     this.calls[op] += 1;
-    const error = this.script.get(op)?.shift();
-    if (error) throw error;
+    const script = this.script.get(op);
+    if (script?.length) throw script.shift();
   }
 
-  override async put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult> {
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    this.putOptions.push(options);
+    this.onPut?.(options);
     this.step('put');
-    return super.put(key, body, options);
+    return this.memory.put(key, body, options);
   }
 
-  override async get(key: string, options?: GetOptions): Promise<GetResult> {
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    this.getOptions.push(options);
     this.step('get');
-    return super.get(key, options);
+    const result = await this.memory.get(key, options);
+    const bytes = await readBody(result.body);
+    const { into } = options;
+    const target = into && into.byteLength >= bytes.length ? into : undefined;
+    const cut = this.cuts.shift();
+    const end = cut ? Math.min(cut.after, bytes.length) : bytes.length;
+    async function* chunks() {
+      for (let at = 0; at < end; at += CHUNK) {
+        const piece = bytes.subarray(at, Math.min(end, at + CHUNK));
+        if (!target) yield Buffer.from(piece);
+        else {
+          target.set(piece, at);
+          yield Buffer.from(target.buffer, target.byteOffset + at, piece.length);
+        }
+      }
+      if (cut?.error !== undefined) throw cut.error;
+    }
+    return { ...result, body: Readable.from(chunks(), { objectMode: false }) };
   }
 
-  override async head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
+  async head(key: string): Promise<ObjectMeta> {
     this.step('head');
-    return super.head(key, options);
+    return this.memory.head(key);
   }
 
-  override async delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
-    this.step('delete');
-    return super.delete(key, options);
-  }
-
-  override async deleteMany(keys: string[], options?: { signal?: AbortSignal }) {
-    this.step('deleteMany');
-    const failures = this.deleteFailures.shift() ?? new Map<string, Error>();
-    const result = await super.deleteMany(
-      keys.filter((k) => !failures.has(k)),
-      options,
-    );
-    const scripted = keys
-      .filter((k) => failures.has(k))
-      .map((key) => ({ key, error: failures.get(key) as Error }));
-    return { errors: [...result.errors, ...scripted] };
-  }
-
-  override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+  async *list(prefix: string, options: { startAfter?: string }): AsyncIterable<ObjectMeta> {
+    this.listOptions.push({ ...options });
     this.step('list');
-    this.listOptions.push(options);
     const failure = this.listScript.shift();
     let yielded = 0;
-    for await (const meta of super.list(prefix, options)) {
+    for await (const meta of this.memory.list(prefix, options)) {
       if (failure && yielded === failure.after) throw failure.error;
       yielded += 1;
       yield meta;
     }
     if (failure) throw failure.error;
   }
-}
 
-/**
- * A MemoryStore whose requests each take `delayMs` and which records how many run at once
- * (a `get` runs until its body ends, fails or is destroyed).
- */
-export class GaugedStore extends StoreLayer {
-  inFlight = 0;
-  maxInFlight = 0;
-  started = 0;
-
-  constructor(
-    readonly memory = new MemoryStore(),
-    private readonly delayMs = 2,
-  ) {
-    super(memory);
+  async delete(key: string): Promise<void> {
+    this.step('delete');
+    return this.memory.delete(key);
   }
 
-  private async enter<T>(call: () => Promise<T>, holdUntil?: (value: T) => Readable): Promise<T> {
-    this.started += 1;
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    let release = true;
-    try {
-      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-      const value = await call();
-      if (holdUntil) {
-        release = false;
-        finished(holdUntil(value), () => {
-          this.inFlight -= 1;
-        });
-      }
-      return value;
-    } finally {
-      if (release) this.inFlight -= 1;
+  async close(): Promise<void> {
+    this.closes += 1;
+    if (this.closeError !== undefined) throw this.closeError;
+  }
+
+  private async batch(keys: string[]): Promise<DeleteManyResult> {
+    this.batches.push([...keys]);
+    this.step('deleteMany');
+    const failures = this.deleteFailures.shift() ?? new Map<string, unknown>();
+    const errors: DeleteManyResult['errors'] = [];
+    for (const key of keys) {
+      if (failures.has(key)) errors.push({ key, error: failures.get(key) as Error });
+      else await this.memory.delete(key);
     }
-  }
-
-  override put(key: string, body: PutBody, options?: PutOptions) {
-    return this.enter(() => super.put(key, body, options));
-  }
-
-  override get(key: string, options?: GetOptions) {
-    return this.enter(
-      () => super.get(key, options),
-      (result) => result.body,
-    );
-  }
-
-  override head(key: string, options?: { signal?: AbortSignal }) {
-    return this.enter(() => super.head(key, options));
-  }
-
-  override delete(key: string, options?: { signal?: AbortSignal }) {
-    return this.enter(() => super.delete(key, options));
+    return { errors };
   }
 }
 
@@ -197,4 +229,17 @@ export function recordingSleep() {
     if (signal?.aborted) throw new StoreError('Aborted', 'aborted', { operation: 'sleep' });
   };
   return { delays, sleep };
+}
+
+/**
+ * A store over `backend` whose retries wait for nothing (recording the delays) with seeded
+ * jitter, reporting each retry to `events`.
+ */
+export function scriptedStore(retry: RetryOptions = {}, backend = new ScriptedBackend()) {
+  const { delays, sleep } = recordingSleep();
+  const events: RetryEvent[] = [];
+  const store = new BackendStore(backend, {
+    retry: { sleep, random: mulberry32(1), onRetry: (e) => events.push(e), ...retry },
+  });
+  return { backend, store, delays, events };
 }

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { BackendStore } from '../../src/backend-store.js';
 import { StoreError } from '../../src/errors.js';
-import { withConcurrency } from '../../src/layers/concurrency.js';
 import { withEvents } from '../../src/layers/events.js';
 import { withFaults } from '../../src/layers/faults.js';
 import { StoreLayer } from '../../src/layers/layer.js';
 import { StoreMetrics } from '../../src/layers/metrics.js';
-import { withRetry } from '../../src/layers/retry.js';
-import { MemoryStore } from '../../src/memory-store.js';
+import { MemoryBackend, MemoryStore } from '../../src/memory-store.js';
 import type { PutResult } from '../../src/store.js';
 import { bytesOf, readBody, recordingSleep } from './helpers.js';
 
 async function exercise(store: import('../../src/store.js').ObjectStore) {
   await store.put('d/a', bytesOf(10), { metadata: { kind: 'x' } });
   await store.put('d/b', bytesOf(20));
-  await expect(store.put('d/a', bytesOf(1), { ifNoneMatch: '*' })).rejects.toMatchObject({
+  await expect(store.put('d/a', bytesOf(1), { mode: 'create' })).rejects.toMatchObject({
     code: 'AlreadyExists',
   });
   const got = await store.get('d/b', { range: { offset: 5, length: 5 } });
@@ -59,18 +58,17 @@ describe('StoreLayer', () => {
     expect(await readBody((await view.get('a')).body)).toEqual(bytesOf(3));
   });
 
-  it('composes: a full stack keeps the store contract', async () => {
+  it('composes: events over a store over a faulty backend keep the store contract', async () => {
     const metrics = new StoreMetrics();
-    const stack = withEvents(
-      withRetry(withConcurrency(withFaults(new MemoryStore(), { seed: 8, errorRate: 0.3 }), 2), {
-        retries: 20,
-        sleep: recordingSleep().sleep,
-      }),
-      metrics.listener,
-    );
+    const faulty = withFaults(new MemoryBackend(), { seed: 8, errorRate: 0.3, truncateRate: 0.3 });
+    const store = new BackendStore(faulty, { retry: { attempts: 20, sleep: recordingSleep().sleep } });
+    const stack = withEvents(store, metrics.listener);
     await exercise(stack);
-    expect(stack.capabilities.preferredConcurrency).toBe(2);
+    expect(stack.capabilities).toBe(store.capabilities);
+    expect(faulty.injected.errors).toBeGreaterThan(0);
+    // the retries happen under the events: each request is one event, its faults unseen
     const snapshot = metrics.snapshot();
+    expect(snapshot.requests).toBe(9);
     expect(snapshot.bytesOut).toBe(30);
     expect(snapshot.bytesIn).toBe(5);
     expect(snapshot.errorsByCode).toEqual({ AlreadyExists: 1, NotFound: 1 });

@@ -18,14 +18,18 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type BackendGetOptions,
+  BackendStore,
   Checkpoints,
   type GetOptions,
   type GetResult,
   type ListOptions,
+  MemoryBackend,
   MemoryStore,
   readAll,
   StoreError,
   StoreLayer,
+  withFaults,
 } from '../../dist/index.js';
 import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';
@@ -547,21 +551,23 @@ describe('resilience', () => {
     );
     await writeFile(path.join(src, 'core-1.img'), bytes(3000, 4));
     await utimes(path.join(src, 'pages-1.img'), 1_700_000_000, 1_700_000_000);
-    const writer = new Checkpoints(store, { ...small, packSize: 8 << 20 });
-    await writer.push('m1', src);
-    await writer.close();
-    let cuts = 0;
-    /** Cuts the first two large ranged reads after 2.5 MiB of body, with a retryable error. */
-    class CutBodies extends StoreLayer {
-      override async get(key: string, options?: GetOptions): Promise<GetResult> {
+    const CUT_AT = 5 << 19; // 2.5 MiB
+    const cuts: { key: string; offset: number; length: number }[] = [];
+    const asked: { key: string; offset: number; length?: number }[] = [];
+    /** A backend that cuts the first two large ranged reads of packs after 2.5 MiB of body, with a retryable error. */
+    class CutBodies extends MemoryBackend {
+      cutting = false;
+      override async get(key: string, options: BackendGetOptions): Promise<GetResult> {
         const got = await super.get(key, options);
-        if (!key.startsWith('ckpt/packs/') || got.range.length < 3 << 20 || cuts >= 2) return got;
-        cuts++;
+        if (!key.startsWith('ckpt/packs/')) return got;
+        asked.push({ key, ...options.range! });
+        if (!this.cutting || got.range.length < 3 << 20 || cuts.length >= 2) return got;
+        cuts.push({ key, ...got.range });
         const inner = got.body;
         async function* cut() {
           let passed = 0;
           for await (const piece of inner as AsyncIterable<Buffer>) {
-            const room = (5 << 19) - passed;
+            const room = CUT_AT - passed;
             if (piece.length >= room) {
               yield piece.subarray(0, room);
               inner.destroy();
@@ -574,26 +580,41 @@ describe('resilience', () => {
         return { ...got, body: Readable.from(cut(), { objectMode: false }) };
       }
     }
-    const reader = new Checkpoints(new CutBodies(store), { ...small, retry: false });
+    const backend = new CutBodies();
+    const cutStore = new BackendStore(backend, { retry: { baseDelayMs: 1 } });
+    const writer = new Checkpoints(cutStore, { ...small, packSize: 8 << 20 });
+    await writer.push('m1', src);
+    const whole = await writer.pull('m1', path.join(work, 'whole'));
+    await writer.close();
+    const reads = asked.splice(0).length;
+    backend.cutting = true;
+    const reader = new Checkpoints(cutStore, small);
     const dst = path.join(work, 'dst');
     const pulled = await reader.pull('m1', dst);
     await reader.close();
-    expect(cuts).toBe(2);
+    expect(cuts).toHaveLength(2);
     expect(await readTree(dst)).toEqual(await readTree(src));
     expect((await stat(path.join(dst, 'pages-1.img'))).mtimeMs).toBe(1_700_000_000_000);
-    // resumed, not restarted: what crossed the wire is the data plus at most the cut reads' tails
-    expect(pulled.bytesTransferred).toBeLessThan((10 << 20) + 2 * (2 << 20));
+    // each cut read went on with a read of exactly what it had not delivered
+    for (const { key, offset, length } of cuts) {
+      expect(asked).toContainEqual({ key, offset: offset + CUT_AT, length: length - CUT_AT });
+    }
+    expect(asked).toHaveLength(reads + 2);
+    // resumed, not restarted: not a byte more crossed the wire than in a pull without cuts
+    expect(pulled.bytesTransferred).toBe(whole.bytesTransferred);
   });
 
   it('push and pull succeed through transient errors and truncated streams, byte-exact', async () => {
-    const { withFaults } = await import('../../dist/index.js');
-    const flaky = withFaults(store, {
+    const flaky = withFaults(store.backend, {
       seed: 42,
       errorRate: 0.2,
       truncateRate: 0.3,
       truncateCode: 'Unavailable',
     });
-    const resilient = new Checkpoints(flaky, { ...small, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+    const resilient = new Checkpoints(
+      new BackendStore(flaky, { retry: { attempts: 10, baseDelayMs: 1, maxDelayMs: 5 } }),
+      small,
+    );
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
     await resilient.push('m1', src);

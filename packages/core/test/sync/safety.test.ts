@@ -213,7 +213,7 @@ describe('gc against pushes in flight', () => {
   it('a push that could not renew its lease in time refuses to commit', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
-    const cut = new Checkpoints(new NoRenewals(store), { ...small, leaseRenewMs: 20, retry: false });
+    const cut = new Checkpoints(new NoRenewals(store), { ...small, leaseRenewMs: 20 });
     const err = await cut.push('m', src).catch((e) => e);
     await cut.close();
     expect(err).toMatchObject({ code: 'Conflict' });
