@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Checkpoints, mulberry32 } from '@ckpt/core';
+import { Checkpoints } from '@ckpt/core';
+import { mulberry32 } from '@ckpt/core/testing';
 import { FsStore } from '@ckpt/fs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

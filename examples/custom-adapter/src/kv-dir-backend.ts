@@ -7,15 +7,14 @@ import {
   type Backend,
   type BackendGetOptions,
   type BackendPutOptions,
-  bodyChunks,
   type Capabilities,
-  compareKeys,
   type GetResult,
   type ObjectMeta,
   type PutBody,
   type PutResult,
   StoreError,
 } from '@ckpt/core';
+import { bodyChunks, compareKeys } from '@ckpt/core/backend';
 
 /** Object files are named by the sha256 of their key; anything else in the directory is ignored. */
 const OBJECT_FILE = /^[0-9a-f]{64}$/;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareKeys } from '@ckpt/core';
+import { compareKeys } from '@ckpt/core/backend';
 import type { RawReader } from '@ckpt/testkit';
 
 /**

@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { ckptConfigJsonSchema, registerBackend } from '@ckpt/core';
+import { registerBackend } from '@ckpt/core';
+import { ckptConfigJsonSchema } from '@ckpt/core/cli';
 import { backend as fs } from '@ckpt/fs';
 import { backend as s3 } from '@ckpt/s3';
 

@@ -1,4 +1,4 @@
-import { parseDuration } from '@ckpt/core';
+import { parseDuration } from '@ckpt/core/cli';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parser for `--grace 6h`: milliseconds. */

@@ -3,11 +3,9 @@ import {
   type CheckpointsOptions,
   type ObjectStore,
   openStore,
-  parseDuration,
   type ResolvedStoreConfig,
-  redactConfig,
-  resolveStoreConfig,
 } from '@ckpt/core';
+import { parseDuration, redactConfig, resolveStoreConfig } from '@ckpt/core/cli';
 import type { Reporter } from './output/reporter.js';
 import type { CliContext, GlobalOptions } from './session.js';
 

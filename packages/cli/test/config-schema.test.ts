@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { ckptConfigJsonSchema, redactConfig } from '@ckpt/core';
+import { ckptConfigJsonSchema, redactConfig } from '@ckpt/core/cli';
 import { backend as fsBackend } from '@ckpt/fs';
 import { backend as s3Backend } from '@ckpt/s3';
 import { expect, test } from 'vitest';

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Checkpoints, MemoryStore, StoreError } from '@ckpt/core';
+import { Checkpoints, StoreError } from '@ckpt/core';
+import { MemoryStore } from '@ckpt/core/testing';
 
 /** The real binary, as `pnpm exec ckpt` runs it. */
 export const BIN = fileURLToPath(new URL('../bin/ckpt.js', import.meta.url));

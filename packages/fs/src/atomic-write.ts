@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { bodyChunks, type PutBody, StoreError, WRITE_PIECE, writeAll } from '@ckpt/core';
+import { type PutBody, StoreError } from '@ckpt/core';
+import { bodyChunks, WRITE_PIECE, writeAll } from '@ckpt/core/backend';
 
 /** A fully written, fsynced temp file, still open, waiting to be renamed into place. */
 export interface TempFile {

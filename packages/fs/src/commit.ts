@@ -1,6 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { link, lstat, rename, unlink } from 'node:fs/promises';
-import { errnoOf, type PutMode, StoreError, throwIfAborted } from '@ckpt/core';
+import { type PutMode, StoreError } from '@ckpt/core';
+import { errnoOf, throwIfAborted } from '@ckpt/core/backend';
 import type { TempFile } from './atomic-write.js';
 import { removeEmptyTree } from './folders.js';
 import { nextModifiedTime, versionOf } from './version.js';

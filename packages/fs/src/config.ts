@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { queryFields, text, urlError } from '@ckpt/core';
+import { queryFields, text, urlError } from '@ckpt/core/backend';
 import { z } from 'zod';
 
 /**

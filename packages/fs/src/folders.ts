@@ -1,6 +1,7 @@
 import { lstat, mkdir, open, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoOf, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { errnoOf } from '@ckpt/core/backend';
 
 /** The parent folders of the key `segments` under `root`, outermost first. */
 function parentFolders(root: string, segments: string[]): string[] {

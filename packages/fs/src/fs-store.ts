@@ -15,7 +15,6 @@ import {
   type BackendPutOptions,
   BackendStore,
   type Capabilities,
-  errnoOf,
   type GetResult,
   type ObjectMeta,
   type PutBody,
@@ -23,6 +22,7 @@ import {
   StoreError,
   type StoreOptions,
 } from '@ckpt/core';
+import { errnoOf } from '@ckpt/core/backend';
 import { discardTemp, sweepTemp, writeTemp } from './atomic-write.js';
 import { commitTemp } from './commit.js';
 import { ensureParents, parentSyncs, parentsAreFolders, pruneEmptyParents, syncFolder } from './folders.js';

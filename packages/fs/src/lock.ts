@@ -3,7 +3,8 @@ import { open, readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errnoOf, StoreError, throwIfAborted } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { errnoOf, throwIfAborted } from '@ckpt/core/backend';
 
 /**
  * Per-key locks that work across processes: a lock is a file created with `O_EXCL` in the

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { StoreError, validateKey } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { validateKey } from '@ckpt/core/backend';
 
 /**
  * The folder at the root that holds temp files (`tmp/`) and per-key locks (`locks/`). No key can

@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareKeys, errnoOf } from '@ckpt/core';
+import { compareKeys, errnoOf } from '@ckpt/core/backend';
 
 /**
  * Reads what an {@link FsStore} really wrote under `root`, without going through the store: the

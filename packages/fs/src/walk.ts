@@ -1,7 +1,7 @@
 import type { BigIntStats, Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { compareKeys, errnoOf, keyProblem } from '@ckpt/core';
+import { compareKeys, errnoOf, keyProblem } from '@ckpt/core/backend';
 import { parentsAreFolders } from './folders.js';
 import { INTERNAL_DIR } from './paths.js';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendRegistry, openStore } from '@ckpt/core';
+import { openStore } from '@ckpt/core';
+import { BackendRegistry } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { backend, FsBackend, type FsConfig } from '../src/index.js';
 import { bytesOf, tempRoot } from './helpers.js';

@@ -1,6 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compareKeys, type ObjectStore } from '@ckpt/core';
+import type { ObjectStore } from '@ckpt/core';
+import { compareKeys } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
 import { tempRoot } from './helpers.js';

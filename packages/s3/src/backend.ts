@@ -1,4 +1,5 @@
-import { type BackendDefinition, parseDuration } from '@ckpt/core';
+import type { BackendDefinition } from '@ckpt/core';
+import { parseDuration } from '@ckpt/core/cli';
 import { type S3Config, s3ConfigFromUrl, s3ConfigSchema } from './config.js';
 import { S3Backend } from './s3-store.js';
 

@@ -1,4 +1,5 @@
-import { abortError, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { abortError } from '@ckpt/core/backend';
 
 /**
  * Cuts a byte stream into blocks of a requested size, holding at most one block plus one source

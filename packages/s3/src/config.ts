@@ -9,7 +9,7 @@ import {
   text,
   urlHost,
   urlPrefix,
-} from '@ckpt/core';
+} from '@ckpt/core/backend';
 import { z } from 'zod';
 
 const MiB = 1024 ** 2;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { StoreError, workerThreadStarted } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { workerThreadStarted } from '@ckpt/core/cli';
 import { contentMd5 } from './wire.js';
 
 const MiB = 1024 * 1024;

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { dirPrefix, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { dirPrefix } from '@ckpt/core/backend';
 
 const MiB = 1024 * 1024;
 

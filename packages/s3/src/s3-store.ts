@@ -18,11 +18,9 @@ import {
   type BackendGetOptions,
   type BackendPutOptions,
   BackendStore,
-  bodyChunks,
   type Capabilities,
   type DeleteManyResult,
   type GetResult,
-  MAX_KEY_BYTES,
   type ObjectMeta,
   type PutBody,
   type PutMode,
@@ -31,6 +29,7 @@ import {
   type ErrorContext as StoreErrorContext,
   type StoreOptions,
 } from '@ckpt/core';
+import { bodyChunks, MAX_KEY_BYTES } from '@ckpt/core/backend';
 import { BlockReader, PartBuffers } from './blocks.js';
 import { checkedBody } from './checked-body.js';
 import { type ClientHandle, openClient } from './client.js';

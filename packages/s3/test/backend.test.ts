@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BackendRegistry, type BackendStore, openStore, StoreError } from '@ckpt/core';
+import { type BackendStore, openStore, StoreError } from '@ckpt/core';
+import { BackendRegistry } from '@ckpt/core/backend';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, S3Backend } from '../src/index.js';

@@ -1,4 +1,6 @@
-import { BackendRegistry, parseStoreUrl, validateStoreConfig } from '@ckpt/core';
+import { validateStoreConfig } from '@ckpt/core';
+import { BackendRegistry } from '@ckpt/core/backend';
+import { parseStoreUrl } from '@ckpt/core/cli';
 import { describe, expect, test } from 'vitest';
 import { backend } from '../src/index.js';
 import { rejection } from './helpers.js';

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { BackendRegistry, Checkpoints, openStore } from '@ckpt/core';
+import { Checkpoints, openStore } from '@ckpt/core';
+import { BackendRegistry } from '@ckpt/core/backend';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
-import { readAll, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { readAll } from '@ckpt/core/backend';
 import { type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3BackendOptions } from '../src/options.js';

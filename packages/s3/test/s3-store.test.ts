@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { readAll, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { readAll } from '@ckpt/core/backend';
 import { freePort, type Minio, startMinio } from '@ckpt/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3BackendOptions } from '../src/options.js';

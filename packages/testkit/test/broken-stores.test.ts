@@ -1,4 +1,5 @@
-import { BackendStore, MemoryBackend, MemoryStore } from '@ckpt/core';
+import { BackendStore } from '@ckpt/core';
+import { MemoryBackend, MemoryStore } from '@ckpt/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { ConformanceGroup, ConformanceTarget } from '../src/index.js';
 import {

@@ -1,4 +1,4 @@
-import { MemoryBackend } from '@ckpt/core';
+import { MemoryBackend } from '@ckpt/core/testing';
 import { describe, it } from 'vitest';
 import { runConformance } from '../src/index.js';
 import { memoryRaw } from './support/memory-raw.js';

@@ -6,13 +6,8 @@
  * `node dist/bench/runner-child.js '{"op":"push","store":{"kind":"fs","root":"/tmp/s"},…}'`
  */
 import { performance } from 'node:perf_hooks';
-import {
-  Checkpoints,
-  keepYoungGenerationSmall,
-  type ObjectStore,
-  StoreMetrics,
-  withEvents,
-} from '@ckpt/core';
+import { Checkpoints, type ObjectStore, StoreMetrics, withEvents } from '@ckpt/core';
+import { keepYoungGenerationSmall } from '@ckpt/core/cli';
 import type { OpOutcome, OpSpec, StoreSpec } from './types.js';
 
 /** The store of `spec`; its package is loaded only when used, as the CLI does (the AWS SDK alone is ~10 MiB). */

@@ -1,4 +1,5 @@
-import { redact, StoreError } from '@ckpt/core';
+import { StoreError } from '@ckpt/core';
+import { redact } from '@ckpt/core/backend';
 import { CommanderError } from 'commander';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { escapeTerminal } from './escape.js';

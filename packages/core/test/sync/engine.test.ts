@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readAll } from '../../dist/exports/backend.js';
+import { MemoryBackend, MemoryStore, withFaults } from '../../dist/exports/testing.js';
 import {
   type BackendGetOptions,
   BackendStore,
@@ -24,12 +26,8 @@ import {
   type GetOptions,
   type GetResult,
   type ListOptions,
-  MemoryBackend,
-  MemoryStore,
-  readAll,
   StoreError,
   StoreLayer,
-  withFaults,
 } from '../../dist/index.js';
 import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';

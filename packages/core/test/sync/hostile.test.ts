@@ -6,7 +6,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Checkpoints, MemoryStore, readAll } from '../../dist/index.js';
+import { readAll } from '../../dist/exports/backend.js';
+import { MemoryStore } from '../../dist/exports/testing.js';
+import { Checkpoints } from '../../dist/index.js';
 import { makeCheckpoint, SMALL_CHUNKING } from './tree.js';
 
 type Json = Record<string, unknown> & { entries: Record<string, unknown>[]; chunks: string; packs: string[] };

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Checkpoints, MemoryStore, StoreError, validateModel } from '../../dist/index.js';
+import { MemoryStore } from '../../dist/exports/testing.js';
+import { Checkpoints, StoreError, validateModel } from '../../dist/index.js';
 import { bytes, readTree } from './tree.js';
 
 let work: string;

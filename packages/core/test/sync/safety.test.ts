@@ -5,15 +5,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  Checkpoints,
-  MemoryStore,
-  type PutBody,
-  type PutOptions,
-  readAll,
-  StoreError,
-  StoreLayer,
-} from '../../dist/index.js';
+import { readAll } from '../../dist/exports/backend.js';
+import { MemoryStore } from '../../dist/exports/testing.js';
+import { Checkpoints, type PutBody, type PutOptions, StoreError, StoreLayer } from '../../dist/index.js';
 import { bytes, makeCheckpoint, readTree, SMALL_CHUNKING } from './tree.js';
 
 let work: string;

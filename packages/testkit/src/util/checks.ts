@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import {
-  compareKeys,
   type GetOptions,
   type GetResult,
   type ListOptions,
   type ObjectMeta,
   type ObjectStore,
-  readAll,
   STORE_ERROR_CODES,
   StoreError,
   type StoreErrorCode,
 } from '@ckpt/core';
+import { compareKeys, readAll } from '@ckpt/core/backend';
 import type { TestContext } from '../define.js';
 
 /** The suite's small objects stay far below this; a larger body is a bug in the store. */

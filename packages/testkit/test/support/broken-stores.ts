@@ -2,18 +2,15 @@ import { Readable } from 'node:stream';
 import {
   type BackendGetOptions,
   type BackendPutOptions,
-  bodyChunks,
-  compareKeys,
   type DeleteManyResult,
   type GetResult,
-  MemoryBackend,
   type ObjectMeta,
   type PutBody,
   type PutResult,
-  readAll,
   StoreError,
-  throwIfAborted,
 } from '@ckpt/core';
+import { bodyChunks, compareKeys, readAll, throwIfAborted } from '@ckpt/core/backend';
+import { MemoryBackend } from '@ckpt/core/testing';
 
 // Each backend below breaks one promise of the contract while claiming to keep it. The suite runs
 // them behind the core's store, as adapters are run: some breaks the store catches or heals itself.

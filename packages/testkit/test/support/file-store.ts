@@ -6,15 +6,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   type Backend,
-  bodyChunks,
-  compareKeys,
   type GetResult,
   type ObjectMeta,
   type PutBody,
   type PutResult,
-  readAll,
   StoreError,
 } from '@ckpt/core';
+import { bodyChunks, compareKeys, readAll } from '@ckpt/core/backend';
 import type { RawReader } from '../../src/index.js';
 
 /**

@@ -1,4 +1,5 @@
-import { compareKeys, type MemoryBackend } from '@ckpt/core';
+import { compareKeys } from '@ckpt/core/backend';
+import type { MemoryBackend } from '@ckpt/core/testing';
 import type { RawReader } from '../../src/index.js';
 
 /** Reads MemoryBackend's private map directly: what the backend really holds, whatever its methods say. */
