@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { keepYoungGenerationSmall } from '@ckpt/core';
+import { keepYoungGenerationSmall } from '@ckpt/core/cli';
 import { run } from '../dist/main.js';
 
 // this process only moves checkpoints: a small young generation saves ~20 MiB of peak memory
