@@ -230,7 +230,26 @@ describe('store resolution: the first --verbose line names the store and its ori
       'ckpt: store s3 bucket=bucket1 prefix=prefix region=us-east-1 endpoint=http://127.0.0.1:9 (from --store)',
     );
     expect(out.at(-1)).toMatch(/^ckpt: .*unavailable/i);
+    // the store's retry policy: 4 retries by default, each named in verbose output
+    expect(out.filter((line) => /^ckpt: retry \d of list /.test(line))).toHaveLength(4);
     expect(run.stderr + run.stdout).not.toContain(secret);
+  });
+
+  it('the config file sets how store requests are retried', async () => {
+    const here = await tempDir();
+    await writeFile(
+      path.join(here, 'ckpt.config.json'),
+      JSON.stringify({
+        store: 's3://bucket1/prefix?region=us-east-1&endpoint=http://127.0.0.1:9',
+        sync: { attempts: 2, retryWithin: '10s' },
+      }),
+    );
+    const run = await ckpt(['ls', '--verbose'], {
+      cwd: here,
+      env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+    });
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr).filter((line) => /^ckpt: retry /.test(line))).toHaveLength(1);
   });
 });
 
