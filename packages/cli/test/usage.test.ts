@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ckpt, cleanup, lines, tempDir } from './helpers.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'rm', 'gc'];
+const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'delete', 'gc'];
 
 let cwd: string;
 beforeAll(async () => {
@@ -68,7 +68,7 @@ describe('usage errors exit 2 with one line, before touching any store', () => {
     [['ls', '--nope'], /^ckpt: ls: unknown option '--nope'/],
     [['verify'], /^ckpt: verify: missing required argument 'model'/],
     [['verify', 'm', '--generation'], /^ckpt: verify: option '-g, --generation <id>' argument missing/],
-    [['rm'], /^ckpt: rm: missing required argument 'model'/],
+    [['delete'], /^ckpt: delete: missing required argument 'model'/],
     [['gc', '--keep', 'two'], /^ckpt: gc: option '-k, --keep <n>' argument 'two' is invalid/],
     [['gc', '--grace', '5y'], /^ckpt: gc: option '--grace <duration>' argument '5y' is invalid/],
     [['gc', 'extra'], /^ckpt: gc: too many arguments/],
