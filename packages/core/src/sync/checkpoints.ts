@@ -1,10 +1,9 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { listAllGenerations, listGenerations, readManifestHead } from './catalog.js';
 import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
-import type { EngineContext } from './context.js';
 import { deleteCheckpoint } from './delete.js';
+import type { EngineContext } from './engine-context.js';
 import { collectGarbage } from './gc.js';
 import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
@@ -13,6 +12,7 @@ import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { RENEW_MS } from './push-lease.js';
+import { listAllGenerations, listGenerations, readManifestHead } from './stored-generations.js';
 import type {
   CallOptions,
   DeleteOptions,

@@ -1,10 +1,10 @@
 import { readAll } from '../body.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { listGenerations, MAX_MANIFEST_BYTES } from './catalog.js';
 import { manifestKey, trashKey } from './layout.js';
 import { legacyObjects } from './legacy.js';
 import { validateGeneration, validateModel } from './names.js';
+import { listGenerations, MAX_MANIFEST_BYTES } from './stored-generations.js';
 import type { DeleteOptions, DeleteResult } from './types.js';
 
 /** What stays of a deleted generation during the grace period: when, and which packs it used. */
