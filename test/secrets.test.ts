@@ -63,7 +63,7 @@ it('no credential appears in any output or in any file ckpt writes', async () =>
     ['ls', 'm'],
     ['verify', 'm'],
     ['gc', '--dry-run'],
-    ['rm', 'absent', '--all'],
+    ['delete', 'absent', '--all'],
   ];
   const outputs: string[] = [];
   const codes = new Map<string, (number | null)[]>();

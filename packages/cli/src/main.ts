@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
 import { lsCommand } from './commands/ls.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
-import { rmCommand } from './commands/rm.js';
 import { verifyCommand } from './commands/verify.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { PROGRAM_HELP } from './help.js';
@@ -41,7 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
     existsCommand,
     lsCommand,
     verifyCommand,
-    rmCommand,
+    deleteCommand,
     gcCommand,
   ]) {
     add(program, ctx);

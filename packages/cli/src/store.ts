@@ -4,6 +4,7 @@ import {
   type ObjectStore,
   openStore,
   type ResolvedStoreConfig,
+  type RetryEvent,
 } from '@ckpt/core';
 import { parseDuration, redactConfig, resolveStoreConfig } from '@ckpt/core/cli';
 import type { Reporter } from './output/reporter.js';
@@ -33,8 +34,14 @@ export async function openConfiguredStore(
     cwd: ctx.cwd,
   });
   reporter.info(`store ${describeStore(resolved.store)} (${describeSource(resolved)})`);
-  const store = await openStore(resolved.store, { cwd: ctx.cwd });
   const sync = resolved.config?.sync;
+  const retry = {
+    attempts: sync?.attempts,
+    maxElapsedMs: sync?.retryWithin === undefined ? undefined : parseDuration(sync.retryWithin),
+    onRetry: (e: RetryEvent) =>
+      reporter.info(`retry ${e.attempt} of ${e.op} ${e.key} in ${e.delayMs} ms after: ${e.error.message}`),
+  };
+  const store = await openStore(resolved.store, { cwd: ctx.cwd, retry });
   return {
     store,
     options: {

@@ -149,12 +149,12 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(existsSync(path.join(cwd, 'llama'))).toBe(true);
   });
 
-  it('a missing model: pull, verify, ls and rm exit 3 with one line, and pull creates nothing', async () => {
+  it('a missing model: pull, verify, ls and delete exit 3 with one line, and pull creates nothing', async () => {
     for (const args of [
       ['pull', 'absent', 'target'],
       ['verify', 'absent'],
       ['ls', 'absent'],
-      ['rm', 'absent', '--all'],
+      ['delete', 'absent', '--all'],
     ]) {
       const run = await ckpt(args, { cwd });
       expect(run.code, args.join(' ')).toBe(3);
@@ -170,12 +170,12 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
     expect(json(missingGeneration).error).toMatchObject({ code: 'NotFound', exitCode: 3 });
   });
 
-  it('rm and gc remove everything, or use a grace below 5m, only when told; dry runs remove nothing', async () => {
+  it('delete and gc remove everything, or use a grace below 5m, only when told; dry runs remove nothing', async () => {
     const store = await tempDir();
     await ckpt(['push', 'llama', '-m', 'doomed', '--store', store], { cwd });
     // removing every generation, or all data at once, must be asked for
     const guarded = [
-      ['rm', 'doomed'],
+      ['delete', 'doomed'],
       ['gc', '--keep', '0'],
       ['gc', '--grace', '1m'],
     ];
@@ -185,19 +185,19 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
       expect(lines(run.stderr), args.join(' ')).toHaveLength(1);
       expect(run.stderr).toMatch(/--all|--force/);
     }
-    const dry = await ckpt(['rm', 'doomed', '--all', '--dry-run', '--store', store], { cwd });
-    expect(dry.stdout).toMatch(/^rm \(dry run\): would remove 1 generation\(s\) of doomed/);
+    const dry = await ckpt(['delete', 'doomed', '--all', '--dry-run', '--store', store], { cwd });
+    expect(dry.stdout).toMatch(/^delete \(dry run\): would delete 1 generation\(s\) of doomed/);
     expect((await ckpt(['exists', 'doomed', '--store', store], { cwd })).code).toBe(0);
   });
 
-  it('verify passes, rm hides the checkpoint, gc frees its data', async () => {
+  it('verify passes, delete hides the checkpoint, gc frees its data', async () => {
     const store = await tempDir();
     await ckpt(['push', 'llama', '-m', 'doomed', '--store', store], { cwd });
     const verify = await ckpt(['verify', 'doomed', '--store', store, '--json'], { cwd });
     expect(verify.code).toBe(0);
     expect(json(verify)).toMatchObject({ model: 'doomed', ok: true, files: 8, problems: [] });
 
-    const removed = json(await ckpt(['rm', 'doomed', '--all', '--store', store, '--json'], { cwd }));
+    const removed = json(await ckpt(['delete', 'doomed', '--all', '--store', store, '--json'], { cwd }));
     expect(removed).toEqual({ model: 'doomed', generations: [expect.any(String)] });
     expect((await ckpt(['exists', 'doomed', '--store', store], { cwd })).code).toBe(3);
 

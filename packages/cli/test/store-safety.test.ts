@@ -34,7 +34,7 @@ describe('a store that does not exist is an error naming it, never an empty stor
       ['ls', 'llama-8b'],
       ['pull', 'llama-8b', 'restored'],
       ['verify', 'llama-8b'],
-      ['rm', 'llama-8b', '--all'],
+      ['delete', 'llama-8b', '--all'],
       ['gc', '--keep', '1'],
     ]) {
       const run = await ckpt([...args, '--store', missing], { cwd });
@@ -77,7 +77,7 @@ describe('a store that does not exist is an error naming it, never an empty stor
       ['pull', 'absent', 'target'],
       ['verify', 'absent'],
       ['ls', 'absent'],
-      ['rm', 'absent', '--all'],
+      ['delete', 'absent', '--all'],
       ['pull', 'present', 'target', '-g', '20200101T000000000Z-00000000'],
     ]) {
       const run = await ckpt([...args, '--store', store], { cwd });
@@ -128,7 +128,7 @@ describe('nothing from the store or the command line reaches the terminal raw', 
 });
 
 describe('org/name model names (Hugging Face style)', () => {
-  it('push, ls, exists, pull and rm work, beside a flat model of the org name', async () => {
+  it('push, ls, exists, pull and delete work, beside a flat model of the org name', async () => {
     const store = await tempDir();
     const hf = 'meta-llama/Llama-3.1-8B-Instruct';
     const pushed = json(await ckpt(['push', 'llama', '-m', hf, '--store', store, '--json'], { cwd }));
@@ -163,7 +163,7 @@ describe('org/name model names (Hugging Face style)', () => {
     // the model name never becomes a local path
     expect(await readdir(out)).toEqual(['restored']);
 
-    expect((await ckpt(['rm', 'meta-llama', '--all', '--store', store], { cwd })).code).toBe(0);
+    expect((await ckpt(['delete', 'meta-llama', '--all', '--store', store], { cwd })).code).toBe(0);
     expect((await ckpt(['exists', hf, '--store', store], { cwd })).code).toBe(0);
     expect((await ckpt(['exists', 'meta-llama', '--store', store], { cwd })).code).toBe(3);
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ckpt, cleanup, lines, tempDir } from './helpers.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
-const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'rm', 'gc'];
+const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'delete', 'gc'];
 
 let cwd: string;
 beforeAll(async () => {
@@ -68,7 +68,7 @@ describe('usage errors exit 2 with one line, before touching any store', () => {
     [['ls', '--nope'], /^ckpt: ls: unknown option '--nope'/],
     [['verify'], /^ckpt: verify: missing required argument 'model'/],
     [['verify', 'm', '--generation'], /^ckpt: verify: option '-g, --generation <id>' argument missing/],
-    [['rm'], /^ckpt: rm: missing required argument 'model'/],
+    [['delete'], /^ckpt: delete: missing required argument 'model'/],
     [['gc', '--keep', 'two'], /^ckpt: gc: option '-k, --keep <n>' argument 'two' is invalid/],
     [['gc', '--grace', '5y'], /^ckpt: gc: option '--grace <duration>' argument '5y' is invalid/],
     [['gc', 'extra'], /^ckpt: gc: too many arguments/],
@@ -230,7 +230,26 @@ describe('store resolution: the first --verbose line names the store and its ori
       'ckpt: store s3 bucket=bucket1 prefix=prefix region=us-east-1 endpoint=http://127.0.0.1:9 (from --store)',
     );
     expect(out.at(-1)).toMatch(/^ckpt: .*unavailable/i);
+    // the store's retry policy: 4 retries by default, each named in verbose output
+    expect(out.filter((line) => /^ckpt: retry \d of list /.test(line))).toHaveLength(4);
     expect(run.stderr + run.stdout).not.toContain(secret);
+  });
+
+  it('the config file sets how store requests are retried', async () => {
+    const here = await tempDir();
+    await writeFile(
+      path.join(here, 'ckpt.config.json'),
+      JSON.stringify({
+        store: 's3://bucket1/prefix?region=us-east-1&endpoint=http://127.0.0.1:9',
+        sync: { attempts: 2, retryWithin: '10s' },
+      }),
+    );
+    const run = await ckpt(['ls', '--verbose'], {
+      cwd: here,
+      env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+    });
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr).filter((line) => /^ckpt: retry /.test(line))).toHaveLength(1);
   });
 });
 

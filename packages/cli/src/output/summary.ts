@@ -63,18 +63,18 @@ export function verifyFailure(result: VerifyResult): string {
   return `verify ${result.model} generation ${result.generation}: integrity failure: ${first ? `${first.path}: ${first.problem}` : 'unknown problem'}${more}`;
 }
 
-/** The one-line summary of an rm. */
+/** The one-line summary of a delete. */
 export function deleteSummary(result: DeleteResult, dryRun: boolean): string {
   const list = `${result.generations.length} generation(s) of ${result.model} (${result.generations.join(', ')})`;
-  if (dryRun) return `rm (dry run): would remove ${list}`;
-  return `removed ${list}; 'ckpt gc' frees their data after the grace period`;
+  if (dryRun) return `delete (dry run): would delete ${list}`;
+  return `deleted ${list}; 'ckpt gc' frees their data after the grace period`;
 }
 
 /** The one-line summary of a gc. */
 export function gcSummary(result: GcResult, dryRun: boolean): string {
   const verb = dryRun ? 'would delete' : 'deleted';
   return [
-    `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} removed one(s)`,
+    `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} deleted one(s)`,
     `${verb} ${formatCount(result.packsDeleted)} pack(s), ${formatBytes(result.bytesFreed)}`,
     `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace` +
       (result.pushesInFlight ? ` (${result.pushesInFlight} push(es) in flight)` : '') +

@@ -57,6 +57,14 @@ export const syncSettingsSchema = z
     grace: duration()
       .optional()
       .meta({ description: 'How long unreferenced data is kept before garbage collection may delete it.' }),
+    attempts: integer(1, 100).optional().meta({
+      description:
+        'Attempts of each store request that fails with a retryable error, the first included (1: never retry). Default 5.',
+    }),
+    retryWithin: duration().optional().meta({
+      description:
+        'No retry starts later than this after a request began or last made progress, e.g. "60s" (default).',
+    }),
   })
   .meta({ description: 'Settings of the sync engine.' });
 

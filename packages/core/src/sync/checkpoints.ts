@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { listAllGenerations, listGenerations, readManifestHead } from './catalog.js';
 import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
-import type { EngineContext } from './context.js';
+import { deleteCheckpoint } from './delete.js';
+import type { EngineContext } from './engine-context.js';
 import { collectGarbage } from './gc.js';
 import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
@@ -12,7 +12,7 @@ import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { RENEW_MS } from './push-lease.js';
-import { removeCheckpoint } from './remove.js';
+import { listAllGenerations, listGenerations, readManifestHead } from './stored-generations.js';
 import type {
   CallOptions,
   DeleteOptions,
@@ -201,7 +201,7 @@ export class Checkpoints {
    * required). Data is freed by `gc` after the grace period.
    */
   delete(model: string, options?: DeleteOptions): Promise<DeleteResult> {
-    return removeCheckpoint(this.ctx.store, model, options);
+    return deleteCheckpoint(this.ctx.store, model, options);
   }
 
   /** Expires generations beyond `keep` and deletes data nothing needs any more (see gc.ts). */

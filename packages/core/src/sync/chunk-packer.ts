@@ -1,4 +1,4 @@
-import type { ChunkTable, KnownChunks } from './chunk-table.js';
+import type { ChunkTableBuilder, ReusableChunks } from './chunk-table-builder.js';
 import type { PackWriter } from './pack-writer.js';
 
 /**
@@ -6,14 +6,14 @@ import type { PackWriter } from './pack-writer.js';
  * where it is, a new one is copied into a pack (once, however many files hold it).
  */
 export class ChunkPacker {
-  readonly #table: ChunkTable;
-  readonly #known: KnownChunks;
+  readonly #table: ChunkTableBuilder;
+  readonly #known: ReusableChunks;
   readonly #packs: PackWriter;
   /** New chunks on their way into a pack: a second file with the same bytes waits for the first. */
   readonly #adding = new Map<string, Promise<number>>();
   #chunksNew = 0;
 
-  constructor(table: ChunkTable, known: KnownChunks, packs: PackWriter) {
+  constructor(table: ChunkTableBuilder, known: ReusableChunks, packs: PackWriter) {
     this.#table = table;
     this.#known = known;
     this.#packs = packs;

@@ -4,9 +4,9 @@ import { finished } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import type { ChunkRows } from './chunk-rows.js';
+import type { ChunkTable } from './chunk-table.js';
 import type { ChunkerPool } from './chunking/index.js';
-import { type EngineContext, readsInFlight } from './context.js';
+import { type EngineContext, readsInFlight } from './engine-context.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
 
@@ -123,7 +123,7 @@ export async function fetchChunks(
 }
 
 /** What one read needs: the fetch's options, the signal that stops all reads, the chunk table, the hasher. */
-type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkRows; hash: ChunkerPool['hash'] };
+type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkTable; hash: ChunkerPool['hash'] };
 
 /** Complete chunks are sent for hashing and writing in batches of about this many bytes. */
 const BATCH_BYTES = 1024 * 1024;

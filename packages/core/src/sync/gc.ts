@@ -1,9 +1,9 @@
 import { StoreError, throwIfAborted } from '../errors.js';
-import { listAllGenerations, readJsonRecord, readManifest } from './catalog.js';
-import type { EngineContext } from './context.js';
+import { deleteGeneration, type TrashRecord } from './delete.js';
+import type { EngineContext } from './engine-context.js';
 import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
-import { type TrashRecord, trashGeneration } from './remove.js';
+import { listAllGenerations, readJsonRecord, readManifest } from './stored-generations.js';
 import type { GcOptions, GcResult } from './types.js';
 
 /** What dead writers left is removed once untouched this long at least, whatever the grace: a live put may pause. */
@@ -91,7 +91,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
       packsOf.set(manifestKey(model, generation), manifest.packs);
       if (expired.includes(generation)) {
         result.expiredGenerations.push(`${model}@${generation}`);
-        if (!options.dryRun) await trashGeneration(store, model, generation, signal);
+        if (!options.dryRun) await deleteGeneration(store, model, generation, signal);
       }
     }
   }

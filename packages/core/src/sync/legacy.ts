@@ -5,12 +5,12 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectMeta, ObjectStore } from '../store.js';
-import type { EngineContext } from './context.js';
+import type { EngineContext } from './engine-context.js';
 import { legacyPrefix } from './layout.js';
 import { removeLocalState } from './local-state.js';
 import { Progress } from './progress.js';
 import { pathProblem, resolveInside } from './rel-path.js';
-import { eachLimited } from './settle.js';
+import { eachLimited } from './run-all.js';
 import { swapIn } from './swap.js';
 import type { PullOptions, PullResult } from './types.js';
 

@@ -5,9 +5,9 @@ import type { ChunkerPool } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
-import { eachLimited } from './settle.js';
-import { eachSliced } from './sliced.js';
+import { eachLimited } from './run-all.js';
 import { sameStamp, stampOf } from './stamp.js';
+import { eachSliced } from './sync-fs-batches.js';
 
 /** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
 export interface TrustedFile {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { StoreError } from '../errors.js';
-import { ChunkRows } from './chunk-rows.js';
+import { ChunkTable } from './chunk-table.js';
 import { MAX_CHUNK_BYTES } from './chunking/options.js';
 import { isGenerationId } from './names.js';
 import { pathProblem } from './rel-path.js';
@@ -91,7 +91,7 @@ export function parseManifestHead(first: Buffer, key: string): ManifestHead | un
 }
 
 /** A manifest in memory: its chunk table packed (it serialises as format 2). */
-export type Manifest = Omit<z.infer<typeof manifestSchema>, 'chunks'> & { chunks: ChunkRows };
+export type Manifest = Omit<z.infer<typeof manifestSchema>, 'chunks'> & { chunks: ChunkTable };
 export type ManifestEntry = Manifest['entries'][number];
 export type FileEntry = z.infer<typeof fileEntry>;
 export type DirEntry = z.infer<typeof dirEntry>;
@@ -126,13 +126,13 @@ export function encodeManifest(manifest: Manifest): Buffer {
  * manifest (tens of MiB) exists once, as these bytes, never also as one string.
  */
 export function sealAndEncode(manifest: Omit<Manifest, 'checksum'>): { manifest: Manifest; bytes: Buffer } {
-  const parts: (string | ChunkRows)[] = [];
+  const parts: (string | ChunkTable)[] = [];
   for (const [key, value] of Object.entries(manifest)) {
-    const json = value instanceof ChunkRows ? value : JSON.stringify(value);
+    const json = value instanceof ChunkTable ? value : JSON.stringify(value);
     if (json === undefined) continue; // as JSON.stringify leaves the key out
     parts.push(`${parts.length === 0 ? '{' : ','}${JSON.stringify(key)}:`, json);
   }
-  const length = (part: string | ChunkRows) =>
+  const length = (part: string | ChunkTable) =>
     typeof part === 'string' ? Buffer.byteLength(part) : part.jsonLength();
   const body = parts.reduce((sum, part) => sum + length(part), 0); // all but the closing brace
   const bytes = Buffer.allocUnsafe(body + CHECKSUM_TAIL.length);
@@ -266,14 +266,15 @@ export function manifestFromJson(
   if (expect && (fields.model !== expect.model || fields.generation !== expect.generation)) {
     fail(`it describes ${fields.model}@${fields.generation}, not ${expect.model}@${expect.generation}`);
   }
-  let chunks: ChunkRows | undefined;
+  let chunks: ChunkTable | undefined;
   if (fields.format === FORMAT_1 && Array.isArray(raw)) {
     try {
-      chunks = ChunkRows.fromTuples(raw);
+      chunks = ChunkTable.fromTuples(raw);
     } catch (err) {
       fail(`chunks: ${(err as Error).message}`);
     }
-  } else if (fields.format === MANIFEST_FORMAT && typeof raw === 'string') chunks = ChunkRows.fromBase64(raw);
+  } else if (fields.format === MANIFEST_FORMAT && typeof raw === 'string')
+    chunks = ChunkTable.fromBase64(raw);
   if (!chunks) return fail(`chunks: not the encoding of ${fields.format}`);
   // same key order as the JSON, so that it serialises to the same checksummed text
   const m: Manifest = { ...parsed.data, chunks };

@@ -4,11 +4,10 @@ import { lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoOf } from '../errno.js';
 import { StoreError, throwIfAborted } from '../errors.js';
-import { listGenerations, readManifestBytes } from './catalog.js';
-import { ChunkTargets } from './chunk-targets.js';
+import { ChunkPlaces } from './chunk-places.js';
 import type { ChunkerPool } from './chunking/index.js';
-import type { EngineContext } from './context.js';
 import { assertOwnTree, assertReplaceable, localDirectory } from './destination.js';
+import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import {
@@ -24,11 +23,12 @@ import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { planPull } from './pull-plan.js';
 import { resolveInside } from './rel-path.js';
+import { settleAll } from './run-all.js';
 import { scanDirectory } from './scan.js';
-import { settleAll } from './settle.js';
-import { eachSliced } from './sliced.js';
 import { type FileStamp, sameStamp, stampOf } from './stamp.js';
+import { listGenerations, readManifestBytes } from './stored-generations.js';
 import { swapIn } from './swap.js';
+import { eachSliced } from './sync-fs-batches.js';
 import { TreeWriter } from './tree-writer.js';
 import type { PullOptions, PullResult } from './types.js';
 
@@ -149,7 +149,7 @@ export async function pull(
 
     // 2. where each needed chunk goes, and the writer that puts it there (`TreeWriter`: a file
     //    is finished once its last chunk is written, files without data right away)
-    const targets = new ChunkTargets(manifest, (file) => !linked.has(file.path));
+    const targets = new ChunkPlaces(manifest, (file) => !linked.has(file.path));
     const progress = new Progress(
       'download',
       { bytes: totals.bytes, files: totals.files },

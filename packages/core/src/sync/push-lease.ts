@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { readJsonRecord } from './catalog.js';
 import { CLOCK, PUSHES, pushIdOf, pushKey } from './layout.js';
+import { readJsonRecord } from './stored-generations.js';
 
 /** A base generation a push may reuse chunks from. */
 export interface BaseGeneration {

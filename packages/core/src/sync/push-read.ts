@@ -2,10 +2,10 @@ import { lstat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ChunkPacker } from './chunk-packer.js';
-import type { EngineContext } from './context.js';
+import type { EngineContext } from './engine-context.js';
 import type { Progress } from './progress.js';
+import { settleAll } from './run-all.js';
 import type { ScannedFile } from './scan.js';
-import { settleAll } from './settle.js';
 import { sameStamp, stampOf } from './stamp.js';
 
 /** Files up to this size are one chunk each, read whole by the workers in batches. */

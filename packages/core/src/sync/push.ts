@@ -1,11 +1,10 @@
 import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { listAllGenerations, listGenerations, readManifest } from './catalog.js';
 import { ChunkPacker } from './chunk-packer.js';
-import { ChunkTable, KnownChunks } from './chunk-table.js';
-import type { EngineContext } from './context.js';
+import { ChunkTableBuilder, ReusableChunks } from './chunk-table-builder.js';
 import { localDirectory } from './destination.js';
+import type { EngineContext } from './engine-context.js';
 import { manifestKey, packKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
 import { MANIFEST_FORMAT, type Manifest, type ManifestEntry, sealAndEncode } from './manifest.js';
@@ -18,6 +17,7 @@ import { readChanged } from './push-read.js';
 import { sameTree } from './same-tree.js';
 import { type ScannedEntry, scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp } from './stamp.js';
+import { listAllGenerations, listGenerations, readManifest } from './stored-generations.js';
 import type { PushOptions, PushResult } from './types.js';
 
 /**
@@ -76,8 +76,8 @@ export async function push(
     );
     const base = parent ? manifests[0] : undefined;
     // chunks in packs that are gone (lost, or removed by hand) are uploaded again
-    const known = new KnownChunks(manifests, await missingPacks(ctx, manifests, signal));
-    const table = new ChunkTable();
+    const known = new ReusableChunks(manifests, await missingPacks(ctx, manifests, signal));
+    const table = new ChunkTableBuilder();
     const packs = packWriter(ctx, store, signal);
     const chunks = new ChunkPacker(table, known, packs);
     const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);

@@ -1,4 +1,4 @@
-import type { ChunkRows } from './chunk-rows.js';
+import type { ChunkTable } from './chunk-table.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
 
 /**
@@ -9,7 +9,7 @@ import type { Manifest, ManifestEntry } from './manifest.js';
 export function sameTree(
   base: Manifest,
   entries: readonly ManifestEntry[],
-  rows: ChunkRows,
+  rows: ChunkTable,
   { times = false } = {},
 ): boolean {
   if (base.entries.length !== entries.length) return false;

@@ -3,8 +3,8 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { pathProblem } from './rel-path.js';
-import { loopTurn, SYNC_SLICE } from './sliced.js';
 import { type FileStamp, stampOf } from './stamp.js';
+import { loopTurn, SYNC_SLICE } from './sync-fs-batches.js';
 
 /** One thing found in a checkpoint directory. Paths are relative, `/`-separated. */
 export type ScannedEntry =

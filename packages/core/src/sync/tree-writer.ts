@@ -1,12 +1,12 @@
 import pLimit from 'p-limit';
-import type { ChunkTargets } from './chunk-targets.js';
+import type { ChunkPlaces } from './chunk-places.js';
 import type { ChunkerPool } from './chunking/index.js';
 import type { VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles, type Finish } from './file-handles.js';
 import type { FileEntry } from './manifest.js';
 import type { Progress } from './progress.js';
 import { resolveInside } from './rel-path.js';
-import { eachLimited, settleAll } from './settle.js';
+import { eachLimited, settleAll } from './run-all.js';
 import { type FileStamp, stampOf } from './stamp.js';
 
 /** Files without data are finished (each on its own handle) this many at a time. */
@@ -41,11 +41,11 @@ export class TreeWriter {
    */
   readonly #oneWriter = pLimit(1);
   readonly #staging: string;
-  readonly #targets: ChunkTargets;
+  readonly #targets: ChunkPlaces;
   readonly #chunker: () => ChunkerPool;
   readonly #progress: Progress;
 
-  constructor(staging: string, targets: ChunkTargets, chunker: () => ChunkerPool, progress: Progress) {
+  constructor(staging: string, targets: ChunkPlaces, chunker: () => ChunkerPool, progress: Progress) {
     this.#staging = staging;
     this.#targets = targets;
     this.#chunker = chunker;
@@ -144,7 +144,7 @@ export class TreeWriter {
  * The places of `chunks` by file, each file's in offset order, neighbours in one file that are
  * also neighbours in one buffer merged into one run.
  */
-function runsByFile(chunks: VerifiedChunk[], targets: ChunkTargets): Map<FileEntry, Run[]> {
+function runsByFile(chunks: VerifiedChunk[], targets: ChunkPlaces): Map<FileEntry, Run[]> {
   const writes = chunks.flatMap(({ index, data }) =>
     targets.places(index).map((p) => ({ file: p.file, offset: p.offset, data })),
   );

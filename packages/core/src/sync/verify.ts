@@ -1,11 +1,11 @@
 import { StoreError } from '../errors.js';
-import { listGenerations, readManifest } from './catalog.js';
-import { ChunkTargets } from './chunk-targets.js';
-import type { EngineContext } from './context.js';
+import { ChunkPlaces } from './chunk-places.js';
+import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { manifestTotals } from './manifest.js';
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
+import { listGenerations, readManifest } from './stored-generations.js';
 import type { CallOptions, VerifyResult } from './types.js';
 
 /**
@@ -31,7 +31,7 @@ export async function verify(
     });
   const manifest = await readManifest(ctx.store, model, generation, options.signal);
   const totals = manifestTotals(manifest);
-  const targets = new ChunkTargets(manifest);
+  const targets = new ChunkPlaces(manifest);
   const problems: VerifyResult['problems'] = [];
   const progress = new Progress(
     'verify',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
-import { ChunkRows } from '../../src/sync/chunk-rows.js';
+import { ChunkTable } from '../../src/sync/chunk-table.js';
 import {
   currentFormat,
   decodeManifest,
@@ -136,7 +136,7 @@ describe('sealAndEncode', () => {
 
   it('writes a chunk table of many slices (and of none) exactly as JSON.stringify does', () => {
     for (const count of [0, 1, 5000]) {
-      const rows = ChunkRows.empty();
+      const rows = ChunkTable.empty();
       for (let i = 0; i < count; i++) rows.push(sha(i), 0, i * 10, 10);
       // 5000 rows: 220,000 bytes, five slices, the last one padded
       const { bytes } = sealAndEncode({ ...unsealed(), chunks: rows });

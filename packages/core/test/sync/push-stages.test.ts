@@ -1,7 +1,7 @@
 // The push's planning and comparison stages, alone.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChunkRows } from '../../src/sync/chunk-rows.js';
+import { ChunkTable } from '../../src/sync/chunk-table.js';
 import type { LocalState } from '../../src/sync/local-state.js';
 import type { Manifest, ManifestEntry } from '../../src/sync/manifest.js';
 import { planReuse } from '../../src/sync/push-plan.js';
@@ -23,7 +23,7 @@ const file = (path: string, ino: number, size = 10): ScannedFile => ({
 function manifest(entries: ManifestEntry[], hashes: string[]): Manifest {
   return {
     entries,
-    chunks: ChunkRows.fromTuples(hashes.map((h, i) => [0, i * 10, 10, h] as const)),
+    chunks: ChunkTable.fromTuples(hashes.map((h, i) => [0, i * 10, 10, h] as const)),
     packs: ['p'],
   } as unknown as Manifest;
 }
@@ -71,7 +71,7 @@ describe('planReuse', () => {
 });
 
 describe('sameTree', () => {
-  const rows = ChunkRows.fromTuples([
+  const rows = ChunkTable.fromTuples([
     [3, 0, 10, sha(2)],
     [3, 10, 10, sha(1)],
   ]);

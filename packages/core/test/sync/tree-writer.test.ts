@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 // the pool starts its workers from the built files: build @ckpt/core first
 import { ChunkerPool } from '../../dist/sync/chunking/index.js';
-import { ChunkRows } from '../../src/sync/chunk-rows.js';
-import { ChunkTargets } from '../../src/sync/chunk-targets.js';
+import { ChunkPlaces } from '../../src/sync/chunk-places.js';
+import { ChunkTable } from '../../src/sync/chunk-table.js';
 import type { ChunkerPool as Chunker } from '../../src/sync/chunking/index.js';
 import type { FileEntry, Manifest } from '../../src/sync/manifest.js';
 import { Progress } from '../../src/sync/progress.js';
@@ -45,7 +45,7 @@ it('writes whole files on a worker one task at a time, split files through handl
     at += d.length;
   }
   const sha = (d: Buffer) => createHash('sha256').update(d).digest('hex');
-  const chunks = ChunkRows.fromTuples(lengths.map((n, i) => [0, offsets[i]!, n, sha(data[i]!)] as const));
+  const chunks = ChunkTable.fromTuples(lengths.map((n, i) => [0, offsets[i]!, n, sha(data[i]!)] as const));
   const files = [
     file('one', [0], 1000),
     file('two', [1], 2000, 0o600),
@@ -73,7 +73,7 @@ it('writes whole files on a worker one task at a time, split files through handl
   const events: ProgressEvent[] = [];
   const total = lengths.reduce((a, b) => a + b, 0);
   const progress = new Progress('download', { bytes: total, files: 5 }, (e) => events.push(e), 0);
-  const writer = new TreeWriter(staging, new ChunkTargets(manifest), () => watched, progress);
+  const writer = new TreeWriter(staging, new ChunkPlaces(manifest), () => watched, progress);
   try {
     await writer.begin(files);
     const view = (i: number) => ({ index: i, data: Buffer.from(buffer, offsets[i]!, lengths[i]!) });
@@ -102,10 +102,10 @@ it('writes whole files on a worker one task at a time, split files through handl
 });
 
 it('fails when a file is still missing chunks', async () => {
-  const chunks = ChunkRows.fromTuples([[0, 0, 10, 'a'.repeat(64)]]);
+  const chunks = ChunkTable.fromTuples([[0, 0, 10, 'a'.repeat(64)]]);
   const manifest = { chunks, entries: [file('f', [0], 10)] } as unknown as Manifest;
   const progress = new Progress('download', { bytes: 10, files: 1 }, undefined);
-  const writer = new TreeWriter(staging, new ChunkTargets(manifest), () => ({}) as Chunker, progress); // no chunk arrives: no worker needed
+  const writer = new TreeWriter(staging, new ChunkPlaces(manifest), () => ({}) as Chunker, progress); // no chunk arrives: no worker needed
   await writer.begin([file('f', [0], 10)]);
   expect(() => writer.assertComplete()).toThrow(/f is missing 1 chunk writes/);
   await writer.close();

@@ -11,7 +11,7 @@ export interface Place {
  * chunk in typed arrays: 12 bytes per chunk instead of an array and an object. A chunk that
  * appears in more than one place (repeated content) keeps its further places in a map.
  */
-export class ChunkTargets {
+export class ChunkPlaces {
   readonly #files: FileEntry[] = [];
   /** Per chunk: 1 + the index in `#files` of its first place; 0 when no file needs it. */
   readonly #first: Int32Array;

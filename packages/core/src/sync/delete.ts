@@ -1,13 +1,13 @@
 import { readAll } from '../body.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { listGenerations, MAX_MANIFEST_BYTES } from './catalog.js';
 import { manifestKey, trashKey } from './layout.js';
 import { legacyObjects } from './legacy.js';
 import { validateGeneration, validateModel } from './names.js';
+import { listGenerations, MAX_MANIFEST_BYTES } from './stored-generations.js';
 import type { DeleteOptions, DeleteResult } from './types.js';
 
-/** What stays of a removed generation during the grace period: when, and which packs it used. */
+/** What stays of a deleted generation during the grace period: when, and which packs it used. */
 export interface TrashRecord {
   format: 'ckpt-trash/1';
   deletedAt: string;
@@ -19,7 +19,7 @@ export interface TrashRecord {
  * then the manifest is deleted, so a crash in between leaves the generation listed, never a
  * generation whose data might be collected. `gc` frees the data after the grace period.
  */
-export async function trashGeneration(
+export async function deleteGeneration(
   store: ObjectStore,
   model: string,
   generation: string,
@@ -41,15 +41,15 @@ export async function trashGeneration(
   await store.delete(key, { signal });
 }
 
-/** Removes one generation, or every generation of a model (and its llmux 0.7 objects) with `all`. */
-export async function removeCheckpoint(
+/** Deletes one generation, or every generation of a model (and its llmux 0.7 objects) with `all`. */
+export async function deleteCheckpoint(
   store: ObjectStore,
   model: string,
   options: DeleteOptions = {},
 ): Promise<DeleteResult> {
   validateModel(model);
   if ((options.generation === undefined) === !options.all) {
-    throw new StoreError('InvalidArgument', 'name one generation, or say all to remove every generation', {
+    throw new StoreError('InvalidArgument', 'name one generation, or say all to delete every generation', {
       operation: 'delete',
       key: model,
     });
@@ -78,7 +78,7 @@ export async function removeCheckpoint(
   if (options.dryRun) return { model, generations: removed };
   for (const generation of targets) {
     throwIfAborted(signal, 'delete', model);
-    await trashGeneration(store, model, generation, signal);
+    await deleteGeneration(store, model, generation, signal);
   }
   if (legacy.length) {
     const { errors } = await store.deleteMany(

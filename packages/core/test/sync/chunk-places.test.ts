@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChunkRows } from '../../src/sync/chunk-rows.js';
-import { ChunkTargets } from '../../src/sync/chunk-targets.js';
+import { ChunkPlaces } from '../../src/sync/chunk-places.js';
+import { ChunkTable } from '../../src/sync/chunk-table.js';
 import type { FileEntry, Manifest } from '../../src/sync/manifest.js';
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex');
@@ -14,9 +14,9 @@ const file = (path: string, extents: number[], size: number): FileEntry => ({
   extents,
 });
 
-describe('ChunkTargets', () => {
+describe('ChunkPlaces', () => {
   // chunks 0..3 of 10, 20, 30, 40 bytes; chunk 3 is in no file
-  const chunks = ChunkRows.fromTuples([0, 1, 2, 3].map((i) => [0, i * 100, (i + 1) * 10, sha(i)] as const));
+  const chunks = ChunkTable.fromTuples([0, 1, 2, 3].map((i) => [0, i * 100, (i + 1) * 10, sha(i)] as const));
   const a = file('a', [0, -5, 1, 0], 45);
   const b = file('d/b', [2, 1], 50);
   const manifest = {
@@ -25,7 +25,7 @@ describe('ChunkTargets', () => {
   } as unknown as Manifest;
 
   it('knows every place of every chunk, repeated ones included', () => {
-    const targets = new ChunkTargets(manifest);
+    const targets = new ChunkPlaces(manifest);
     expect(targets.size).toBe(3);
     expect([...targets.indices()]).toEqual([0, 1, 2]);
     expect(targets.has(3)).toBe(false);
@@ -44,7 +44,7 @@ describe('ChunkTargets', () => {
   });
 
   it('leaves out the files it is told to skip', () => {
-    const targets = new ChunkTargets(manifest, (f) => f.path !== 'a');
+    const targets = new ChunkPlaces(manifest, (f) => f.path !== 'a');
     expect([...targets.indices()]).toEqual([1, 2]);
     expect(targets.places(1)).toEqual([{ file: b, offset: 30 }]);
     expect(targets.places(0)).toEqual([]);

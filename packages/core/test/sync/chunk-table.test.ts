@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChunkRows } from '../../src/sync/chunk-rows.js';
+import { ChunkTable } from '../../src/sync/chunk-table.js';
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 
-describe('ChunkRows', () => {
+describe('ChunkTable', () => {
   it('appends rows, finds each by hash, and survives its serialised form', () => {
-    const rows = ChunkRows.empty();
+    const rows = ChunkTable.empty();
     const n = 5000;
     for (let i = 0; i < n; i++) {
       expect(rows.indexOf(sha(i))).toBeUndefined();
@@ -25,7 +25,7 @@ describe('ChunkRows', () => {
     expect(rows.indexOf(sha(n))).toBeUndefined();
     expect(rows.indexOf('zz')).toBeUndefined();
     expect(rows.indexOf(`${sha(7)}00`)).toBeUndefined();
-    const again = ChunkRows.fromBase64(JSON.parse(JSON.stringify(rows)))!;
+    const again = ChunkTable.fromBase64(JSON.parse(JSON.stringify(rows)))!;
     expect(again.count).toBe(n);
     expect(again.indexOf(sha(4321))).toBe(4321);
     expect(again.totalLength()).toBe(rows.totalLength());
@@ -33,25 +33,25 @@ describe('ChunkRows', () => {
   });
 
   it('reads the tuples of format 1', () => {
-    const rows = ChunkRows.fromTuples([
+    const rows = ChunkTable.fromTuples([
       [0, 0, 10, sha(1)],
       [1, 10, 20, sha(2)],
     ]);
     expect(rows.count).toBe(2);
     expect(rows.indexOf(sha(2))).toBe(1);
     expect(rows.offsetOf(1)).toBe(10);
-    expect(ChunkRows.fromTuples([]).count).toBe(0);
+    expect(ChunkTable.fromTuples([]).count).toBe(0);
   });
 
   it('refuses what it cannot hold or parse', () => {
-    const rows = ChunkRows.empty();
+    const rows = ChunkTable.empty();
     expect(() => rows.push(sha(1), 0, 2 ** 32, 1)).toThrow(/offset/);
     expect(() => rows.push(sha(1), -1, 0, 1)).toThrow(/pack/);
     expect(() => rows.push('not hex', 0, 0, 1)).toThrow(/SHA-256/);
     expect(rows.count).toBe(0);
     expect(() => rows.hashOf(0)).toThrow(RangeError);
-    expect(ChunkRows.fromBase64(Buffer.alloc(43).toString('base64'))).toBeUndefined();
-    expect(ChunkRows.fromBase64('!!!!')).toBeUndefined();
-    expect(ChunkRows.fromBase64('')?.count).toBe(0);
+    expect(ChunkTable.fromBase64(Buffer.alloc(43).toString('base64'))).toBeUndefined();
+    expect(ChunkTable.fromBase64('!!!!')).toBeUndefined();
+    expect(ChunkTable.fromBase64('')?.count).toBe(0);
   });
 });

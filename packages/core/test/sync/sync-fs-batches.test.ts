@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { eachSliced, SYNC_SLICE } from '../../src/sync/sliced.js';
+import { eachSliced, SYNC_SLICE } from '../../src/sync/sync-fs-batches.js';
 
 it('runs fn on every item in order, letting the event loop turn every slice', async () => {
   const seen: number[] = [];
