@@ -7,7 +7,7 @@ export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from '../co
 export { BackendRegistry } from '../config/registry.js';
 export { queryFields, rejectUrlCredentials, urlError, urlHost, urlPrefix } from '../config/url-parts.js';
 export { errnoError, errnoOf } from '../errno.js';
-export { abortError, redact, throwIfAborted } from '../errors.js';
+export { abortable, abortError, redact, throwIfAborted } from '../errors.js';
 export {
   compareKeys,
   dirPrefix,

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { errnoCode } from '../../errno.js';
-import { abortError, StoreError, throwIfAborted } from '../../errors.js';
+import { abortable, StoreError, throwIfAborted } from '../../errors.js';
 import type { FileStamp } from '../stamp.js';
 import { BufferRecycler } from './buffer-recycler.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
@@ -322,7 +322,7 @@ export class ChunkerPool {
           pending.catch(noop);
           scans.set(next, pending);
         }
-        const found = take(await abortable(scans.get(k) as Promise<ScanResult>, signal, path));
+        const found = take(await abortable(scans.get(k) as Promise<ScanResult>, signal, 'chunk', path));
         scans.delete(k);
         const range = segment(k);
         const rescan = async (again: ScanRange) => take(await scan(again, true));
@@ -415,24 +415,4 @@ async function fileSize(path: string): Promise<number> {
   if (!info.isFile())
     throw new StoreError('InvalidArgument', 'not a regular file', { operation: 'chunk', key: path });
   return info.size;
-}
-
-/** `promise`, or an `Aborted` rejection as soon as `signal` fires. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
-  if (!signal) return promise;
-  throwIfAborted(signal, 'chunk', key);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, 'chunk', key));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
