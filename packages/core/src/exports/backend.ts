@@ -19,4 +19,11 @@ export {
   validateKey,
 } from '../keys.js';
 export { DEFAULT_CAPABILITIES } from '../store.js';
+export {
+  type PoolWorker,
+  type WorkerJobOptions,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerRunOptions,
+} from '../worker-pool.js';
 export { WRITE_PIECE, writeAll } from '../write-all.js';

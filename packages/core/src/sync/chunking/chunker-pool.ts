@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { errnoCode } from '../../errno.js';
 import { abortable, StoreError, throwIfAborted } from '../../errors.js';
+import { WorkerPool, type WorkerRunOptions } from '../../worker-pool.js';
 import type { FileStamp } from '../stamp.js';
 import { BufferRecycler } from './buffer-recycler.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
@@ -20,7 +21,6 @@ import type {
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
-import { type RunOptions, WorkerPool } from './worker-pool.js';
 
 /** Options of {@link ChunkerPool}. */
 export interface ChunkerPoolOptions {
@@ -135,7 +135,10 @@ export class ChunkerPool {
     if (this.#segmentSize < minSegment)
       throw bad('segmentSize', `must be at least 2 × (stitchWindow + maxSize) = ${minSegment}`);
     this.#chunking = chunking;
-    this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), threads);
+    this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), {
+      threads,
+      name: 'chunk worker',
+    });
     const S = this.#segmentSize;
     const widest = scanWindow(
       { start: S, segmentEnd: 2 * S, stitchEnd: 2 * S + this.#stitchWindow },
@@ -250,7 +253,7 @@ export class ChunkerPool {
   async #ask<R>(
     task: ScanTask | HashTask | ReadTask | WriteTask,
     operation: string,
-    options: RunOptions = {},
+    options: WorkerRunOptions = {},
     key?: string,
   ): Promise<R> {
     let reply: unknown;
