@@ -1,21 +1,12 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
-import { afterEach, expect } from 'vitest';
-
-const roots: string[] = [];
-afterEach(async () => {
-  await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
-});
+import { useTempDir } from '@ckpt/test-utils';
+import { expect } from 'vitest';
 
 /** A fresh temp folder, removed after the test. */
-export async function tempRoot(): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'ckpt-fs-test-'));
-  roots.push(root);
-  return root;
-}
+export const tempRoot = useTempDir('ckpt-fs-test-');
 
 /** Every byte of a stream. */
 export async function bytesOf(body: Readable): Promise<Buffer> {
