@@ -1,19 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
 import { useTempDir } from '@ckpt/test-utils';
 import { expect } from 'vitest';
 
 /** A fresh temp folder, removed after the test. */
 export const tempRoot = useTempDir('ckpt-fs-test-');
-
-/** Every byte of a stream. */
-export async function bytesOf(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** Expects `promise` to reject with a StoreError of `code`; returns it. */
 export async function expectCode(promise: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
