@@ -6,4 +6,4 @@
 export { seededBytes } from './bytes.js';
 export { type MinioFixture, useMinio } from './minio.js';
 export { useTempDir } from './temp.js';
-export { type CheckpointOptions, makeCheckpoint, readTree, type TreeEntry } from './tree.js';
+export { type CheckpointOptions, makeCheckpoint, readTree, type TreeEntry, treeDigest } from './tree.js';

@@ -69,3 +69,10 @@ export async function readTree(dir: string): Promise<Record<string, TreeEntry>> 
   await walk('');
   return out;
 }
+
+/** One SHA-256 (hex) of everything {@link readTree} reads: equal for equal trees. */
+export async function treeDigest(dir: string): Promise<string> {
+  return createHash('sha256')
+    .update(JSON.stringify(await readTree(dir)))
+    .digest('hex');
+}
