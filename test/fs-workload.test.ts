@@ -6,8 +6,8 @@ import path from 'node:path';
 import { generateCheckpoint, oracle } from '@ckpt/bench/workload';
 import { Checkpoints } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
+import { readTree } from '@ckpt/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readTree } from './helpers.js';
 
 const options = { totalBytes: 48 << 20 };
 let work: string;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checkpoints } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
+import { seededBytes } from '@ckpt/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytes } from './helpers.js';
 
 /** A clean environment for the `ckpt` processes: PATH and the test run's state directory. */
 const { PATH, CKPT_STATE_DIR } = process.env;
@@ -27,8 +27,11 @@ beforeAll(async () => {
   if (!mounted) console.warn('full-disk tests skipped: cannot mount a tmpfs here (needs root)');
   const src = path.join(work, 'src');
   await mkdir(src);
-  await writeFile(path.join(src, 'pages-1.img'), Buffer.concat([bytes(20 << 20, 1), Buffer.alloc(8 << 20)]));
-  await writeFile(path.join(src, 'core-1.img'), bytes(5000, 2));
+  await writeFile(
+    path.join(src, 'pages-1.img'),
+    Buffer.concat([seededBytes(20 << 20, 1), Buffer.alloc(8 << 20)]),
+  );
+  await writeFile(path.join(src, 'core-1.img'), seededBytes(5000, 2));
   const ckpt = new Checkpoints(new FsStore({ root: path.join(work, 'store') }));
   await ckpt.push('m', src);
   await ckpt.close();

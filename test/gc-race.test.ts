@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Checkpoints } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
+import { readTree, seededBytes } from '@ckpt/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bytes, readTree } from './helpers.js';
 
 let work: string;
 beforeAll(async () => {
@@ -43,9 +43,9 @@ it('gc racing pushes never removes data a kept or in-flight generation needs', a
     // each round keeps part of the previous content (reused chunks) and changes the rest
     await writeFile(
       path.join(src, 'pages-1.img'),
-      Buffer.concat([bytes(2 << 20, 1), bytes(1 << 20, 100 + round)]),
+      Buffer.concat([seededBytes(2 << 20, 1), seededBytes(1 << 20, 100 + round)]),
     );
-    await writeFile(path.join(src, 'rootfs/state'), bytes(50_000, round));
+    await writeFile(path.join(src, 'rootfs/state'), seededBytes(50_000, round));
     try {
       const result = await pusher.push('model', src);
       committed.push({ generation: result.generation, tree: await readTree(src) });
@@ -97,7 +97,7 @@ it('gc --keep 1 --grace 0 in a loop against eight concurrent pushers leaves ever
         // shared bytes (reused across pushers and rounds) and bytes of this pusher and round
         await writeFile(
           path.join(src, 'pages-1.img'),
-          Buffer.concat([bytes(1 << 20, 7), bytes(1 << 20, round * 8 + i)]),
+          Buffer.concat([seededBytes(1 << 20, 7), seededBytes(1 << 20, round * 8 + i)]),
         );
         await pusher.push('model', src);
         commits++;
@@ -120,14 +120,14 @@ it('gc removes the temp files of puts whose writer died, once they are past the 
   const root = path.join(work, 'store-abandoned');
   const ckpt = new Checkpoints(new FsStore({ root }));
   await mkdir(path.join(work, 'src-abandoned'), { recursive: true });
-  await writeFile(path.join(work, 'src-abandoned', 'f'), bytes(1000, 1));
+  await writeFile(path.join(work, 'src-abandoned', 'f'), seededBytes(1000, 1));
   await ckpt.push('m', path.join(work, 'src-abandoned'));
   const tmp = path.join(root, '.ckpt-fs', 'tmp');
   // as a killed put leaves them: one written to two minutes ago, one just now
-  await writeFile(path.join(tmp, 'dead.tmp'), bytes(5000, 2));
+  await writeFile(path.join(tmp, 'dead.tmp'), seededBytes(5000, 2));
   const past = new Date(Date.now() - 120_000);
   await utimes(path.join(tmp, 'dead.tmp'), past, past);
-  await writeFile(path.join(tmp, 'live.tmp'), bytes(7000, 3));
+  await writeFile(path.join(tmp, 'live.tmp'), seededBytes(7000, 3));
   const gc = await ckpt.gc({ grace: 0 });
   expect(gc.abandonedRemoved).toBe(1);
   expect(gc.bytesFreed).toBeGreaterThanOrEqual(5000);

@@ -2,38 +2,30 @@
 // store (exit 3): `ckpt exists m || cold-start` must not mistake a typo for a missing model.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Minio, startMinio } from '@ckpt/test-servers';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { useMinio, useTempDir } from '@ckpt/test-utils';
+import { beforeAll, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../packages/cli/bin/ckpt.js', import.meta.url));
-let server: Minio;
-let bucket: string;
+const minio = useMinio();
+const tempDir = useTempDir('ckpt-missing-bucket-', 'file');
 let work: string;
 
 beforeAll(async () => {
-  server = await startMinio();
-  bucket = await server.createBucket();
-  work = await mkdtemp(path.join(tmpdir(), 'ckpt-missing-bucket-'));
-});
-afterAll(async () => {
-  await server?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  work = await tempDir();
 });
 
 function ckpt(args: string[], name: string) {
-  const store = `s3://${name}/team?endpoint=${server.endpoint}&region=us-east-1&forcePathStyle=true`;
+  const store = `s3://${name}/team?endpoint=${minio.server.endpoint}&region=us-east-1&forcePathStyle=true`;
   return spawnSync(process.execPath, [BIN, ...args, '--store', store], {
     cwd: work,
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
       HOME: work,
-      AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: minio.server.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: minio.server.credentials.secretAccessKey,
     },
   });
 }
@@ -53,10 +45,10 @@ it('a missing bucket exits 2 naming the store; a missing model in a bucket that 
         /^ckpt: .*the store s3:\/\/no-such-bucket\/team does not exist \(no such bucket "no-such-bucket"\)/,
       ),
     ]);
-    expect(run.stderr).not.toContain(server.credentials.secretAccessKey);
+    expect(run.stderr).not.toContain(minio.server.credentials.secretAccessKey);
   }
-  const absent = ckpt(['exists', 'llama-8b'], bucket);
+  const absent = ckpt(['exists', 'llama-8b'], minio.bucket);
   expect(absent.status).toBe(3);
-  expect(absent.stdout).toBe(`llama-8b: no complete checkpoint in s3://${bucket}/team\n`);
+  expect(absent.stdout).toBe(`llama-8b: no complete checkpoint in s3://${minio.bucket}/team\n`);
   expect(existsSync(path.join(work, 'out'))).toBe(false);
 });

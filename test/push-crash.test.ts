@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Checkpoints } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
+import { readTree, seededBytes } from '@ckpt/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bytes, readTree } from './helpers.js';
 
 const child = path.join(import.meta.dirname, 'fixtures/push-child.mjs');
 let work: string;
@@ -23,11 +23,11 @@ async function makeVersion(dir: string, seed: number) {
   await mkdir(path.join(dir, 'rootfs/cache'), { recursive: true });
   await writeFile(
     path.join(dir, 'pages-1.img'),
-    Buffer.concat([bytes(24 << 20, seed), Buffer.alloc(8 << 20), bytes(8 << 20, seed + 1)]),
+    Buffer.concat([seededBytes(24 << 20, seed), Buffer.alloc(8 << 20), seededBytes(8 << 20, seed + 1)]),
   );
   for (let i = 0; i < 60; i++)
-    await writeFile(path.join(dir, `core-${i}.img`), bytes(300 + i, seed * 100 + i));
-  await writeFile(path.join(dir, 'rootfs/cache/k.bin'), bytes(3 << 20, seed + 2));
+    await writeFile(path.join(dir, `core-${i}.img`), seededBytes(300 + i, seed * 100 + i));
+  await writeFile(path.join(dir, 'rootfs/cache/k.bin'), seededBytes(3 << 20, seed + 2));
 }
 
 function runPush(root: string, dir: string, killAfterMs: number): Promise<{ killed: boolean; out: string }> {

@@ -2,33 +2,25 @@
 // command run with and without them, in every output mode, failures included; then every output
 // and every file ckpt wrote (state directory, the bucket) is searched for them.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Minio, startMinio } from '@ckpt/test-servers';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bytes } from './helpers.js';
+import { seededBytes, useMinio, useTempDir } from '@ckpt/test-utils';
+import { beforeAll, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../packages/cli/bin/ckpt.js', import.meta.url));
 const WRONG_SECRET = 'wrong-SECRET-7f3a9c1e5b2d8f40';
 const SESSION_TOKEN = 'session-TOKEN-4e8b2a6c0d9f1357';
 const URL_PASSWORD = 'url-PASSWORD-2c6e0a8f4b1d9735';
-let server: Minio;
-let bucket: string;
+const minio = useMinio();
+const tempDir = useTempDir('ckpt-secrets-', 'file');
 let work: string;
 
 beforeAll(async () => {
-  server = await startMinio();
-  bucket = await server.createBucket();
-  work = await mkdtemp(path.join(tmpdir(), 'ckpt-secrets-'));
+  work = await tempDir();
   await mkdir(path.join(work, 'src/rootfs'), { recursive: true });
-  await writeFile(path.join(work, 'src/pages-1.img'), bytes(3 << 20, 1));
-  await writeFile(path.join(work, 'src/rootfs/k.bin'), bytes(5000, 2));
-});
-afterAll(async () => {
-  await server?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  await writeFile(path.join(work, 'src/pages-1.img'), seededBytes(3 << 20, 1));
+  await writeFile(path.join(work, 'src/rootfs/k.bin'), seededBytes(5000, 2));
 });
 
 /** Every file under `dir`, with its bytes. */
@@ -43,15 +35,15 @@ async function filesUnder(dir: string): Promise<[string, Buffer][]> {
 }
 
 it('no credential appears in any output or in any file ckpt writes', async () => {
-  const secrets = [server.credentials.secretAccessKey, WRONG_SECRET, SESSION_TOKEN, URL_PASSWORD];
-  const store = `s3://${bucket}/ckpt?endpoint=${server.endpoint}&region=us-east-1&forcePathStyle=true&conditionalWrites=true`;
+  const secrets = [minio.server.credentials.secretAccessKey, WRONG_SECRET, SESSION_TOKEN, URL_PASSWORD];
+  const store = `s3://${minio.bucket}/ckpt?endpoint=${minio.server.endpoint}&region=us-east-1&forcePathStyle=true&conditionalWrites=true`;
   const state = path.join(work, 'state');
   const good = {
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey,
+    AWS_ACCESS_KEY_ID: minio.server.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: minio.server.credentials.secretAccessKey,
   };
   const bad = {
-    AWS_ACCESS_KEY_ID: server.credentials.accessKeyId,
+    AWS_ACCESS_KEY_ID: minio.server.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: WRONG_SECRET,
     AWS_SESSION_TOKEN: SESSION_TOKEN,
   };
@@ -85,7 +77,7 @@ it('no credential appears in any output or in any file ckpt writes', async () =>
   // a URL that carries a password is refused, and the password is not echoed
   const withPassword = spawnSync(
     process.execPath,
-    [BIN, 'ls', '--store', `s3://user:${URL_PASSWORD}@${bucket}/x`, '--debug'],
+    [BIN, 'ls', '--store', `s3://user:${URL_PASSWORD}@${minio.bucket}/x`, '--debug'],
     {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, CKPT_STATE_DIR: state },
@@ -98,7 +90,10 @@ it('no credential appears in any output or in any file ckpt writes', async () =>
   expect(codes.get('good push')).toEqual([0, 0, 0]);
   expect(codes.get('good pull')).toEqual([0, 0, 0]);
   expect(codes.get('bad ls')!.every((code) => code !== 0)).toBe(true);
-  const files = [...(await filesUnder(state)), ...(await filesUnder(path.join(server.directory, bucket)))];
+  const files = [
+    ...(await filesUnder(state)),
+    ...(await filesUnder(path.join(minio.server.directory, minio.bucket))),
+  ];
   expect(files.length).toBeGreaterThan(3);
   for (const secret of secrets) {
     for (const output of outputs) expect(output).not.toContain(secret);

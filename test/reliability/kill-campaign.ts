@@ -3,13 +3,13 @@
 // every listed generation verifies, a pull yields exactly one of the pushed versions, the
 // directory a killed pull was writing is ckpt's own again (no --force needed), nothing is left.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checkpoints } from '@ckpt/core';
 import { mulberry32 } from '@ckpt/core/testing';
 import { FsStore } from '@ckpt/fs';
+import { treeDigest } from '@ckpt/test-utils';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CKPT = path.join(ROOT, 'packages/cli/bin/ckpt.js');
@@ -144,17 +144,4 @@ function run(
 async function mustRun(args: string[]): Promise<void> {
   const outcome = await run(args, process.env);
   if (outcome !== 'finished') throw new Error(`${args.join(' ')}: ${outcome}`);
-}
-
-/** One digest of a whole tree: paths, types, modes, link targets and file bytes. */
-export async function treeDigest(root: string, rel = '', hash = createHash('sha256')): Promise<string> {
-  for (const name of (await readdir(path.join(root, rel))).sort()) {
-    const p = rel ? `${rel}/${name}` : name;
-    const st = await lstat(path.join(root, p));
-    hash.update(`${p}\0${st.mode}\0`);
-    if (st.isSymbolicLink()) hash.update(await readlink(path.join(root, p)));
-    else if (st.isDirectory()) await treeDigest(root, p, hash);
-    else hash.update(await readFile(path.join(root, p)));
-  }
-  return rel ? '' : hash.digest('hex');
 }

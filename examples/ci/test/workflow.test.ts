@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readTree, type TreeEntry } from '@ckpt/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -58,26 +58,6 @@ function bash(
     child.on('error', fail);
     child.on('close', (code) => done({ code, out }));
   });
-}
-
-/** A directory's files: path, mode and SHA-256 (what a restore needs to find as it was dumped). */
-async function tree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (at: string) => {
-    for (const name of (await readdir(at)).sort()) {
-      const path = join(at, name);
-      const info = await lstat(path);
-      if (info.isDirectory()) await walk(path);
-      else {
-        const sha = createHash('sha256')
-          .update(await readFile(path))
-          .digest('hex');
-        out.push(`${relative(dir, path)} ${info.mode & 0o777} ${sha}`);
-      }
-    }
-  };
-  await walk(dir);
-  return out;
 }
 
 async function du(dir: string): Promise<number> {
@@ -195,19 +175,19 @@ describe('the CI workflow (GitHub Actions, emulated here) with a ckpt store in a
     expect(Object.keys(workflow.jobs)).toEqual(['checkpoint', 'use']);
     expect(workflow.jobs.use!.needs).toBe('checkpoint');
 
-    let previous: string[] | undefined;
+    let previous: Record<string, TreeEntry> | undefined;
     let firstStored = 0;
     for (let run = 1; run <= 5; run++) {
       const made = await runJob('checkpoint', run);
       // the first run finds no checkpoint; later ones pull exactly what the previous run made
       expect(made.outputs.previous).toEqual({ found: run === 1 ? 'false' : 'true' });
-      if (previous) expect(await tree(join(made.temp, 'previous'))).toEqual(previous);
-      const checkpoint = await tree(join(made.temp, 'checkpoint'));
+      if (previous) expect(await readTree(join(made.temp, 'previous'))).toEqual(previous);
+      const checkpoint = await readTree(join(made.temp, 'checkpoint'));
 
       const used = await runJob('use', run);
       expect(used.outputs.pull).toEqual({ found: 'true' });
       expect(used.log).toContain('== Restore from it');
-      expect(await tree(join(used.temp, 'checkpoint'))).toEqual(checkpoint);
+      expect(await readTree(join(used.temp, 'checkpoint'))).toEqual(checkpoint);
       previous = checkpoint;
 
       const listed = await ckptJson('ls warm-server', join(used.workspace, '.ckpt-store'));

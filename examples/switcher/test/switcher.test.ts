@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { generateCheckpoint, oracle } from '@ckpt/bench/workload';
 import { Checkpoints, type ProgressEvent, StoreError, withEvents } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
+import { treeDigest } from '@ckpt/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelSwitcher, type Runtime, SwitcherMetrics, serveMetrics } from '../src/index.js';
 
@@ -14,28 +14,6 @@ import { ModelSwitcher, type Runtime, SwitcherMetrics, serveMetrics } from '../s
 // time), a restore checks that the directory is exactly the dump it names.
 
 const size = 24 * 2 ** 20;
-
-/** Every file's path, mode and SHA-256: what a restore needs to find exactly as it was dumped. */
-async function digest(dir: string): Promise<string> {
-  const lines: string[] = [];
-  const walk = async (at: string) => {
-    for (const name of (await readdir(at)).sort()) {
-      const path = join(at, name);
-      const info = await lstat(path);
-      if (info.isDirectory()) {
-        lines.push(`${relative(dir, path)}/ ${info.mode & 0o777}`);
-        await walk(path);
-      } else {
-        const sha = createHash('sha256')
-          .update(await readFile(path))
-          .digest('hex');
-        lines.push(`${relative(dir, path)} ${info.mode & 0o777} ${sha}`);
-      }
-    }
-  };
-  await walk(dir);
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
-}
 
 /** Every dump on every machine: a model's process state carries on from machine to machine. */
 const dumps: { model: string; version: number; digest: string }[] = [];
@@ -47,11 +25,11 @@ class FakeCriu implements Runtime {
   async dump(model: string, dir: string): Promise<void> {
     const version = dumps.filter((d) => d.model === model).length;
     await generateCheckpoint(dir, { seed: model, version, totalBytes: size });
-    dumps.push({ model, version, digest: await digest(dir) });
+    dumps.push({ model, version, digest: await treeDigest(dir) });
   }
 
   async restore(model: string, dir: string): Promise<void> {
-    const found = await digest(dir);
+    const found = await treeDigest(dir);
     const dump = dumps.find((d) => d.model === model && d.digest === found);
     if (!dump) throw new Error(`${dir} is not a checkpoint of ${model} that was dumped`);
     this.restores.push({ model, version: dump.version });

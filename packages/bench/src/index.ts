@@ -2,7 +2,6 @@
  * `@ckpt/bench`: the synthetic checkpoint workload (also at `@ckpt/bench/workload`) and the
  * benchmark behind `pnpm bench` (see docs/benchmarks.md).
  */
-export type { BenchArgs } from './bench/args.js';
 export { BENCH_USAGE, parseBenchArgs, SWEEP_FRACTIONS } from './bench/args.js';
 export { benchMain } from './bench/main.js';
 export { computeRatios } from './bench/ratios.js';
@@ -12,6 +11,7 @@ export { renderMarkdown, renderText, resultsTable } from './bench/report-table.j
 export { parseStatusMemory, processTree, runSampled } from './bench/rss.js';
 export { aggregate, median } from './bench/stats.js';
 export type {
+  BenchArgs,
   BenchResults,
   MachineInfo,
   Measurement,

@@ -7,9 +7,10 @@ import { lsCommand } from './commands/ls.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { verifyCommand } from './commands/verify.js';
+import type { CliContext } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { PROGRAM_HELP } from './help.js';
-import { type CliContext, reporterFor } from './session.js';
+import { reporterFor } from './session.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 

@@ -1,30 +1,13 @@
 import { resolve } from 'node:path';
 import { Checkpoints, defaultStateDir, type ObjectStore, type ProgressEvent } from '@ckpt/core';
 import type { Command } from 'commander';
+import type { CliContext, GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { trapInterrupts } from './interrupt.js';
 import type { ProgressHandler } from './output/progress.js';
 import { Reporter } from './output/reporter.js';
 import { openConfiguredStore } from './store.js';
 import { routeWarnings } from './warnings.js';
-
-/** The options every command accepts (declared on the program). */
-export interface GlobalOptions {
-  store?: string;
-  config?: string;
-  stateDir?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  debug?: boolean;
-}
-
-/** Where `ckpt` runs; `exitCode` is set by the command that ran. */
-export interface CliContext {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  exitCode: number;
-}
 
 /** What a command gets: the engine on the resolved store, the abort signal and a progress sink. */
 export interface Session {

@@ -7,8 +7,8 @@ import {
   type RetryEvent,
 } from '@ckpt/core';
 import { parseDuration, redactConfig, resolveStoreConfig } from '@ckpt/core/cli';
+import type { CliContext, GlobalOptions } from './context.js';
 import type { Reporter } from './output/reporter.js';
-import type { CliContext, GlobalOptions } from './session.js';
 
 /** An open store and the engine settings of the config file. */
 export interface OpenedStore {

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Checkpoints, StoreError } from '@ckpt/core';
 import { MemoryStore } from '@ckpt/core/testing';
+import { useTempDir } from '@ckpt/test-utils';
 
 /** The real binary, as `pnpm exec ckpt` runs it. */
 export const BIN = fileURLToPath(new URL('../bin/ckpt.js', import.meta.url));
@@ -59,59 +58,8 @@ export function lines(text: string): string[] {
   return text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1);
 }
 
-/** A fresh temporary directory, removed by {@link cleanup}. */
-const temps: string[] = [];
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'ckpt-cli-'));
-  temps.push(dir);
-  return dir;
-}
-export async function cleanup(): Promise<void> {
-  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-}
-
-/** Deterministic bytes (xorshift32). */
-function bytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i + 4 <= size; i += 4) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out.writeUInt32LE(x, i);
-  }
-  return out;
-}
-
-/**
- * A small CRIU-like checkpoint directory: a pages file with a zero run, small per-thread files,
- * and a nested `rootfs/` tree. Returns its path.
- */
-export async function makeCheckpoint(dir: string, seed = 1, pagesBytes = 2 << 20): Promise<string> {
-  await mkdir(path.join(dir, 'rootfs', 'cache'), { recursive: true });
-  const pages = Buffer.concat([bytes(pagesBytes / 2, seed), Buffer.alloc(pagesBytes / 2)]);
-  await writeFile(path.join(dir, 'pages-1.img'), pages);
-  for (let tid = 100; tid < 105; tid++)
-    await writeFile(path.join(dir, `core-${tid}.img`), bytes(300, seed + tid));
-  await writeFile(path.join(dir, 'inventory.img'), 'inventory');
-  await writeFile(path.join(dir, 'rootfs', 'cache', 'kernel.bin'), bytes(40_000, seed + 7));
-  return dir;
-}
-
-/** Relative path → SHA-256 of every file under `dir`. */
-export async function digestTree(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const abs = path.join(entry.parentPath, entry.name);
-    out[path.relative(dir, abs)] = createHash('sha256')
-      .update(await readFile(abs))
-      .digest('hex');
-  }
-  return out;
-}
+/** A fresh temporary directory, removed after the test file. */
+export const tempDir = useTempDir('ckpt-cli-', 'file');
 
 /** Every file under `dir` whose name ends with `suffix`, largest first. */
 export async function filesBySize(dir: string, suffix: string): Promise<string[]> {

@@ -3,10 +3,9 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ckpt, cleanup, digestTree, lines, makeCheckpoint, tempDir } from './helpers.js';
-
-afterAll(cleanup);
+import { makeCheckpoint, readTree } from '@ckpt/test-utils';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ckpt, lines, tempDir } from './helpers.js';
 
 let cwd: string;
 let source: string;
@@ -159,7 +158,7 @@ describe('org/name model names (Hugging Face style)', () => {
     const out = await tempDir();
     const pull = await ckpt(['pull', hf, 'restored', '--store', store], { cwd: out });
     expect(pull.code).toBe(0);
-    expect(await digestTree(path.join(out, 'restored'))).toEqual(await digestTree(source));
+    expect(await readTree(path.join(out, 'restored'))).toEqual(await readTree(source));
     // the model name never becomes a local path
     expect(await readdir(out)).toEqual(['restored']);
 

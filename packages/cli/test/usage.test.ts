@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ckpt, cleanup, lines, tempDir } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ckpt, lines, tempDir } from './helpers.js';
 
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 const COMMANDS = ['push', 'pull', 'exists', 'ls', 'verify', 'delete', 'gc'];
@@ -13,7 +13,6 @@ let cwd: string;
 beforeAll(async () => {
   cwd = await tempDir();
 });
-afterAll(cleanup);
 
 /** Asserts a failure reported as exactly one `ckpt: …` line on stderr, nothing on stdout. */
 function expectOneLineError(run: { stdout: string; stderr: string }, pattern: RegExp) {

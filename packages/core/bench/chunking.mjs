@@ -13,6 +13,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../dist/layers/random.js';
 import { cutPoint } from '../dist/sync/chunking/cdc.js';
 import { WasmGear } from '../dist/sync/chunking/gear-wasm.js';
 import { ChunkerPool, chunkBuffer, chunkParams, DEFAULT_CHUNKING } from '../dist/sync/chunking/index.js';
@@ -51,15 +52,9 @@ function seeded(length, stream) {
   return new Uint8Array(cipher.update(Buffer.alloc(length)));
 }
 
-/** A small seeded PRNG for decisions (mulberry32). */
+/** A seeded generator for decisions, one stream per purpose. */
 function rng(stream) {
-  let a = createHash('sha256').update(`rng:${seed}:${stream}`).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash('sha256').update(`rng:${seed}:${stream}`).digest().readUInt32LE(0));
 }
 const logUniform = (r, lo, hi) => Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo)));
 const pages = (bytes) => Math.max(1, Math.round(bytes / 4096)) * 4096;

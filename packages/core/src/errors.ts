@@ -102,6 +102,37 @@ export function throwIfAborted(signal: AbortSignal | undefined, operation?: stri
   if (err) throw err;
 }
 
+/**
+ * `promise`, or an `Aborted` rejection ({@link abortError}) as soon as `signal` fires, whichever
+ * comes first; a signal that has already fired wins. `promise` itself runs on (stop its work
+ * separately) and its rejection, if any, is absorbed. The listener is removed as soon as either
+ * settles: race each step (each chunk, each reply) anew, since one listener left on a long-lived
+ * signal would keep every promise it was raced against alive.
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  operation?: string,
+  key?: string,
+): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, operation, key));
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 const SECRET_PATTERNS: [RegExp, string][] = [
   // key=value pairs in connection strings, query strings and JSON
   [

@@ -45,3 +45,4 @@ export {
   validateModel,
 } from './sync/index.js';
 export type * from './sync/types.js';
+export type { PoolWorker, WorkerJobOptions, WorkerPoolOptions, WorkerRunOptions } from './worker-pool.js';

@@ -3,12 +3,12 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { readAll } from '../src/body.js';
 import { StoreError } from '../src/errors.js';
 import {
   bytesOf,
   drain,
   errnoFailure,
-  readBody,
   ScriptedBackend,
   scriptedStore,
   storeError,
@@ -29,7 +29,7 @@ describe('BackendStore.get', () => {
     const got = await store.get('a', { range: { offset: 300, length: 0 } });
     expect(got.range).toEqual({ offset: 300, length: 0 });
     expect(got).toMatchObject({ key: 'a', size: 10_000 });
-    expect(await readBody(got.body)).toEqual(Buffer.alloc(0));
+    expect(await readAll(got.body)).toEqual(Buffer.alloc(0));
     const past = await store.get('a', { range: { offset: 50_000, length: 0 } });
     expect(past.range).toEqual({ offset: 10_000, length: 0 });
     await expect(store.get('missing', { range: { offset: 0, length: 0 } })).rejects.toMatchObject({
@@ -43,7 +43,7 @@ describe('BackendStore.get', () => {
     backend.failNext('get', unavailable());
     const into = new Uint8Array(100);
     const got = await store.get('a', { range: { offset: 10, length: 100 }, into });
-    expect(await readBody(got.body)).toEqual(data.subarray(10, 110));
+    expect(await readAll(got.body)).toEqual(data.subarray(10, 110));
     expect(backend.calls.get).toBe(2);
     expect(backend.getOptions.map((o) => [o.range, o.into])).toEqual([
       [{ offset: 10, length: 100 }, into],
@@ -103,7 +103,7 @@ describe('a broken get body', () => {
     backend.cutNext({ after: 2000 }, { after: 5000, error: errnoFailure('ECONNRESET') });
     const got = await store.get('a');
     expect(got.range).toEqual({ offset: 0, length: 10_000 });
-    expect(await readBody(got.body)).toEqual(data);
+    expect(await readAll(got.body)).toEqual(data);
     expect(backend.getOptions.map((o) => o.range)).toEqual([
       undefined,
       { offset: 2000, length: 8000 },
@@ -121,7 +121,7 @@ describe('a broken get body', () => {
     };
     const { store } = scriptedStore({ sleep }, backend);
     backend.cutNext({ after: 4000, error: unavailable() });
-    expect(await readBody((await store.get('a')).body)).toEqual(data);
+    expect(await readAll((await store.get('a')).body)).toEqual(data);
     expect(backend.getOptions.map((o) => o.range)).toEqual([
       undefined,
       { offset: 4000, length: 6000 },
@@ -174,14 +174,14 @@ describe('a broken get body', () => {
 
     const moving = await seeded({ attempts: 2 });
     moving.backend.cutNext(...Array.from({ length: 4 }, () => ({ after: 2000, error: unavailable() })));
-    expect(await readBody((await moving.store.get('a')).body)).toEqual(data);
+    expect(await readAll((await moving.store.get('a')).body)).toEqual(data);
     expect(moving.backend.calls.get).toBe(5);
   });
 
   it('never asks the backend for a zero-length rest when the body broke after its last byte', async () => {
     const { backend, store } = await seeded();
     backend.cutNext({ after: 10_000, error: unavailable() });
-    expect(await readBody((await store.get('a', { range: { offset: 0, length: 10_000 } })).body)).toEqual(
+    expect(await readAll((await store.get('a', { range: { offset: 0, length: 10_000 } })).body)).toEqual(
       data,
     );
     expect(backend.getOptions.filter((o) => o.range?.length === 0)).toEqual([]);
@@ -193,7 +193,7 @@ describe('a broken get body', () => {
     const got = await store.get('a');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(backend.calls.get).toBe(1);
-    expect(await readBody(got.body)).toEqual(data);
+    expect(await readAll(got.body)).toEqual(data);
     expect(backend.calls.get).toBe(2);
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { abortError, redact, STORE_ERROR_CODES, StoreError, throwIfAborted } from '../src/errors.js';
+import {
+  abortable,
+  abortError,
+  redact,
+  STORE_ERROR_CODES,
+  StoreError,
+  throwIfAborted,
+} from '../src/errors.js';
 
 describe('StoreError', () => {
   it('names the operation and key in its message and keeps the cause out of it', () => {
@@ -87,6 +94,53 @@ describe('abortError / throwIfAborted', () => {
     });
     expect(error?.cause).toBe(reason);
     expect(() => throwIfAborted(signal, 'put', 'k')).toThrow(expect.objectContaining({ code: 'Aborted' }));
+  });
+});
+
+describe('abortable', () => {
+  it('passes the promise through without a signal, and while the signal stays quiet', async () => {
+    const value = Promise.resolve(1);
+    expect(abortable(value, undefined)).toBe(value);
+    const controller = new AbortController();
+    expect(await abortable(Promise.resolve(2), controller.signal)).toBe(2);
+    const failure = new Error('the body failed');
+    await expect(abortable(Promise.reject(failure), controller.signal)).rejects.toBe(failure);
+  });
+
+  it('rejects with Aborted as soon as the signal fires, and at once when it already has', async () => {
+    const controller = new AbortController();
+    const never = new Promise<never>(() => {});
+    const raced = abortable(never, controller.signal, 'put', 'k');
+    controller.abort(new Error('stop'));
+    await expect(raced).rejects.toMatchObject({
+      code: 'Aborted',
+      message: 'put k: the operation was aborted',
+    });
+    // a promise that settles later, even by failing, changes nothing and is not left unhandled
+    const late = Promise.reject(new Error('late'));
+    await expect(abortable(late, controller.signal, 'chunk', 'f')).rejects.toMatchObject({ code: 'Aborted' });
+    await expect(abortable(Promise.resolve(1), controller.signal)).rejects.toMatchObject({ code: 'Aborted' });
+  });
+
+  it('takes its listener off the signal once the race is over', async () => {
+    const controller = new AbortController();
+    const added: unknown[] = [];
+    const removed: unknown[] = [];
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added.push(args[1]);
+      add(...args);
+    }) as typeof add;
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      removed.push(args[1]);
+      remove(...args);
+    }) as typeof remove;
+    for (let i = 0; i < 3; i++) await abortable(Promise.resolve(i), signal);
+    await abortable(Promise.reject(new Error('x')), signal).catch(() => {});
+    expect(added).toHaveLength(4);
+    expect(removed).toEqual(added);
   });
 });
 

@@ -3,7 +3,7 @@ import { type FileHandle, lstat, open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { type PutBody, StoreError } from '@ckpt/core';
-import { bodyChunks, WRITE_PIECE, writeAll } from '@ckpt/core/backend';
+import { abortable, bodyChunks, WRITE_PIECE, writeAll } from '@ckpt/core/backend';
 
 /** A fully written, fsynced temp file, still open, waiting to be renamed into place. */
 export interface TempFile {
@@ -91,7 +91,8 @@ async function copyBody(body: PutBody, handle: FileHandle, options: WriteTempOpt
   let written = 0;
   try {
     for (;;) {
-      const next = await unlessAborted(nextChunk(iterator, key), signal, key);
+      // raced anew for each chunk (see `abortable`)
+      const next = await abortable(nextChunk(iterator, key), signal, 'put', key);
       if (next.done) break;
       const chunk = next.value;
       if (!(chunk instanceof Uint8Array)) {
@@ -148,34 +149,4 @@ async function nextChunk(iterator: AsyncIterator<Uint8Array>, key: string) {
     const detail = `reading the body failed: ${(err as Error | null)?.message ?? String(err)}`;
     throw new StoreError('Internal', detail, { operation: 'put', key, cause: err });
   }
-}
-
-/**
- * `promise`, or an `Aborted` rejection as soon as `signal` fires, whichever comes first. Made anew
- * for each chunk: racing every chunk against one long-lived promise would keep every chunk alive.
- */
-function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const abort = () =>
-      reject(
-        new StoreError('Aborted', 'the operation was aborted', {
-          operation: 'put',
-          key,
-          cause: signal.reason,
-        }),
-      );
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener('abort', abort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { type ByteRange, StoreError } from '@ckpt/core';
+import { abortError } from '@ckpt/core/backend';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -57,10 +58,7 @@ export function rangeStream(
     },
   });
   function abort() {
-    const reason = signal?.reason;
-    stream.destroy(
-      new StoreError('Aborted', 'the operation was aborted', { operation: 'get', key, cause: reason }),
-    );
+    stream.destroy(abortError(signal, 'get', key));
   }
   signal?.addEventListener('abort', abort, { once: true });
   return stream;

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '@ckpt/core';
-import { BackendRegistry } from '@ckpt/core/backend';
+import { BackendRegistry, readAll } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { backend, FsBackend, type FsConfig } from '../src/index.js';
-import { bytesOf, tempRoot } from './helpers.js';
+import { tempRoot } from './helpers.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -30,7 +30,7 @@ describe('fs backend definition', () => {
     const config: FsConfig = { type: 'fs', root: path.basename(root) };
     const relative = await openStore(config, { registry, cwd: path.dirname(root) });
     expect(relative.name).toBe(`file://${root}`);
-    expect((await bytesOf((await relative.get('a/b')).body)).toString()).toBe('via openStore');
+    expect((await readAll((await relative.get('a/b')).body)).toString()).toBe('via openStore');
   });
 
   it('openStore imports @ckpt/fs on first use of a file URL and registers its backend', async () => {

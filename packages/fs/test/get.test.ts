@@ -1,8 +1,9 @@
 import { truncate } from 'node:fs/promises';
 import path from 'node:path';
+import { readAll } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
-import { bytesOf, expectCode, tempRoot } from './helpers.js';
+import { expectCode, tempRoot } from './helpers.js';
 
 describe('FsStore get and head', () => {
   it('returns ranges, clipped past the end as the contract says', async () => {
@@ -19,7 +20,7 @@ describe('FsStore get and head', () => {
     ];
     for (const [range, text, offset] of cases) {
       const result = await store.get('k', { range });
-      expect((await bytesOf(result.body)).toString(), JSON.stringify(range)).toBe(text);
+      expect((await readAll(result.body)).toString(), JSON.stringify(range)).toBe(text);
       expect(result.range).toEqual({ offset, length: text.length });
       expect(result.size).toBe(10);
     }
@@ -33,7 +34,7 @@ describe('FsStore get and head', () => {
     await store.put('k', Buffer.alloc(4 * 1024 * 1024, 7));
     const result = await store.get('k');
     await truncate(path.join(root, 'k'), 1024 * 1024);
-    await expectCode(bytesOf(result.body), 'Integrity');
+    await expectCode(readAll(result.body), 'Integrity');
   });
 
   it('a body keeps the object it opened even when a put replaces the key meanwhile', async () => {
@@ -41,7 +42,7 @@ describe('FsStore get and head', () => {
     await store.put('k', Buffer.alloc(3 * 1024 * 1024, 1));
     const result = await store.get('k');
     await store.put('k', Buffer.alloc(10, 2));
-    const got = await bytesOf(result.body);
+    const got = await readAll(result.body);
     expect(got.equals(Buffer.alloc(3 * 1024 * 1024, 1))).toBe(true);
     expect((await store.head('k')).size).toBe(10);
   });
@@ -51,7 +52,7 @@ describe('FsStore get and head', () => {
     await store.put('k', Buffer.alloc(8 * 1024 * 1024));
     const controller = new AbortController();
     const result = await store.get('k', { signal: controller.signal });
-    const reading = bytesOf(result.body);
+    const reading = readAll(result.body);
     controller.abort();
     await expectCode(reading, 'Aborted');
     await expectCode(store.get('k', { signal: AbortSignal.abort() }), 'Aborted');
@@ -83,7 +84,7 @@ describe('FsStore get and head', () => {
 
     // too small: ignored, the body brings its own buffers
     const small = new Uint8Array(10);
-    const got = await bytesOf((await store.get('k', { range: { offset: 0, length: 20 }, into: small })).body);
+    const got = await readAll((await store.get('k', { range: { offset: 0, length: 20 }, into: small })).body);
     expect(got.equals(data.subarray(0, 20))).toBe(true);
     expect(small.every((b) => b === 0)).toBe(true);
   });

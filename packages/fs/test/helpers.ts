@@ -1,28 +1,11 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
-import { afterEach, expect } from 'vitest';
-
-const roots: string[] = [];
-afterEach(async () => {
-  await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
-});
+import { useTempDir } from '@ckpt/test-utils';
+import { expect } from 'vitest';
 
 /** A fresh temp folder, removed after the test. */
-export async function tempRoot(): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'ckpt-fs-test-'));
-  roots.push(root);
-  return root;
-}
-
-/** Every byte of a stream. */
-export async function bytesOf(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+export const tempRoot = useTempDir('ckpt-fs-test-');
 
 /** Expects `promise` to reject with a StoreError of `code`; returns it. */
 export async function expectCode(promise: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {

@@ -1,8 +1,9 @@
 import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readAll } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
-import { bytesOf, expectCode, tempRoot } from './helpers.js';
+import { expectCode, tempRoot } from './helpers.js';
 
 describe('FsStore keys and paths', () => {
   it('names itself file://<absolute root> and declares its capabilities', async () => {
@@ -86,8 +87,8 @@ describe('FsStore keys and paths', () => {
     await expectCode(store.get('c'), 'NotFound');
     await expectCode(store.get('a/b'), 'NotFound');
     await store.delete('c'); // a folder is no object: nothing happens
-    expect((await bytesOf((await store.get('c/d')).body)).toString()).toBe('object c/d');
-    expect((await bytesOf((await store.get('a')).body)).toString()).toBe('object a');
+    expect((await readAll((await store.get('c/d')).body)).toString()).toBe('object c/d');
+    expect((await readAll((await store.get('a')).body)).toString()).toBe('object a');
   });
 
   it('an empty folder left where a key goes (a crash between mkdir and rename) does not block it', async () => {

@@ -4,10 +4,11 @@ import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readAll } from '@ckpt/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
 import { lockFile } from '../src/lock.js';
-import { bytesOf, tempRoot } from './helpers.js';
+import { tempRoot } from './helpers.js';
 
 const worker = fileURLToPath(new URL('./workers/store-worker.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -104,7 +105,7 @@ describe('FsStore across processes (against the built dist)', () => {
     const tmp = path.join(root, '.ckpt-fs', 'tmp');
     const [left] = await readdir(tmp);
     expect(left).toMatch(/\.tmp$/);
-    expect((await bytesOf((await store.get('victim')).body)).toString()).toBe('intact');
+    expect((await readAll((await store.get('victim')).body)).toString()).toBe('intact');
     const listed: string[] = [];
     for await (const meta of store.list()) listed.push(meta.key);
     expect(listed).toEqual(['victim']);

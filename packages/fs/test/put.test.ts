@@ -5,9 +5,10 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readAll } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
 import { FsStore } from '../src/index.js';
-import { bytesOf, expectCode, internalFiles, tempRoot } from './helpers.js';
+import { expectCode, internalFiles, tempRoot } from './helpers.js';
 
 async function* chunks(count: number, size: number, fill: number, pause = false) {
   for (let i = 0; i < count; i++) {
@@ -109,7 +110,7 @@ describe('FsStore put', () => {
     }
     await store.put('k', reusing());
     const expected = Buffer.concat([0, 1, 2, 3, 4].map((i) => Buffer.alloc(1000, i)));
-    expect((await bytesOf((await store.get('k')).body)).equals(expected)).toBe(true);
+    expect((await readAll((await store.get('k')).body)).equals(expected)).toBe(true);
   });
 
   it('gives every put a new version, even same-size puts in quick succession (no ABA)', async () => {
@@ -143,14 +144,14 @@ describe('FsStore put', () => {
     });
     const seen = { old: 0, new: 0 };
     while (!done) {
-      const got = await bytesOf((await store.get('big')).body);
+      const got = await readAll((await store.get('big')).body);
       if (got.equals(oldBytes)) seen.old++;
       else if (got.equals(newBytes)) seen.new++;
       else throw new Error(`a reader saw a mixed object of ${got.length} bytes`);
     }
     await writing;
     expect(seen.old).toBeGreaterThan(0);
-    expect((await bytesOf((await store.get('big')).body)).equals(newBytes)).toBe(true);
+    expect((await readAll((await store.get('big')).body)).equals(newBytes)).toBe(true);
   });
 
   it('sweeps temp files a crashed writer left an hour ago, and list never shows temp files', async () => {
@@ -197,7 +198,7 @@ describe('FsStore put', () => {
       for (let i = 0; i < 3000; i++) yield Buffer.from(`${i},`);
     }
     const result = await store.put('k', Readable.from(numbered()));
-    const text = (await bytesOf((await store.get('k')).body)).toString();
+    const text = (await readAll((await store.get('k')).body)).toString();
     expect(text.split(',').slice(0, -1).map(Number)).toEqual([...Array(3000).keys()]);
     expect(result.size).toBe(Buffer.byteLength(text));
   });

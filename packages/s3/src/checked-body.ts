@@ -1,5 +1,6 @@
 import { Readable, Transform } from 'node:stream';
 import { StoreError } from '@ckpt/core';
+import { abortError } from '@ckpt/core/backend';
 import { type ErrorContext, toStoreError } from './errors.js';
 
 /**
@@ -35,7 +36,7 @@ export function checkedBody(
       } else done();
     },
   });
-  const onAbort = () => output.destroy(new StoreError('Aborted', 'the operation was aborted', context));
+  const onAbort = () => output.destroy(abortError(signal, context.operation, context.key));
   input.on('error', (err) => output.destroy(toStoreError(err, context)));
   output.on('close', () => {
     signal?.removeEventListener('abort', onAbort);

@@ -3,33 +3,22 @@
 import {
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { type Minio, startMinio } from '@ckpt/test-servers';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { useMinio } from '@ckpt/test-utils';
+import { expect, it } from 'vitest';
 import { S3Store } from '../src/s3-store.js';
 
-let server: Minio;
-let bucket: string;
-let client: S3Client;
-
-beforeAll(async () => {
-  server = await startMinio();
-  bucket = await server.createBucket();
-  client = new S3Client(server.clientConfig());
-});
-afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
-});
+const minio = useMinio();
 
 /** Starts a multipart upload of `key` with one part, as a put killed midway leaves it. */
 async function abandon(key: string): Promise<void> {
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  await client.send(
+  const { UploadId } = await minio.client.send(
+    new CreateMultipartUploadCommand({ Bucket: minio.bucket, Key: key }),
+  );
+  await minio.client.send(
     new UploadPartCommand({
-      Bucket: bucket,
+      Bucket: minio.bucket,
       Key: key,
       UploadId,
       PartNumber: 1,
@@ -39,7 +28,7 @@ async function abandon(key: string): Promise<void> {
 }
 
 const uploads = async () =>
-  ((await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [])
+  ((await minio.client.send(new ListMultipartUploadsCommand({ Bucket: minio.bucket }))).Uploads ?? [])
     .map((u) => u.Key)
     .sort();
 
@@ -47,7 +36,7 @@ it('aborts the incomplete uploads under its prefix older than asked, and only th
   await abandon('team/ckpt/manifest-1.json');
   await abandon('team/ckpt/manifest-2.json');
   await abandon('other/x.json');
-  const store = new S3Store({ ...server.storeOptions(), bucket, prefix: 'team' });
+  const store = new S3Store({ ...minio.server.storeOptions(), bucket: minio.bucket, prefix: 'team' });
   // none is an hour old: nothing goes
   expect(await store.removeAbandoned(3600_000)).toEqual({ removed: 0, bytes: 0 });
   expect(await uploads()).toHaveLength(3);

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { StoreError } from '@ckpt/core';
 import { readAll } from '@ckpt/core/backend';
-import { type Minio, startMinio } from '@ckpt/test-servers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useMinio } from '@ckpt/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { S3BackendOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
 import {
@@ -18,20 +18,11 @@ import {
 } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 
-let server: Minio;
-let bucket: string;
-let raw: S3Client;
+const minio = useMinio();
 const stores: S3Store[] = [];
 
-beforeAll(async () => {
-  server = await startMinio();
-  bucket = await server.createBucket();
-  raw = new S3Client(server.clientConfig());
-});
 afterAll(async () => {
   await Promise.all(stores.map((store) => store.close()));
-  raw?.destroy();
-  await server?.stop();
 });
 
 /**
@@ -41,22 +32,24 @@ afterAll(async () => {
 function setup(options: Partial<S3BackendOptions> = {}) {
   const prefix = `multipart/${randomUUID()}`;
   const store = new S3Store({
-    ...server.storeOptions(),
+    ...minio.server.storeOptions(),
     checksums: 'when_required',
-    bucket,
+    bucket: minio.bucket,
     prefix,
     partSize: 5 * MiB,
     ...options,
   });
   stores.push(store);
   const openUploads = async () => {
-    const out = await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: `${prefix}/` }));
+    const out = await minio.client.send(
+      new ListMultipartUploadsCommand({ Bucket: minio.bucket, Prefix: `${prefix}/` }),
+    );
     return (out.Uploads ?? []).map((upload) => upload.Key);
   };
   return {
     store,
     recorder: recordCommands(store.client),
-    raw: s3RawReader(raw, bucket, prefix),
+    raw: s3RawReader(minio.client, minio.bucket, prefix),
     openUploads,
   };
 }

@@ -1,49 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { StoreError } from '@ckpt/core';
 import { readAll } from '@ckpt/core/backend';
-import { freePort, type Minio, startMinio } from '@ckpt/test-servers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@ckpt/test-servers';
+import { useMinio } from '@ckpt/test-utils';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { S3BackendOptions } from '../src/options.js';
 import { S3Store } from '../src/s3-store.js';
 import { recordCommands, rejection } from './helpers.js';
 import { s3RawReader } from './raw-reader.js';
 
-let server: Minio;
-let bucket: string;
-let raw: S3Client;
+const minio = useMinio();
 const stores: S3Store[] = [];
 
-beforeAll(async () => {
-  server = await startMinio();
-  bucket = await server.createBucket();
-  raw = new S3Client(server.clientConfig());
-});
 afterAll(async () => {
   await Promise.all(stores.map((store) => store.close()));
-  raw?.destroy();
-  await server?.stop();
 });
 
 /** A store over a fresh prefix. Content-MD5 rather than CRC32 (`when_required`) unless asked otherwise. */
 function open(options: Partial<S3BackendOptions> = {}) {
   const prefix = `store/${randomUUID()}`;
   const store = new S3Store({
-    ...server.storeOptions(),
+    ...minio.server.storeOptions(),
     checksums: 'when_required',
-    bucket,
+    bucket: minio.bucket,
     prefix,
     ...options,
   } as S3BackendOptions);
   stores.push(store);
-  return { store, prefix, raw: s3RawReader(raw, bucket, prefix) };
+  return { store, prefix, raw: s3RawReader(minio.client, minio.bucket, prefix) };
 }
 
 describe('S3Store against MinIO', () => {
   it('is named s3://bucket/prefix and declares conditional writes only when told the server enforces them', () => {
     const { store, prefix } = open();
-    expect(store.name).toBe(`s3://${bucket}/${prefix}`);
+    expect(store.name).toBe(`s3://${minio.bucket}/${prefix}`);
     expect(store.capabilities).toMatchObject({
       conditionalCreate: true,
       conditionalReplace: true,
@@ -68,7 +60,9 @@ describe('S3Store against MinIO', () => {
       ContentLength: 11,
       ContentMD5: 'XrY7u+Ae7tCTyyK7j1rNww==',
     });
-    const out = await raw.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/a/core-1.img` }));
+    const out = await minio.client.send(
+      new GetObjectCommand({ Bucket: minio.bucket, Key: `${prefix}/a/core-1.img` }),
+    );
     expect(await out.Body?.transformToString()).toBe('hello world');
     expect(await reader.keys()).toEqual(['a/core-1.img']);
     const head = await store.head('a/core-1.img');
@@ -209,7 +203,7 @@ describe('S3Store against MinIO', () => {
       const err = await rejection(attempt());
       expect([err.code, err.key]).toEqual(['NotFound', 'nope']);
     }
-    const gone = new S3Store({ ...server.storeOptions(), bucket: 'no-such-bucket-here' });
+    const gone = new S3Store({ ...minio.server.storeOptions(), bucket: 'no-such-bucket-here' });
     stores.push(gone);
     const listing = async () => {
       for await (const _ of gone.list('ckpt/')) break;
@@ -244,9 +238,9 @@ describe('S3Store against MinIO', () => {
 
   it('maps a server that does not answer to a retryable Unavailable', async () => {
     const store = new S3Store({
-      ...server.storeOptions(),
+      ...minio.server.storeOptions(),
       endpoint: `http://127.0.0.1:${await freePort()}`,
-      bucket,
+      bucket: minio.bucket,
       maxAttempts: 2,
     });
     stores.push(store);
@@ -260,12 +254,12 @@ describe('S3Store against MinIO', () => {
     const object = Buffer.alloc(4 * 1024 * 1024);
     for (let i = 0; i < object.length; i += 4096) object.writeUInt32BE(i, i);
     await store.put('big', object);
-    const proxy = await cuttingProxy(server.port, 1024 * 1024);
+    const proxy = await cuttingProxy(minio.server.port, 1024 * 1024);
     const via = (retry: false | undefined) =>
       new S3Store({
-        ...server.storeOptions(),
+        ...minio.server.storeOptions(),
         endpoint: proxy.endpoint,
-        bucket,
+        bucket: minio.bucket,
         prefix,
         maxAttempts: 1,
         retry,

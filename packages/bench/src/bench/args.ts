@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { parseSize } from '../workload/sizes.js';
-import type { BackendKind, CacheMode, EngineKnobs } from './types.js';
+import type { BenchArgs, EngineKnobs } from './types.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -28,29 +28,6 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --memory-budget 32MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
   --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
-
-/** A parsed `pnpm bench` command line. */
-export interface BenchArgs {
-  backends: BackendKind[];
-  sizeBytes: number;
-  runs: number;
-  quick: boolean;
-  out: string;
-  cache: CacheMode[];
-  /** Sizes of the scaling workloads (full push and fresh pull only). */
-  scalingBytes: number[];
-  smallFiles: number;
-  tools: boolean;
-  sweep: boolean;
-  verify: boolean;
-  seed: number;
-  work: string;
-  engine: EngineKnobs;
-  updateDocs: boolean;
-  /** Render this earlier results.json instead of measuring. */
-  report?: string;
-  help: boolean;
-}
 
 /** Rewrite fractions of the sweep (next-version push). */
 export const SWEEP_FRACTIONS = [0, 0.01, 0.05, 0.2, 1] as const;

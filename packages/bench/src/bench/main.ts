@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StoreError } from '@ckpt/core';
-import { BENCH_USAGE, type BenchArgs, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
+import { BENCH_USAGE, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
 import { type Backend, type BuiltTools, fsBackend, type S3ToolName, s3Backend } from './backends.js';
 import { engineHash, snapshotEngine } from './engine-snapshot.js';
 import { dropCaches, machineInfo } from './machine.js';
@@ -18,7 +18,7 @@ import { ratiosTable, renderText, resultsTable, scalingTable, sweepTable } from 
 import { aggregate, formatBytes } from './stats.js';
 import { ckptChain, rawChain, type SuiteContext, scalingChain, toolChain } from './suite.js';
 import { ensureS3Tools, toolBinary } from './tools.js';
-import type { BenchResults, Measurement } from './types.js';
+import type { BenchArgs, BenchResults, Measurement } from './types.js';
 import { baseSpec, nextSpec, smallFilesSpec, type WorkloadSpec, Workloads } from './workloads.js';
 
 const run = promisify(execFile);

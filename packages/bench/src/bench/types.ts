@@ -1,5 +1,4 @@
 import type { MetricsSnapshot } from '@ckpt/core';
-import type { BenchArgs } from './args.js';
 
 /** An S3 server's address and the key pair to sign with (MinIO's root user, random per server). */
 export interface S3Server {
@@ -15,6 +14,29 @@ export interface EngineKnobs {
   concurrency?: number;
   threads?: number;
   memoryBudget?: number;
+}
+
+/** A parsed `pnpm bench` command line. */
+export interface BenchArgs {
+  backends: BackendKind[];
+  sizeBytes: number;
+  runs: number;
+  quick: boolean;
+  out: string;
+  cache: CacheMode[];
+  /** Sizes of the scaling workloads (full push and fresh pull only). */
+  scalingBytes: number[];
+  smallFiles: number;
+  tools: boolean;
+  sweep: boolean;
+  verify: boolean;
+  seed: number;
+  work: string;
+  engine: EngineKnobs;
+  updateDocs: boolean;
+  /** Render this earlier results.json instead of measuring. */
+  report?: string;
+  help: boolean;
 }
 
 /** One operation for the runner child to perform (see runner-child.ts). */

@@ -1,8 +1,9 @@
 import { StoreError } from '@ckpt/core';
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { examples } from '../help.js';
 import { deleteSummary } from '../output/summary.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 interface DeleteFlags {
   generation?: string;

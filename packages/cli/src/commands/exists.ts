@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { examples } from '../help.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 /** `ckpt exists <model>`: exit 0 when a complete checkpoint exists, 3 when not. */
 export function existsCommand(program: Command, ctx: CliContext): void {

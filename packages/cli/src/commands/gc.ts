@@ -1,9 +1,10 @@
 import { StoreError } from '@ckpt/core';
 import type { Command } from 'commander';
 import { countArg, durationArg } from '../arguments.js';
+import type { CliContext } from '../context.js';
 import { examples } from '../help.js';
 import { gcSummary } from '../output/summary.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 interface GcFlags {
   keep?: number;

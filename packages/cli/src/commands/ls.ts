@@ -1,10 +1,11 @@
 import type { Checkpoints, GenerationInfo, ModelInfo } from '@ckpt/core';
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatBytes, formatCount } from '../format.js';
 import { examples } from '../help.js';
 import { formatTable, formatTime } from '../output/table.js';
-import { type CliContext, type Outcome, runCommand } from '../session.js';
+import { type Outcome, runCommand } from '../session.js';
 
 /** `ckpt ls [model]`: the models, or one model's generations (newest first as the engine lists them). */
 export function lsCommand(program: Command, ctx: CliContext): void {

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { examples } from '../help.js';
 import { pullSummary } from '../output/summary.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 interface PullFlags {
   generation?: string;

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import { StoreError } from '@ckpt/core';
 import type { Command } from 'commander';
 import { labelArg } from '../arguments.js';
+import type { CliContext } from '../context.js';
 import { examples } from '../help.js';
 import { pushSummary } from '../output/summary.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 interface PushFlags {
   model: string;

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { verifyFailure, verifySummary } from '../output/summary.js';
-import { type CliContext, runCommand } from '../session.js';
+import { runCommand } from '../session.js';
 
 /** `ckpt verify <model> [--generation <id>]`: re-read and check every stored byte; exit 4 on a problem. */
 export function verifyCommand(program: Command, ctx: CliContext): void {

@@ -7,7 +7,7 @@ export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from '../co
 export { BackendRegistry } from '../config/registry.js';
 export { queryFields, rejectUrlCredentials, urlError, urlHost, urlPrefix } from '../config/url-parts.js';
 export { errnoError, errnoOf } from '../errno.js';
-export { abortError, redact, throwIfAborted } from '../errors.js';
+export { abortable, abortError, redact, throwIfAborted } from '../errors.js';
 export {
   compareKeys,
   dirPrefix,
@@ -19,4 +19,11 @@ export {
   validateKey,
 } from '../keys.js';
 export { DEFAULT_CAPABILITIES } from '../store.js';
+export {
+  type PoolWorker,
+  type WorkerJobOptions,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerRunOptions,
+} from '../worker-pool.js';
 export { WRITE_PIECE, writeAll } from '../write-all.js';

@@ -1,10 +1,11 @@
+import { seededBytes } from '@ckpt/test-utils';
 import { describe, expect, it } from 'vitest';
 // gear.wasm exists only in the build: run `npx turbo run build --filter=@ckpt/core` first.
 import { WasmGear } from '../../dist/sync/chunking/gear-wasm.js';
 import { cutPoint } from '../../src/sync/chunking/cdc.js';
 import { GEAR } from '../../src/sync/chunking/gear.js';
 import { type ChunkParams, chunkParams } from '../../src/sync/chunking/options.js';
-import { buildFile, KiB, seededBytes } from './fixtures.js';
+import { buildFile, KiB } from './fixtures.js';
 
 /** The textbook loop: one byte per step, one mask for each side of avgSize. */
 function referenceCut(buf: Uint8Array, start: number, end: number, p: ChunkParams): number {
@@ -32,7 +33,7 @@ const PARAMS: [string, ChunkParams][] = [
 ];
 
 const inputs: [string, Uint8Array][] = [
-  ['random bytes', seededBytes(11, 1536 * KiB + 7)],
+  ['random bytes', seededBytes(1536 * KiB + 7, 11)],
   // repeated pages never clear the strict mask: every cut is in the loose part or at maxSize
   ['repeated pages', buildFile(12, [['pages', 1024 * KiB]])],
   ['one repeated byte', buildFile(13, [['fill', 600 * KiB]])],
@@ -93,11 +94,11 @@ describe('WasmGear.cutPoint equals cutPoint', () => {
       maxSize: 16384 * KiB,
       zeroRunMin: 64 * KiB,
     });
-    const buf = seededBytes(21, 12 * 1024 * KiB);
+    const buf = seededBytes(12 * 1024 * KiB, 21);
     const gear = new WasmGear();
     expect(gear.cutPoint(buf, 0, buf.length, p, buf.length)).toBe(cutPoint(buf, 0, buf.length, p));
     // same buffer object, new bytes: without begin() the copy would be stale
-    buf.set(seededBytes(22, buf.length));
+    buf.set(seededBytes(buf.length, 22));
     gear.begin(buf);
     expect(gear.cutPoint(buf, 0, buf.length, p, buf.length)).toBe(cutPoint(buf, 0, buf.length, p));
   });

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { seededBytes } from '@ckpt/test-utils';
 import { describe, expect, it } from 'vitest';
 import { chunkBuffer } from '../../src/sync/chunking/chunk-buffer.js';
 import { GEAR, GEAR_SEED } from '../../src/sync/chunking/gear.js';
 import { DEFAULT_CHUNKING } from '../../src/sync/chunking/options.js';
 import type { Chunk, ChunkingOptions } from '../../src/sync/chunking/types.js';
-import { buildFile, KiB, MiB, seededBytes } from './fixtures.js';
+import { buildFile, KiB, MiB } from './fixtures.js';
 
 const small: ChunkingOptions = {
   minSize: 1 * KiB,
@@ -39,7 +40,7 @@ function expectWellFormed(buf: Uint8Array, chunks: Chunk[], options: ChunkingOpt
 
 describe('chunkBuffer', () => {
   it('covers random data with well-formed chunks near the average size', () => {
-    const buf = seededBytes(1, 8 * MiB + 123);
+    const buf = seededBytes(8 * MiB + 123, 1);
     const chunks = chunkBuffer(buf, DEFAULT_CHUNKING);
     expectWellFormed(buf, chunks, DEFAULT_CHUNKING);
     const mean = buf.length / chunks.length;
@@ -48,13 +49,13 @@ describe('chunkBuffer', () => {
   });
 
   it('is deterministic and uses the defaults when given no options', () => {
-    const buf = seededBytes(2, 3 * MiB);
+    const buf = seededBytes(3 * MiB, 2);
     expect(chunkBuffer(buf)).toEqual(chunkBuffer(buf, DEFAULT_CHUNKING));
   });
 
   it('returns nothing for an empty buffer and one data chunk for a tiny one', () => {
     expect(chunkBuffer(new Uint8Array(0))).toEqual([]);
-    const tiny = seededBytes(3, 100);
+    const tiny = seededBytes(100, 3);
     expect(chunkBuffer(tiny)).toEqual([{ offset: 0, length: 100, hash: sha256(tiny) }]);
   });
 
@@ -79,7 +80,7 @@ describe('chunkBuffer', () => {
 
   it('counts only whole zero pages, aligned to offset 0', () => {
     // zeros from 1000 to 1000 + 40 KiB: only the pages [4 KiB, 40 KiB) are whole zero pages
-    const buf = seededBytes(5, 100 * KiB);
+    const buf = seededBytes(100 * KiB, 5);
     buf.fill(0, 1000, 1000 + 40 * KiB);
     const zeros = chunkBuffer(buf, small).filter((c) => c.hash === null);
     expect(zeros).toEqual([{ offset: 4 * KiB, length: 36 * KiB, hash: null }]);
@@ -97,7 +98,7 @@ describe('chunkBuffer', () => {
   });
 
   it('restarts chunking at each zero-run edge', () => {
-    const data = seededBytes(6, 300 * KiB);
+    const data = seededBytes(300 * KiB, 6);
     const zeros = new Uint8Array(64 * KiB);
     const both = new Uint8Array(data.length * 2 + zeros.length);
     both.set(data, 0);
@@ -111,11 +112,11 @@ describe('chunkBuffer', () => {
   it.each([4 * KiB, 100 * KiB + 3, 1 * MiB])(
     'resists shifts: a %i-byte insert changes only the chunks around it',
     (size) => {
-      const base = seededBytes(7, 64 * MiB);
+      const base = seededBytes(64 * MiB, 7);
       const insertAt = 32 * MiB + 12345;
       const next = new Uint8Array(base.length + size);
       next.set(base.subarray(0, insertAt), 0);
-      next.set(seededBytes(8, size), insertAt);
+      next.set(seededBytes(size, 8), insertAt);
       next.set(base.subarray(insertAt), insertAt + size);
       const before = chunkBuffer(base);
       const after = chunkBuffer(next);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededBytes } from '@ckpt/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The pool starts its workers from the built files: run `npx turbo run build --filter=@ckpt/core` first.
 import {
@@ -13,7 +14,7 @@ import {
 } from '../../dist/sync/chunking/index.js';
 import { StoreError } from '../../src/errors.js';
 import { stampOf } from '../../src/sync/stamp.js';
-import { buildFile, KiB, MiB, type Piece, seededBytes, withoutData } from './fixtures.js';
+import { buildFile, KiB, MiB, type Piece, withoutData } from './fixtures.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -67,7 +68,7 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
     { name: 'mixed', bytes: buildFile(21, mixed), chunking: small, segments: [96 * KiB, 132 * KiB, 1 * MiB] },
     {
       name: 'random',
-      bytes: seededBytes(22, 3 * MiB + 1),
+      bytes: seededBytes(3 * MiB + 1, 22),
       chunking: small,
       segments: [100 * KiB, 256 * KiB],
     },
@@ -157,7 +158,7 @@ describe('ChunkerPool', () => {
   });
 
   it('reads no more than about readAhead ahead of the consumer', async () => {
-    const path = await writeTemp('ahead.img', seededBytes(26, 48 * MiB));
+    const path = await writeTemp('ahead.img', seededBytes(48 * MiB, 26));
     const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
     try {
       const it = pool.chunkFile(path, { readAhead: 8 * MiB })[Symbol.asyncIterator]();
@@ -173,7 +174,7 @@ describe('ChunkerPool', () => {
 
   it('chunks several files at once on one pool', async () => {
     const a = buildFile(28, mixed);
-    const b = seededBytes(29, 2 * MiB + 3);
+    const b = seededBytes(2 * MiB + 3, 29);
     const [pathA, pathB] = [await writeTemp('a.img', a), await writeTemp('b.img', b)];
     const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
     try {
@@ -189,7 +190,7 @@ describe('ChunkerPool', () => {
   });
 
   it('fails with Integrity when the file shrinks while being chunked', async () => {
-    const path = await writeTemp('shrinks.img', seededBytes(30, 24 * MiB));
+    const path = await writeTemp('shrinks.img', seededBytes(24 * MiB, 30));
     const pool = new ChunkerPool({ threads: 1, segmentSize: 4 * MiB });
     try {
       const consume = async () => {
@@ -215,7 +216,7 @@ describe('ChunkerPool', () => {
   });
 
   it('stops with Aborted when the signal fires', async () => {
-    const path = await writeTemp('abort.img', seededBytes(27, 24 * MiB));
+    const path = await writeTemp('abort.img', seededBytes(24 * MiB, 27));
     const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
     try {
       const controller = new AbortController();
@@ -253,7 +254,7 @@ describe('ChunkerPool', () => {
   });
 
   it('hashes extents of a buffer on a worker and hands the bytes back', async () => {
-    const bytes = seededBytes(21, 3 * MiB + 5);
+    const bytes = seededBytes(3 * MiB + 5, 21);
     const buffer = new ArrayBuffer(bytes.length);
     new Uint8Array(buffer).set(bytes);
     const extents = [
@@ -277,20 +278,20 @@ describe('ChunkerPool', () => {
   });
 
   it('readFiles reads small files whole, each with its hash (null when all zero) and stamp', async () => {
-    const a = await writeTemp('small-a', seededBytes(31, 5000));
+    const a = await writeTemp('small-a', seededBytes(5000, 31));
     const zero = await writeTemp('small-zero', new Uint8Array(8192));
-    const b = await writeTemp('small-b', seededBytes(32, 70 * KiB));
+    const b = await writeTemp('small-b', seededBytes(70 * KiB, 32));
     const pool = new ChunkerPool({ threads: 2 });
     try {
       const sizes = [5000, 8192, 70 * KiB];
       const read = await pool.readFiles([a, zero, b].map((path, i) => ({ path, size: sizes[i]! })));
       expect(read.map((f) => f.data.length)).toEqual(sizes);
-      expect(Buffer.from(read[0]!.data).equals(seededBytes(31, 5000))).toBe(true);
-      expect(Buffer.from(read[2]!.data).equals(seededBytes(32, 70 * KiB))).toBe(true);
+      expect(Buffer.from(read[0]!.data).equals(seededBytes(5000, 31))).toBe(true);
+      expect(Buffer.from(read[2]!.data).equals(seededBytes(70 * KiB, 32))).toBe(true);
       expect(read.map((f) => f.hash)).toEqual([
-        sha256(seededBytes(31, 5000)),
+        sha256(seededBytes(5000, 31)),
         null,
-        sha256(seededBytes(32, 70 * KiB)),
+        sha256(seededBytes(70 * KiB, 32)),
       ]);
       for (const [i, path] of [a, zero, b].entries()) {
         expect(read[i]!.stamp).toEqual(stampOf(await lstat(path, { bigint: true })));
@@ -300,7 +301,7 @@ describe('ChunkerPool', () => {
       const [again] = await pool.readFiles([{ path: a, size: 5000 }], { buffer: given, bufferSize: 1 });
       expect(given.byteLength).toBe(0);
       expect(again!.data.buffer.byteLength).toBe(100 * KiB);
-      expect(Buffer.from(again!.data).equals(seededBytes(31, 5000))).toBe(true);
+      expect(Buffer.from(again!.data).equals(seededBytes(5000, 31))).toBe(true);
       const tooSmall = new ArrayBuffer(10);
       const [fresh] = await pool.readFiles([{ path: a, size: 5000 }], {
         buffer: tooSmall,
@@ -318,7 +319,7 @@ describe('ChunkerPool', () => {
   });
 
   it('readFiles names the file it cannot read, and refuses a symlink or a FIFO without hanging', async () => {
-    const good = await writeTemp('good', seededBytes(33, 10));
+    const good = await writeTemp('good', seededBytes(10, 33));
     const link = join(dir, 'link');
     await symlink(good, link);
     const fifo = join(dir, 'fifo');
@@ -345,7 +346,7 @@ describe('ChunkerPool', () => {
   it('writeFiles creates files whole from a shared buffer, finished, and returns their stamps', async () => {
     const buffer = new SharedArrayBuffer(64 * KiB);
     const bytes = new Uint8Array(buffer);
-    bytes.set(seededBytes(34, 64 * KiB));
+    bytes.set(seededBytes(64 * KiB, 34));
     const one = join(dir, 'new-one');
     const holes = join(dir, 'new-holes');
     const pool = new ChunkerPool({ threads: 2 });
@@ -390,7 +391,7 @@ describe('ChunkerPool', () => {
   });
 
   it('writeFiles names the file it cannot create, and never writes through a symlink', async () => {
-    const target = await writeTemp('link-target', seededBytes(35, 10));
+    const target = await writeTemp('link-target', seededBytes(10, 35));
     const link = join(dir, 'new-link');
     await symlink(target, link);
     const buffer = new SharedArrayBuffer(16);
@@ -409,7 +410,7 @@ describe('ChunkerPool', () => {
         const written = pool.writeFiles(buffer, [file(join(dir, 'new-before')), file(path)]);
         await expect(written).rejects.toSatisfy((err) => StoreError.is(err, code) && err.key === path);
       }
-      expect((await readFile(target)).equals(seededBytes(35, 10))).toBe(true);
+      expect((await readFile(target)).equals(seededBytes(10, 35))).toBe(true);
     } finally {
       await pool.close();
     }

@@ -1,12 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useTempDir } from '@ckpt/test-utils';
 import { describe, expect, test } from 'vitest';
 import { BackendRegistry, loadConfigFile, openStore, resolveStoreConfig } from '../../src/config/index.js';
-import { storeErrorOf, useTempDir } from './helpers.js';
+import { storeErrorOf } from './helpers.js';
 import { testRegistry } from './memory-backend.js';
 
-const tempDir = useTempDir();
+const tempDir = useTempDir('ckpt-config-');
 
 /** Writes `content` (JSON unless a string) to `<dir>/<name>` and returns the path. */
 async function put(dir: string, name: string, content: unknown): Promise<string> {

@@ -1,10 +1,10 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { useTempDir } from '@ckpt/test-utils';
 import { describe, expect, test } from 'vitest';
 import { importPackage } from '../../src/config/import-package.js';
-import { useTempDir } from './helpers.js';
 
-const tempDir = useTempDir();
+const tempDir = useTempDir('ckpt-config-');
 
 /** Writes a package `name` into `<dir>/node_modules` whose `where` export is `where`. */
 async function fakePackage(dir: string, name: string, where: string): Promise<void> {

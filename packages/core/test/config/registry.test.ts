@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { useTempDir } from '@ckpt/test-utils';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { BackendStore } from '../../src/backend-store.js';
@@ -13,7 +14,7 @@ import {
 } from '../../src/config/index.js';
 import { MemoryBackend } from '../../src/memory-store.js';
 import { ScriptedBackend, unavailable } from '../layers/helpers.js';
-import { storeErrorOf, useTempDir } from './helpers.js';
+import { storeErrorOf } from './helpers.js';
 import { memoryBackend, memorySchema } from './memory-backend.js';
 
 describe('registering backends', () => {
@@ -173,7 +174,7 @@ describe('opening a custom backend', () => {
 });
 
 describe('lazy loading of built-in backends', () => {
-  const tempDir = useTempDir();
+  const tempDir = useTempDir('ckpt-config-');
 
   /** Writes a package `name` with `index.mjs` = `source` into `<dir>/node_modules`. */
   async function fakePackage(dir: string, name: string, source: string): Promise<void> {

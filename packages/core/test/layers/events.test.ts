@@ -2,13 +2,14 @@ import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { BackendStore } from '../../src/backend-store.js';
+import { readAll } from '../../src/body.js';
 import { StoreError } from '../../src/errors.js';
 import { type StoreEvent, withEvents } from '../../src/layers/events.js';
 import { withFaults } from '../../src/layers/faults.js';
 import { StoreMetrics } from '../../src/layers/metrics.js';
 import { MemoryBackend, MemoryStore } from '../../src/memory-store.js';
 import type { ObjectStore } from '../../src/store.js';
-import { bytesOf, drain, readBody, ScriptedBackend, storeError, streamOf } from './helpers.js';
+import { bytesOf, drain, ScriptedBackend, storeError, streamOf } from './helpers.js';
 
 /** A store that never retries over a scripted backend. */
 function scripted() {
@@ -38,11 +39,11 @@ describe('withEvents', () => {
       ['put', 'c', 0, undefined],
     ]);
 
-    expect((await readBody((await store.get('b')).body)).length).toBe(250_000);
-    expect(
-      (await readBody((await store.get('a', { range: { offset: 100, length: 300 } })).body)).length,
-    ).toBe(300);
-    await readBody((await store.get('c')).body);
+    expect((await readAll((await store.get('b')).body)).length).toBe(250_000);
+    expect((await readAll((await store.get('a', { range: { offset: 100, length: 300 } })).body)).length).toBe(
+      300,
+    );
+    await readAll((await store.get('c')).body);
     expect(events.slice(3).map((e) => [e.op, e.key, e.bytes, e.error])).toEqual([
       ['get', 'b', 250_000, undefined],
       ['get', 'a', 300, undefined],
@@ -60,7 +61,7 @@ describe('withEvents', () => {
     const result = await store.get('a');
     await delay(30);
     expect(events.filter((e) => e.op === 'get')).toEqual([]);
-    expect(await readBody(result.body)).toEqual(bytesOf(10));
+    expect(await readAll(result.body)).toEqual(bytesOf(10));
     await delay(1);
     const get = events.find((e) => e.op === 'get');
     expect(get).toMatchObject({ bytes: 10 });
@@ -165,7 +166,7 @@ describe('withEvents', () => {
     let warnings: string[];
     try {
       await store.put('a', bytesOf(3));
-      expect(await readBody((await store.get('a')).body)).toEqual(bytesOf(3));
+      expect(await readAll((await store.get('a')).body)).toEqual(bytesOf(3));
       warnings = emitWarning.mock.calls.map(([warning]) => String(warning));
     } finally {
       emitWarning.mockRestore();

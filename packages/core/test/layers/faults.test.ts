@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BackendStore } from '../../src/backend-store.js';
+import { readAll } from '../../src/body.js';
 import { StoreError } from '../../src/errors.js';
 import { type FaultOptions, withFaults } from '../../src/layers/faults.js';
 import { mulberry32 } from '../../src/layers/random.js';
 import { MemoryBackend } from '../../src/memory-store.js';
-import { bytesOf, drain, listKeys, readBody, recordingSleep } from './helpers.js';
+import { bytesOf, drain, listKeys, recordingSleep } from './helpers.js';
 
 /** A MemoryBackend holding `objects`. */
 async function memoryWith(objects: Record<string, Buffer>): Promise<MemoryBackend> {
@@ -191,7 +192,7 @@ describe('withFaults', () => {
     const store = new BackendStore(faulty, { retry: { attempts: 20, sleep: recordingSleep().sleep } });
     for (let i = 0; i < 30; i++) await store.put(`k${i}`, bytesOf(10_000 + i));
     for (let i = 0; i < 30; i++)
-      expect(await readBody((await store.get(`k${i}`)).body)).toEqual(bytesOf(10_000 + i));
+      expect(await readAll((await store.get(`k${i}`)).body)).toEqual(bytesOf(10_000 + i));
     expect((await listKeys(store.list())).keys).toHaveLength(30);
     expect(faulty.injected.errors).toBeGreaterThan(10);
     expect(faulty.injected.truncations).toBeGreaterThan(5);

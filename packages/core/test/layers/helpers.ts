@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Backend, BackendGetOptions, BackendPutOptions } from '../../src/backend.js';
 import { BackendStore } from '../../src/backend-store.js';
+import { readAll } from '../../src/body.js';
 import { StoreError, type StoreErrorCode } from '../../src/errors.js';
 import { STORE_OPS } from '../../src/layers/layer.js';
 import { mulberry32 } from '../../src/layers/random.js';
@@ -20,13 +21,6 @@ export const unavailable = (operation = 'test') =>
 export const storeError = (code: StoreErrorCode) => new StoreError(code, 'scripted', { operation: 'test' });
 /** An error as node's `fs` or `net` throws it. */
 export const errnoFailure = (code: string) => Object.assign(new Error(`${code}: scripted`), { code });
-
-/** Reads a body to its end as a Buffer. */
-export async function readBody(body: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of body) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
 
 /** Reads a body until it ends or fails; returns the bytes seen and the error, if any. */
 export async function drain(body: Readable): Promise<{ bytes: number; error?: unknown }> {
@@ -161,7 +155,7 @@ export class ScriptedBackend implements Backend {
     this.getOptions.push(options);
     this.step('get');
     const result = await this.memory.get(key, options);
-    const bytes = await readBody(result.body);
+    const bytes = await readAll(result.body);
     const { into } = options;
     const target = into && into.byteLength >= bytes.length ? into : undefined;
     const cut = this.cuts.shift();

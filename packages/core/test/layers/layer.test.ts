@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendStore } from '../../src/backend-store.js';
+import { readAll } from '../../src/body.js';
 import { StoreError } from '../../src/errors.js';
 import { withEvents } from '../../src/layers/events.js';
 import { withFaults } from '../../src/layers/faults.js';
@@ -7,7 +8,7 @@ import { StoreLayer } from '../../src/layers/layer.js';
 import { StoreMetrics } from '../../src/layers/metrics.js';
 import { MemoryBackend, MemoryStore } from '../../src/memory-store.js';
 import type { PutResult } from '../../src/store.js';
-import { bytesOf, readBody, recordingSleep } from './helpers.js';
+import { bytesOf, recordingSleep } from './helpers.js';
 
 async function exercise(store: import('../../src/store.js').ObjectStore) {
   await store.put('d/a', bytesOf(10), { metadata: { kind: 'x' } });
@@ -17,7 +18,7 @@ async function exercise(store: import('../../src/store.js').ObjectStore) {
   });
   const got = await store.get('d/b', { range: { offset: 5, length: 5 } });
   expect(got.range).toEqual({ offset: 5, length: 5 });
-  expect(await readBody(got.body)).toEqual(bytesOf(20).subarray(5, 10));
+  expect(await readAll(got.body)).toEqual(bytesOf(20).subarray(5, 10));
   expect(await store.head('d/a')).toMatchObject({ size: 10, metadata: { kind: 'x' } });
   const keys: string[] = [];
   for await (const meta of store.list('d/')) keys.push(meta.key);
@@ -55,7 +56,7 @@ describe('StoreLayer', () => {
       code: 'PermissionDenied',
       message: 'put b: read-only view',
     });
-    expect(await readBody((await view.get('a')).body)).toEqual(bytesOf(3));
+    expect(await readAll((await view.get('a')).body)).toEqual(bytesOf(3));
   });
 
   it('composes: events over a store over a faulty backend keep the store contract', async () => {

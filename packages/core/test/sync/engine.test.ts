@@ -16,6 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { makeCheckpoint, readTree, seededBytes } from '@ckpt/test-utils';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAll } from '../../dist/exports/backend.js';
 import { MemoryBackend, MemoryStore, withFaults } from '../../dist/exports/testing.js';
@@ -31,7 +32,7 @@ import {
 } from '../../dist/index.js';
 import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';
-import { bytes, makeCheckpoint, readTree, SMALL_CHUNKING } from './tree.js';
+import { SMALL_CHUNKING } from './small-chunking.js';
 
 let work: string;
 let store: MemoryStore;
@@ -114,7 +115,7 @@ describe('push and pull', () => {
     const other = path.join(work, 'other');
     await makeCheckpoint(src);
     await makeCheckpoint(other);
-    await writeFile(path.join(other, 'extra.img'), bytes(10_000, 5));
+    await writeFile(path.join(other, 'extra.img'), seededBytes(10_000, 5));
     const first = await ckpt.push('m1', src);
     const writer = new Checkpoints(store, small);
     let lists = 0;
@@ -164,7 +165,7 @@ describe('push and pull', () => {
         stdio: 'ignore',
       },
     );
-    await writeFile(path.join(src, 'core-999.img'), bytes(5000, 9));
+    await writeFile(path.join(src, 'core-999.img'), seededBytes(5000, 9));
     await rm(path.join(src, 'core-100.img'));
     const v2 = await ckpt.push('m1', src);
     expect(v2.parent).toBe(v1.generation);
@@ -271,8 +272,8 @@ describe('failures leave the destination as it was', () => {
     const small = path.join(src, 'core-105.img');
     const large = path.join(src, 'pages-2.img');
     for (const [file, change, code] of [
-      [small, () => writeFile(small, bytes(385, 99)), 'Conflict'],
-      [large, () => writeFile(large, bytes(700 << 10, 99)), 'Conflict'],
+      [small, () => writeFile(small, seededBytes(385, 99)), 'Conflict'],
+      [large, () => writeFile(large, seededBytes(700 << 10, 99)), 'Conflict'],
       [small, () => rm(small), 'NotFound'],
     ] as const) {
       const Layer = afterScan(change);
@@ -355,7 +356,7 @@ describe('failures leave the destination as it was', () => {
   it('identical files pushed at once store their bytes once; counts are distinct chunks, as pull counts them', async () => {
     const src = path.join(work, 'same');
     await mkdir(src);
-    const content = bytes(100_000, 7);
+    const content = seededBytes(100_000, 7);
     for (let i = 0; i < 12; i++) await writeFile(path.join(src, `copy-${i}.img`), content);
     const pushed = await ckpt.push('m1', src);
     expect([pushed.chunksNew, pushed.chunksReused]).toEqual([1, 0]);
@@ -442,7 +443,7 @@ describe('catalog, delete and gc', () => {
     await makeCheckpoint(src);
     expect(await ckpt.exists('m1')).toBe(false);
     const a = await ckpt.push('m1', src);
-    await writeFile(path.join(src, 'pages-2.img'), bytes(700 << 10, 77));
+    await writeFile(path.join(src, 'pages-2.img'), seededBytes(700 << 10, 77));
     const b = await ckpt.push('m1', src);
     await ckpt.push('m2', src);
     expect(await ckpt.exists('m1')).toBe(true);
@@ -477,8 +478,8 @@ describe('catalog, delete and gc', () => {
   it('two concurrent pushes both commit and the later commit is the latest', async () => {
     const s1 = path.join(work, 's1');
     const s2 = path.join(work, 's2');
-    await makeCheckpoint(s1, 1);
-    await makeCheckpoint(s2, 2);
+    await makeCheckpoint(s1, { seed: 1 });
+    await makeCheckpoint(s2, { seed: 2 });
     const other = new Checkpoints(store, small);
     const [r1, r2] = await Promise.all([ckpt.push('m1', s1), other.push('m1', s2)]);
     await other.close();
@@ -498,13 +499,13 @@ describe('catalog, delete and gc', () => {
     await ckpt.pull('m1', dst);
     // the next version changes pages-1.img near its end, so the pull copies the rest chunk by chunk
     const changed = await open(path.join(src, 'pages-1.img'), 'r+');
-    await changed.write(bytes(4096, 5), 0, 4096, (6 << 20) - 4096);
+    await changed.write(seededBytes(4096, 5), 0, 4096, (6 << 20) - 4096);
     await changed.close();
     await ckpt.push('m1', src);
     // damage the old copy behind the local record's back: the record still vouches for the file
     const damaged = path.join(dst, 'pages-1.img');
     const handle = await open(damaged, 'r+');
-    await handle.write(bytes(4096, 77), 0, 4096, 8192);
+    await handle.write(seededBytes(4096, 77), 0, 4096, 8192);
     await handle.close();
     const recordPath = recordOf(dst);
     const record = await readFile(recordPath);
@@ -529,7 +530,7 @@ describe('catalog, delete and gc', () => {
   });
 
   it('pulls a llmux 0.7 checkpoint (plain objects under <model>/images/)', async () => {
-    await store.put('llama/images/pages-1.img', bytes(100_000, 5));
+    await store.put('llama/images/pages-1.img', seededBytes(100_000, 5));
     await store.put('llama/images/inventory.img', Buffer.from('inv'));
     expect(await ckpt.exists('llama')).toBe(true);
     const dst = path.join(work, 'dst');
@@ -545,9 +546,9 @@ describe('resilience', () => {
     await mkdir(src);
     await writeFile(
       path.join(src, 'pages-1.img'),
-      Buffer.concat([bytes(10 << 20, 3), Buffer.alloc(256 << 10)]),
+      Buffer.concat([seededBytes(10 << 20, 3), Buffer.alloc(256 << 10)]),
     );
-    await writeFile(path.join(src, 'core-1.img'), bytes(3000, 4));
+    await writeFile(path.join(src, 'core-1.img'), seededBytes(3000, 4));
     await utimes(path.join(src, 'pages-1.img'), 1_700_000_000, 1_700_000_000);
     const CUT_AT = 5 << 19; // 2.5 MiB
     const cuts: { key: string; offset: number; length: number }[] = [];

@@ -5,11 +5,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { makeCheckpoint } from '@ckpt/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAll } from '../../dist/exports/backend.js';
 import { MemoryStore } from '../../dist/exports/testing.js';
 import { Checkpoints } from '../../dist/index.js';
-import { makeCheckpoint, SMALL_CHUNKING } from './tree.js';
+import { SMALL_CHUNKING } from './small-chunking.js';
 
 type Json = Record<string, unknown> & { entries: Record<string, unknown>[]; chunks: string; packs: string[] };
 

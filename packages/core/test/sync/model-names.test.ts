@@ -3,10 +3,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readTree, seededBytes } from '@ckpt/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../dist/exports/testing.js';
 import { Checkpoints, StoreError, validateModel } from '../../dist/index.js';
-import { bytes, readTree } from './tree.js';
 
 let work: string;
 let store: MemoryStore;
@@ -32,7 +32,7 @@ async function keys(prefix = ''): Promise<string[]> {
 async function tree(name: string, seed: number): Promise<string> {
   const dir = path.join(work, name);
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'pages-1.img'), bytes(200_000, seed));
+  await writeFile(path.join(dir, 'pages-1.img'), seededBytes(200_000, seed));
   await writeFile(path.join(dir, 'inventory.img'), `inventory ${seed}`);
   return dir;
 }
@@ -120,8 +120,8 @@ describe('model names', () => {
   });
 
   it('a llmux 0.7 checkpoint of a is not mixed with one of a/images', async () => {
-    await store.put('a/images/pages-1.img', bytes(1000, 1));
-    await store.put('a/images/images/pages-1.img', bytes(2000, 2));
+    await store.put('a/images/pages-1.img', seededBytes(1000, 1));
+    await store.put('a/images/images/pages-1.img', seededBytes(2000, 2));
     expect((await ckpt.generations('a')).map((g) => [g.generation, g.files, g.bytes])).toEqual([
       ['legacy', 1, 1000],
     ]);

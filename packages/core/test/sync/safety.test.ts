@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
+import { makeCheckpoint, readTree, seededBytes } from '@ckpt/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAll } from '../../dist/exports/backend.js';
 import { MemoryStore } from '../../dist/exports/testing.js';
 import { Checkpoints, type PutBody, type PutOptions, StoreError, StoreLayer } from '../../dist/index.js';
-import { bytes, makeCheckpoint, readTree, SMALL_CHUNKING } from './tree.js';
+import { SMALL_CHUNKING } from './small-chunking.js';
 
 let work: string;
 let store: MemoryStore;
@@ -92,7 +93,7 @@ describe('what a pull replaces', () => {
     const dst = path.join(work, 'dst');
     await mkdir(dst);
     await ckpt.pull('m', dst);
-    await writeFile(path.join(src, 'pages-2.img'), bytes(1000, 5));
+    await writeFile(path.join(src, 'pages-2.img'), seededBytes(1000, 5));
     await ckpt.push('m', src);
     const plan = (await ckpt.pull('m', dst, { dryRun: true })).plan;
     expect(plan).toEqual({ add: [], change: ['pages-2.img'], remove: [] });
@@ -119,7 +120,7 @@ describe('what a pull replaces', () => {
     const first = await ckpt.push('m', src);
     const dst = path.join(work, 'dst');
     await ckpt.pull('m', dst);
-    await writeFile(path.join(src, 'pages-2.img'), bytes(1000, 5));
+    await writeFile(path.join(src, 'pages-2.img'), seededBytes(1000, 5));
     await ckpt.push('m', src);
     // as a kill leaves it: the old tree renamed aside, the new one not yet in place
     await rename(dst, path.join(work, '.dst.ckpt-old-0123456789ab'));
@@ -182,7 +183,7 @@ describe('gc against pushes in flight', () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
     const base = await ckpt.push('m', src);
-    await writeFile(path.join(src, 'pages-2.img'), bytes(900 << 10, 42));
+    await writeFile(path.join(src, 'pages-2.img'), seededBytes(900 << 10, 42));
     const gate = new CommitGate(store);
     const pusher = new Checkpoints(gate, small);
     const pushing = pusher.push('m', src);

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { makeCheckpoint } from '@ckpt/test-utils';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { type ScannedEntry, scanDirectory } from '../../src/sync/scan.js';
-import { makeCheckpoint } from './tree.js';
 
 let work: string;
 beforeEach(async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { seededBytes } from '@ckpt/test-utils';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 // the pool starts its workers from the built files: build @ckpt/core first
 import { ChunkerPool } from '../../dist/sync/chunking/index.js';
@@ -13,7 +14,6 @@ import { Progress } from '../../src/sync/progress.js';
 import { stampOf } from '../../src/sync/stamp.js';
 import { TreeWriter } from '../../src/sync/tree-writer.js';
 import type { ProgressEvent } from '../../src/sync/types.js';
-import { bytes } from './tree.js';
 
 let staging: string;
 beforeEach(async () => {
@@ -35,7 +35,7 @@ const file = (p: string, extents: number[], size: number, mode = 0o640): FileEnt
 it('writes whole files on a worker one task at a time, split files through handles, and finishes each once', async () => {
   // chunk i is (i + 1) * 1000 bytes; all five lie in one shared buffer, as a read delivers them
   const lengths = [1000, 2000, 3000, 4000, 5000];
-  const data = lengths.map((n, i) => bytes(n, i + 1));
+  const data = lengths.map((n, i) => seededBytes(n, i + 1));
   const buffer = new SharedArrayBuffer(lengths.reduce((a, b) => a + b, 0));
   const offsets: number[] = [];
   let at = 0;

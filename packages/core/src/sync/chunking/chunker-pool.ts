@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { errnoCode } from '../../errno.js';
-import { abortError, StoreError, throwIfAborted } from '../../errors.js';
+import { abortable, StoreError, throwIfAborted } from '../../errors.js';
+import { WorkerPool, type WorkerRunOptions } from '../../worker-pool.js';
 import type { FileStamp } from '../stamp.js';
 import { BufferRecycler } from './buffer-recycler.js';
 import { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';
@@ -20,7 +21,6 @@ import type {
 import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
-import { type RunOptions, WorkerPool } from './worker-pool.js';
 
 /** Options of {@link ChunkerPool}. */
 export interface ChunkerPoolOptions {
@@ -135,7 +135,10 @@ export class ChunkerPool {
     if (this.#segmentSize < minSegment)
       throw bad('segmentSize', `must be at least 2 × (stitchWindow + maxSize) = ${minSegment}`);
     this.#chunking = chunking;
-    this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), threads);
+    this.#pool = new WorkerPool(new URL('./chunk-worker.js', import.meta.url), {
+      threads,
+      name: 'chunk worker',
+    });
     const S = this.#segmentSize;
     const widest = scanWindow(
       { start: S, segmentEnd: 2 * S, stitchEnd: 2 * S + this.#stitchWindow },
@@ -250,7 +253,7 @@ export class ChunkerPool {
   async #ask<R>(
     task: ScanTask | HashTask | ReadTask | WriteTask,
     operation: string,
-    options: RunOptions = {},
+    options: WorkerRunOptions = {},
     key?: string,
   ): Promise<R> {
     let reply: unknown;
@@ -322,7 +325,7 @@ export class ChunkerPool {
           pending.catch(noop);
           scans.set(next, pending);
         }
-        const found = take(await abortable(scans.get(k) as Promise<ScanResult>, signal, path));
+        const found = take(await abortable(scans.get(k) as Promise<ScanResult>, signal, 'chunk', path));
         scans.delete(k);
         const range = segment(k);
         const rescan = async (again: ScanRange) => take(await scan(again, true));
@@ -415,24 +418,4 @@ async function fileSize(path: string): Promise<number> {
   if (!info.isFile())
     throw new StoreError('InvalidArgument', 'not a regular file', { operation: 'chunk', key: path });
   return info.size;
-}
-
-/** `promise`, or an `Aborted` rejection as soon as `signal` fires. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, key: string): Promise<T> {
-  if (!signal) return promise;
-  throwIfAborted(signal, 'chunk', key);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, 'chunk', key));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }

@@ -1,0 +1,9 @@
+/**
+ * `@ckpt/test-utils` (private): the helpers ckpt's tests share, one copy each. No workspace
+ * package but `@ckpt/test-servers` is a dependency, so that every package's tests, core's
+ * included, can use it without a cycle.
+ */
+export { seededBytes } from './bytes.js';
+export { type MinioFixture, useMinio } from './minio.js';
+export { useTempDir } from './temp.js';
+export { type CheckpointOptions, makeCheckpoint, readTree, type TreeEntry, treeDigest } from './tree.js';
