@@ -3,7 +3,7 @@
 //
 //   node packages/core/bench/chunking.mjs cpu     single-thread gear hash and chunkBuffer, per avgSize
 //   node packages/core/bench/chunking.mjs dedup   stored bytes vs truly new bytes on a synthetic next version
-//   node packages/core/bench/chunking.mjs pool    ChunkerPool on a 1 GiB file in the temp dir (deleted after)
+//   node packages/core/bench/chunking.mjs pool    FileWorkers on a 1 GiB file in the temp dir (deleted after)
 //   node packages/core/bench/chunking.mjs rss     peak RSS while the pool chunks a 2 GiB file (deleted after)
 //
 // Options: --size-mib N (dedup image size, default 512), --seed N.
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../dist/layers/random.js';
 import { cutPoint } from '../dist/sync/chunking/cdc.js';
 import { WasmGear } from '../dist/sync/chunking/gear-wasm.js';
-import { ChunkerPool, chunkBuffer, chunkParams, DEFAULT_CHUNKING } from '../dist/sync/chunking/index.js';
+import { chunkBuffer, chunkParams, DEFAULT_CHUNKING, FileWorkers } from '../dist/sync/chunking/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -285,7 +285,7 @@ function dropCache(path) {
 }
 
 async function runPool(path, threads, withData, cold) {
-  const pool = new ChunkerPool({ threads });
+  const pool = new FileWorkers({ threads });
   if (cold) dropCache(path);
   let bytes = 0;
   let chunks = 0;

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
-import { ChunkerPool, type ChunkingOptions, DEFAULT_CHUNKING } from './chunking/index.js';
+import { type ChunkingOptions, DEFAULT_CHUNKING, FileWorkers } from './chunking/index.js';
 import { deleteCheckpoint } from './delete.js';
 import type { EngineContext } from './engine-context.js';
 import { collectGarbage } from './gc.js';
@@ -39,7 +39,7 @@ export interface CheckpointsOptions {
   /** Target size of pack objects. Default 8 MiB. */
   packSize?: number;
   /**
-   * Bytes of file data held in memory at once. A push gives half to the chunker's read buffers
+   * Bytes of file data held in memory at once. A push gives half to the file workers' read buffers
    * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
    * those whose body an upload still holds); a pull or verify keeps at most this many bytes of
    * 4 MiB reads in flight (and at most `concurrency`). Default 48 MiB. Memory does not grow with
@@ -78,7 +78,7 @@ export const DEFAULT_GRACE_MS = 6 * 3600_000;
  */
 export class Checkpoints {
   private readonly ctx: EngineContext;
-  private pool: ChunkerPool | undefined;
+  private pool: FileWorkers | undefined;
 
   constructor(
     readonly store: ObjectStore,
@@ -95,8 +95,8 @@ export class Checkpoints {
       chunking,
       stateDir: options.stateDir ?? defaultStateDir(),
       leaseRenewMs: options.leaseRenewMs ?? RENEW_MS,
-      chunker: () => {
-        this.pool ??= new ChunkerPool({ threads: options.threads, chunking });
+      workers: () => {
+        this.pool ??= new FileWorkers({ threads: options.threads, chunking });
         return this.pool;
       },
     };

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../store.js';
-import type { ChunkerPool, ChunkingOptions } from './chunking/index.js';
+import type { ChunkingOptions, FileWorkers } from './chunking/index.js';
 
-/** What the sync operations share: the store, tuning, and the lazily started chunker pool. */
+/** What the sync operations share: the store, tuning, and the file workers, started when first needed. */
 export interface EngineContext {
   store: ObjectStore;
   /** Parallel store requests. */
@@ -19,7 +19,7 @@ export interface EngineContext {
   stateDir: string;
   /** How often a push renews its lease (push-lease.ts). */
   leaseRenewMs: number;
-  chunker(): ChunkerPool;
+  workers(): FileWorkers;
 }
 
 /** Ranged reads a pull or verify keeps in flight: the store's concurrency, within the memory budget. */

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import type { ChunkTable } from './chunk-table.js';
-import type { ChunkerPool } from './chunking/index.js';
+import type { FileWorkers } from './chunking/index.js';
 import { type EngineContext, readsInFlight } from './engine-context.js';
 import { packKey } from './layout.js';
 import type { Manifest } from './manifest.js';
@@ -92,7 +92,7 @@ export async function fetchChunks(
   };
   const size = reads.reduce((most, read) => Math.max(most, span(read)), 0);
   const free: SharedArrayBuffer[] = [];
-  const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
+  const hash: FileWorkers['hash'] = (buffer, extents) => ctx.workers().hash(buffer, extents);
   const concurrency = readsInFlight(ctx);
   const limit = pLimit(concurrency);
   const controller = new AbortController();
@@ -123,7 +123,7 @@ export async function fetchChunks(
 }
 
 /** What one read needs: the fetch's options, the signal that stops all reads, the chunk table, the hasher. */
-type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkTable; hash: ChunkerPool['hash'] };
+type ReadOptions = FetchOptions & { signal: AbortSignal; rows: ChunkTable; hash: FileWorkers['hash'] };
 
 /** Complete chunks are sent for hashing and writing in batches of about this many bytes. */
 const BATCH_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { type BigIntStats, lstatSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { throwIfAborted } from '../errors.js';
-import type { ChunkerPool } from './chunking/index.js';
+import type { FileWorkers } from './chunking/index.js';
 import type { LocalState } from './local-state.js';
 import type { FileEntry, Manifest } from './manifest.js';
 import { resolveInside } from './rel-path.js';
@@ -124,7 +124,7 @@ export async function copyLocalChunks(
   runs: LocalRun[],
   manifest: Manifest,
   options: {
-    hash: ChunkerPool['hash'];
+    hash: FileWorkers['hash'];
     deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
     signal?: AbortSignal;
   },

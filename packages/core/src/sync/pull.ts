@@ -5,7 +5,7 @@ import path from 'node:path';
 import { errnoOf } from '../errno.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { ChunkPlaces } from './chunk-places.js';
-import type { ChunkerPool } from './chunking/index.js';
+import type { FileWorkers } from './chunking/index.js';
 import { assertOwnTree, assertReplaceable, localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
@@ -119,8 +119,8 @@ export async function pull(
   }
   if (options.dryRun) return result({ plan: await planPull(existing ? root : undefined, state, manifest) });
 
-  // every downloaded or copied chunk is hashed on the chunker's threads: start them while the tree is built
-  if (manifest.chunks.count > 0) ctx.chunker().warm();
+  // every downloaded or copied chunk is hashed on the file workers: start them while the tree is built
+  if (manifest.chunks.count > 0) ctx.workers().warm();
   const parent = path.dirname(root);
   await mkdir(parent, { recursive: true });
   const staging = path.join(
@@ -156,10 +156,10 @@ export async function pull(
       options.onProgress,
     );
     progress.add(totals.zeroBytes, linked.size);
-    const tree = new TreeWriter(staging, targets, () => ctx.chunker(), progress);
+    const tree = new TreeWriter(staging, targets, () => ctx.workers(), progress);
     writer = tree;
     await tree.begin(fileEntries(manifest).filter((entry) => !linked.has(entry.path)));
-    const hash: ChunkerPool['hash'] = (buffer, extents) => ctx.chunker().hash(buffer, extents);
+    const hash: FileWorkers['hash'] = (buffer, extents) => ctx.workers().hash(buffer, extents);
 
     // 3. chunks the old directory holds are copied from it (each checked against its hash) while
     //    the rest is downloaded; a local chunk that fails its check is downloaded afterwards

@@ -25,7 +25,7 @@ export interface ReadResult {
 }
 
 /**
- * Reads, chunks and hashes `files` on the chunker's threads and hands every chunk to `chunks`
+ * Reads, chunks and hashes `files` on the file workers and hands every chunk to `chunks`
  * (new ones go from the threads' read buffers into packs). Small files go to the workers in
  * batches, files of one segment a few at a time (one such file leaves a worker idle), then
  * larger files one by one, each with all the read-ahead. A file whose stamp changes while it is
@@ -48,7 +48,7 @@ export async function readChanged(
   const batchBuffers: ArrayBuffer[] = [];
   const readSmall = async (batch: ScannedFile[]) => {
     throwIfAborted(signal, 'push', batch[0]!.abs);
-    const read = await ctx.chunker().readFiles(
+    const read = await ctx.workers().readFiles(
       batch.map((f) => ({ path: f.abs, size: f.size })),
       { signal, buffer: batchBuffers.pop(), bufferSize: BATCH_BYTES + SMALL_FILE },
     );
@@ -68,7 +68,7 @@ export async function readChanged(
   const readLarger = async (file: ScannedFile, readAhead: number) => {
     throwIfAborted(signal, 'push', file.abs);
     const extents: number[] = [];
-    for await (const batch of ctx.chunker().chunkFile(file.abs, { signal, readAhead, withData: true })) {
+    for await (const batch of ctx.workers().chunkFile(file.abs, { signal, readAhead, withData: true })) {
       for (const chunk of batch) {
         if (chunk.hash === null) {
           result.zeroBytes += chunk.length;
@@ -86,7 +86,7 @@ export async function readChanged(
 
   const batches = pLimit(BATCHES_AT_ONCE);
   const medium = pLimit(MEDIUM_AT_ONCE);
-  const { segmentSize } = ctx.chunker();
+  const { segmentSize } = ctx.workers();
   const readAhead = ctx.memoryBudget / 2;
   await settleAll([
     ...smallBatches(files.filter((f) => f.size <= SMALL_FILE)).map((b) => batches(() => readSmall(b))),

@@ -45,10 +45,10 @@ export async function push(
   throwIfAborted(signal, 'push', model);
   const state = await readLocalState(ctx.stateDir, root, store.name);
   const previous = state?.model === model ? state : undefined;
-  // files new or changed since the last push or pull are read on the chunker's threads: start
+  // files new or changed since the last push or pull are read on the file workers: start
   // them (tens of milliseconds) as soon as the scan finds the first such file
   const scanned = await scanDirectory(root, (e) => {
-    if (e.type === 'file' && e.size > 0 && !sameStamp(previous?.stamps[e.path], e.stat)) ctx.chunker().warm();
+    if (e.type === 'file' && e.size > 0 && !sameStamp(previous?.stamps[e.path], e.stat)) ctx.workers().warm();
   });
   const files = scanned.filter((e) => e.type === 'file');
   const bytes = files.reduce((sum, f) => sum + f.size, 0);

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { ChunkPlaces } from './chunk-places.js';
-import type { ChunkerPool } from './chunking/index.js';
+import type { FileWorkers } from './chunking/index.js';
 import type { VerifiedChunk } from './fetch-chunks.js';
 import { FileHandles, type Finish } from './file-handles.js';
 import type { FileEntry } from './manifest.js';
@@ -42,13 +42,13 @@ export class TreeWriter {
   readonly #oneWriter = pLimit(1);
   readonly #staging: string;
   readonly #targets: ChunkPlaces;
-  readonly #chunker: () => ChunkerPool;
+  readonly #workers: () => FileWorkers;
   readonly #progress: Progress;
 
-  constructor(staging: string, targets: ChunkPlaces, chunker: () => ChunkerPool, progress: Progress) {
+  constructor(staging: string, targets: ChunkPlaces, workers: () => FileWorkers, progress: Progress) {
     this.#staging = staging;
     this.#targets = targets;
-    this.#chunker = chunker;
+    this.#workers = workers;
     this.#progress = progress;
   }
 
@@ -121,7 +121,7 @@ export class TreeWriter {
       writes: runs.map((r) => ({ offset: r.offset, at: r.data.byteOffset, length: r.data.length })),
       ...finishOf(file),
     }));
-    const stamped = await this.#oneWriter(() => this.#chunker().writeFiles(buffer, newFiles));
+    const stamped = await this.#oneWriter(() => this.#workers().writeFiles(buffer, newFiles));
     for (const [i, { file, runs }] of files.entries()) {
       this.stamps[file.path] = stamped[i]!;
       this.#unwritten.set(file.path, 0);

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { seededBytes } from '@ckpt/test-utils';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 // the pool starts its workers from the built files: build @ckpt/core first
-import { ChunkerPool } from '../../dist/sync/chunking/index.js';
+import { FileWorkers } from '../../dist/sync/chunking/index.js';
 import { ChunkPlaces } from '../../src/sync/chunk-places.js';
 import { ChunkTable } from '../../src/sync/chunk-table.js';
-import type { ChunkerPool as Chunker } from '../../src/sync/chunking/index.js';
+import type { FileWorkers as Chunker } from '../../src/sync/chunking/index.js';
 import type { FileEntry, Manifest } from '../../src/sync/manifest.js';
 import { Progress } from '../../src/sync/progress.js';
 import { stampOf } from '../../src/sync/stamp.js';
@@ -54,7 +54,7 @@ it('writes whole files on a worker one task at a time, split files through handl
     file('empty', [], 0),
   ];
   const manifest = { chunks, entries: files } as unknown as Manifest;
-  const pool = new ChunkerPool({ threads: 2 });
+  const pool = new FileWorkers({ threads: 2 });
   let tasks = 0;
   let running = 0;
   let most = 0;

@@ -4,7 +4,7 @@ import type { Chunk, ChunkingOptions } from './types.js';
 
 /**
  * Chunks an in-memory buffer: pure, synchronous, single-threaded. This is the reference the
- * parallel {@link ChunkerPool} matches exactly. Chunks carry no `data`: a chunk's bytes are
+ * parallel {@link FileWorkers} matches exactly. Chunks carry no `data`: a chunk's bytes are
  * `buf.subarray(offset, offset + length)`.
  *
  * @example

@@ -13,12 +13,12 @@
  *    region end if no byte matched. `GEAR` comes from {@link GEAR_SEED} (see gear.ts).
  * 3. **Names.** A data chunk is named by the lower-case hex SHA-256 of its bytes.
  *
- * {@link chunkBuffer} is the single-threaded reference; {@link ChunkerPool} gives exactly the same
+ * {@link chunkBuffer} is the single-threaded reference; {@link FileWorkers} gives exactly the same
  * extents from worker threads, streaming, with bounded memory.
  */
 export { chunkBuffer } from './chunk-buffer.js';
-export type { ChunkerPoolOptions, ChunkerPoolStats, ChunkFileOptions, WholeFile } from './chunker-pool.js';
-export { ChunkerPool } from './chunker-pool.js';
+export type { ChunkerPoolStats, ChunkFileOptions, FileWorkersOptions, WholeFile } from './file-workers.js';
+export { FileWorkers } from './file-workers.js';
 export { GEAR_SEED } from './gear.js';
 export type { ChunkParams } from './options.js';
 export { chunkParams, DEFAULT_CHUNKING, PAGE_SIZE } from './options.js';

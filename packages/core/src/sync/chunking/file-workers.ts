@@ -22,8 +22,8 @@ import { type ScanRange, scanWindow } from './scan.js';
 import { chunkEnd, findJoin, ZeroRunJoiner } from './stitch.js';
 import type { Chunk, ChunkingOptions } from './types.js';
 
-/** Options of {@link ChunkerPool}. */
-export interface ChunkerPoolOptions {
+/** Options of {@link FileWorkers}. */
+export interface FileWorkersOptions {
   /** Worker threads. Default: `os.availableParallelism()`. */
   threads?: number;
   /** Default: {@link DEFAULT_CHUNKING}. */
@@ -40,7 +40,7 @@ export interface ChunkerPoolOptions {
   stitchWindow?: number;
 }
 
-/** Options of {@link ChunkerPool.chunkFile}. */
+/** Options of {@link FileWorkers.chunkFile}. */
 export interface ChunkFileOptions {
   /** Attach each data chunk's bytes (transferred from the worker, not copied). */
   withData?: boolean;
@@ -53,7 +53,7 @@ export interface ChunkFileOptions {
   readAhead?: number;
 }
 
-/** One file read by {@link ChunkerPool.readFiles}. */
+/** One file read by {@link FileWorkers.readFiles}. */
 export interface WholeFile {
   /** The bytes read: a view of a buffer shared with the other files of the call. */
   data: Uint8Array;
@@ -83,8 +83,9 @@ interface ScanResult {
 }
 
 /**
- * Chunks files on a pool of worker threads, with exactly the result of {@link chunkBuffer} on the
- * whole file, whatever the number of threads.
+ * The worker threads that do the engine's file work off the main thread: chunking files (with
+ * exactly the result of {@link chunkBuffer} on the whole file, whatever the number of threads),
+ * hashing chunks, reading small files in batches and writing the files of a pull.
  *
  * A file is cut into segments scanned in parallel. A segment's scan assumes a chunk starts at
  * its first byte, and runs a little past its end. The true extent list is then stitched: after
@@ -98,14 +99,14 @@ interface ScanResult {
  *
  * @example
  * ```ts
- * const pool = new ChunkerPool();
+ * const pool = new FileWorkers();
  * for await (const batch of pool.chunkFile('pages-1.img', { withData: true })) {
  *   for (const chunk of batch) if (chunk.hash) await upload(chunk.hash, chunk.data!);
  * }
  * await pool.close();
  * ```
  */
-export class ChunkerPool {
+export class FileWorkers {
   readonly #pool: WorkerPool<
     ScanTask | HashTask | ReadTask | WriteTask,
     ScanReply | HashReply | ReadReply | WriteReply | ScanFailure
@@ -116,14 +117,14 @@ export class ChunkerPool {
   readonly #stats: ChunkerPoolStats = { scans: 0, rescans: 0, bytesRead: 0 };
   readonly #buffers: BufferRecycler;
 
-  constructor(options: ChunkerPoolOptions = {}) {
+  constructor(options: FileWorkersOptions = {}) {
     const chunking = { ...(options.chunking ?? DEFAULT_CHUNKING) };
     const p = chunkParams(chunking);
     const threads = options.threads ?? availableParallelism();
     this.#stitchWindow = options.stitchWindow ?? 8 * p.avgSize;
     this.#segmentSize = options.segmentSize ?? 4 * MiB;
     const bad = (key: string, detail: string) =>
-      new StoreError('InvalidArgument', detail, { operation: 'chunker pool', key });
+      new StoreError('InvalidArgument', detail, { operation: 'file workers', key });
     if (!Number.isSafeInteger(threads) || threads < 1) throw bad('threads', 'must be a positive integer');
     if (!Number.isSafeInteger(this.#stitchWindow) || this.#stitchWindow < 1) {
       throw bad('stitchWindow', 'must be a positive integer');

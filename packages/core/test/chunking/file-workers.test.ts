@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The pool starts its workers from the built files: run `npx turbo run build --filter=@ckpt/core` first.
 import {
   type Chunk,
-  ChunkerPool,
   type ChunkingOptions,
   chunkBuffer,
+  FileWorkers,
 } from '../../dist/sync/chunking/index.js';
 import { StoreError } from '../../src/errors.js';
 import { stampOf } from '../../src/sync/stamp.js';
@@ -54,7 +54,7 @@ async function writeTemp(name: string, bytes: Uint8Array): Promise<string> {
   return path;
 }
 
-async function collect(pool: ChunkerPool, path: string, options = {}): Promise<Chunk[]> {
+async function collect(pool: FileWorkers, path: string, options = {}): Promise<Chunk[]> {
   const out: Chunk[] = [];
   for await (const batch of pool.chunkFile(path, options)) {
     expect(batch.length).toBeGreaterThan(0);
@@ -63,7 +63,7 @@ async function collect(pool: ChunkerPool, path: string, options = {}): Promise<C
   return out;
 }
 
-describe('ChunkerPool gives exactly the chunkBuffer result', () => {
+describe('FileWorkers gives exactly the chunkBuffer result', () => {
   const cases: { name: string; bytes: Uint8Array; chunking: ChunkingOptions; segments: number[] }[] = [
     { name: 'mixed', bytes: buildFile(21, mixed), chunking: small, segments: [96 * KiB, 132 * KiB, 1 * MiB] },
     {
@@ -79,7 +79,7 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
         const path = await writeTemp(`${name}.img`, bytes);
         const expected = chunkBuffer(bytes, chunking);
         for (const segmentSize of segments) {
-          const pool = new ChunkerPool({ threads, chunking, segmentSize });
+          const pool = new FileWorkers({ threads, chunking, segmentSize });
           try {
             expect(await collect(pool, path)).toEqual(expected);
           } finally {
@@ -101,7 +101,7 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
     const path = await writeTemp('default.img', bytes);
     const expected = chunkBuffer(bytes);
     for (const threads of [2, 3]) {
-      const pool = new ChunkerPool({ threads, segmentSize: 4 * MiB });
+      const pool = new FileWorkers({ threads, segmentSize: 4 * MiB });
       try {
         expect(await collect(pool, path)).toEqual(expected);
         expect(pool.stats.scans).toBeGreaterThanOrEqual(8);
@@ -121,7 +121,7 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
       ['random', 200 * KiB],
     ]);
     const path = await writeTemp('rescan.img', bytes);
-    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 36 * KiB, stitchWindow: 1 });
+    const pool = new FileWorkers({ threads: 2, chunking: small, segmentSize: 36 * KiB, stitchWindow: 1 });
     try {
       expect(await collect(pool, path)).toEqual(chunkBuffer(bytes, small));
       expect(pool.stats.rescans).toBeGreaterThan(0);
@@ -131,11 +131,11 @@ describe('ChunkerPool gives exactly the chunkBuffer result', () => {
   });
 });
 
-describe('ChunkerPool', () => {
+describe('FileWorkers', () => {
   it('attaches each data chunk its bytes with withData, valid until the next batch', async () => {
     const bytes = buildFile(25, mixed);
     const path = await writeTemp('data.img', bytes);
-    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
+    const pool = new FileWorkers({ threads: 2, chunking: small, segmentSize: 128 * KiB });
     const sameBytes = (c: Chunk) =>
       Buffer.from(c.data!).equals(bytes.subarray(c.offset, c.offset + c.length));
     try {
@@ -159,7 +159,7 @@ describe('ChunkerPool', () => {
 
   it('reads no more than about readAhead ahead of the consumer', async () => {
     const path = await writeTemp('ahead.img', seededBytes(48 * MiB, 26));
-    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    const pool = new FileWorkers({ threads: 2, segmentSize: 4 * MiB });
     try {
       const it = pool.chunkFile(path, { readAhead: 8 * MiB })[Symbol.asyncIterator]();
       expect((await it.next()).done).toBe(false);
@@ -176,7 +176,7 @@ describe('ChunkerPool', () => {
     const a = buildFile(28, mixed);
     const b = seededBytes(2 * MiB + 3, 29);
     const [pathA, pathB] = [await writeTemp('a.img', a), await writeTemp('b.img', b)];
-    const pool = new ChunkerPool({ threads: 2, chunking: small, segmentSize: 128 * KiB });
+    const pool = new FileWorkers({ threads: 2, chunking: small, segmentSize: 128 * KiB });
     try {
       const [outA, outB] = await Promise.all([
         collect(pool, pathA),
@@ -191,7 +191,7 @@ describe('ChunkerPool', () => {
 
   it('fails with Integrity when the file shrinks while being chunked', async () => {
     const path = await writeTemp('shrinks.img', seededBytes(24 * MiB, 30));
-    const pool = new ChunkerPool({ threads: 1, segmentSize: 4 * MiB });
+    const pool = new FileWorkers({ threads: 1, segmentSize: 4 * MiB });
     try {
       const consume = async () => {
         for await (const _ of pool.chunkFile(path, { readAhead: 4 * MiB })) await truncate(path, 1 * MiB);
@@ -205,7 +205,7 @@ describe('ChunkerPool', () => {
   });
 
   it('yields nothing for an empty file and one zero extent for an all-zero file', async () => {
-    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    const pool = new FileWorkers({ threads: 2, segmentSize: 4 * MiB });
     try {
       expect(await collect(pool, await writeTemp('empty.img', new Uint8Array(0)))).toEqual([]);
       const zeros = await writeTemp('zeros.img', new Uint8Array(20 * MiB));
@@ -217,7 +217,7 @@ describe('ChunkerPool', () => {
 
   it('stops with Aborted when the signal fires', async () => {
     const path = await writeTemp('abort.img', seededBytes(24 * MiB, 27));
-    const pool = new ChunkerPool({ threads: 2, segmentSize: 4 * MiB });
+    const pool = new FileWorkers({ threads: 2, segmentSize: 4 * MiB });
     try {
       const controller = new AbortController();
       const consume = async () => {
@@ -235,7 +235,7 @@ describe('ChunkerPool', () => {
   });
 
   it('names the file in clear errors', async () => {
-    const pool = new ChunkerPool({ threads: 1 });
+    const pool = new FileWorkers({ threads: 1 });
     try {
       const missing = join(dir, 'missing.img');
       await expect(collect(pool, missing)).rejects.toSatisfy(
@@ -263,7 +263,7 @@ describe('ChunkerPool', () => {
       { offset: 3 * MiB, length: 5 },
       { offset: 7, length: 0 },
     ];
-    const pool = new ChunkerPool({ threads: 2 });
+    const pool = new FileWorkers({ threads: 2 });
     try {
       const result = await pool.hash(buffer, extents);
       expect(buffer.byteLength).toBe(0); // transferred
@@ -281,7 +281,7 @@ describe('ChunkerPool', () => {
     const a = await writeTemp('small-a', seededBytes(5000, 31));
     const zero = await writeTemp('small-zero', new Uint8Array(8192));
     const b = await writeTemp('small-b', seededBytes(70 * KiB, 32));
-    const pool = new ChunkerPool({ threads: 2 });
+    const pool = new FileWorkers({ threads: 2 });
     try {
       const sizes = [5000, 8192, 70 * KiB];
       const read = await pool.readFiles([a, zero, b].map((path, i) => ({ path, size: sizes[i]! })));
@@ -325,7 +325,7 @@ describe('ChunkerPool', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const missing = join(dir, 'missing');
-    const pool = new ChunkerPool({ threads: 1 });
+    const pool = new FileWorkers({ threads: 1 });
     try {
       for (const [path, code] of [
         [missing, 'NotFound'],
@@ -349,7 +349,7 @@ describe('ChunkerPool', () => {
     bytes.set(seededBytes(64 * KiB, 34));
     const one = join(dir, 'new-one');
     const holes = join(dir, 'new-holes');
-    const pool = new ChunkerPool({ threads: 2 });
+    const pool = new FileWorkers({ threads: 2 });
     try {
       const stamps = await pool.writeFiles(buffer, [
         {
@@ -395,7 +395,7 @@ describe('ChunkerPool', () => {
     const link = join(dir, 'new-link');
     await symlink(target, link);
     const buffer = new SharedArrayBuffer(16);
-    const pool = new ChunkerPool({ threads: 1 });
+    const pool = new FileWorkers({ threads: 1 });
     const file = (path: string) => ({
       path,
       writes: [{ offset: 0, at: 0, length: 16 }],
@@ -419,7 +419,7 @@ describe('ChunkerPool', () => {
   it('warm starts every thread at once, and close stops them', async () => {
     const threads = async () => (await readdir('/proc/self/task')).length;
     const before = await threads();
-    const pool = new ChunkerPool({ threads: 3 });
+    const pool = new FileWorkers({ threads: 3 });
     try {
       pool.warm();
       pool.warm(); // no more than `threads`
@@ -437,8 +437,8 @@ describe('ChunkerPool', () => {
   });
 
   it('rejects options that cannot work', () => {
-    expect(() => new ChunkerPool({ threads: 0 })).toThrow(/threads/);
-    expect(() => new ChunkerPool({ segmentSize: 1 * MiB })).toThrow(/segmentSize/);
-    expect(() => new ChunkerPool({ chunking: { ...small, avgSize: 5000 } })).toThrow(/avgSize/);
+    expect(() => new FileWorkers({ threads: 0 })).toThrow(/threads/);
+    expect(() => new FileWorkers({ segmentSize: 1 * MiB })).toThrow(/segmentSize/);
+    expect(() => new FileWorkers({ chunking: { ...small, avgSize: 5000 } })).toThrow(/avgSize/);
   });
 });
