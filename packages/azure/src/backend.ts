@@ -1,0 +1,26 @@
+import type { BackendDefinition } from '@ckpt/core';
+import { parseDuration } from '@ckpt/core/cli';
+import { AzureBackend } from './azure-store.js';
+import { type AzureConfig, azureConfigFromUrl, azureConfigSchema } from './config.js';
+
+/**
+ * The `azure` backend for `openStore`: its config schema and `az://container/prefix?…` URL parser,
+ * opening an {@link AzureBackend}. Credentials come from the config or the environment, never
+ * from a URL.
+ *
+ * @example
+ * ```ts
+ * await openStore('az://ckpt/prod?account=acme');
+ * ```
+ */
+export const backend: BackendDefinition<AzureConfig> = {
+  type: 'azure',
+  schema: azureConfigSchema,
+  schemes: ['az'],
+  fromUrl: azureConfigFromUrl,
+  open: ({ type: _type, timeout, ...options }) =>
+    new AzureBackend({
+      ...options,
+      ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout) }),
+    }),
+};
