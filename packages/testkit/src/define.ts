@@ -2,7 +2,7 @@ import type { Capabilities, ObjectStore } from '@ckpt/core';
 import type { ConformanceOptions, RawReader } from './types.js';
 
 /** Options with their defaults filled in. */
-export interface ResolvedOptions extends Required<Omit<ConformanceOptions, 'skip'>> {}
+export interface ResolvedOptions extends Required<Omit<ConformanceOptions, 'skip' | 'skipTests'>> {}
 
 /** What a test body receives: a fresh empty store, its raw reader (if any) and its capabilities. */
 export interface TestContext {

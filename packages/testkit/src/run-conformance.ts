@@ -51,14 +51,35 @@ export function runConformance(api: TestApi, options: ConformanceOptions): void 
     checkMemory: options.checkMemory ?? true,
   };
   const skipped = new Set(options.skip ?? []);
+  const skipTests = new Map(Object.entries(options.skipTests ?? {}));
+  // built before any describe runs: a framework may collect describe blocks later
+  const groups = (Object.entries(GROUPS) as [ConformanceGroup, GroupTests][]).map(
+    ([group, tests]) => [group, tests(resolved)] as const,
+  );
+  const names = new Set(groups.flatMap(([, tests]) => tests.map((test) => test.name)));
+  const unknown = [...skipTests.keys()].filter((name) => !names.has(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `skipTests names no conformance test: ${unknown.map((n) => JSON.stringify(n)).join(', ')}`,
+    );
+  }
   api.describe(`${options.name} conformance`, () => {
-    for (const [group, tests] of Object.entries(GROUPS) as [ConformanceGroup, GroupTests][]) {
+    for (const [group, tests] of groups) {
       if (skipped.has(group)) continue;
       api.describe(group, () => {
-        for (const test of tests(resolved)) api.it(test.name, runner(test, resolved), test.timeoutMs);
+        for (const test of tests) {
+          const reason = skipTests.get(test.name);
+          const run = reason === undefined ? runner(test, resolved) : skipper(reason);
+          api.it(test.name, run, test.timeoutMs);
+        }
       });
     }
   });
+}
+
+/** The body of a test left out by name: skipped with its reason. */
+function skipper(reason: string) {
+  return async (frameworkContext?: unknown) => skip(frameworkContext, reason);
 }
 
 /** The body handed to `it`: a fresh store, the applicability check, the test, the cleanup. */
