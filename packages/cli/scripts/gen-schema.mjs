@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { backend as azure } from '@ckpt/azure';
 import { registerBackend } from '@ckpt/core';
 import { ckptConfigJsonSchema } from '@ckpt/core/cli';
 import { backend as fs } from '@ckpt/fs';
@@ -13,6 +14,7 @@ import { backend as s3 } from '@ckpt/s3';
 
 registerBackend(fs);
 registerBackend(s3);
+registerBackend(azure);
 const require = createRequire(import.meta.url);
 const out = require.resolve('@ckpt/core/schema.json');
 await writeFile(out, `${JSON.stringify(ckptConfigJsonSchema(), null, 2)}\n`);

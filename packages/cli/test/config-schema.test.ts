@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { backend as azureBackend } from '@ckpt/azure';
 import { ckptConfigJsonSchema, redactConfig } from '@ckpt/core/cli';
 import { backend as fsBackend } from '@ckpt/fs';
 import { backend as s3Backend } from '@ckpt/s3';
@@ -7,7 +8,7 @@ import { expect, test } from 'vitest';
 
 // The JSON Schema @ckpt/core publishes is assembled here, where the bundled backends are.
 const committed = createRequire(import.meta.url).resolve('@ckpt/core/schema.json');
-const schema = () => ckptConfigJsonSchema([fsBackend, s3Backend]);
+const schema = () => ckptConfigJsonSchema([fsBackend, s3Backend, azureBackend]);
 
 test('@ckpt/core/schema.json is up to date (else: build, then pnpm --filter @ckpt/cli gen:schema)', async () => {
   // compared as data: the file's layout is biome's, not JSON.stringify's
@@ -25,9 +26,9 @@ test('the JSON Schema keeps what editors rely on', () => {
   expect(json.required).toEqual(['store']);
   expect(json.additionalProperties).toBe(false);
   const text = JSON.stringify(json.properties.store);
-  for (const type of ['fs', 's3']) expect(text).toContain(`"const":"${type}"`);
-  // any other type (gcs, azure, a custom backend) is left to its backend, when the store is opened
-  expect(text).toContain('"pattern":"^(?!(?:fs|s3)$)[a-z][a-z0-9_-]*$"');
+  for (const type of ['fs', 's3', 'azure']) expect(text).toContain(`"const":"${type}"`);
+  // any other type (gcs, a custom backend) is left to its backend, when the store is opened
+  expect(text).toContain('"pattern":"^(?!(?:azure|fs|s3)$)[a-z][a-z0-9_-]*$"');
 });
 
 test('the writeOnly fields of the JSON Schema are exactly the ones redactConfig hides', () => {
@@ -42,7 +43,13 @@ test('the writeOnly fields of the JSON Schema are exactly the ones redactConfig 
     Object.values(node).forEach(walk);
   };
   walk(schema());
-  expect([...secret].sort()).toEqual(['credentials', 'secretAccessKey', 'sessionToken']);
+  expect([...secret].sort()).toEqual([
+    'connectionString',
+    'credentials',
+    'sasToken',
+    'secretAccessKey',
+    'sessionToken',
+  ]);
   const hidden = redactConfig(Object.fromEntries([...secret, ...plain].map((name) => [name, 'value'])));
   expect(
     Object.keys(hidden)

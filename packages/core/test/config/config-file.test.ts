@@ -197,11 +197,11 @@ describe('resolveStoreConfig precedence', () => {
 
   test('a built-in backend whose package is not installed is Unsupported, naming where it came from', async () => {
     const cwd = await tempDir();
-    const file = await put(cwd, 'ckpt.config.json', { store: { type: 'azure', container: 'c' } });
+    const file = await put(cwd, 'ckpt.config.json', { store: { type: 'gcs', bucket: 'b' } });
     const fromFile = await storeErrorOf(() => resolve({ env: {}, cwd }));
     expect(fromFile.code).toBe('Unsupported');
     expect(fromFile.message).toBe(
-      `the azure backend needs the package @ckpt/azure: npm i @ckpt/azure (in ${file})`,
+      `the gcs backend needs the package @ckpt/gcs: npm i @ckpt/gcs (in ${file})`,
     );
     const fromEnv = await storeErrorOf(() => resolve({ env: { CKPT_STORE: 'gs://b/p' }, cwd }));
     expect(fromEnv.message).toBe(
