@@ -50,10 +50,7 @@ export function resolveAuth(
  * the first token asked for: opening a store with another credential never loads it.
  */
 export function lazyDefaultCredential(
-  load: () => Promise<TokenCredential> = async () => {
-    const { DefaultAzureCredential } = await import('@azure/identity');
-    return new DefaultAzureCredential();
-  },
+  load: () => Promise<TokenCredential> = loadDefaultCredential,
 ): TokenCredential & { loaded(): boolean } {
   let credential: Promise<TokenCredential> | undefined;
   return {
@@ -63,6 +60,12 @@ export function lazyDefaultCredential(
       return (await credential).getToken(scopes, options);
     },
   };
+}
+
+/** Imports `@azure/identity` and builds its `DefaultAzureCredential` (no request is made until a token is asked for). */
+export async function loadDefaultCredential(): Promise<TokenCredential> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
 }
 
 /** The account's blob endpoint: the given one, else Azure's public one for `account`. */
