@@ -17,7 +17,9 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 /** The `ckpt` program: global options and every command, reporting usage errors by throwing. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ckpt')
-    .description('Store CRIU checkpoint directories in object stores (a filesystem or S3).')
+    .description(
+      'Store CRIU checkpoint directories in object stores (a filesystem, S3 or Azure Blob Storage).',
+    )
     .version(VERSION, '-V, --version', 'print the version')
     .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')
     .option('-c, --config <path>', 'the config file (default: ./ckpt.config.json when present)')
