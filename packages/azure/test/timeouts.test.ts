@@ -2,6 +2,7 @@
 // backend's timeout fails it with a retryable Unavailable error, and the ckpt command gives up
 // within the attempts of its one retry policy.
 import { spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -73,4 +74,44 @@ it('ckpt ls against a silent server exits 1 with one line within its attempts, n
   expect(run.stderr).toMatch(/^ckpt: .*timed out/);
   expect(run.stderr).not.toContain('not-a-real-signature');
   expect(Date.now() - started).toBeLessThan(20_000);
+});
+
+it('a download body that stops midway fails with Unavailable once it has been silent for the timeout', async () => {
+  // answers every GET with the headers of a 1000-byte blob and 10 bytes of it, then nothing
+  const stalled = createHttpServer((_request, response) => {
+    response.writeHead(200, {
+      'content-length': '1000',
+      etag: '"0x1"',
+      'last-modified': new Date().toUTCString(),
+      'x-ms-blob-type': 'BlockBlob',
+    });
+    response.write(Buffer.alloc(10, 1));
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+  const { port: stalledPort } = stalled.address() as { port: number };
+  const store = new AzureStore({
+    container: 'stalled',
+    endpoint: `http://127.0.0.1:${stalledPort}/devstoreaccount1`,
+    sasToken: SAS,
+    env: {},
+    timeoutMs: 300,
+    retry: false,
+  });
+  try {
+    const { body, size } = await store.get('k');
+    expect(size).toBe(1000);
+    const started = Date.now();
+    let received = 0;
+    const err = await (async () => {
+      for await (const chunk of body) received += (chunk as Buffer).length;
+    })().catch((e: unknown) => e);
+    expect(received).toBe(10);
+    expect(err).toMatchObject({ code: 'Unavailable', retryable: true });
+    expect(String(err)).toMatch(/silent/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  } finally {
+    await store.close();
+    stalled.closeAllConnections();
+    await new Promise((resolve) => stalled.close(resolve));
+  }
 });
