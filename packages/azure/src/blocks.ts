@@ -1,5 +1,5 @@
 import { StoreError } from '@ckpt/core';
-import { abortError } from '@ckpt/core/backend';
+import { abortable } from '@ckpt/core/backend';
 
 /**
  * Cuts a byte stream into blocks of a requested size, holding at most one block plus one source
@@ -64,7 +64,7 @@ export class BlockReader {
 
   private async next(signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
     if (this.ended) return undefined;
-    const step = await this.raceAbort(this.iterator.next(), signal);
+    const step = await abortable(this.iterator.next(), signal, 'put', this.key);
     if (step.done) {
       this.ended = true;
       return undefined;
@@ -76,16 +76,6 @@ export class BlockReader {
       });
     }
     return step.value;
-  }
-
-  private raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    if (!signal) return promise;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(abortError(signal, 'put', this.key));
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-      if (signal.aborted) onAbort();
-    });
   }
 }
 
