@@ -1,0 +1,476 @@
+import { once } from 'node:events';
+import { PassThrough, Readable, type Writable } from 'node:stream';
+import {
+  type Backend,
+  type BackendGetOptions,
+  type BackendPutOptions,
+  BackendStore,
+  type Capabilities,
+  type GetResult,
+  type ObjectMeta,
+  type PutBody,
+  type PutMode,
+  type PutResult,
+  StoreError,
+  type ErrorContext as StoreErrorContext,
+  type StoreOptions,
+} from '@ckpt/core';
+import { abortError, bodyChunks, MAX_KEY_BYTES } from '@ckpt/core/backend';
+import {
+  Bucket,
+  CRC32C,
+  type File,
+  type FileMetadata,
+  type PreconditionOptions,
+  Storage,
+} from '@google-cloud/storage';
+import { type ErrorContext, toStoreError } from './errors.js';
+import {
+  CLIENT_DEFAULTS,
+  type GcsBackendOptions,
+  type GcsConnectionOptions,
+  MAX_OBJECT_SIZE,
+  type ResolvedOptions,
+  resolveOptions,
+  storageOptions,
+} from './options.js';
+
+/**
+ * A backend on Google Cloud Storage (or an emulator such as fake-gcs-server).
+ *
+ * - `put`: a body up to `resumableThreshold` (default 16 MiB) in one request carrying its
+ *   CRC32C (GCS refuses bytes that do not match), else a resumable upload in `chunkSize` chunks,
+ *   its CRC32C checked by GCS on the last one. Either way the object appears only once whole:
+ *   a failed or aborted put leaves the key as it was.
+ * - The version token is the object's generation; `mode: 'create'` sends `ifGenerationMatch: 0`,
+ *   `{update: g}` sends `ifGenerationMatch: g`.
+ * - `get` streams, ranged with `Range: bytes=a-b`; `list` pages the objects listing (GCS lists in
+ *   byte order); deletes go key by key (the Node SDK has no batch request).
+ *
+ * @example
+ * ```ts
+ * const store = new GcsStore({ bucket: 'ckpt', prefix: 'prod' });
+ * const fake = new GcsStore({ bucket: 'b', apiEndpoint: 'http://127.0.0.1:4443' });
+ * ```
+ */
+export class GcsBackend implements Backend {
+  readonly name: string;
+  readonly capabilities: Partial<Capabilities>;
+  /** The SDK bucket the backend talks to (yours, or one on the `Storage` built from the options). */
+  readonly bucket: Bucket;
+  private readonly options: ResolvedOptions;
+  private readonly uploadTimeoutMs: number;
+
+  constructor(options: GcsBackendOptions) {
+    this.options = resolveOptions(options);
+    if (options.bucket instanceof Bucket) {
+      this.bucket = options.bucket;
+    } else if ('storage' in options) {
+      this.bucket = options.storage.bucket(checkBucketName(options.bucket));
+    } else {
+      const connection = options as GcsConnectionOptions;
+      this.bucket = new Storage(storageOptions(connection)).bucket(checkBucketName(connection.bucket));
+    }
+    this.uploadTimeoutMs =
+      ('idleTimeoutMs' in options ? options.idleTimeoutMs : undefined) ??
+      this.bucket.storage.timeout ??
+      CLIENT_DEFAULTS.idleTimeoutMs;
+    const { keyPrefix } = this.options;
+    this.name = `gs://${this.bucket.name}${keyPrefix ? `/${keyPrefix.slice(0, -1)}` : ''}`;
+    this.capabilities = Object.freeze({
+      conditionalCreate: true,
+      conditionalReplace: true,
+      rangedRead: true,
+      maxObjectSize: MAX_OBJECT_SIZE,
+      metadata: true,
+      keyIsAlsoPrefix: true,
+      preferredConcurrency: 16,
+    });
+  }
+
+  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    const file = this.file(key);
+    const context = this.context('put', key, options.mode);
+    const chunks = bodyChunks(body)[Symbol.asyncIterator]();
+    const { size, signal } = options;
+    try {
+      // read up to the threshold: a body that ends within it goes in one request
+      const head: Uint8Array[] = [];
+      let bytes = 0;
+      let done = false;
+      while (bytes <= this.options.resumableThreshold) {
+        signal?.throwIfAborted();
+        const next = await chunks.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        head.push(next.value);
+        bytes += next.value.byteLength;
+        if (size !== undefined && bytes > size) throw tooLong(size, context);
+      }
+      if (done) {
+        if (size !== undefined && bytes !== size) throw sizeMismatch(bytes, size, context);
+        const whole =
+          head.length === 1 ? Buffer.from(head[0]!.buffer, head[0]!.byteOffset, bytes) : Buffer.concat(head);
+        head.length = 0;
+        return await this.upload(
+          file,
+          options,
+          false,
+          async (stream) => {
+            stream.end(whole);
+          },
+          whole,
+        );
+      }
+      return await this.upload(file, options, true, async (stream) => {
+        let written = 0;
+        const write = async (chunk: Uint8Array) => {
+          written += chunk.byteLength;
+          if (size !== undefined && written > size) throw tooLong(size, context);
+          if (!stream.write(chunk)) await drained(stream, signal);
+        };
+        for (const chunk of head.splice(0)) await write(chunk);
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          signal?.throwIfAborted();
+          await write(next.value);
+        }
+        // the last chunk finalises the object: a short body must fail before it is sent
+        if (size !== undefined && written !== size) throw sizeMismatch(written, size, context);
+        stream.end();
+      });
+    } catch (error) {
+      void chunks.return?.()?.catch?.(() => {});
+      throw this.rethrow(error, context, signal);
+    }
+  }
+
+  async get(key: string, options: BackendGetOptions): Promise<GetResult> {
+    const { range, signal } = options;
+    const context = this.context('get', key);
+    const file = this.file(key);
+    const ranged = range !== undefined && (range.offset > 0 || range.length !== undefined);
+    const stream = file.createReadStream({
+      // a full read is checked against the object's CRC32C; a range has no checksum to check
+      validation: ranged ? false : 'crc32c',
+      ...(ranged ? { start: range.offset } : {}),
+      ...(ranged && range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
+    });
+    let response: { headers: Record<string, string | string[] | undefined>; statusCode?: number };
+    try {
+      const answered = once(stream, 'response', { signal }) as Promise<[typeof response]>;
+      // the SDK sends the request when the stream is first read
+      stream.read(0);
+      [response] = await answered;
+      const status = response.statusCode ?? 200;
+      // 416: the range starts at or after the end; the contract answers with no bytes
+      if (status === 416 && range) {
+        stream.destroy();
+        return await this.emptyRange(key, range.offset, signal);
+      }
+      // the SDK announces every answer, then fails the stream with the error it reads from the body
+      if (status >= 300) {
+        const [error] = await once(stream, 'error', { signal });
+        throw error ?? new StoreError('Internal', `the server answered HTTP ${status}`, context);
+      }
+    } catch (error) {
+      stream.destroy();
+      throw this.rethrow(error, context, signal);
+    }
+    const headers = response.headers;
+    const header = (name: string) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const contentRange = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header('content-range') ?? '');
+    const total = contentRange
+      ? Number(contentRange[3])
+      : Number(header('x-goog-stored-content-length') ?? header('content-length'));
+    const offset = contentRange ? Number(contentRange[1]) : 0;
+    const length = contentRange ? Number(contentRange[2]) - offset + 1 : total;
+    const generation = header('x-goog-generation');
+    if (!Number.isSafeInteger(total) || !generation || (range && offset !== range.offset)) {
+      stream.destroy();
+      throw new StoreError(
+        'Internal',
+        `the server answered ${header('content-range') ?? 'no range'} without a usable size or generation`,
+        context,
+      );
+    }
+    const metadata: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.startsWith('x-goog-meta-') && typeof value === 'string') metadata[name.slice(12)] = value;
+    }
+    const meta: ObjectMeta = {
+      key,
+      size: total,
+      version: generation,
+      lastModified: new Date(header('last-modified') ?? 0),
+    };
+    if (Object.keys(metadata).length > 0) meta.metadata = metadata;
+    return {
+      ...meta,
+      body: this.guardBody(stream, context, signal),
+      range: { offset, length: range?.length === undefined ? length : Math.min(length, range.length) },
+    };
+  }
+
+  async head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    const context = this.context('head', key);
+    try {
+      const [metadata] = await abortable(this.file(key).getMetadata(), options.signal);
+      return this.meta(key, metadata);
+    } catch (error) {
+      throw this.rethrow(error, context, options.signal);
+    }
+  }
+
+  async *list(
+    prefix: string,
+    options: { startAfter?: string; signal?: AbortSignal },
+  ): AsyncIterable<ObjectMeta> {
+    const context = this.context('list', prefix || '(all)');
+    const strip = this.options.keyPrefix.length;
+    const startAfter = options.startAfter === undefined ? undefined : this.objectKey(options.startAfter);
+    let pageToken: string | undefined;
+    do {
+      let files: File[];
+      let next: { pageToken?: string } | null | undefined;
+      try {
+        [files, next] = (await abortable(
+          this.bucket.getFiles({
+            autoPaginate: false,
+            prefix: this.options.keyPrefix + prefix,
+            maxResults: this.options.listPageSize,
+            // startOffset is inclusive: the key itself is skipped below
+            ...(startAfter !== undefined && pageToken === undefined ? { startOffset: startAfter } : {}),
+            ...(pageToken === undefined ? {} : { pageToken }),
+          }),
+          options.signal,
+        )) as unknown as [File[], { pageToken?: string } | null];
+      } catch (error) {
+        throw this.rethrow(error, context, options.signal);
+      }
+      for (const file of files) {
+        if (startAfter !== undefined && file.name === startAfter) continue;
+        const key = file.name.slice(strip);
+        if (!key) continue;
+        yield this.meta(key, file.metadata);
+      }
+      pageToken = next?.pageToken;
+    } while (pageToken);
+  }
+
+  async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
+    const context = this.context('delete', key);
+    try {
+      await abortable(this.file(key).delete({ ignoreNotFound: true }), options.signal);
+    } catch (error) {
+      throw this.rethrow(error, context, options.signal);
+    }
+  }
+
+  toStoreError(error: unknown, context: StoreErrorContext): StoreError {
+    return toStoreError(error, this.context(context.operation, context.key ?? '', context.mode));
+  }
+
+  /**
+   * Runs one upload: `feed` writes the body into the SDK's write stream (and ends it, or throws to
+   * abandon it, so no object is made). Resolves with the new object's generation.
+   */
+  private async upload(
+    file: File,
+    options: BackendPutOptions,
+    resumable: boolean,
+    feed: (stream: Writable) => Promise<void>,
+    whole?: Buffer,
+  ): Promise<PutResult> {
+    const { signal } = options;
+    const metadata: FileMetadata = { contentType: 'application/octet-stream' };
+    if (options.metadata) metadata.metadata = { ...options.metadata };
+    // one request: GCS checks the CRC32C sent with it. Resumable: the SDK computes it on the way
+    // and sends it with the last chunk, where GCS checks it before the object appears.
+    if (whole) {
+      const crc = new CRC32C();
+      crc.update(whole);
+      metadata.crc32c = crc.toString();
+    }
+    const stream = file.createWriteStream({
+      resumable,
+      validation: resumable ? 'crc32c' : false,
+      metadata,
+      timeout: this.uploadTimeoutMs,
+      ...(resumable ? { chunkSize: this.options.chunkSize } : {}),
+      ...(preconditions(options.mode) ? { preconditionOpts: preconditions(options.mode) } : {}),
+    });
+    const finished = new Promise<void>((resolve, reject) => {
+      stream.once('finish', resolve);
+      stream.once('error', reject);
+    });
+    // a failure before `feed` settles is seen by both; keep the second quiet
+    finished.catch(() => {});
+    const onAbort = () => stream.destroy(abortError(signal, 'put', undefined) ?? new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      try {
+        await Promise.race([feed(stream), finished]);
+      } catch (error) {
+        stream.destroy(error as Error);
+        throw error;
+      }
+      // no early onBodyReleased: the SDK may still hold the last bytes written until it settles
+      await finished;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const generation = file.metadata.generation;
+    if (generation === undefined || generation === null) {
+      throw new StoreError('Internal', 'the upload answered no generation', {
+        operation: 'put',
+        key: file.name,
+      });
+    }
+    return { version: String(generation), size: Number(file.metadata.size ?? 0) };
+  }
+
+  /**
+   * The SDK's transport names its own timeout `AbortError`, which the store reads as the caller's
+   * abort: read every failure here while the caller's signal says which it was.
+   */
+  private rethrow(error: unknown, context: ErrorContext, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted || StoreError.is(error)) return error;
+    return toStoreError(error, context);
+  }
+
+  /** The body of a get, its failures read as StoreErrors (see {@link rethrow}); destroyed on abort. */
+  private guardBody(stream: Readable, context: ErrorContext, signal: AbortSignal | undefined): Readable {
+    const out = new PassThrough({ highWaterMark: 0 });
+    const onAbort = () => stream.destroy(abortError(signal, 'get', context.key) ?? new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('error', (error) => out.destroy(this.rethrow(error, context, signal) as Error));
+    out.on('close', () => {
+      signal?.removeEventListener('abort', onAbort);
+      stream.destroy();
+    });
+    stream.pipe(out);
+    return out;
+  }
+
+  /** The answer to a range that holds no bytes: the object's metadata and an empty body. */
+  private async emptyRange(key: string, offset: number, signal: AbortSignal | undefined): Promise<GetResult> {
+    const meta = await this.head(key, { signal });
+    return { ...meta, body: Readable.from([]), range: { offset: Math.min(offset, meta.size), length: 0 } };
+  }
+
+  private meta(key: string, metadata: FileMetadata): ObjectMeta {
+    const meta: ObjectMeta = {
+      key,
+      size: Number(metadata.size ?? 0),
+      version: String(metadata.generation),
+      lastModified: new Date(metadata.updated ?? 0),
+    };
+    const custom = metadata.metadata;
+    if (custom && Object.keys(custom).length > 0) {
+      meta.metadata = Object.fromEntries(Object.entries(custom).map(([k, v]) => [k, String(v)]));
+    }
+    return meta;
+  }
+
+  private file(key: string): File {
+    return this.bucket.file(this.objectKey(key));
+  }
+
+  /** The object name of `key`: the store prefix and the key, within GCS's 1024-byte names. */
+  private objectKey(key: string): string {
+    const name = this.options.keyPrefix + key;
+    if (Buffer.byteLength(name) > MAX_KEY_BYTES) {
+      throw new StoreError(
+        'InvalidArgument',
+        `key is longer than ${MAX_KEY_BYTES} bytes with the store prefix "${this.options.keyPrefix}"`,
+        { key },
+      );
+    }
+    return name;
+  }
+
+  private context(operation: string, key: string, mode?: PutMode): ErrorContext {
+    const context: ErrorContext = { operation, key, bucket: this.bucket.name, store: this.name };
+    if (mode === 'create') context.condition = 'create';
+    else if (typeof mode === 'object') context.condition = 'replace';
+    return context;
+  }
+}
+
+/** The generation condition of a put mode: 0 (no live object) for a create, the token for an update. */
+function preconditions(mode: PutMode): PreconditionOptions | undefined {
+  if (mode === 'create') return { ifGenerationMatch: 0 };
+  if (typeof mode === 'object') return { ifGenerationMatch: mode.update };
+  return undefined;
+}
+
+function checkBucketName(bucket: string): string {
+  if (typeof bucket !== 'string' || !/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) {
+    throw new StoreError('InvalidArgument', 'bucket must be a bucket name', {
+      operation: 'GcsBackend options',
+    });
+  }
+  return bucket;
+}
+
+function tooLong(size: number, context: ErrorContext): StoreError {
+  return new StoreError('Integrity', `body has more than ${size} bytes, expected ${size}`, context);
+}
+
+function sizeMismatch(bytes: number, size: number, context: ErrorContext): StoreError {
+  return new StoreError('Integrity', `body has ${bytes} bytes, expected ${size}`, context);
+}
+
+/** Waits for `stream` to drain, or fails when it closes first (the upload failed) or the signal fires. */
+function drained(stream: Writable, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: unknown) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(stream.errored ?? new Error('the upload stream closed'));
+    const onAbort = () => settle(signal?.reason);
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * `promise`, or the caller's abort first. The SDK's JSON calls take no signal: an aborted call
+ * is left to finish in the background and its answer ignored.
+ */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  promise.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Options of {@link GcsStore}: the backend's and the store's (retries). */
+export type GcsStoreOptions = GcsBackendOptions & StoreOptions;
+
+/** The store on a {@link GcsBackend}: `new GcsStore({ bucket, prefix })`. */
+export class GcsStore extends BackendStore {
+  constructor(options: GcsStoreOptions) {
+    super(new GcsBackend(options), options);
+  }
+
+  /** The SDK bucket in use. */
+  get bucket(): Bucket {
+    return (this.backend as GcsBackend).bucket;
+  }
+}
