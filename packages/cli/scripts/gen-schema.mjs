@@ -10,11 +10,13 @@ import { backend as azure } from '@ckpt/azure';
 import { registerBackend } from '@ckpt/core';
 import { ckptConfigJsonSchema } from '@ckpt/core/cli';
 import { backend as fs } from '@ckpt/fs';
+import { backend as gcs } from '@ckpt/gcs';
 import { backend as s3 } from '@ckpt/s3';
 
 registerBackend(fs);
 registerBackend(s3);
 registerBackend(azure);
+registerBackend(gcs);
 const require = createRequire(import.meta.url);
 const out = require.resolve('@ckpt/core/schema.json');
 await writeFile(out, `${JSON.stringify(ckptConfigJsonSchema(), null, 2)}\n`);

@@ -19,7 +19,7 @@ export interface OpenedStore {
 /**
  * Resolves the store (`--store`, `CKPT_STORE`, the config file, the embedded default), names it
  * and its origin in the first verbose line, and opens it. Core imports the backend's package on
- * first use; the CLI's own `@ckpt/fs`, `@ckpt/s3` and `@ckpt/azure` are found beside its script, so
+ * first use; the CLI's own `@ckpt/fs`, `@ckpt/s3`, `@ckpt/gcs` and `@ckpt/azure` are found beside its script, so
  * `--help` loads none of them.
  */
 export async function openConfiguredStore(

@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import { backend as azureBackend } from '@ckpt/azure';
 import { ckptConfigJsonSchema, redactConfig } from '@ckpt/core/cli';
 import { backend as fsBackend } from '@ckpt/fs';
+import { backend as gcsBackend } from '@ckpt/gcs';
 import { backend as s3Backend } from '@ckpt/s3';
 import { expect, test } from 'vitest';
 
 // The JSON Schema @ckpt/core publishes is assembled here, where the bundled backends are.
 const committed = createRequire(import.meta.url).resolve('@ckpt/core/schema.json');
-const schema = () => ckptConfigJsonSchema([fsBackend, s3Backend, azureBackend]);
+const schema = () => ckptConfigJsonSchema([fsBackend, s3Backend, gcsBackend, azureBackend]);
 
 test('@ckpt/core/schema.json is up to date (else: build, then pnpm --filter @ckpt/cli gen:schema)', async () => {
   // compared as data: the file's layout is biome's, not JSON.stringify's
@@ -26,9 +27,9 @@ test('the JSON Schema keeps what editors rely on', () => {
   expect(json.required).toEqual(['store']);
   expect(json.additionalProperties).toBe(false);
   const text = JSON.stringify(json.properties.store);
-  for (const type of ['fs', 's3', 'azure']) expect(text).toContain(`"const":"${type}"`);
-  // any other type (gcs, a custom backend) is left to its backend, when the store is opened
-  expect(text).toContain('"pattern":"^(?!(?:azure|fs|s3)$)[a-z][a-z0-9_-]*$"');
+  for (const type of ['fs', 's3', 'gcs', 'azure']) expect(text).toContain(`"const":"${type}"`);
+  // any other type (a custom backend) is left to its backend, when the store is opened
+  expect(text).toContain('"pattern":"^(?!(?:azure|fs|gcs|s3)$)[a-z][a-z0-9_-]*$"');
 });
 
 test('the writeOnly fields of the JSON Schema are exactly the ones redactConfig hides', () => {
@@ -46,6 +47,7 @@ test('the writeOnly fields of the JSON Schema are exactly the ones redactConfig 
   expect([...secret].sort()).toEqual([
     'connectionString',
     'credentials',
+    'private_key',
     'sasToken',
     'secretAccessKey',
     'sessionToken',
