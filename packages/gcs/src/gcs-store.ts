@@ -60,6 +60,8 @@ export class GcsBackend implements Backend {
   readonly bucket: Bucket;
   private readonly options: ResolvedOptions;
   private readonly uploadTimeoutMs: number;
+  /** The credentials' first access token, fetched once (see {@link authenticated}). */
+  private auth: Promise<void> | undefined;
 
   constructor(options: GcsBackendOptions) {
     this.options = resolveOptions(options);
@@ -94,6 +96,7 @@ export class GcsBackend implements Backend {
     const chunks = bodyChunks(body)[Symbol.asyncIterator]();
     const { size, signal } = options;
     try {
+      await this.authenticated(signal);
       // read up to the threshold: a body that ends within it goes in one request
       const head: Uint8Array[] = [];
       let bytes = 0;
@@ -150,6 +153,11 @@ export class GcsBackend implements Backend {
     const { range, signal } = options;
     const context = this.context('get', key);
     const file = this.file(key);
+    try {
+      await this.authenticated(signal);
+    } catch (error) {
+      throw this.rethrow(error, context, signal);
+    }
     const ranged = range !== undefined && (range.offset > 0 || range.length !== undefined);
     const stream = file.createReadStream({
       // a full read is checked against the object's CRC32C; a range has no checksum to check
@@ -219,6 +227,7 @@ export class GcsBackend implements Backend {
   async head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
     const context = this.context('head', key);
     try {
+      await this.authenticated(options.signal);
       const [metadata] = await abortable(this.file(key).getMetadata(), options.signal);
       return this.meta(key, metadata);
     } catch (error) {
@@ -238,6 +247,7 @@ export class GcsBackend implements Backend {
       let files: File[];
       let next: { pageToken?: string } | null | undefined;
       try {
+        await this.authenticated(options.signal);
         [files, next] = (await abortable(
           this.bucket.getFiles({
             autoPaginate: false,
@@ -265,6 +275,7 @@ export class GcsBackend implements Backend {
   async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
     const context = this.context('delete', key);
     try {
+      await this.authenticated(options.signal);
       await abortable(this.file(key).delete({ ignoreNotFound: true }), options.signal);
     } catch (error) {
       throw this.rethrow(error, context, options.signal);
@@ -273,6 +284,25 @@ export class GcsBackend implements Backend {
 
   toStoreError(error: unknown, context: StoreErrorContext): StoreError {
     return toStoreError(error, this.context(context.operation, context.key ?? '', context.mode));
+  }
+
+  /**
+   * Fetches an access token once before the first request to Google. Without it a missing
+   * credential goes unnoticed: the SDK then sends the request anonymously and GCS answers 401,
+   * which cannot tell "no credentials" from "wrong credentials". Emulators (a custom endpoint)
+   * are not authenticated. A failure is not kept: the next call tries again.
+   */
+  private authenticated(signal: AbortSignal | undefined): Promise<void> {
+    const storage = this.bucket.storage;
+    if (storage.customEndpoint && !storage.useAuthWithCustomEndpoint) return Promise.resolve();
+    this.auth ??= storage.authClient.getAccessToken().then(
+      () => {},
+      (error: unknown) => {
+        this.auth = undefined;
+        throw error;
+      },
+    );
+    return abortable(this.auth, signal);
   }
 
   /**
