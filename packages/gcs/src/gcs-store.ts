@@ -34,6 +34,7 @@ import {
   resolveOptions,
   storageOptions,
 } from './options.js';
+import { Watchdog, withDeadline } from './watchdog.js';
 
 /**
  * A backend on Google Cloud Storage (or an emulator such as fake-gcs-server).
@@ -59,7 +60,7 @@ export class GcsBackend implements Backend {
   /** The SDK bucket the backend talks to (yours, or one on the `Storage` built from the options). */
   readonly bucket: Bucket;
   private readonly options: ResolvedOptions;
-  private readonly uploadTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
   /** The credentials' first access token, fetched once (see {@link authenticated}). */
   private auth: Promise<void> | undefined;
 
@@ -73,7 +74,7 @@ export class GcsBackend implements Backend {
       const connection = options as GcsConnectionOptions;
       this.bucket = new Storage(storageOptions(connection)).bucket(checkBucketName(connection.bucket));
     }
-    this.uploadTimeoutMs =
+    this.idleTimeoutMs =
       ('idleTimeoutMs' in options ? options.idleTimeoutMs : undefined) ??
       this.bucket.storage.timeout ??
       CLIENT_DEFAULTS.idleTimeoutMs;
@@ -166,6 +167,7 @@ export class GcsBackend implements Backend {
       ...(ranged && range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
     });
     let response: { headers: Record<string, string | string[] | undefined>; statusCode?: number };
+    const watchdog = new Watchdog(this.idleTimeoutMs, (error) => stream.destroy(error));
     try {
       const answered = once(stream, 'response', { signal }) as Promise<[typeof response]>;
       // the SDK sends the request when the stream is first read
@@ -174,6 +176,7 @@ export class GcsBackend implements Backend {
       const status = response.statusCode ?? 200;
       // 416: the range starts at or after the end; the contract answers with no bytes
       if (status === 416 && range) {
+        watchdog.stop();
         stream.destroy();
         return await this.emptyRange(key, range.offset, signal);
       }
@@ -183,6 +186,7 @@ export class GcsBackend implements Backend {
         throw error ?? new StoreError('Internal', `the server answered HTTP ${status}`, context);
       }
     } catch (error) {
+      watchdog.stop();
       stream.destroy();
       throw this.rethrow(error, context, signal);
     }
@@ -199,6 +203,7 @@ export class GcsBackend implements Backend {
     const length = contentRange ? Number(contentRange[2]) - offset + 1 : total;
     const generation = header('x-goog-generation');
     if (!Number.isSafeInteger(total) || !generation || (range && offset !== range.offset)) {
+      watchdog.stop();
       stream.destroy();
       throw new StoreError(
         'Internal',
@@ -219,7 +224,7 @@ export class GcsBackend implements Backend {
     if (Object.keys(metadata).length > 0) meta.metadata = metadata;
     return {
       ...meta,
-      body: this.guardBody(stream, context, signal),
+      body: this.guardBody(stream, watchdog, context, signal),
       range: { offset, length: range?.length === undefined ? length : Math.min(length, range.length) },
     };
   }
@@ -228,7 +233,10 @@ export class GcsBackend implements Backend {
     const context = this.context('head', key);
     try {
       await this.authenticated(options.signal);
-      const [metadata] = await abortable(this.file(key).getMetadata(), options.signal);
+      const [metadata] = await abortable(
+        withDeadline(this.file(key).getMetadata(), this.idleTimeoutMs),
+        options.signal,
+      );
       return this.meta(key, metadata);
     } catch (error) {
       throw this.rethrow(error, context, options.signal);
@@ -249,14 +257,17 @@ export class GcsBackend implements Backend {
       try {
         await this.authenticated(options.signal);
         [files, next] = (await abortable(
-          this.bucket.getFiles({
-            autoPaginate: false,
-            prefix: this.options.keyPrefix + prefix,
-            maxResults: this.options.listPageSize,
-            // startOffset is inclusive: the key itself is skipped below
-            ...(startAfter !== undefined && pageToken === undefined ? { startOffset: startAfter } : {}),
-            ...(pageToken === undefined ? {} : { pageToken }),
-          }),
+          withDeadline(
+            this.bucket.getFiles({
+              autoPaginate: false,
+              prefix: this.options.keyPrefix + prefix,
+              maxResults: this.options.listPageSize,
+              // startOffset is inclusive: the key itself is skipped below
+              ...(startAfter !== undefined && pageToken === undefined ? { startOffset: startAfter } : {}),
+              ...(pageToken === undefined ? {} : { pageToken }),
+            }),
+            this.idleTimeoutMs,
+          ),
           options.signal,
         )) as unknown as [File[], { pageToken?: string } | null];
       } catch (error) {
@@ -276,7 +287,10 @@ export class GcsBackend implements Backend {
     const context = this.context('delete', key);
     try {
       await this.authenticated(options.signal);
-      await abortable(this.file(key).delete({ ignoreNotFound: true }), options.signal);
+      await abortable(
+        withDeadline(this.file(key).delete({ ignoreNotFound: true }), this.idleTimeoutMs),
+        options.signal,
+      );
     } catch (error) {
       throw this.rethrow(error, context, options.signal);
     }
@@ -295,7 +309,7 @@ export class GcsBackend implements Backend {
   private authenticated(signal: AbortSignal | undefined): Promise<void> {
     const storage = this.bucket.storage;
     if (storage.customEndpoint && !storage.useAuthWithCustomEndpoint) return Promise.resolve();
-    this.auth ??= storage.authClient.getAccessToken().then(
+    this.auth ??= withDeadline(storage.authClient.getAccessToken(), this.idleTimeoutMs).then(
       () => {},
       (error: unknown) => {
         this.auth = undefined;
@@ -330,7 +344,7 @@ export class GcsBackend implements Backend {
       resumable,
       validation: resumable ? 'crc32c' : false,
       metadata,
-      timeout: this.uploadTimeoutMs,
+      timeout: this.idleTimeoutMs,
       ...(resumable ? { chunkSize: this.options.chunkSize } : {}),
       ...(preconditions(options.mode) ? { preconditionOpts: preconditions(options.mode) } : {}),
     });
@@ -342,6 +356,10 @@ export class GcsBackend implements Backend {
     finished.catch(() => {});
     const onAbort = () => stream.destroy(abortError(signal, 'put', undefined) ?? new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
+    // bytes leaving or the body arriving are signs of life; a server that stops answering is not
+    const watchdog = new Watchdog(this.idleTimeoutMs, (error) => stream.destroy(error));
+    stream.on('progress', () => watchdog.poke());
+    stream.on('writing', () => watchdog.poke());
     try {
       try {
         await Promise.race([feed(stream), finished]);
@@ -352,6 +370,7 @@ export class GcsBackend implements Backend {
       // no early onBodyReleased: the SDK may still hold the last bytes written until it settles
       await finished;
     } finally {
+      watchdog.stop();
       signal?.removeEventListener('abort', onAbort);
     }
     const generation = file.metadata.generation;
@@ -374,12 +393,22 @@ export class GcsBackend implements Backend {
   }
 
   /** The body of a get, its failures read as StoreErrors (see {@link rethrow}); destroyed on abort. */
-  private guardBody(stream: Readable, context: ErrorContext, signal: AbortSignal | undefined): Readable {
+  private guardBody(
+    stream: Readable,
+    watchdog: Watchdog,
+    context: ErrorContext,
+    signal: AbortSignal | undefined,
+  ): Readable {
     const out = new PassThrough({ highWaterMark: 0 });
+    // silence while the reader waits is the server's; while the reader dawdles it is not
+    stream.on('data', () => watchdog.poke());
+    stream.on('pause', () => watchdog.stop());
+    stream.on('resume', () => watchdog.poke());
     const onAbort = () => stream.destroy(abortError(signal, 'get', context.key) ?? new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     stream.on('error', (error) => out.destroy(this.rethrow(error, context, signal) as Error));
     out.on('close', () => {
+      watchdog.stop();
       signal?.removeEventListener('abort', onAbort);
       stream.destroy();
     });

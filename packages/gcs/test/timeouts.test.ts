@@ -1,0 +1,54 @@
+// A server that accepts connections and never answers must not hang a call: the request fails
+// with a retryable Unavailable once it has been silent for the idle timeout.
+import { createServer, type Server, type Socket } from 'node:net';
+import { BackendStore, StoreError } from '@ckpt/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { GcsBackend } from '../src/gcs-store.js';
+
+let server: Server;
+let endpoint: string;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+const store = () =>
+  new BackendStore(new GcsBackend({ bucket: 'silent', apiEndpoint: endpoint, idleTimeoutMs: 500 }), {
+    retry: false,
+  });
+
+it.each([
+  ['head', (s: BackendStore) => s.head('k')],
+  ['get', (s: BackendStore) => s.get('k')],
+  [
+    'list',
+    async (s: BackendStore) => {
+      for await (const _ of s.list('')) break;
+    },
+  ],
+  ['delete', (s: BackendStore) => s.delete('k')],
+  ['put (one request)', (s: BackendStore) => s.put('k', Buffer.from('bytes'))],
+])('%s against a silent server fails Unavailable (retryable) after the idle timeout', async (_name, call) => {
+  const started = Date.now();
+  const error = await Promise.resolve()
+    .then(() => call(store()))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(StoreError.is(error, 'Unavailable')).toBe(true);
+  expect((error as StoreError).retryable).toBe(true);
+  expect(Date.now() - started).toBeLessThan(10_000);
+});
