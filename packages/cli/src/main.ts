@@ -18,7 +18,7 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ckpt')
     .description(
-      'Store CRIU checkpoint directories in object stores (a filesystem, S3 or Azure Blob Storage).',
+      'Store CRIU checkpoint directories in object stores (a filesystem, S3, Google Cloud Storage or Azure Blob Storage).',
     )
     .version(VERSION, '-V, --version', 'print the version')
     .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')

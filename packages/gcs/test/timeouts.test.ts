@@ -43,7 +43,9 @@ it.each([
 ])('%s against a silent server fails Unavailable (retryable) after the idle timeout', async (_name, call) => {
   const started = Date.now();
   const error = await Promise.resolve()
-    .then(() => call(store()))
+    .then(async () => {
+      await call(store());
+    })
     .then(
       () => undefined,
       (e: unknown) => e,
