@@ -196,16 +196,22 @@ describe('resolveStoreConfig precedence', () => {
   });
 
   test('a built-in backend whose package is not installed is Unsupported, naming where it came from', async () => {
+    // every built-in adapter is in this repository: a registry whose gcs package does not exist
+    const registry = new BackendRegistry({
+      builtins: { gcs: { package: '@ckpt-test/no-such-gcs', schemes: ['gs'] } },
+    });
     const cwd = await tempDir();
     const file = await put(cwd, 'ckpt.config.json', { store: { type: 'gcs', bucket: 'b' } });
-    const fromFile = await storeErrorOf(() => resolve({ env: {}, cwd }));
+    const fromFile = await storeErrorOf(() => resolveStoreConfig({ registry, env: {}, cwd }));
     expect(fromFile.code).toBe('Unsupported');
     expect(fromFile.message).toBe(
-      `the gcs backend needs the package @ckpt/gcs: npm i @ckpt/gcs (in ${file})`,
+      `the gcs backend needs the package @ckpt-test/no-such-gcs: npm i @ckpt-test/no-such-gcs (in ${file})`,
     );
-    const fromEnv = await storeErrorOf(() => resolve({ env: { CKPT_STORE: 'gs://b/p' }, cwd }));
+    const fromEnv = await storeErrorOf(() =>
+      resolveStoreConfig({ registry, env: { CKPT_STORE: 'gs://b/p' }, cwd }),
+    );
     expect(fromEnv.message).toBe(
-      'the gcs backend needs the package @ckpt/gcs: npm i @ckpt/gcs (from CKPT_STORE)',
+      'the gcs backend needs the package @ckpt-test/no-such-gcs: npm i @ckpt-test/no-such-gcs (from CKPT_STORE)',
     );
   });
 

@@ -206,11 +206,14 @@ describe('lazy loading of built-in backends', () => {
 
   test('gcs: its package is not installed, and a registered adapter for the type works', async () => {
     const cwd = await tempDir();
+    // every built-in adapter is in this repository: a registry whose gcs package does not exist
+    const missing = () =>
+      new BackendRegistry({ builtins: { gcs: { package: '@ckpt-test/no-such-gcs', schemes: ['gs'] } } });
     for (const [store, type, pkg] of [
-      ['gs://ckpt/prod', 'gcs', '@ckpt/gcs'],
-      [{ type: 'gcs', bucket: 'ckpt' }, 'gcs', '@ckpt/gcs'],
+      ['gs://ckpt/prod', 'gcs', '@ckpt-test/no-such-gcs'],
+      [{ type: 'gcs', bucket: 'ckpt' }, 'gcs', '@ckpt-test/no-such-gcs'],
     ] as const) {
-      const err = await storeErrorOf(() => openStore(store, { registry: new BackendRegistry(), cwd }));
+      const err = await storeErrorOf(() => openStore(store, { registry: missing(), cwd }));
       expect(err.code).toBe('Unsupported');
       expect(err.message).toBe(`the ${type} backend needs the package ${pkg}: npm i ${pkg}`);
     }

@@ -62,8 +62,14 @@ describe('store configs are validated by their backend', () => {
   });
 
   test('a built-in type whose package is not installed is Unsupported, naming the package', async () => {
-    for (const [config, type, pkg] of [[{ type: 'gcs', bucket: 'b' }, 'gcs', '@ckpt/gcs']] as const) {
-      const err = await storeErrorOf(() => validate(config, new BackendRegistry()));
+    // every built-in adapter is in this repository: a registry whose gcs package does not exist
+    const registry = new BackendRegistry({
+      builtins: { gcs: { package: '@ckpt-test/no-such-gcs', schemes: ['gs'] } },
+    });
+    for (const [config, type, pkg] of [
+      [{ type: 'gcs', bucket: 'b' }, 'gcs', '@ckpt-test/no-such-gcs'],
+    ] as const) {
+      const err = await storeErrorOf(() => validate(config, registry));
       expect(err.code).toBe('Unsupported');
       expect(err.message).toBe(`the ${type} backend needs the package ${pkg}: npm i ${pkg}`);
     }
