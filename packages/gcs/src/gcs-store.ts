@@ -41,8 +41,9 @@ import { Watchdog, withDeadline } from './watchdog.js';
  *
  * - `put`: a body up to `resumableThreshold` (default 16 MiB) in one request carrying its
  *   CRC32C (GCS refuses bytes that do not match), else a resumable upload in `chunkSize` chunks,
- *   its CRC32C checked by GCS on the last one. Either way the object appears only once whole:
- *   a failed or aborted put leaves the key as it was.
+ *   whose CRC32C the SDK computes on the way and compares with GCS's once the object is made
+ *   (a mismatch deletes it and fails `Integrity`). The object appears only once whole: a failed
+ *   or aborted put leaves the key as it was.
  * - The version token is the object's generation; `mode: 'create'` sends `ifGenerationMatch: 0`,
  *   `{update: g}` sends `ifGenerationMatch: g`.
  * - `get` streams, ranged with `Range: bytes=a-b`; `list` pages the objects listing (GCS lists in
@@ -334,7 +335,7 @@ export class GcsBackend implements Backend {
     const metadata: FileMetadata = { contentType: 'application/octet-stream' };
     if (options.metadata) metadata.metadata = { ...options.metadata };
     // one request: GCS checks the CRC32C sent with it. Resumable: the SDK computes it on the way
-    // and sends it with the last chunk, where GCS checks it before the object appears.
+    // and compares it with the object's once GCS has made it (it deletes a mismatching object).
     if (whole) {
       const crc = new CRC32C();
       crc.update(whole);

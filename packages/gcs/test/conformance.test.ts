@@ -19,9 +19,9 @@ beforeAll(async () => {
   server = await startFakeGcs();
   const storage = new Storage({ apiEndpoint: server.endpoint, projectId: server.projectId });
   bucket = storage.bucket(await server.createBucket());
-  // The first resumable upload of a process loads and compiles the SDK's upload path and grows
-  // V8's heap (some 30-40 MiB, whatever the object's size; later uploads of any size add a few
-  // MiB): the streaming group's memory check would count that as the object's. One small upload
+  // The first resumable uploads of a process load and compile the SDK's upload path and grow
+  // V8's heap (some 30-40 MiB, whatever the object's size; later uploads of any size add 15-25
+  // MiB): the streaming group's memory check would count that as the object's. One 16 MiB upload
   // first, under another prefix, so the check measures what an upload holds.
   const warm = new BackendStore(
     new GcsBackend({
@@ -32,7 +32,7 @@ beforeAll(async () => {
       chunkSize: CHUNK,
     }),
   );
-  await warm.put('x', Readable.from([Buffer.alloc(3 * CHUNK)]));
+  await warm.put('x', Readable.from(Array.from({ length: 16 }, () => Buffer.alloc(CHUNK))));
   await warm.delete('x');
 });
 afterAll(async () => {
