@@ -141,7 +141,7 @@ export class WorkerPool<Req, Res, Data = undefined> {
     const slots = this.#slots.splice(0);
     for (const slot of slots)
       this.#fail(slot, this.#error('Aborted', `the ${this.#options.name} pool was closed`));
-    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(slots.map((slot) => this.#stop(slot)));
   }
 
   #dispatch(): void {
@@ -201,7 +201,8 @@ export class WorkerPool<Req, Res, Data = undefined> {
         slot.busy = false;
         slot.inbox.length = 0;
         slot.waiting = undefined;
-        slot.worker.unref();
+        // a failed slot is being stopped (#stop): it stays ref()ed until its thread has exited
+        if (!slot.failure) slot.worker.unref();
         this.#dispatch();
       });
   }
@@ -240,8 +241,20 @@ export class WorkerPool<Req, Res, Data = undefined> {
     const index = this.#slots.indexOf(slot);
     if (index < 0) return;
     this.#slots.splice(index, 1);
-    void slot.worker.terminate();
+    void this.#stop(slot);
     this.#fail(slot, failure);
+  }
+
+  /**
+   * Terminates `slot`'s thread, keeping the process alive until it has exited. An unref()ed
+   * worker's terminate() promise holds nothing open, and a thread busy in native code (a read, a
+   * hash, a system call) only stops once that returns: an awaited close() whose threads were idle
+   * or just released would otherwise leave the event loop empty with close() pending, and Node
+   * exits with 13 ("unsettled top-level await") instead of finishing the caller's clean-up.
+   */
+  #stop(slot: Slot<Res, Data>): Promise<number> {
+    slot.worker.ref();
+    return slot.worker.terminate();
   }
 
   /** No message will come to `slot` any more: its job's waiting and later replies fail with `failure`. */

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../src/errors.js';
 import { WorkerPool } from '../src/worker-pool.js';
@@ -112,6 +113,40 @@ describe('WorkerPool', () => {
     expect((await queued).code).toBe('Aborted');
     expect((await failure(pool.run(1))).code).toBe('Aborted');
     expect(pool.threads).toBe(0);
+  });
+
+  // A thread busy in native code (a system call, a hash) stops only when that returns, and an idle
+  // or just-released thread is unref()ed: an awaited close() must keep the process alive until every
+  // thread has stopped, else Node exits with 13 (unsettled top-level await) while close() is pending.
+  // Seen as `ckpt push` exiting 13 instead of 130 after Ctrl-C on a loaded machine.
+  it('close() keeps the process alive until a thread busy in native code has stopped', () => {
+    const busy = script(`
+      import { parentPort } from 'node:worker_threads';
+      import { spawnSync } from 'node:child_process';
+      parentPort.on('message', (seconds) => {
+        parentPort.postMessage('started');
+        spawnSync('sleep', [String(seconds)]); // blocks the thread: terminate() waits for it
+        parentPort.postMessage('done');
+      });
+    `);
+    // the pool from the built files: the process must be a fresh one, with nothing else keeping it alive
+    const child = `
+      import { WorkerPool } from ${JSON.stringify(new URL('../dist/worker-pool.js', import.meta.url).href)};
+      const pool = new WorkerPool(new URL(${JSON.stringify(busy.href)}), { threads: 1, name: 'test worker' });
+      let started;
+      const ready = new Promise((resolve) => (started = resolve));
+      pool.withWorker(async (worker) => {
+        worker.post(1);
+        await worker.reply();
+        started();
+        return worker.reply();
+      }).catch(() => {});
+      await ready;
+      await pool.close();
+      process.stdout.write('closed');
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'closed' });
   });
 
   it('refuses a thread count that is not a positive integer', () => {
