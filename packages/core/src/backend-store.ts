@@ -123,10 +123,23 @@ export class BackendStore implements ObjectStore {
         { operation: 'get', key },
       );
     }
-    const fetchRest = (offset: number, rest: Uint8Array | undefined) => {
+    const fetchRest = async (offset: number, rest: Uint8Array | undefined) => {
       throwIfAborted(signal, 'get', key);
       const length = first.range.offset + first.range.length - offset;
-      return this.backend.get(key, { range: { offset, length }, signal, ...(rest ? { into: rest } : {}) });
+      const got = await this.backend.get(key, {
+        range: { offset, length },
+        signal,
+        ...(rest ? { into: rest } : {}),
+      });
+      if (got.range.offset !== offset || got.range.length > length) {
+        got.body.destroy();
+        throw new StoreError(
+          'Internal',
+          `the backend answered bytes ${got.range.offset}+${got.range.length} to a request for ${offset}+${length}`,
+          { operation: 'get', key },
+        );
+      }
+      return got;
     };
     const retries = this.retry.start('get', key, signal);
     const mapError = (error: unknown) => this.toStoreError(error, 'get', key, signal);

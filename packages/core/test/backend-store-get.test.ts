@@ -111,6 +111,22 @@ describe('a broken get body', () => {
     ]);
   });
 
+  it('fails with Internal when the resumed read answers other bytes than the rest, never delivering them', async () => {
+    // a backend that ignores the range of every get but the first: the rest would start at 0
+    const backend = new (class extends ScriptedBackend {
+      override async get(key: string, options: Parameters<ScriptedBackend['get']>[1]) {
+        const first = this.calls.get === 0;
+        return super.get(key, first ? options : { ...options, range: undefined });
+      }
+    })();
+    await backend.seed('a', data);
+    const { store } = scriptedStore({}, backend);
+    backend.cutNext({ after: 3000, error: unavailable() });
+    const { bytes, error } = await drain((await store.get('a')).body);
+    expect(bytes).toBe(3000);
+    expect(error).toMatchObject({ code: 'Internal', operation: 'get', key: 'a' });
+  });
+
   it('retries a resume that fails before its body', async () => {
     const backend = new ScriptedBackend();
     await backend.seed('a', data);
