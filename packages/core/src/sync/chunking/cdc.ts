@@ -28,8 +28,8 @@ function gearHash(buf: Uint8Array, from: number, to: number): number {
 
 /**
  * Rolls the hash from state `h` over `b[from, to)` and returns the offset just past the first
- * byte whose hash clears `mask`, or 0 when none does. Unrolled 16 times: the loop's own
- * bookkeeping, not the hash, bounded the plain loop (2.2× faster, `node packages/core/bench/chunking.mjs`).
+ * byte whose hash clears `mask`, or 0 when none does. Unrolled 16 times, because the loop's own
+ * bookkeeping, not the hash, bounds a plain loop (docs/benchmarks.md, "Chunking parameters").
  */
 function firstCut(b: Uint8Array, from: number, to: number, mask: number, h: number): number {
   const g = GEAR;

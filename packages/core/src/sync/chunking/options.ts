@@ -5,12 +5,10 @@ import type { ChunkingOptions } from './types.js';
 export const PAGE_SIZE = 4096;
 
 /**
- * The defaults, chosen by measurement (`node packages/core/bench/chunking.mjs dedup`): on a
- * synthetic 512 MiB pages image whose next version rewrites 5 % of data pages in runs of ~256 KiB
- * (plus zero-page churn, a delete and 3 inserts), a push stores ~1.6× the truly new bytes with
- * 64 KiB chunks, ~1.9–2.0× with 128 KiB, ~2.9× with 256 KiB. Chunks average ~72 KiB; the gear
- * hash, not per-chunk work, still bounds the speed. Zero runs from 64 KiB: shorter ones are as
- * cheap inside data chunks, and 16 or 256 KiB stored slightly more.
+ * The defaults: small enough chunks that a page rewritten here and there costs little more than
+ * itself in the next version, large enough that per-chunk work never outweighs the hash; zero
+ * runs long enough to skip without fragmenting data chunks. How they were chosen, with figures:
+ * docs/benchmarks.md, "Chunking parameters".
  */
 export const DEFAULT_CHUNKING: Readonly<ChunkingOptions> = Object.freeze({
   minSize: 16 * 1024,
