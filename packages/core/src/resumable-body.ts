@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { StoreError } from './errors.js';
 import type { Retries } from './retry.js';
 import type { GetResult } from './store.js';
@@ -43,8 +43,10 @@ export class ResumableBody extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.current.destroy();
-    callback(error);
+    // closed only once the backend's body has: until then it may still write into `into`
+    const inner = this.current;
+    finished(inner, () => callback(error));
+    inner.destroy();
   }
 
   private flow(body: Readable): void {

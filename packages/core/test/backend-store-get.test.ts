@@ -1,6 +1,6 @@
 // BackendStore.get: zero-length ranges, and bodies that break and are resumed from the first
 // byte not delivered (ResumableBody).
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { readAll } from '../src/body.js';
@@ -72,6 +72,40 @@ describe('BackendStore.get', () => {
     });
     expect(backend.calls.get).toBe(1);
     expect(backend.bodies[0]?.destroyed).toBe(true);
+  });
+});
+
+describe('closing a get body', () => {
+  it('closes only after the backend body has closed (until then it may still write into `into`)', async () => {
+    const order: string[] = [];
+    const backend = new (class extends ScriptedBackend {
+      override async get(key: string, options: Parameters<ScriptedBackend['get']>[1]) {
+        const result = await super.get(key, options);
+        const slow = new Readable({
+          read() {},
+          destroy(error, callback) {
+            // a read in flight finishes before the handle closes
+            setTimeout(() => {
+              order.push('backend body closed');
+              callback(error);
+            }, 30);
+          },
+        });
+        return { ...result, body: slow };
+      }
+    })();
+    await backend.seed('a', data);
+    const { store } = scriptedStore({}, backend);
+    const got = await store.get('a');
+    const closed = new Promise<void>((resolve) =>
+      got.body.once('close', () => {
+        order.push('store body closed');
+        resolve();
+      }),
+    );
+    got.body.destroy();
+    await closed;
+    expect(order).toEqual(['backend body closed', 'store body closed']);
   });
 });
 
