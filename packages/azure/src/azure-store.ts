@@ -16,9 +16,8 @@ import {
   type ErrorContext as StoreErrorContext,
   type StoreOptions,
 } from '@ckpt/core';
-import { bodyChunks, MAX_KEY_BYTES } from '@ckpt/core/backend';
+import { BlockReader, bodyChunks, MAX_KEY_BYTES, PartBuffers, readHead } from '@ckpt/core/backend';
 import { type AuthMode, containerClient, resolveAuth } from './auth.js';
-import { BlockReader, PartBuffers } from './blocks.js';
 import { batchEntryError, type ErrorContext, factsOf, toStoreError } from './errors.js';
 import {
   type AzureBackendOptions,
@@ -27,7 +26,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options.js';
-import { conditionsOf, type HeadBlock, md5, uploadBlocks } from './upload.js';
+import { conditionsOf, md5, uploadBlocks } from './upload.js';
 
 /** Sub-requests per Blob Batch request (Azure's limit). */
 export const BATCH_SIZE = 256;
@@ -97,7 +96,7 @@ export class AzureBackend implements Backend {
     const buffers = new PartBuffers(chooseBlockSize(this.options.blockSize, size));
     const reader = new BlockReader(bodyChunks(body), key);
     try {
-      const head = await this.readHead(reader, buffers, options, key);
+      const head = await readHead(reader, buffers, this.options.singleUploadThreshold, { size, signal, key });
       if (head.complete) {
         const bytes =
           head.blocks.length === 1 ? head.blocks[0]!.bytes : Buffer.concat(head.blocks.map((b) => b.bytes));
@@ -114,7 +113,6 @@ export class AzureBackend implements Backend {
         {
           blob,
           key,
-          blockSize: buffers.partSize,
           concurrency: this.options.concurrency,
           size,
           mode,
@@ -226,38 +224,6 @@ export class AzureBackend implements Backend {
       });
     }
     return { errors };
-  }
-
-  /**
-   * Reads the body up to the single-upload threshold: `complete` when it ended within it (one Put
-   * Blob), else the first blocks. A body longer or (when complete) shorter than `options.size`
-   * fails with `Integrity` before anything is sent.
-   */
-  private async readHead(reader: BlockReader, buffers: PartBuffers, options: BackendPutOptions, key: string) {
-    const { size, signal } = options;
-    const threshold = this.options.singleUploadThreshold;
-    const blocks: HeadBlock[] = [{ bytes: await reader.read(buffers.partSize, signal) }];
-    let bytes = blocks[0]!.bytes.length;
-    while (
-      bytes === blocks.length * buffers.partSize &&
-      bytes <= threshold &&
-      (size === undefined || bytes <= size)
-    ) {
-      const pooled = buffers.take();
-      const block = await reader.readInto(pooled, signal);
-      if (block.length === 0) {
-        buffers.give(pooled);
-        break;
-      }
-      blocks.push({ bytes: block, pooled });
-      bytes += block.length;
-    }
-    const complete = bytes <= threshold;
-    if (size !== undefined && (bytes > size || (complete && bytes !== size))) {
-      const got = bytes > size ? `more than ${size}` : String(bytes);
-      throw new StoreError('Integrity', `body has ${got} bytes, expected ${size}`, { operation: 'put', key });
-    }
-    return { blocks, complete };
   }
 
   /**

@@ -1,21 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BlobRequestConditions, BlockBlobClient } from '@azure/storage-blob';
 import { type PutMode, type PutResult, StoreError } from '@ckpt/core';
-import type { BlockReader, PartBuffers } from './blocks.js';
+import { type BlockReader, type HeadBlock, type PartBuffers, sendParts } from '@ckpt/core/backend';
 import { MAX_BLOCKS } from './options.js';
-
-/** A block read before staging started; `pooled` is its buffer when it came from the pool. */
-export interface HeadBlock {
-  bytes: Buffer;
-  pooled?: Buffer;
-}
 
 /** One block-list put: where it goes and how it is sent. */
 export interface BlockJob {
   blob: BlockBlobClient;
   /** The key the caller used, for messages. */
   key: string;
-  blockSize: number;
   /** Most blocks buffered or in flight at once. */
   concurrency: number;
   /** The exact length the caller declared, if any. */
@@ -54,86 +47,24 @@ export async function uploadBlocks(
   // block ids of one put share a random stem, so two puts racing on a key never mix blocks
   const stem = randomBytes(12).toString('hex');
   const ids: string[] = [];
-  const cancel = new AbortController();
-  const signal = job.signal ? AbortSignal.any([job.signal, cancel.signal]) : cancel.signal;
-  const inFlight = new Set<Promise<void>>();
-  const failures: unknown[] = [];
-  let total = 0;
-
-  const start = (body: Buffer, release?: () => void) => {
-    if (ids.length === MAX_BLOCKS) {
-      throw new StoreError(
-        'InvalidArgument',
-        `the body needs more than ${MAX_BLOCKS} blocks of ${job.blockSize} bytes: pass options.size or a larger blockSize`,
-        where(job),
-      );
-    }
-    const id = Buffer.from(`${stem}-${String(ids.length).padStart(6, '0')}`).toString('base64');
-    ids.push(id);
-    total += body.length;
-    checkLength(job, total, false);
-    const task: Promise<void> = job
-      .call(
-        (s) =>
-          job.blob.stageBlock(id, body, body.length, {
-            abortSignal: s,
-            transactionalContentMD5: md5(body),
-          }),
-        signal,
-      )
-      .then(
-        () => release?.(),
-        (error: unknown) => {
-          failures.push(error);
-          cancel.abort();
-        },
-      );
-    inFlight.add(task);
-    void task.finally(() => inFlight.delete(task));
-  };
-
-  try {
-    for (const { bytes, pooled } of first.splice(0)) {
-      await waitForSlot(inFlight, job.concurrency);
-      if (failures.length > 0) throw failures[0];
-      start(bytes, pooled ? () => buffers.give(pooled) : undefined);
-    }
-    for (;;) {
-      await waitForSlot(inFlight, job.concurrency);
-      if (failures.length > 0) throw failures[0];
-      const buffer = buffers.take();
-      const block = await reader.readInto(buffer, job.signal);
-      if (block.length === 0) break;
-      start(block, () => buffers.give(buffer));
-    }
-    await Promise.all(inFlight);
-    if (failures.length > 0) throw failures[0];
-    checkLength(job, total, true);
-    job.signal?.throwIfAborted();
-    const done = await job.call(
-      (s) => job.blob.commitBlockList(ids, { abortSignal: s, conditions: conditionsOf(job.mode) }),
-      job.signal,
+  const { concurrency, size, key, signal } = job;
+  const options = { concurrency, maxParts: MAX_BLOCKS, what: 'block', size, key, signal };
+  const total = await sendParts(first, reader, buffers, options, async (body, index, cancel) => {
+    const id = Buffer.from(`${stem}-${String(index).padStart(6, '0')}`).toString('base64');
+    ids[index] = id;
+    await job.call(
+      (s) =>
+        job.blob.stageBlock(id, body, body.length, { abortSignal: s, transactionalContentMD5: md5(body) }),
+      cancel,
     );
-    if (!done.etag) throw new StoreError('Internal', 'Put Block List returned no ETag', where(job));
-    return { version: done.etag, size: total };
-  } catch (error) {
-    cancel.abort();
-    await Promise.allSettled(inFlight);
-    throw error;
-  }
-}
-
-async function waitForSlot(inFlight: Set<Promise<void>>, concurrency: number): Promise<void> {
-  while (inFlight.size >= concurrency) await Promise.race(inFlight);
-}
-
-/** Throws `Integrity` when more bytes than declared arrived, or (at the end) fewer. */
-function checkLength(job: BlockJob, total: number, atEnd: boolean): void {
-  if (job.size === undefined) return;
-  if (total > job.size || (atEnd && total !== job.size)) {
-    const detail = total > job.size ? `more than ${job.size}` : `${total}`;
-    throw new StoreError('Integrity', `body has ${detail} bytes, expected ${job.size}`, where(job));
-  }
+  });
+  job.signal?.throwIfAborted();
+  const done = await job.call(
+    (s) => job.blob.commitBlockList(ids, { abortSignal: s, conditions: conditionsOf(job.mode) }),
+    job.signal,
+  );
+  if (!done.etag) throw new StoreError('Internal', 'Put Block List returned no ETag', where(job));
+  return { version: done.etag, size: total };
 }
 
 function where(job: BlockJob) {

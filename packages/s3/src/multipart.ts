@@ -7,7 +7,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { type PutMode, type PutResult, StoreError } from '@ckpt/core';
-import type { BlockReader, PartBuffers } from './blocks.js';
+import { type BlockReader, type HeadBlock, type PartBuffers, sendParts } from '@ckpt/core/backend';
 import type { Md5Pool } from './md5-pool.js';
 import { MAX_PART_SIZE, MAX_PARTS } from './options.js';
 import { conditionHeaders, versionOf } from './wire.js';
@@ -25,12 +25,6 @@ export function choosePartSize(configured: number, size?: number): number {
   return Math.min(Math.max(configured, needed), MAX_PART_SIZE);
 }
 
-/** A block read before the upload started; `pooled` is its buffer when it came from the pool. */
-export interface HeadBlock {
-  bytes: Buffer;
-  pooled?: Buffer;
-}
-
 /** One multipart put: where it goes and how it is sent. */
 export interface MultipartJob {
   client: S3Client;
@@ -39,7 +33,6 @@ export interface MultipartJob {
   objectKey: string;
   /** The key the caller used, for messages. */
   key: string;
-  partSize: number;
   /** Most parts buffered or in flight at once. */
   concurrency: number;
   checksum: 'crc32' | 'md5';
@@ -77,56 +70,13 @@ export async function uploadMultipart(
   );
   const uploadId = created.UploadId;
   if (!uploadId) throw new StoreError('Internal', 'CreateMultipartUpload returned no UploadId', where(job));
-  const cancel = new AbortController();
-  const signal = job.signal ? AbortSignal.any([job.signal, cancel.signal]) : cancel.signal;
   const parts: CompletedPart[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const failures: unknown[] = [];
-  let total = 0;
-  let started = 0;
-
-  const start = (body: Buffer, release?: () => void) => {
-    if (started === MAX_PARTS) {
-      throw new StoreError(
-        'InvalidArgument',
-        `the body needs more than ${MAX_PARTS} parts of ${job.partSize} bytes: pass options.size or a larger partSize`,
-        where(job),
-      );
-    }
-    const partNumber = ++started;
-    total += body.length;
-    checkLength(job, total, false);
-    const task: Promise<void> = uploadPart(job, uploadId, partNumber, body, signal).then(
-      (part) => {
-        parts[partNumber - 1] = part;
-        release?.();
-      },
-      (error: unknown) => {
-        failures.push(error);
-        cancel.abort();
-      },
-    );
-    inFlight.add(task);
-    void task.finally(() => inFlight.delete(task));
-  };
-
   try {
-    for (const { bytes, pooled } of first.splice(0)) {
-      await waitForSlot(inFlight, job.concurrency);
-      if (failures.length > 0) throw failures[0];
-      start(bytes, pooled ? () => buffers.give(pooled) : undefined);
-    }
-    for (;;) {
-      await waitForSlot(inFlight, job.concurrency);
-      if (failures.length > 0) throw failures[0];
-      const buffer = buffers.take();
-      const block = await reader.readInto(buffer, job.signal);
-      if (block.length === 0) break;
-      start(block, () => buffers.give(buffer));
-    }
-    await Promise.all(inFlight);
-    if (failures.length > 0) throw failures[0];
-    checkLength(job, total, true);
+    const { concurrency, size, key, signal } = job;
+    const options = { concurrency, maxParts: MAX_PARTS, what: 'part', size, key, signal };
+    const total = await sendParts(first, reader, buffers, options, async (body, index, cancel) => {
+      parts[index] = await uploadPart(job, uploadId, index + 1, body, cancel);
+    });
     const done = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,
@@ -139,8 +89,6 @@ export async function uploadMultipart(
     );
     return { version: versionOf(done.ETag, 'put', job.key), size: total };
   } catch (error) {
-    cancel.abort();
-    await Promise.allSettled(inFlight);
     await abortUpload(job, uploadId);
     throw error;
   }
@@ -185,19 +133,6 @@ async function abortUpload(job: MultipartJob, uploadId: string): Promise<void> {
     );
   } catch {
     // see above: never hide the original error
-  }
-}
-
-async function waitForSlot(inFlight: Set<Promise<void>>, concurrency: number): Promise<void> {
-  while (inFlight.size >= concurrency) await Promise.race(inFlight);
-}
-
-/** Throws `Integrity` when more bytes than declared arrived, or (at the end) fewer. */
-function checkLength(job: MultipartJob, total: number, atEnd: boolean): void {
-  if (job.size === undefined) return;
-  if (total > job.size || (atEnd && total !== job.size)) {
-    const detail = total > job.size ? `more than ${job.size}` : `${total}`;
-    throw new StoreError('Integrity', `body has ${detail} bytes, expected ${job.size}`, where(job));
   }
 }
 

@@ -29,13 +29,12 @@ import {
   type ErrorContext as StoreErrorContext,
   type StoreOptions,
 } from '@ckpt/core';
-import { bodyChunks, MAX_KEY_BYTES } from '@ckpt/core/backend';
-import { BlockReader, PartBuffers } from './blocks.js';
+import { BlockReader, bodyChunks, MAX_KEY_BYTES, PartBuffers, readHead } from '@ckpt/core/backend';
 import { checkedBody } from './checked-body.js';
 import { type ClientHandle, openClient } from './client.js';
 import { deleteEntryError, type ErrorContext, toStoreError } from './errors.js';
 import { Md5Pool } from './md5-pool.js';
-import { choosePartSize, type HeadBlock, uploadMultipart } from './multipart.js';
+import { choosePartSize, uploadMultipart } from './multipart.js';
 import { MAX_OBJECT_SIZE, type ResolvedOptions, resolveOptions, type S3BackendOptions } from './options.js';
 import { conditionHeaders, parseContentRange, rangeHeader, versionOf } from './wire.js';
 
@@ -91,12 +90,15 @@ export class S3Backend implements Backend {
 
   async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     const objectKey = this.objectKey(key);
-    const context = this.context('put', key, options.mode);
     const { size, signal } = options;
     const buffers = new PartBuffers(choosePartSize(this.options.partSize, size));
     const reader = new BlockReader(bodyChunks(body), key);
     try {
-      const head = await this.readHead(reader, buffers, options, context);
+      const head = await readHead(reader, buffers, this.options.multipartThreshold, {
+        size: options.size,
+        signal: options.signal,
+        key,
+      });
       if (head.complete) {
         const bytes =
           head.blocks.length === 1 ? head.blocks[0]!.bytes : Buffer.concat(head.blocks.map((b) => b.bytes));
@@ -108,7 +110,6 @@ export class S3Backend implements Backend {
           bucket: this.options.bucket,
           objectKey,
           key,
-          partSize: buffers.partSize,
           concurrency: this.options.concurrency,
           checksum: await this.handle.checksum(),
           md5: this.md5,
@@ -287,44 +288,6 @@ export class S3Backend implements Backend {
     this.closed = true;
     if (this.handle.owned) this.client.destroy();
     await this.md5.close();
-  }
-
-  /**
-   * Reads the body up to the multipart threshold: `complete` when it ended within it (one
-   * PutObject), else the first blocks of a multipart upload. The first block is read at its real
-   * size (small objects stay small); once it is full the rest come from the part buffers. A body
-   * longer or (when complete) shorter than `options.size` fails with `Integrity` before anything is sent.
-   */
-  private async readHead(
-    reader: BlockReader,
-    buffers: PartBuffers,
-    options: BackendPutOptions,
-    context: ErrorContext,
-  ) {
-    const { size, signal } = options;
-    const threshold = this.options.multipartThreshold;
-    const blocks: HeadBlock[] = [{ bytes: await reader.read(buffers.partSize, signal) }];
-    let bytes = blocks[0]!.bytes.length;
-    while (
-      bytes === blocks.length * buffers.partSize &&
-      bytes <= threshold &&
-      (size === undefined || bytes <= size)
-    ) {
-      const pooled = buffers.take();
-      const block = await reader.readInto(pooled, signal);
-      if (block.length === 0) {
-        buffers.give(pooled);
-        break;
-      }
-      blocks.push({ bytes: block, pooled });
-      bytes += block.length;
-    }
-    const complete = bytes <= threshold;
-    if (size !== undefined && (bytes > size || (complete && bytes !== size))) {
-      const got = bytes > size ? `more than ${size}` : String(bytes);
-      throw new StoreError('Integrity', `body has ${got} bytes, expected ${size}`, context);
-    }
-    return { blocks, complete };
   }
 
   private async putObject(key: string, bytes: Buffer, options: BackendPutOptions): Promise<PutResult> {

@@ -1,7 +1,7 @@
 import { NoSuchBucket, NoSuchKey, NotFound, S3ServiceException } from '@aws-sdk/client-s3';
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
+import { BlockReader } from '@ckpt/core/backend';
 import { describe, expect, it } from 'vitest';
-import { BlockReader } from '../src/blocks.js';
 import { classify, deleteEntryError, type ErrorFacts, toStoreError } from '../src/errors.js';
 import { choosePartSize } from '../src/multipart.js';
 import { isCustomEndpoint, resolveOptions } from '../src/options.js';

@@ -1,6 +1,14 @@
 // `@ckpt/core/backend`: what an adapter author builds a backend with. See
 // `examples/custom-adapter` for a whole backend and its conformance test.
 export type { Backend, BackendGetOptions, BackendPutOptions, ErrorContext } from '../backend.js';
+export {
+  BlockReader,
+  type HeadBlock,
+  PartBuffers,
+  readHead,
+  type SendPartsOptions,
+  sendParts,
+} from '../blocks.js';
 export { bodyChunks, isReplayable, readAll } from '../body.js';
 export type { BackendDefinition } from '../config/backend-definition.js';
 export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from '../config/fields.js';
