@@ -13,6 +13,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   debug?: boolean;
+  metricsFile?: string;
 }
 
 /** Where `ckpt` runs; `exitCode` is set by the command that ran. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
@@ -31,6 +31,12 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-q, --quiet', 'print nothing on success')
     .option('-v, --verbose', 'log the store used and each phase on stderr')
     .option('--debug', 'like --verbose, and print stack traces')
+    .addOption(
+      new Option(
+        '--metrics-file <path>',
+        "write the run's figures to this file in Prometheus text format (for node-exporter's textfile collector)",
+      ).env('CKPT_METRICS_FILE'),
+    )
     .helpOption('-h, --help', 'show help')
     .helpCommand(false)
     .configureHelp({ showGlobalOptions: true })

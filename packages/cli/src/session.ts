@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { trapInterrupts } from './interrupt.js';
+import { writeMetricsFile } from './output/metrics-file.js';
 import type { ProgressHandler } from './output/progress.js';
 import { Reporter } from './output/reporter.js';
 import { openConfiguredStore } from './store.js';
@@ -61,9 +62,12 @@ export async function runCommand(
   const restoreWarnings = routeWarnings((message) => reporter.info(message));
   let store: ObjectStore | undefined;
   let checkpoints: Checkpoints | undefined;
+  let result: object | undefined;
+  let retries = 0;
+  const started = performance.now();
   try {
     await precheck?.();
-    const opened = await openConfiguredStore(globals, ctx, reporter);
+    const opened = await openConfiguredStore(globals, ctx, reporter, () => retries++);
     store = opened.store;
     const stateDir = globals.stateDir ? resolve(ctx.cwd, globals.stateDir) : defaultStateDir(ctx.env);
     checkpoints = new Checkpoints(store, { stateDir, ...opened.options });
@@ -78,6 +82,7 @@ export async function runCommand(
       },
     };
     const outcome = await fn(session);
+    result = outcome.json;
     progress?.stop();
     reporter.result(outcome.human, outcome.json);
     if (outcome.failure) reporter.failure(outcome.failure);
@@ -88,9 +93,27 @@ export async function runCommand(
     ctx.exitCode = interrupt.exitCode ?? exitCodeFor(err);
   } finally {
     await closeQuietly(reporter, checkpoints, store);
+    if (globals.metricsFile) {
+      const path = resolve(ctx.cwd, globals.metricsFile);
+      const run = { operation: cmd.name(), model: modelOf(cmd), store: store?.name, exitCode: ctx.exitCode };
+      await writeMetricsFile(path, {
+        ...run,
+        durationMs: performance.now() - started,
+        retries,
+        result,
+      }).catch((err: Error) => reporter.notice(`could not write the metrics file ${path}: ${err.message}`));
+    }
     interrupt.dispose();
     restoreWarnings();
   }
+}
+
+/** The model a command works on: its `--model` option or its `<model>` argument. */
+function modelOf(cmd: Command): string | undefined {
+  const option = cmd.opts<{ model?: string }>().model;
+  const index = cmd.registeredArguments.findIndex((argument) => argument.name() === 'model');
+  const argument = index < 0 ? undefined : cmd.processedArgs[index];
+  return option ?? (typeof argument === 'string' ? argument : undefined);
 }
 
 async function closeQuietly(reporter: Reporter, ...closables: ({ close?(): Promise<void> } | undefined)[]) {

@@ -26,6 +26,7 @@ export async function openConfiguredStore(
   globals: GlobalOptions,
   ctx: CliContext,
   reporter: Reporter,
+  onRetry?: () => void,
 ): Promise<OpenedStore> {
   const resolved = await resolveStoreConfig({
     url: globals.store,
@@ -38,8 +39,10 @@ export async function openConfiguredStore(
   const retry = {
     attempts: sync?.attempts,
     maxElapsedMs: sync?.retryWithin === undefined ? undefined : parseDuration(sync.retryWithin),
-    onRetry: (e: RetryEvent) =>
-      reporter.info(`retry ${e.attempt} of ${e.op} ${e.key} in ${e.delayMs} ms after: ${e.error.message}`),
+    onRetry: (e: RetryEvent) => {
+      onRetry?.();
+      reporter.info(`retry ${e.attempt} of ${e.op} ${e.key} in ${e.delayMs} ms after: ${e.error.message}`);
+    },
   };
   const store = await openStore(resolved.store, { cwd: ctx.cwd, retry });
   return {

@@ -2,6 +2,7 @@ import { abortError, StoreError } from './errors.js';
 import { checkNumber } from './layers/options.js';
 import type { Random } from './layers/random.js';
 import { type Sleep, sleep } from './layers/sleep.js';
+import { countRetry } from './telemetry.js';
 
 /** The operations of a store, as named in retries, events and metrics. */
 export type StoreOp = 'put' | 'get' | 'head' | 'list' | 'delete' | 'deleteMany';
@@ -107,6 +108,7 @@ export class RetryPolicy {
     const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** retry);
     const delayMs = Math.floor(this.random() * ceiling);
     if (performance.now() - startedAt + delayMs > this.maxElapsedMs) throw error;
+    countRetry(op);
     this.onRetry?.({ op, key, attempt: retry + 1, delayMs, error });
     try {
       await this.sleep(delayMs, signal);

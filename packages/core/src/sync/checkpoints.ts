@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
+import { type OperationFigures, traced } from '../telemetry.js';
 import { type ChunkingOptions, DEFAULT_CHUNKING, FileWorkers } from './chunking/index.js';
 import { deleteCheckpoint } from './delete.js';
 import type { EngineContext } from './engine-context.js';
@@ -104,12 +105,12 @@ export class Checkpoints {
 
   /** Pushes `dir` as a new generation of `model`; visible only once complete. */
   push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
-    return push(this.ctx, model, dir, options);
+    return traced('push', model, () => push(this.ctx, model, dir, options), transferFigures);
   }
 
   /** Makes `dir` hold exactly a generation of `model` (default: the latest), or fails leaving it as it was. */
   pull(model: string, dir: string, options?: PullOptions): Promise<PullResult> {
-    return pull(this.ctx, model, dir, options);
+    return traced('pull', model, () => pull(this.ctx, model, dir, options), transferFigures);
   }
 
   /**
@@ -193,7 +194,15 @@ export class Checkpoints {
 
   /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */
   verify(model: string, options?: CallOptions & { generation?: string }): Promise<VerifyResult> {
-    return verify(this.ctx, model, options);
+    return traced(
+      'verify',
+      model,
+      () => verify(this.ctx, model, options),
+      (r) => ({
+        generation: r.generation,
+        bytes: r.bytes,
+      }),
+    );
   }
 
   /**
@@ -201,12 +210,22 @@ export class Checkpoints {
    * required). Data is freed by `gc` after the grace period.
    */
   delete(model: string, options?: DeleteOptions): Promise<DeleteResult> {
-    return deleteCheckpoint(this.ctx.store, model, options);
+    return traced(
+      'delete',
+      model,
+      () => deleteCheckpoint(this.ctx.store, model, options),
+      () => ({}),
+    );
   }
 
   /** Expires generations beyond `keep` and deletes data nothing needs any more (see gc.ts). */
   gc(options?: GcOptions): Promise<GcResult> {
-    return collectGarbage(this.ctx, options);
+    return traced(
+      'gc',
+      undefined,
+      () => collectGarbage(this.ctx, options),
+      (r) => ({ bytesFreed: r.bytesFreed }),
+    );
   }
 
   /** Stops the chunking threads. The store is the caller's to close. */
@@ -233,4 +252,9 @@ export class Checkpoints {
       legacy: false,
     };
   }
+}
+
+function transferFigures(result: PushResult | PullResult): OperationFigures {
+  const { generation, bytes, bytesTransferred, chunksNew, chunksReused } = result;
+  return { generation, bytes, bytesTransferred, chunksNew, chunksReused };
 }
