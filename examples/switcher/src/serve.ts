@@ -5,8 +5,10 @@ import type { SwitcherMetrics } from './metrics.js';
 export function serveMetrics(metrics: SwitcherMetrics, port: number, host = '127.0.0.1'): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(metrics.format());
+      metrics.format().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
     } else {
       res.writeHead(404).end();
     }

@@ -108,6 +108,7 @@ function parseExposition(text: string): Map<string, number> {
   const labels = '\\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*",?)*\\}';
   const sample = new RegExp(`^(${name})(${labels})? (-?[0-9.e+-]+|NaN|[+-]Inf)$`);
   for (const line of text.slice(0, -1).split('\n')) {
+    if (line === '') continue;
     const type = /^# TYPE (\S+) (counter|gauge|summary|histogram|untyped)$/.exec(line);
     if (type) {
       expect(types.has(type[1]!), `${type[1]} declared twice`).toBe(false);
@@ -172,10 +173,12 @@ describe('a model switcher embedding Checkpoints', () => {
     // cancelled while its first pack uploads: past the scan, before the commit
     const controller = new AbortController();
     let running: string[] = [];
+    let scraped: Promise<void> | undefined;
     onPackPut = () => {
-      if (controller.signal.aborted) return;
-      running = [...parseExposition(metrics.format()).keys()];
-      controller.abort();
+      scraped ??= metrics.format().then((text) => {
+        running = [...parseExposition(text).keys()];
+        controller.abort();
+      });
     };
     try {
       await expect(c.switcher.evict({ signal: controller.signal })).rejects.toSatisfy((e) =>
@@ -184,6 +187,7 @@ describe('a model switcher embedding Checkpoints', () => {
     } finally {
       onPackPut = undefined;
     }
+    await scraped;
     expect(running).toContain('ckpt_switcher_running_bytes{op="push",of="total",phase="upload"}');
     expect((await scrape()).get('ckpt_switcher_running_bytes{op="push",of="total"}')).toBe(0);
     await expect(checkpoints.generations('qwen-32b')).rejects.toSatisfy((e) => StoreError.is(e, 'NotFound'));
