@@ -10,7 +10,8 @@ Choosing the store (first match wins):
   --store <url>   file:///abs/path, ./path, s3://bucket/prefix?region=…,
                   gs://bucket/prefix, az://container/prefix?account=…
   CKPT_STORE      the same URL forms, from the environment
-  config file     --config <path>, else ./ckpt.config.json when present
+  config file     --config <path> ($CKPT_CONFIG), else ./ckpt.config.json, else
+                  $XDG_CONFIG_HOME/ckpt/config.json (~/.config/ckpt/config.json)
   default         a filesystem store in ./.ckpt-store
 Credentials come from each SDK's usual environment or credential chain, never
 from the URL. The first line of --verbose output names the store and its origin.
@@ -18,6 +19,9 @@ A store that does not exist (a missing folder or bucket) is an error, exit 2;
 the first push creates a missing filesystem store.
 
 Models are named "name" or "org/name" (e.g. meta-llama/Llama-3.1-8B-Instruct).
+
+Every option but --store, --state-dir, --force and --all may come from a CKPT_*
+variable instead (named in each option's help): CKPT_MODEL=m, CKPT_JSON=1.
 
 Exit codes:
   0    ok

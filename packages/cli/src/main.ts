@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
@@ -8,6 +8,7 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CliContext } from './context.js';
+import { describeWithEnvironment, optionsFromEnvironment } from './environment.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { PROGRAM_HELP } from './help.js';
 import { reporterFor } from './session.js';
@@ -22,7 +23,10 @@ export function buildProgram(ctx: CliContext): Command {
     )
     .version(VERSION, '-V, --version', 'print the version')
     .option('-s, --store <url>', 'the store URL (default: $CKPT_STORE, the config file, then ./.ckpt-store)')
-    .option('-c, --config <path>', 'the config file (default: ./ckpt.config.json when present)')
+    .option(
+      '-c, --config <path>',
+      'the config file (default: ./ckpt.config.json when present, else $XDG_CONFIG_HOME/ckpt/config.json)',
+    )
     .option(
       '--state-dir <dir>',
       'where ckpt keeps its records of local directories (default: $CKPT_STATE_DIR, else $XDG_STATE_HOME/ckpt, else ~/.local/state/ckpt)',
@@ -31,15 +35,18 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-q, --quiet', 'print nothing on success')
     .option('-v, --verbose', 'log the store used and each phase on stderr')
     .option('--debug', 'like --verbose, and print stack traces')
-    .addOption(
-      new Option(
-        '--metrics-file <path>',
-        "write the run's figures to this file in Prometheus text format (for node-exporter's textfile collector)",
-      ).env('CKPT_METRICS_FILE'),
+    .option(
+      '--metrics-file <path>',
+      "write the run's figures to this file in Prometheus text format (for node-exporter's textfile collector)",
     )
     .helpOption('-h, --help', 'show help')
     .helpCommand(false)
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({
+      showGlobalOptions: true,
+      optionDescription(option) {
+        return describeWithEnvironment(Help.prototype.optionDescription.call(this, option), option);
+      },
+    })
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => {} })
@@ -55,6 +62,7 @@ export function buildProgram(ctx: CliContext): Command {
   ]) {
     add(program, ctx);
   }
+  optionsFromEnvironment(program, ctx.env);
   for (const command of program.commands) {
     command.exitOverride((err) => {
       throw new UsageError(err, command.name());

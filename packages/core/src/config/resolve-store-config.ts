@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { CkptConfig } from './ckpt-config.js';
 import { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from './load-config.js';
@@ -19,9 +20,12 @@ export type StoreSource = 'flag' | 'env' | 'config' | 'default';
 export interface ResolveStoreConfigOptions {
   /** An explicit store URL (the CLI's `--store`). Wins over everything else. */
   url?: string;
-  /** Environment to read `CKPT_STORE` from. Default `process.env`. */
+  /** Environment to read `CKPT_STORE`, `XDG_CONFIG_HOME` and `HOME` from. Default `process.env`. */
   env?: Record<string, string | undefined>;
-  /** An explicit config file (must exist). Default: `ckpt.config.json` in `cwd`, when present. */
+  /**
+   * An explicit config file (must exist). Default: `ckpt.config.json` in `cwd` when present, else
+   * the user's `$XDG_CONFIG_HOME/ckpt/config.json` (`~/.config/ckpt/config.json`) when present.
+   */
   configPath?: string;
   /** Working directory. Default `process.cwd()`. */
   cwd?: string;
@@ -46,7 +50,8 @@ export interface ResolvedStoreConfig {
  * environment variable, the config file's `store`, and finally the local path `./.ckpt-store`
  * (`{type: 'fs', root: '<cwd>/.ckpt-store'}`).
  *
- * The config file (explicit `configPath`, else `ckpt.config.json` in `cwd`) is read whatever wins,
+ * The config file (explicit `configPath`, else `ckpt.config.json` in `cwd`, else the user's
+ * `$XDG_CONFIG_HOME/ckpt/config.json`) is read whatever wins,
  * and its `modules` are imported first, so a URL may use a scheme a custom backend registers. The
  * store that wins is validated by its backend (a built-in backend's package is imported for it).
  * Paths in the config file resolve against its folder; paths in `url` and `CKPT_STORE` against `cwd`.
@@ -57,7 +62,7 @@ export async function resolveStoreConfig(
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const registry = options.registry ?? defaultRegistry;
   const env = options.env ?? process.env;
-  const configFile = await findConfigFile(options.configPath, cwd);
+  const configFile = await findConfigFile(options.configPath, cwd, env);
   const config = configFile ? await loadConfigFile(configFile) : undefined;
   const file = configFile ? { configFile, config } : {};
 
@@ -87,13 +92,23 @@ export async function resolveStoreConfig(
   };
 }
 
-async function findConfigFile(explicit: string | undefined, cwd: string): Promise<string | undefined> {
+async function findConfigFile(
+  explicit: string | undefined,
+  cwd: string,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
   if (explicit !== undefined) return path.resolve(cwd, explicit);
-  const candidate = path.join(cwd, CONFIG_FILE_NAME);
-  return access(candidate).then(
-    () => candidate,
-    () => undefined,
-  );
+  const configHome = env.XDG_CONFIG_HOME || path.join(env.HOME || homedir(), '.config');
+  for (const candidate of [path.join(cwd, CONFIG_FILE_NAME), path.join(configHome, 'ckpt', 'config.json')]) {
+    if (
+      await access(candidate).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
+  }
+  return undefined;
 }
 
 async function fromUrl(
