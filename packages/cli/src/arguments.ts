@@ -8,11 +8,20 @@ export function durationArg(text: string): number {
   return ms;
 }
 
-/** Commander parser for `--keep 3`: a non-negative integer. */
-export function countArg(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError('expected a non-negative integer.');
-  return Number(text);
+/** Commander parser for an integer in `[min, max]`. */
+export function integerArg(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  const expected =
+    max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+  return (text) => {
+    const value = Number(text.trim());
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max)
+      throw new InvalidArgumentError(`expected ${expected}.`);
+    return value;
+  };
 }
+
+/** Commander parser for `--keep 3`: a non-negative integer. */
+export const countArg = integerArg(0);
 
 /** Commander parser for repeatable `--label key=value`. */
 export function labelArg(text: string, labels: Record<string, string> = {}): Record<string, string> {

@@ -14,6 +14,8 @@ export interface GlobalOptions {
   verbose?: boolean;
   debug?: boolean;
   metricsFile?: string;
+  concurrency?: number;
+  retries?: number;
 }
 
 /** Where `ckpt` runs; `exitCode` is set by the command that ran. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
+import { integerArg } from './arguments.js';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
@@ -35,6 +36,16 @@ export function buildProgram(ctx: CliContext): Command {
     .option('-q, --quiet', 'print nothing on success')
     .option('-v, --verbose', 'log the store used and each phase on stderr')
     .option('--debug', 'like --verbose, and print stack traces')
+    .option(
+      '--concurrency <n>',
+      "parallel store requests (default: the config file's sync.concurrency, else the store's preference)",
+      integerArg(1, 1024),
+    )
+    .option(
+      '--retries <n>',
+      "retries of a store request that failed on a transient error (default: the config file's sync.attempts - 1, else 4; 0: never)",
+      integerArg(0, 99),
+    )
     .option(
       '--metrics-file <path>',
       "write the run's figures to this file in Prometheus text format (for node-exporter's textfile collector)",

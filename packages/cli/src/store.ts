@@ -37,7 +37,7 @@ export async function openConfiguredStore(
   reporter.info(`store ${describeStore(resolved.store)} (${describeSource(resolved)})`);
   const sync = resolved.config?.sync;
   const retry = {
-    attempts: sync?.attempts,
+    attempts: globals.retries === undefined ? sync?.attempts : globals.retries + 1,
     maxElapsedMs: sync?.retryWithin === undefined ? undefined : parseDuration(sync.retryWithin),
     onRetry: (e: RetryEvent) => {
       onRetry?.();
@@ -48,7 +48,7 @@ export async function openConfiguredStore(
   return {
     store,
     options: {
-      concurrency: sync?.concurrency,
+      concurrency: globals.concurrency ?? sync?.concurrency,
       grace: sync?.grace === undefined ? undefined : parseDuration(sync.grace),
     },
   };

@@ -249,6 +249,35 @@ describe('store resolution: the first --verbose line names the store and its ori
     });
     expect(run.code).toBe(1);
     expect(lines(run.stderr).filter((line) => /^ckpt: retry /.test(line))).toHaveLength(1);
+
+    // --retries (and CKPT_RETRIES) win over the config file
+    const flag = await ckpt(['ls', '--verbose', '--retries', '0'], {
+      cwd: here,
+      env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x' },
+    });
+    expect(flag.code).toBe(1);
+    expect(lines(flag.stderr).filter((line) => /^ckpt: retry /.test(line))).toHaveLength(0);
+    const variable = await ckpt(['ls', '--verbose'], {
+      cwd: here,
+      env: { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE', AWS_SECRET_ACCESS_KEY: 'x', CKPT_RETRIES: '2' },
+    });
+    expect(lines(variable.stderr).filter((line) => /^ckpt: retry /.test(line))).toHaveLength(2);
+  });
+
+  it('--concurrency and --retries take integers in their range (exit 2 otherwise)', async () => {
+    const here = await tempDir();
+    for (const args of [
+      ['--concurrency', '0'],
+      ['--concurrency', 'many'],
+      ['--retries', '-1'],
+      ['--retries', '100'],
+    ]) {
+      const run = await ckpt(['ls', ...args], { cwd: here });
+      expect(run.code).toBe(2);
+      expect(lines(run.stderr)).toEqual([
+        expect.stringMatching(/^ckpt: .*expected an integer from \d+ to \d+/),
+      ]);
+    }
   });
 });
 
