@@ -16,6 +16,8 @@ export interface GlobalOptions {
   metricsFile?: string;
   concurrency?: number;
   retries?: number;
+  progress?: boolean;
+  progressInterval?: number;
 }
 
 /** Where `ckpt` runs; `exitCode` is set by the command that ran. */

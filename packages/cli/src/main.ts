@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help } from 'commander';
-import { integerArg } from './arguments.js';
+import { durationArg, integerArg } from './arguments.js';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
@@ -45,6 +45,12 @@ export function buildProgram(ctx: CliContext): Command {
       '--retries <n>',
       "retries of a store request that failed on a transient error (default: the config file's sync.attempts - 1, else 4; 0: never)",
       integerArg(0, 99),
+    )
+    .option('--progress', 'draw progress bars even when stderr is not a terminal')
+    .option(
+      '--progress-interval <duration>',
+      'when stderr is not a terminal, print how far a transfer got this often (default 30s; 0: never)',
+      durationArg,
     )
     .option(
       '--metrics-file <path>',

@@ -38,6 +38,8 @@ export function reporterFor(globals: GlobalOptions): Reporter {
     quiet: Boolean(globals.quiet),
     verbose: Boolean(globals.verbose),
     debug: Boolean(globals.debug),
+    progress: Boolean(globals.progress),
+    progressIntervalMs: globals.progressInterval,
   });
 }
 

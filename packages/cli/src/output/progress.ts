@@ -9,11 +9,17 @@ export interface ProgressHandler {
 }
 
 export interface ProgressOptions {
-  /** Draw bars (stderr is a terminal and not `--quiet`). */
+  /** Draw bars (stderr is a terminal, or `--progress`). */
   tty: boolean;
   stream: NodeJS.WriteStream;
   /** Verbose log line, used without bars to name each phase as it starts. */
   log(message: string): void;
+  /** Without bars, a line saying how far the running phase got, every `intervalMs`. */
+  report(message: string): void;
+  /** Default 30 s. */
+  intervalMs?: number;
+  /** Print those lines. Default true. */
+  lines?: boolean;
 }
 
 /** Phases that get a bar; `commit` is a single small write. */
@@ -26,12 +32,26 @@ interface PhaseState {
 
 /**
  * Bars per phase (bytes, files, rate, ETA) on a terminal; otherwise one verbose line as each phase
- * starts. Events after `stop()` are ignored.
+ * starts and, for logs of long transfers, a line on the running phase every `intervalMs`. Events
+ * after `stop()` are ignored.
  */
 export function progressHandler(options: ProgressOptions): ProgressHandler {
   const phases = new Map<SyncPhase, PhaseState>();
   let bars: MultiBar | undefined;
   let stopped = false;
+  let latest: { event: ProgressEvent; startedAt: number } | undefined;
+  const timer =
+    options.tty || options.lines === false
+      ? undefined
+      : setInterval(() => {
+          if (latest && latest.event.bytesDone < latest.event.bytesTotal)
+            options.report(
+              renderLine({ barsize: 0 }, { progress: progressOf(latest.event) }, latest).replace(
+                / {2,}/g,
+                ' ',
+              ),
+            );
+        }, options.intervalMs ?? 30_000).unref();
 
   return {
     onProgress(event) {
@@ -42,6 +62,7 @@ export function progressHandler(options: ProgressOptions): ProgressHandler {
         phases.set(event.phase, state);
         if (!options.tty) options.log(describePhase(event));
       }
+      if (BAR_PHASES.includes(event.phase)) latest = { event, startedAt: state.startedAt };
       if (!options.tty || !BAR_PHASES.includes(event.phase)) return;
       bars ??= new MultiBar({
         stream: options.stream,
@@ -61,10 +82,15 @@ export function progressHandler(options: ProgressOptions): ProgressHandler {
     },
     stop() {
       stopped = true;
+      clearInterval(timer);
       bars?.stop();
       bars = undefined;
     },
   };
+}
+
+function progressOf(event: ProgressEvent): number {
+  return event.bytesTotal > 0 ? event.bytesDone / event.bytesTotal : 0;
 }
 
 /** `upload: 312 files, 3.00 GiB`, or just `commit` when the phase has no totals. */

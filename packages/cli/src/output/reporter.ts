@@ -12,6 +12,10 @@ export interface OutputMode {
   quiet: boolean;
   verbose: boolean;
   debug: boolean;
+  /** Bars even when stderr is not a terminal. */
+  progress?: boolean;
+  /** Without bars, a progress line this often (ms; 0: never). Default 30 s. */
+  progressIntervalMs?: number;
 }
 
 /**
@@ -73,10 +77,21 @@ export class Reporter {
     }
   }
 
-  /** A progress handler for the engine's `onProgress`: bars on a TTY, phase lines with `--verbose`. */
+  /**
+   * A progress handler for the engine's `onProgress`: bars on a terminal (or with `--progress`),
+   * else a line every `progressIntervalMs`, and phase lines with `--verbose`.
+   */
   progress(): ProgressHandler {
-    const tty = Boolean(this.stderr.isTTY) && !this.mode.quiet;
-    return progressHandler({ tty, stream: this.stderr, log: (m) => this.info(m) });
+    const tty = (Boolean(this.stderr.isTTY) || Boolean(this.mode.progress)) && !this.mode.quiet;
+    const interval = this.mode.progressIntervalMs;
+    return progressHandler({
+      tty,
+      stream: this.stderr,
+      log: (m) => this.info(m),
+      report: (m) => this.notice(m),
+      intervalMs: interval === 0 ? undefined : interval,
+      lines: interval !== 0,
+    });
   }
 
   private line(message: string): void {
