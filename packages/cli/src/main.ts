@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import tab from '@bomb.sh/tab/commander';
 import { Command, CommanderError, Help } from 'commander';
 import { durationArg, integerArg } from './arguments.js';
 import { deleteCommand } from './commands/delete.js';
@@ -11,7 +12,7 @@ import { verifyCommand } from './commands/verify.js';
 import type { CliContext } from './context.js';
 import { describeWithEnvironment, optionsFromEnvironment } from './environment.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { PROGRAM_HELP } from './help.js';
+import { examples, PROGRAM_HELP } from './help.js';
 import { reporterFor } from './session.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -79,6 +80,18 @@ export function buildProgram(ctx: CliContext): Command {
   ]) {
     add(program, ctx);
   }
+  tab(program, { completionCommandName: 'completion' });
+  program.commands
+    .find((command) => command.name() === 'completion')
+    ?.description('print a shell completion script: bash, zsh, fish or powershell')
+    .addHelpText(
+      'after',
+      examples(
+        ['source <(ckpt completion bash)', 'in ~/.bashrc'],
+        ['ckpt completion zsh > ~/.zfunc/_ckpt', 'zsh, with ~/.zfunc in fpath'],
+        ['ckpt completion fish > ~/.config/fish/completions/ckpt.fish', 'fish'],
+      ),
+    );
   optionsFromEnvironment(program, ctx.env);
   for (const command of program.commands) {
     command.exitOverride((err) => {
