@@ -43,6 +43,8 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
 
   it('a second push of the same directory says it is unchanged and writes nothing', async () => {
     const first = json(await ckpt(['push', 'llama', '-m', 'twice', '--json'], { cwd }));
+    expect(first.created).toBe(true);
+    expect(json(await ckpt(['push', 'llama', '-m', 'twice', '--json'], { cwd })).created).toBe(false);
     const again = await ckpt(['push', 'llama', '-m', 'twice'], { cwd });
     expect(again).toMatchObject({ code: 0, stderr: '' });
     expect(again.stdout).toMatch(

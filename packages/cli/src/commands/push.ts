@@ -57,7 +57,7 @@ export function pushCommand(program: Command, ctx: CliContext): void {
             expectLatest: flags.expectLatest === 'none' ? null : flags.expectLatest,
             dedupWith: flags.dedupWith,
           });
-          return { human: pushSummary(result), json: result };
+          return { human: pushSummary(result), json: { created: !result.unchanged, ...result } };
         },
         () => requireDirectory(path, dir),
       );
