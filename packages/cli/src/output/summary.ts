@@ -1,12 +1,12 @@
 import type { DeleteResult, GcResult, PullResult, PushResult, TransferStats, VerifyResult } from '@ckpt/core';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } from '../format.js';
 
 /** `312 files, 3.00 GiB; transferred 410 MiB, reused 1,200 of 1,500 chunks; 12.3 s, 250 MiB/s` */
 function transferLine(stats: TransferStats): string {
   const chunks = stats.chunksNew + stats.chunksReused;
   return [
-    `${formatCount(stats.files)} files, ${formatBytes(stats.bytes)}`,
-    `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCount(chunks)} chunks`,
+    `${formatCountOf(stats.files, 'file')}, ${formatBytes(stats.bytes)}`,
+    `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCountOf(chunks, 'chunk')}`,
     `${formatDuration(stats.durationMs)}, ${formatRate(stats.throughput)}`,
   ].join('; ');
 }
@@ -18,7 +18,7 @@ export function pushSummary(result: PushResult): string {
   }
   const note = result.unchanged ? ' (unchanged since the previous generation)' : '';
   const concurrent = result.concurrent.length
-    ? ` (${result.concurrent.length} other generation(s) committed meanwhile)`
+    ? ` (${formatCountOf(result.concurrent.length, 'other generation')} committed meanwhile)`
     : '';
   return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${concurrent}`;
 }
@@ -42,10 +42,10 @@ export function pullSummary(result: PullResult, dir: string): string | string[] 
 /** The summary of a verify: one line, then one line per problem. */
 export function verifySummary(result: VerifyResult): string[] {
   const what = `${result.model} generation ${result.generation}`;
-  const counts = `${formatCount(result.files)} files, ${formatBytes(result.bytes)}, ${formatCount(result.chunksChecked)} chunks, ${formatDuration(result.durationMs)}`;
+  const counts = `${formatCountOf(result.files, 'file')}, ${formatBytes(result.bytes)}, ${formatCountOf(result.chunksChecked, 'chunk')}, ${formatDuration(result.durationMs)}`;
   if (result.ok) return [`verified ${what}: ${counts}, all intact`];
   return [
-    `verify ${what}: ${counts}, ${result.problems.length} problem(s):`,
+    `verify ${what}: ${counts}, ${formatCountOf(result.problems.length, 'problem')}:`,
     ...result.problems.map((p) => `  ${p.path}: ${p.problem}`),
     result.problems.some((p) => / is missing$/.test(p.problem)) ? REPAIR_MISSING : REPAIR_DAMAGED,
   ];
@@ -65,7 +65,7 @@ export function verifyFailure(result: VerifyResult): string {
 
 /** The one-line summary of a delete. */
 export function deleteSummary(result: DeleteResult, dryRun: boolean): string {
-  const list = `${result.generations.length} generation(s) of ${result.model} (${result.generations.join(', ')})`;
+  const list = `${formatCountOf(result.generations.length, 'generation')} of ${result.model} (${result.generations.join(', ')})`;
   if (dryRun) return `delete (dry run): would delete ${list}`;
   return `deleted ${list}; 'ckpt gc' frees their data after the grace period`;
 }
@@ -74,12 +74,14 @@ export function deleteSummary(result: DeleteResult, dryRun: boolean): string {
 export function gcSummary(result: GcResult, dryRun: boolean): string {
   const verb = dryRun ? 'would delete' : 'deleted';
   return [
-    `gc${dryRun ? ' (dry run)' : ''}: expired ${result.expiredGenerations.length} generation(s), purged ${result.purgedGenerations} deleted one(s)`,
-    `${verb} ${formatCount(result.packsDeleted)} pack(s), ${formatBytes(result.bytesFreed)}`,
+    `gc${dryRun ? ' (dry run)' : ''}: expired ${formatCountOf(result.expiredGenerations.length, 'generation')}, purged ${formatCountOf(result.purgedGenerations, 'deleted generation')}`,
+    `${verb} ${formatCountOf(result.packsDeleted, 'pack')}, ${formatBytes(result.bytesFreed)}`,
     `kept ${formatCount(result.packsLive)} live and ${formatCount(result.packsInGrace)} in grace` +
-      (result.pushesInFlight ? ` (${result.pushesInFlight} push(es) in flight)` : '') +
+      (result.pushesInFlight
+        ? ` (${formatCountOf(result.pushesInFlight, 'push', 'pushes')} in flight)`
+        : '') +
       (result.abandonedRemoved
-        ? `; removed ${formatCount(result.abandonedRemoved)} abandoned upload(s)`
+        ? `; removed ${formatCountOf(result.abandonedRemoved, 'abandoned upload')}`
         : ''),
     formatDuration(result.durationMs),
   ].join('; ');
