@@ -45,7 +45,7 @@ export async function checkBases(
 ): Promise<BaseCheck> {
   const bases = manifests.filter((m) => m !== undefined);
   const check = new BaseCheck(await packSizes(ctx, bases, options.signal));
-  if (!options.repair) return check;
+  if (!options.repair || bases.length === 0) return check;
   const toRead = bases.map((_, k) => Int32Array.from(storedChunks(bases, k, check)));
   const bytes = toRead.reduce((sum, indices, k) => {
     for (const i of indices) sum += bases[k]!.chunks.lengthOf(i);
@@ -128,12 +128,16 @@ function* storedChunks(bases: Manifest[], k: number, check: BaseCheck): Generato
     const packId = packs[rows.packOf(i)]!;
     const offset = rows.offsetOf(i);
     if (!check.intact(packId, offset, rows.lengthOf(i))) continue;
-    const earlier =
-      k > 0 &&
-      bases.slice(0, k).some((m) => {
-        const j = m.chunks.indexOf(rows.hashOf(i));
-        return j !== undefined && m.packs[m.chunks.packOf(j)] === packId && m.chunks.offsetOf(j) === offset;
-      });
-    if (!earlier) yield i;
+    if (!storedEarlier(bases, k, rows.hashOf(i), packId, offset)) yield i;
   }
+}
+
+/** True when one of `bases[0..k)` stores chunk `hash` in pack `packId` at `offset` too. */
+function storedEarlier(bases: Manifest[], k: number, hash: string, packId: string, offset: number): boolean {
+  for (let b = 0; b < k; b++) {
+    const { chunks, packs } = bases[b]!;
+    const j = chunks.indexOf(hash);
+    if (j !== undefined && packs[chunks.packOf(j)] === packId && chunks.offsetOf(j) === offset) return true;
+  }
+  return false;
 }
