@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { labelArg } from '../arguments.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../help.js';
-import { pushSummary } from '../output/summary.js';
+import { pushSummary, unrepairedWarning } from '../output/summary.js';
 import { runCommand } from '../session.js';
 
 interface PushFlags {
@@ -13,6 +13,7 @@ interface PushFlags {
   label?: Record<string, string>;
   expectLatest?: string;
   dedupWith?: string[];
+  repair?: boolean;
 }
 
 /** `ckpt push <dir> --model <name>`: upload a checkpoint directory as a new generation. */
@@ -31,6 +32,10 @@ export function pushCommand(program: Command, ctx: CliContext): void {
       '--dedup-with <models...>',
       "also reuse data of these models' latest generations ('*': every model), e.g. the same weights under another name",
     )
+    .option(
+      '--repair',
+      "read back and hash every stored chunk this push could reuse (the latest generation's data) first, and upload damaged ones again from <dir>",
+    )
     .addHelpText(
       'after',
       examples(
@@ -42,6 +47,7 @@ export function pushCommand(program: Command, ctx: CliContext): void {
           'ckpt push ./ckpt -m qwen-32b-lora --dedup-with qwen-32b',
           'store only what differs from another model',
         ],
+        ['ckpt push --repair ./ckpt -m qwen-32b', 'after verify exit 4: a new generation that verifies'],
       ),
     )
     .action((dir: string, flags: PushFlags, cmd: Command) => {
@@ -49,15 +55,22 @@ export function pushCommand(program: Command, ctx: CliContext): void {
       return runCommand(
         ctx,
         cmd,
-        async ({ checkpoints, signal, onProgress }) => {
+        async ({ checkpoints, signal, onProgress, reporter }) => {
           const result = await checkpoints.push(flags.model, path, {
             signal,
             onProgress,
             labels: flags.label,
             expectLatest: flags.expectLatest === 'none' ? null : flags.expectLatest,
             dedupWith: flags.dedupWith,
+            repair: flags.repair,
           });
-          return { human: pushSummary(result), json: { created: !result.unchanged, ...result } };
+          const warning = unrepairedWarning(result);
+          if (warning) reporter.notice(warning);
+          // a push of an unchanged tree may still commit (other times or labels, chunks stored again)
+          return {
+            human: pushSummary(result),
+            json: { created: result.generation !== result.parent, ...result },
+          };
         },
         () => requireDirectory(path, dir),
       );

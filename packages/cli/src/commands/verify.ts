@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import type { CliContext, GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { verifyFailure, verifySummary } from '../output/summary.js';
@@ -24,13 +24,22 @@ export function verifyCommand(program: Command, ctx: CliContext): void {
     .action((model: string, flags: { generation?: string }, cmd: Command) =>
       runCommand(ctx, cmd, async ({ checkpoints, signal, onProgress }) => {
         const result = await checkpoints.verify(model, { signal, onProgress, generation: flags.generation });
-        if (result.ok) return { human: verifySummary(result), json: result };
-        return {
-          human: verifySummary(result),
-          json: result,
-          exitCode: ExitCode.Integrity,
-          failure: verifyFailure(result),
-        };
+        const human = verifySummary(result, repairCommand(model, cmd.optsWithGlobals<GlobalOptions>()));
+        if (result.ok) return { human, json: result };
+        return { human, json: result, exitCode: ExitCode.Integrity, failure: verifyFailure(result) };
       }),
     );
+}
+
+/** The push that repairs `model` in the store this command used: its store options as given. */
+function repairCommand(model: string, globals: GlobalOptions): string {
+  const words = ['ckpt', 'push', '--repair', '<dir>', '--model', shellWord(model)];
+  if (globals.store !== undefined) words.push('--store', shellWord(globals.store));
+  if (globals.config !== undefined) words.push('--config', shellWord(globals.config));
+  return words.join(' ');
+}
+
+/** `text` as one word for a POSIX shell: single-quoted unless it is plainly safe. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

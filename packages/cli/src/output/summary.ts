@@ -20,7 +20,20 @@ export function pushSummary(result: PushResult): string {
   const concurrent = result.concurrent.length
     ? ` (${formatCountOf(result.concurrent.length, 'other generation')} committed meanwhile)`
     : '';
-  return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${concurrent}`;
+  const damaged = result.damagedChunks
+    ? `; ${formatCountOf(result.damagedChunks, 'chunk')} of generation ${result.parent} lost or damaged in the store, not reused`
+    : '';
+  return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${concurrent}${damaged}`;
+}
+
+/** The warning of a push whose parent stays broken: the directory no longer holds some of its damaged data. */
+export function unrepairedWarning(result: PushResult): string | undefined {
+  const [first, ...more] = result.unrepairedFiles;
+  if (first === undefined) return undefined;
+  const files = more.length
+    ? `${first} (and ${formatCountOf(more.length, 'more file', 'more files')})`
+    : first;
+  return `warning: generation ${result.parent} stays broken: this directory no longer holds the damaged data of ${files}; generation ${result.generation} does not need it`;
 }
 
 /** The one-line summary of a pull. */
@@ -39,22 +52,21 @@ export function pullSummary(result: PullResult, dir: string): string | string[] 
   return `pulled ${result.model} generation ${result.generation} into ${dir}${legacy}: ${transferLine(result)}`;
 }
 
-/** The summary of a verify: one line, then one line per problem. */
-export function verifySummary(result: VerifyResult): string[] {
+/**
+ * The summary of a verify: one line, then one line per problem and how to repair, `repair` being
+ * the push that does (see `repairCommand`).
+ */
+export function verifySummary(result: VerifyResult, repair: string): string[] {
   const what = `${result.model} generation ${result.generation}`;
   const counts = `${formatCountOf(result.files, 'file')}, ${formatBytes(result.bytes)}, ${formatCountOf(result.chunksChecked, 'chunk')}, ${formatDuration(result.durationMs)}`;
   if (result.ok) return [`verified ${what}: ${counts}, all intact`];
   return [
     `verify ${what}: ${counts}, ${formatCountOf(result.problems.length, 'problem')}:`,
     ...result.problems.map((p) => `  ${p.path}: ${p.problem}`),
-    result.problems.some((p) => / is missing$/.test(p.problem)) ? REPAIR_MISSING : REPAIR_DAMAGED,
+    // a repair push reads back every chunk it could reuse and uploads the damaged ones again
+    `to repair: run '${repair}' with a directory that holds this checkpoint (it commits a new generation that verifies), or pull an older generation that verifies`,
   ];
 }
-
-/** A push never reuses a pack it cannot find: pushing the checkpoint again stores those chunks anew. */
-const REPAIR_MISSING =
-  "to repair: push a directory that holds this checkpoint again ('ckpt push <dir> --model <model>'), or pull an older generation that verifies";
-const REPAIR_DAMAGED = 'to recover: pull an older generation that verifies';
 
 /** The stderr line of a verify that found problems: names the first broken file. */
 export function verifyFailure(result: VerifyResult): string {

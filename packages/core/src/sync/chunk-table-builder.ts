@@ -30,24 +30,30 @@ export class ChunkTableBuilder {
   }
 }
 
+/** False for a stored chunk that is not there: its pack gone or short, or its bytes damaged. */
+export type IntactCheck = (packId: string, offset: number, length: number) => boolean;
+
 /** The chunks of earlier manifests (the deduplication base), looked up by hash. */
 export class ReusableChunks {
   readonly #manifests: Manifest[];
-  readonly #missingPacks: ReadonlySet<string>;
+  readonly #intact: IntactCheck;
 
-  /** `missingPacks`: packs the store no longer has; their chunks are not known. */
-  constructor(manifests: (Manifest | undefined)[], missingPacks: ReadonlySet<string> = new Set()) {
+  /** A chunk `intact` refuses is not known: it is uploaded again. */
+  constructor(manifests: (Manifest | undefined)[], intact: IntactCheck = () => true) {
     this.#manifests = manifests.filter((m) => m !== undefined);
-    this.#missingPacks = missingPacks;
+    this.#intact = intact;
   }
 
   get(hash: string): ChunkLocation | undefined {
     for (const m of this.#manifests) {
       const i = m.chunks.indexOf(hash);
       if (i === undefined) continue;
-      const packId = m.packs[m.chunks.packOf(i)]!;
-      if (this.#missingPacks.has(packId)) continue;
-      return { packId, offset: m.chunks.offsetOf(i), length: m.chunks.lengthOf(i) };
+      const at = {
+        packId: m.packs[m.chunks.packOf(i)]!,
+        offset: m.chunks.offsetOf(i),
+        length: m.chunks.lengthOf(i),
+      };
+      if (this.#intact(at.packId, at.offset, at.length)) return at;
     }
     return undefined;
   }

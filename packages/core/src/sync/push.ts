@@ -1,16 +1,16 @@
-import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { ChunkPacker } from './chunk-packer.js';
 import { ChunkTableBuilder, ReusableChunks } from './chunk-table-builder.js';
 import { localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
-import { manifestKey, packKey } from './layout.js';
+import { manifestKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
 import { MANIFEST_FORMAT, type Manifest, type ManifestEntry, sealAndEncode } from './manifest.js';
 import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
+import { checkBases, parentDamage } from './push-base-check.js';
 import { type BaseGeneration, PushLease } from './push-lease.js';
 import { planReuse } from './push-plan.js';
 import { readChanged } from './push-read.js';
@@ -23,7 +23,8 @@ import type { PushOptions, PushResult } from './types.js';
 /**
  * Pushes directory `dir` as a new generation of `model`, in stages:
  * 1. scan the directory (files, dirs, symlinks; special files refused);
- * 2. take a lease naming the generations the push may reuse, then read them (push-lease.ts);
+ * 2. take a lease naming the generations the push may reuse, then read them (push-lease.ts) and
+ *    check that their chunks are still stored (push-base-check.ts: sizes; with `repair`, hashes);
  * 3. plan: files unchanged since the last push or pull (local record) keep their chunks unread;
  * 4. read, chunk and hash the rest (zero runs skipped) and upload chunks no base stores, in packs;
  * 5. commit: write the manifest, unless the directory is exactly the latest generation.
@@ -75,8 +76,9 @@ export async function push(
       bases.map((b) => readManifest(store, b.model, b.generation, signal).catch(ignoreUnreadable)),
     );
     const base = parent ? manifests[0] : undefined;
-    // chunks in packs that are gone (lost, or removed by hand) are uploaded again
-    const known = new ReusableChunks(manifests, await missingPacks(ctx, manifests, signal));
+    // chunks that are not intact (their pack lost, cut short or, found by `repair`, damaged) are uploaded again
+    const check = await checkBases(ctx, manifests, options);
+    const known = new ReusableChunks(manifests, check.intact);
     const table = new ChunkTableBuilder();
     const packs = packWriter(ctx, store, signal);
     const chunks = new ChunkPacker(table, known, packs);
@@ -100,7 +102,8 @@ export async function push(
     const entries = manifestEntries(scanned, (file) => plan.reused.get(file) ?? read.extents.get(file)!);
     const stamps: Record<string, FileStamp> = Object.fromEntries(files.map((f) => [f.path, f.stat]));
     const labels = options.labels ?? {};
-    const unchanged = base !== undefined && chunks.chunksNew === 0 && sameTree(base, entries, table.rows);
+    const unchanged = base !== undefined && sameTree(base, entries, table.rows);
+    const damage = parentDamage(base, check, table);
     const result = (generation: string, bytesTransferred: number, concurrent: string[]): PushResult => {
       const durationMs = Date.now() - started;
       return {
@@ -117,6 +120,7 @@ export async function push(
         throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
         unchanged,
         concurrent,
+        ...damage,
       };
     };
     const remember = (manifest: Manifest, generation: string, encoded?: Uint8Array) =>
@@ -130,6 +134,7 @@ export async function push(
     // the directory is exactly the latest generation (bytes, modes, times, labels): keep that one
     if (
       unchanged &&
+      chunks.chunksNew === 0 &&
       sameTree(base, entries, table.rows, { times: true }) &&
       canonicalLabels(base.labels) === canonicalLabels(labels) &&
       ((await listGenerations(store, model, signal)).at(-1) ?? null) === parent
@@ -225,28 +230,6 @@ async function dedupBases(
     if (generation) out.push({ model: other, generation });
   }
   return out;
-}
-
-/** The packs of `manifests` the store no longer has. */
-async function missingPacks(
-  ctx: EngineContext,
-  manifests: (Manifest | undefined)[],
-  signal?: AbortSignal,
-): Promise<Set<string>> {
-  const ids = new Set(manifests.flatMap((m) => m?.packs ?? []));
-  const missing = new Set<string>();
-  const limit = pLimit(Math.max(4, ctx.concurrency * 2));
-  await Promise.all(
-    [...ids].map((id) =>
-      limit(() =>
-        ctx.store.head(packKey(id), { signal }).catch((err) => {
-          if (!StoreError.is(err, 'NotFound')) throw err;
-          missing.add(id);
-        }),
-      ),
-    ),
-  );
-  return missing;
 }
 
 function canonicalLabels(labels: Record<string, string>): string {

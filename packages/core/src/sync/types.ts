@@ -55,6 +55,14 @@ export interface PushOptions extends CallOptions {
   dedupWith?: string[];
   /** Labels stored in the manifest (host, node, reason…). Strings only. */
   labels?: Record<string, string>;
+  /**
+   * Read back every stored chunk this push could reuse (every chunk of its bases) and check its
+   * SHA-256 before trusting it: a chunk that does not match is uploaded again from the directory,
+   * so the new generation verifies even when the latest one's packs rotted or were replaced. Costs
+   * a read of the bases' stored bytes. Without it a push trusts a stored chunk whose pack exists
+   * and is long enough (one HEAD per pack).
+   */
+  repair?: boolean;
 }
 
 export interface PushResult extends TransferStats {
@@ -62,12 +70,24 @@ export interface PushResult extends TransferStats {
   parent: string | null;
   /**
    * True when the files hold the same bytes and modes as `parent`. When their times and the
-   * labels are the same too, nothing was written and `generation` is `parent`; otherwise only a
-   * manifest was written.
+   * labels are the same too and every chunk of `parent` was intact, nothing was written and
+   * `generation` is `parent`; otherwise a manifest (and the chunks that were not intact) was written.
    */
   unchanged: boolean;
   /** Generations committed by other writers while this push ran. */
   concurrent: string[];
+  /**
+   * Distinct chunks of `parent` found not intact in the store (their pack gone or shorter than
+   * they need; with `repair`, bytes that do not match their hash). None was reused: those the
+   * directory holds were uploaded again.
+   */
+  damagedChunks: number;
+  /**
+   * Files of `parent` that need a damaged chunk the directory does not hold (it changed since):
+   * `parent` stays broken, and the new generation, which holds the directory as it is, does not
+   * need those bytes.
+   */
+  unrepairedFiles: string[];
 }
 
 export interface PullOptions extends CallOptions {
