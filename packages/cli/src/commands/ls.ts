@@ -1,4 +1,4 @@
-import type { Checkpoints, GenerationInfo, ModelInfo } from '@ckpt/core';
+import { type Checkpoints, type FileInfo, type GenerationInfo, type ModelInfo, StoreError } from '@ckpt/core';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -13,21 +13,43 @@ export function lsCommand(program: Command, ctx: CliContext): void {
     .command('ls')
     .description("list the models in the store, or a model's generations (time, files, size)")
     .argument('[model]', 'list the generations of this model')
+    .option('-g, --generation <id>', 'only this generation of the model')
+    .option(
+      '--files',
+      "list the files of the model's latest generation (or of --generation): mode, size, time, path",
+    )
     .addHelpText(
       'after',
       examples(
         ['ckpt ls', 'every model with its latest generation'],
         ['ckpt ls llama-8b', 'the generations of one model'],
-        ['ckpt ls llama-8b --json', '{"model":…,"generations":[…]}'],
+        ['ckpt ls llama-8b --files', 'the files of its latest generation'],
+        ['ckpt ls llama-8b -g <id> --files --json', '{"model":…,"generation":…,"files":[…]}'],
       ),
     )
-    .action((model: string | undefined, _flags: object, cmd: Command) =>
-      runCommand(ctx, cmd, ({ checkpoints, signal, storeName }) =>
-        model === undefined
-          ? listModels(checkpoints, signal, storeName)
-          : listGenerations(checkpoints, model, signal, storeName),
+    .action((model: string | undefined, flags: LsFlags, cmd: Command) =>
+      runCommand(
+        ctx,
+        cmd,
+        ({ checkpoints, signal, storeName }) => {
+          if (model === undefined) return listModels(checkpoints, signal, storeName);
+          if (flags.files) return listFiles(checkpoints, model, flags.generation, signal);
+          return listGenerations(checkpoints, model, flags.generation, signal, storeName);
+        },
+        async () => {
+          if (model === undefined && (flags.files || flags.generation))
+            throw new StoreError('InvalidArgument', '--files and --generation need a model', {
+              operation: 'ls',
+              key: '',
+            });
+        },
       ),
     );
+}
+
+interface LsFlags {
+  generation?: string;
+  files?: boolean;
 }
 
 async function listModels(
@@ -53,10 +75,14 @@ async function listModels(
 async function listGenerations(
   checkpoints: Checkpoints,
   model: string,
+  only: string | undefined,
   signal: AbortSignal,
   storeName: string,
 ): Promise<Outcome> {
-  const generations = await checkpoints.generations(model, { signal });
+  const all = await checkpoints.generations(model, { signal });
+  const generations = only === undefined ? all : all.filter((g) => g.generation === only);
+  if (only !== undefined && generations.length === 0 && all.length > 0)
+    throw new StoreError('NotFound', `no generation ${only} of this model`, { operation: 'ls', key: model });
   const rows = generations.map((g: GenerationInfo) => [
     g.generation,
     formatTime(g.createdAt),
@@ -79,6 +105,28 @@ async function listGenerations(
     human: formatTable([['GENERATION', 'CREATED', 'FILES', 'SIZE', 'STORED', 'LABELS'], ...rows]),
     json: { model, generations },
   };
+}
+
+async function listFiles(
+  checkpoints: Checkpoints,
+  model: string,
+  generation: string | undefined,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const listing = await checkpoints.files(model, { generation, signal });
+  const rows = listing.files.map((f: FileInfo) =>
+    f.type === 'symlink'
+      ? [formatMode(f), '', '', `${f.path} -> ${f.target}`]
+      : [formatMode(f), f.type === 'file' ? formatBytes(f.size) : '', formatTime(f.mtime), f.path],
+  );
+  return { human: formatTable([['MODE', 'SIZE', 'MODIFIED', 'PATH'], ...rows]), json: listing };
+}
+
+/** `-rw-r--r--`, `drwxr-xr-x`, `lrwxrwxrwx`, as `ls -l` shows them. */
+function formatMode(file: FileInfo): string {
+  if (file.type === 'symlink') return 'lrwxrwxrwx';
+  const bits = [...'rwxrwxrwx'].map((letter, i) => (file.mode & (0o400 >> i) ? letter : '-')).join('');
+  return (file.type === 'dir' ? 'd' : '-') + bits;
 }
 
 /**

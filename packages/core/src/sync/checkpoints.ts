@@ -8,6 +8,7 @@ import type { EngineContext } from './engine-context.js';
 import { collectGarbage } from './gc.js';
 import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
+import { listFiles } from './list-files.js';
 import { defaultStateDir } from './local-state.js';
 import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
@@ -20,6 +21,7 @@ import type {
   DeleteResult,
   GcOptions,
   GcResult,
+  GenerationFiles,
   GenerationInfo,
   ModelInfo,
   PullOptions,
@@ -190,6 +192,11 @@ export class Checkpoints {
         key: model,
       });
     return out;
+  }
+
+  /** The files, folders and links of a generation (default: the latest), from its manifest. */
+  files(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<GenerationFiles> {
+    return listFiles(this.ctx, model, options);
   }
 
   /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */

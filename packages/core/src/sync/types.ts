@@ -131,6 +131,19 @@ export interface GenerationInfo {
   legacy: boolean;
 }
 
+/** One entry of a generation's tree, as `Checkpoints.files` lists it. */
+export type FileInfo =
+  | { path: string; type: 'file'; mode: number; size: number; mtime: Date }
+  | { path: string; type: 'dir'; mode: number; mtime: Date }
+  | { path: string; type: 'symlink'; target: string };
+
+/** What `Checkpoints.files` answers: the generation it read, and its tree in walk order. */
+export interface GenerationFiles {
+  model: string;
+  generation: string;
+  files: FileInfo[];
+}
+
 export interface ModelInfo {
   model: string;
   generations: number;
