@@ -32,9 +32,10 @@ export type {
   StoreListener,
   StoreMetricsOptions,
 } from './layers/index.js';
-export { StoreLayer, StoreMetrics, withEvents } from './layers/index.js';
+export { type EventsLayer, StoreLayer, StoreMetrics, withEvents } from './layers/index.js';
 export { isRetryable, type RetryEvent, type RetryOptions, type StoreOp } from './retry.js';
 export type * from './store.js';
+export type { ChunkingOptions } from './sync/chunking/index.js';
 export {
   Checkpoints,
   type CheckpointsOptions,

@@ -107,7 +107,7 @@ function isMissingBucket(facts: ErrorFacts): boolean {
   );
 }
 
-/** Reads {@link ErrorFacts} from whatever was thrown: an `ApiError`, a `GaxiosError`, a Node error. */
+/** Reads the facts of an error (`ErrorFacts`) from whatever was thrown: an `ApiError`, a `GaxiosError`, a Node error. */
 export function factsOf(err: unknown): ErrorFacts {
   if (typeof err !== 'object' || err === null) return {};
   const e = err as {

@@ -44,7 +44,7 @@ function modelProblem(model: string): string | undefined {
 
 const GENERATION = /^\d{8}T\d{9}Z-[0-9a-f]{8}$/;
 
-/** True for ids made by {@link newGenerationId}. */
+/** True for ids of the form `YYYYMMDDTHHMMSSmmmZ-<8 hex>` (what a commit names its generation). */
 export function isGenerationId(id: string): boolean {
   return GENERATION.test(id);
 }

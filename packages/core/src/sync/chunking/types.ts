@@ -1,5 +1,5 @@
 /**
- * Parameters of content-defined chunking. Together with the gear table ({@link GEAR_SEED}) they
+ * Parameters of content-defined chunking. Together with the gear table (`GEAR_SEED`) they
  * fix where chunk boundaries fall, so they are part of the on-store format: a manifest should
  * record them, and two generations deduplicate against each other only when they match.
  */
