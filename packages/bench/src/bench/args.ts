@@ -12,7 +12,7 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --backends fs,s3,gcs,azure  stores to measure: fs, s3 (MinIO), gcs (fake-gcs-server), azure (Azurite) (default: all)
   --size 3GiB          main workload size (default 3GiB)
   --runs 3             runs per operation; the median is reported (default 3)
-  --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (about a minute)
+  --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (minutes per backend)
   --out <dir>          where results.json, table.txt, results.md and bench.svg go (default bench-results)
   --cache warm         page cache before each operation: warm, cold (drop_caches) or warm,cold
   --scaling 0.5GiB,2GiB  extra workload sizes for time per GiB and peak RSS (default 0.5GiB,2GiB)
