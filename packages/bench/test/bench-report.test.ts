@@ -128,6 +128,40 @@ describe('computeRatios', () => {
     expect(r['peak RSS of any ckpt operation']!.target).toBeUndefined();
   });
 
+  it('holds Azure and GCS to issues 21 and 22: faster than each peer, a next version 10× faster', () => {
+    const on = (backend: Row['backend']) => (over: Partial<Row>) => row({ backend, ...over });
+    const rows = (backend: Row['backend'], tools: Row['tool'][]) => {
+      const make = on(backend);
+      return [
+        make({ scenario: 'full-push', medianWallMs: 10_000 }),
+        make({ scenario: 'next-push', medianWallMs: 2000 }),
+        make({ scenario: 'fresh-pull', medianWallMs: 6000 }),
+        ...tools.flatMap((tool) => [
+          make({ scenario: 'full-push', tool, medianWallMs: 20_000 }),
+          make({ scenario: 'next-push', tool, medianWallMs: 19_000 }),
+          make({ scenario: 'fresh-pull', tool, medianWallMs: 5000 }),
+        ]),
+      ];
+    };
+    const ratios = computeRatios([
+      ...rows('azure', ['azcopy copy', 'rclone copy']),
+      ...rows('gcs', ['rclone copy']),
+    ]);
+    const of = (backend: string, label: string) =>
+      ratios.find((r) => r.backend === backend && r.label === label);
+    for (const [backend, tool] of [
+      ['azure', 'azcopy copy'],
+      ['azure', 'rclone copy'],
+      ['gcs', 'rclone copy'],
+    ]) {
+      expect(of(backend!, `full push / ${tool}`)).toMatchObject({ value: 0.5, target: '< 1', pass: true });
+      expect(of(backend!, `fresh pull / ${tool}`)).toMatchObject({ value: 1.2, target: '< 1', pass: false });
+      expect(of(backend!, `next-version push / ${tool}`)!.value).toBeCloseTo(2 / 19);
+      expect(of(backend!, `next-version push / ${tool}`)).toMatchObject({ target: '≤ 0.1', pass: false });
+    }
+    expect(of('gcs', 'full push / azcopy copy')).toBeUndefined();
+  });
+
   it('has no verdict when a figure is missing', () => {
     const r = byLabel([row({ scenario: 'full-push' }), row({ scenario: 'full-push', tool: 'cp -r' })]);
     expect(r['fresh pull / cp -r']!.value).toBeNaN();
@@ -187,6 +221,10 @@ describe('tables', () => {
     for (const cells of t.cells) expect(cells).toHaveLength(t.headers.length);
     expect(t.cells[2]).toContain('300.0 MiB / 129.0 MiB');
     expect(t.cells[0]![6]).toBe('4.00'); // median wall seconds
+    expect(t.cells[0]!.at(-1)).toBe('-'); // no server behind the filesystem store
+    const served = resultsTable([row({ backend: 'azure', medianServerCores: 0.934 })]);
+    expect(served.headers.at(-1)).toBe('server cores');
+    expect(served.cells[0]!.at(-1)).toBe('0.93');
   });
 
   it('gives scaling per GiB: engine time, marginal time from the next smaller size, cp -r, CPU user and sys', () => {
@@ -296,7 +334,7 @@ describe('markdown', () => {
     expect(md).toContain('| fs | fresh pull / cp -r | ≤ 2 | 3.00× ✗ |');
     expect(md).toContain('| fs | next-version push / cp -r |  | 0.75× |');
     expect(md).toContain(
-      '![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync and restic](bench/bench.svg)',
+      '![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync, restic and azcopy copy](bench/bench.svg)',
     );
     expect(md).toContain('#### Scaling');
   });

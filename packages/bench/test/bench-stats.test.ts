@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStatusMemory } from '../src/bench/rss.js';
+import { parseStatTicks, processCpuMs } from '../src/bench/server-cpu.js';
 import {
   aggregate,
   formatBytes,
@@ -73,6 +74,16 @@ describe('aggregate', () => {
     expect(dead!.medianWallMs).toBeNaN();
   });
 
+  it('keeps the median over the runs of the cores the server kept busy (its CPU time over the wall time)', () => {
+    const [row] = aggregate([
+      m({ wallMs: 1000, serverCpuMs: 900 }),
+      m({ wallMs: 4000, serverCpuMs: 1000 }),
+      m({ wallMs: 2000, serverCpuMs: 1000 }),
+    ]);
+    expect(row!.medianServerCores).toBeCloseTo(0.5);
+    expect(aggregate([m({})])[0]).not.toHaveProperty('medianServerCores');
+  });
+
   it('keeps rows apart by backend, cache, scenario, tool and workload', () => {
     const rows = aggregate([
       m({}),
@@ -113,5 +124,24 @@ describe('parseStatusMemory', () => {
     const status = 'Name:\tnode\nVmPeak:\t 1000 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads: 7\n';
     expect(parseStatusMemory(status)).toEqual({ rss: 100 * 2 ** 20, hwm: 200 * 2 ** 20 });
     expect(parseStatusMemory('Name:\tkthreadd\n')).toEqual({ rss: 0, hwm: 0 });
+  });
+});
+
+describe('server CPU', () => {
+  it('reads utime + stime from /proc/<pid>/stat text, whatever the command name holds', () => {
+    const rest = 'S 1 2 3 4 5 6 7 8 9 10 250 40 7 8 20 0 12 0 100';
+    expect(parseStatTicks(`4242 (node) ${rest}`)).toBe(290);
+    expect(parseStatTicks(`4242 (a) b (c) ${rest}`)).toBe(290);
+  });
+
+  it("counts this process's CPU time as it works, in 10 ms ticks", () => {
+    const before = processCpuMs(process.pid)!;
+    // busy until the kernel has counted a tick (however loaded the machine), or 30 s went by
+    const until = performance.now() + 30_000;
+    while (processCpuMs(process.pid)! === before && performance.now() < until) {}
+    const spent = processCpuMs(process.pid)! - before;
+    expect(spent).toBeGreaterThanOrEqual(10);
+    expect(spent % 10).toBe(0);
+    expect(processCpuMs(2 ** 22 + 1)).toBeUndefined(); // above pid_max: no such process
   });
 });

@@ -2,23 +2,23 @@ import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { parseSize } from '../workload/sizes.js';
-import type { BenchArgs, EngineKnobs } from './types.js';
+import type { BackendKind, BenchArgs, EngineKnobs } from './types.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 /** Usage of `pnpm bench`. */
 export const BENCH_USAGE = `usage: pnpm bench [-- options]
-  --backends fs,s3     stores to measure: fs, s3 (MinIO) (default: fs,s3)
+  --backends fs,s3,gcs,azure  stores to measure: fs, s3 (MinIO), gcs (fake-gcs-server), azure (Azurite) (default: all)
   --size 3GiB          main workload size (default 3GiB)
   --runs 3             runs per operation; the median is reported (default 3)
-  --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (about a minute)
+  --quick              smoke check: 64MiB, 1 run, 32MiB scaling, 500 small files (minutes per backend)
   --out <dir>          where results.json, table.txt, results.md and bench.svg go (default bench-results)
   --cache warm         page cache before each operation: warm, cold (drop_caches) or warm,cold
   --scaling 0.5GiB,2GiB  extra workload sizes for time per GiB and peak RSS (default 0.5GiB,2GiB)
   --large              add 8GiB to --scaling (check free disk: about 4x the size is used)
   --small-files 10000  files in the many-small-files workload (0: skip; default 10000)
-  --no-tools           skip the peers: cp -r, aws s3 sync, rclone copy, s5cmd sync, restic
+  --no-tools           skip the peers: cp -r, aws s3 sync, rclone copy, s5cmd sync, restic, azcopy copy
   --no-sweep           skip the rewrite-fraction sweep
   --no-verify          skip checking the first run's pulls against their source
   --seed 1             workload seed
@@ -28,6 +28,9 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --memory-budget 32MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
   --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
+
+/** Every backend the benchmark knows, in the order it measures them. */
+export const BACKENDS = ['fs', 's3', 'gcs', 'azure'] as const satisfies readonly BackendKind[];
 
 /** Rewrite fractions of the sweep (next-version push). */
 export const SWEEP_FRACTIONS = [0, 0.01, 0.05, 0.2, 1] as const;
@@ -82,7 +85,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (values['memory-budget'] !== undefined)
     engine.memoryBudget = size('memory-budget', values['memory-budget']);
   return {
-    backends: list('backends', values.backends ?? 'fs,s3', ['fs', 's3'] as const),
+    backends: list('backends', values.backends ?? BACKENDS.join(','), BACKENDS),
     sizeBytes: values.size !== undefined ? size('size', values.size) : quick ? 64 * MiB : 3 * GiB,
     runs: positiveInteger('runs', values.runs, quick ? 1 : 3),
     quick,

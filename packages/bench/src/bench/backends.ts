@@ -1,28 +1,35 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Checkpoints, type ObjectStore } from '@ckpt/core';
-import { FsStore } from '@ckpt/fs';
-import { S3Store } from '@ckpt/s3';
+import { Checkpoints } from '@ckpt/core';
+import { startBenchAzurite } from './azurite.js';
+import type { BenchServer } from './bench-server.js';
+import { startBenchFakeGcs } from './fake-gcs.js';
 import { type BenchMinio, startBenchMinio } from './minio.js';
-import { filesUnder, s3StoreOptions } from './sdk.js';
+import { filesUnder } from './sdk.js';
+import { openStore } from './stores.js';
 import {
   awsTool,
+  azcopyTool,
   cpFsyncTool,
   cpTool,
   type ReferenceTool,
+  rcloneAzureRemote,
+  rcloneGcsRemote,
+  rcloneS3Remote,
   rcloneTool,
   resticTool,
   s5cmdTool,
 } from './tools.js';
 import type { BackendKind, StoreSpec } from './types.js';
 
-/** The S3 tools the benchmark can compare with. */
-export type S3ToolName = 'aws' | 'rclone' | 's5cmd' | 'restic';
+/** The reference tools the benchmark can compare with on an object store. */
+export type StoreToolName = 'aws' | 'rclone' | 's5cmd' | 'restic' | 'azcopy';
 
 /** Binaries of the tools built by `scripts/install-test-tools.sh --bench` that were found. */
 export interface BuiltTools {
   s5cmd?: string;
   restic?: string;
+  azcopy?: string;
 }
 
 /** A reference tool with somewhere to copy to. */
@@ -48,14 +55,11 @@ export interface Backend {
   /** Removes the newest generation of `model` (resets a store to the generation before it). */
   dropLatest(spec: StoreSpec, model: string): Promise<void>;
   tools: ToolTarget[];
-  /** The MinIO behind an s3 backend. */
-  server?: BenchMinio;
+  /** The object-store server behind the backend (its process's CPU time is measured). */
+  server?: BenchServer;
+  /** The MinIO behind an s3 backend (the raw SDK transfers run against it). */
+  minio?: BenchMinio;
   stop(): Promise<void>;
-}
-
-function open(spec: StoreSpec): ObjectStore {
-  if (spec.kind === 'fs') return new FsStore({ root: spec.root });
-  return new S3Store(s3StoreOptions(spec));
 }
 
 /** Sum of the sizes of the files under `dir`. */
@@ -66,7 +70,7 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 async function dropLatest(spec: StoreSpec, model: string): Promise<void> {
-  const store = open(spec);
+  const store = await openStore(spec);
   const checkpoints = new Checkpoints(store);
   try {
     const generations = await checkpoints.generations(model);
@@ -111,46 +115,110 @@ export async function fsBackend(work: string, withTools: boolean, built: BuiltTo
   };
 }
 
+/** The bucket a store spec of a server backend names. */
+function bucketOf(spec: StoreSpec): string {
+  if (spec.kind === 'fs') throw new Error(`not a bucket store: ${spec.root}`);
+  return spec.kind === 'azure' ? spec.container : spec.bucket;
+}
+
+/**
+ * A backend on an object-store server: ckpt's stores and every tool's targets are buckets of the
+ * same server; `configDir` holds the tools' configuration and is removed with the server.
+ */
+function serverBackend(
+  kind: Exclude<BackendKind, 'fs'>,
+  server: BenchServer,
+  spec: (bucket: string) => StoreSpec,
+  tools: ReferenceTool[],
+  configDir: string,
+): Backend {
+  return {
+    kind,
+    server,
+    newStore: async (label) => spec(await server.newBucket(label)),
+    storePaths: (s) => server.bucketPaths(bucketOf(s)),
+    dropStore: (s) => server.dropBucket(bucketOf(s)),
+    dropLatest,
+    tools: tools.map((tool) => ({
+      tool,
+      newTarget: (label) => server.newBucket(label),
+      targetPaths: (bucket) => server.bucketPaths(bucket),
+      targetBytes: (bucket) => server.bucketBytes(bucket),
+      dropTarget: (bucket) => server.dropBucket(bucket),
+    })),
+    stop: async () => {
+      await server.stop();
+      await rm(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function toolConfigDir(work: string, kind: BackendKind): Promise<string> {
+  const dir = join(work, `tool-config-${kind}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 /**
  * MinIO over `<work>/minio` (started by `@ckpt/test-servers`, as in the tests), compared with
  * `aws s3 sync`, `rclone copy`, `s5cmd sync` and restic's s3 backend on the same server.
  */
-export async function s3Backend(work: string, tools: S3ToolName[], built: BuiltTools): Promise<Backend> {
-  const server = await startBenchMinio(join(work, 'minio'));
-  const configDir = join(work, 'tool-config');
-  await mkdir(configDir, { recursive: true });
-  const bucketTarget = (tool: ReferenceTool): ToolTarget => ({
-    tool,
-    newTarget: (label) => server.newBucket(label),
-    targetPaths: (bucket) => [join(server.directory, bucket)],
-    targetBytes: (bucket) => server.bucketBytes(bucket),
-    dropTarget: (bucket) => server.dropBucket(bucket),
-  });
-  const targets: ToolTarget[] = [];
-  if (tools.includes('aws')) targets.push(bucketTarget(await awsTool(server, configDir)));
-  if (tools.includes('rclone')) targets.push(bucketTarget(await rcloneTool(server, configDir)));
-  if (tools.includes('s5cmd') && built.s5cmd) targets.push(bucketTarget(s5cmdTool(built.s5cmd, server)));
-  if (tools.includes('restic') && built.restic) {
-    const repository = (bucket: string) => `s3:${server.endpoint}/${bucket}`;
-    targets.push(bucketTarget(resticTool(built.restic, repository, join(work, 'restic-cache'), server)));
+export async function s3Backend(work: string, names: StoreToolName[], built: BuiltTools): Promise<Backend> {
+  const minio = await startBenchMinio(join(work, 'minio'));
+  const configDir = await toolConfigDir(work, 's3');
+  const tools: ReferenceTool[] = [];
+  if (names.includes('aws')) tools.push(await awsTool(minio, configDir));
+  if (names.includes('rclone')) tools.push(await rcloneTool(configDir, rcloneS3Remote(minio)));
+  if (names.includes('s5cmd') && built.s5cmd) tools.push(s5cmdTool(built.s5cmd, minio));
+  if (names.includes('restic') && built.restic) {
+    const repository = (bucket: string) => `s3:${minio.endpoint}/${bucket}`;
+    tools.push(resticTool(built.restic, repository, join(work, 'restic-cache'), minio));
   }
-  return {
-    kind: 's3',
-    server,
-    newStore: async (label) => ({
-      kind: 's3',
-      endpoint: server.endpoint,
-      credentials: server.credentials,
-      bucket: await server.newBucket(label),
-    }),
-    storePaths: (spec) => (spec.kind === 's3' ? [join(server.directory, spec.bucket)] : []),
-    dropStore: (spec) => (spec.kind === 's3' ? server.dropBucket(spec.bucket) : Promise.resolve()),
-    dropLatest,
-    tools: targets,
-    stop: async () => {
-      await server.stop();
-      await rm(server.directory, { recursive: true, force: true });
-      await rm(configDir, { recursive: true, force: true });
-    },
-  };
+  const { endpoint, credentials } = minio;
+  const backend = serverBackend(
+    's3',
+    minio,
+    (bucket) => ({ kind: 's3', endpoint, credentials, bucket }),
+    tools,
+    configDir,
+  );
+  return { ...backend, minio };
+}
+
+/** fake-gcs-server over `<work>/fake-gcs` (filesystem backend), compared with `rclone copy`. */
+export async function gcsBackend(work: string, names: StoreToolName[]): Promise<Backend> {
+  const gcs = await startBenchFakeGcs(join(work, 'fake-gcs'));
+  const configDir = await toolConfigDir(work, 'gcs');
+  const tools: ReferenceTool[] = [];
+  if (names.includes('rclone')) tools.push(await rcloneTool(configDir, rcloneGcsRemote(gcs.endpoint)));
+  const { endpoint: apiEndpoint, projectId } = gcs;
+  return serverBackend(
+    'gcs',
+    gcs,
+    (bucket) => ({ kind: 'gcs', bucket, apiEndpoint, projectId }),
+    tools,
+    configDir,
+  );
+}
+
+/** Azurite over `<work>/azurite`, compared with `azcopy copy` and `rclone copy`. */
+export async function azureBackend(
+  work: string,
+  names: StoreToolName[],
+  built: BuiltTools,
+): Promise<Backend> {
+  const azurite = await startBenchAzurite(join(work, 'azurite'));
+  const configDir = await toolConfigDir(work, 'azure');
+  const { blobEndpoint, sas, connectionString } = azurite;
+  const tools: ReferenceTool[] = [];
+  if (names.includes('azcopy') && built.azcopy)
+    tools.push(azcopyTool(built.azcopy, blobEndpoint, sas, configDir));
+  if (names.includes('rclone')) tools.push(await rcloneTool(configDir, rcloneAzureRemote(blobEndpoint, sas)));
+  return serverBackend(
+    'azure',
+    azurite,
+    (container) => ({ kind: 'azure', container, connectionString }),
+    tools,
+    configDir,
+  );
 }

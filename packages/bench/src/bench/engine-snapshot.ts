@@ -10,7 +10,7 @@ import { filesUnder } from './sdk.js';
 const run = promisify(execFile);
 
 /** The engine packages a runner child loads. */
-const ENGINE_PACKAGES = ['@ckpt/core', '@ckpt/fs', '@ckpt/s3'] as const;
+const ENGINE_PACKAGES = ['@ckpt/core', '@ckpt/fs', '@ckpt/s3', '@ckpt/gcs', '@ckpt/azure'] as const;
 
 /** The engine build a run measures. */
 export interface EngineSnapshot {
@@ -18,9 +18,9 @@ export interface EngineSnapshot {
   runner: string;
   /** Commit of the checkout when the run started. */
   commit: string;
-  /** Sources of core, fs or s3 differed from that commit. */
+  /** Sources of an engine package differed from that commit. */
   dirty: boolean;
-  /** SHA-256 (16 hex) of the built JavaScript of core, fs and s3 that the run measures. */
+  /** SHA-256 (16 hex) of the built JavaScript of the engine packages that the run measures. */
   hash: string;
 }
 
@@ -59,7 +59,7 @@ async function linkDependencies(pkg: string, nodeModules: string): Promise<void>
 }
 
 /**
- * Copies the built engine (`@ckpt/core`, `@ckpt/fs`, `@ckpt/s3`: package.json and dist/) and
+ * Copies the built engine (core and the adapters `ENGINE_PACKAGES` names: package.json and dist/) and
  * the benchmark's runner into `<dir>`, with links to their dependencies, so that every runner
  * child of a long run loads the same build even when someone rebuilds the checkout meanwhile.
  */

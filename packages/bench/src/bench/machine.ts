@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { filesUnder } from './sdk.js';
@@ -47,6 +48,12 @@ export async function prepareCache(mode: CacheMode, paths: string[]): Promise<vo
   await warmUp(paths);
 }
 
+/** The version of the Azurite that `@ckpt/test-servers` starts (its npm dependency). */
+function azuriteVersion(): string {
+  const launcher = createRequire(import.meta.url).resolve('@ckpt/test-servers/package.json');
+  return (createRequire(launcher)('azurite/package.json') as { version: string }).version;
+}
+
 /** The machine, the tools' versions and whether caches can be dropped. */
 export async function machineInfo(workDir: string, dropCachesWorks: boolean): Promise<MachineInfo> {
   const disk = await run('df', ['-h', '--output=source,fstype,size,avail', workDir]).then(
@@ -72,6 +79,9 @@ export async function machineInfo(workDir: string, dropCachesWorks: boolean): Pr
       s5cmd: await builtToolVersion('s5cmd', ['version']),
       restic: await builtToolVersion('restic', ['version']),
       minio: await builtToolVersion('minio', ['--version']),
+      'fake-gcs-server': await builtToolVersion('fake-gcs-server'),
+      azurite: azuriteVersion(),
+      azcopy: await builtToolVersion('azcopy', ['--version']),
     },
   };
 }

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { BENCH_USAGE, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
-import { type Backend, type BuiltTools, fsBackend, type S3ToolName, s3Backend } from './backends.js';
+import {
+  azureBackend,
+  type Backend,
+  type BuiltTools,
+  fsBackend,
+  gcsBackend,
+  type StoreToolName,
+  s3Backend,
+} from './backends.js';
 import { engineHash, snapshotEngine } from './engine-snapshot.js';
 import { dropCaches, machineInfo } from './machine.js';
 import { Measurer } from './measure.js';
@@ -17,8 +25,8 @@ import { resultsSvg } from './report-svg.js';
 import { ratiosTable, renderText, resultsTable, scalingTable, sweepTable } from './report-table.js';
 import { aggregate, formatBytes } from './stats.js';
 import { ckptChain, rawChain, type SuiteContext, scalingChain, toolChain } from './suite.js';
-import { ensureS3Tools, toolBinary } from './tools.js';
-import type { BenchArgs, BenchResults, Measurement } from './types.js';
+import { ensureDebianTools, toolBinary } from './tools.js';
+import type { BackendKind, BenchArgs, BenchResults, Measurement } from './types.js';
 import { baseSpec, nextSpec, smallFilesSpec, type WorkloadSpec, Workloads } from './workloads.js';
 
 const run = promisify(execFile);
@@ -162,23 +170,29 @@ export async function benchMain(
     log('bench: --cache cold needs permission to write /proc/sys/vm/drop_caches (root)');
     return 2;
   }
-  const s3Tools: S3ToolName[] = [];
+  const storeTools: StoreToolName[] = [];
   const built: BuiltTools = {};
   if (args.tools) {
-    for (const name of ['s5cmd', 'restic'] as const) {
+    const wanted = (...kinds: BackendKind[]) => kinds.some((kind) => args.backends.includes(kind));
+    for (const [name, needed] of [
+      ['s5cmd', wanted('s3')],
+      ['restic', wanted('fs', 's3')],
+      ['azcopy', wanted('azure')],
+    ] as const) {
+      if (!needed) continue;
       const binary = await toolBinary(name);
-      if (binary) built[name] = binary;
-      else
+      if (binary) {
+        built[name] = binary;
+        storeTools.push(name);
+      } else
         log(`bench: ${name} is missing (bash scripts/install-test-tools.sh --bench): its rows are skipped`);
     }
-  }
-  if (args.tools && args.backends.includes('s3')) {
-    const missing = await ensureS3Tools(log);
-    if (!missing.some((m) => m.endsWith('aws'))) s3Tools.push('aws');
-    if (!missing.includes('rclone')) s3Tools.push('rclone');
-    if (built.s5cmd) s3Tools.push('s5cmd');
-    if (built.restic) s3Tools.push('restic');
-    for (const m of missing) log(`bench: ${m} is missing: its rows are skipped`);
+    if (wanted('s3', 'gcs', 'azure')) {
+      const missing = await ensureDebianTools(log);
+      if (!missing.some((m) => m.endsWith('aws'))) storeTools.push('aws');
+      if (!missing.includes('rclone')) storeTools.push('rclone');
+      for (const m of missing) log(`bench: ${m} is missing: its rows are skipped`);
+    }
   }
   const work = await mkdtemp(join(resolve(args.work), 'ckpt-bench-'));
   // the engine's local records of the benchmark's directories stay with them, for this run and its children
@@ -219,10 +233,16 @@ export async function benchMain(
     log,
   };
   try {
+    const start: Record<BackendKind, () => Promise<Backend>> = {
+      fs: () => fsBackend(work, args.tools, built),
+      s3: () => s3Backend(work, storeTools, built),
+      gcs: () => gcsBackend(work, storeTools),
+      azure: () => azureBackend(work, storeTools, built),
+    };
     for (const kind of args.backends) {
-      backends.push(
-        kind === 'fs' ? await fsBackend(work, args.tools, built) : await s3Backend(work, s3Tools, built),
-      );
+      const backend = await start[kind]();
+      backends.push(backend);
+      if (backend.server) ctx.measurer.watchServer(kind, backend.server.pid);
     }
     await measureAll(args, ctx, backends, log);
   } finally {

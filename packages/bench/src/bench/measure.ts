@@ -1,5 +1,6 @@
 import { prepareCache } from './machine.js';
 import { runSampled } from './rss.js';
+import { processCpuMs } from './server-cpu.js';
 import { formatBytes, formatSeconds } from './stats.js';
 import type { Command } from './tools.js';
 import type { BackendKind, CacheMode, Measurement, OpOutcome, OpSpec, Scenario, Tool } from './types.js';
@@ -16,8 +17,13 @@ export interface MeasureLabel {
   oracleBytes?: number;
 }
 
-/** Prepares the page cache, runs one operation in a sampled child process, logs and returns it. */
+/**
+ * Prepares the page cache, runs one operation in a sampled child process, logs and returns it;
+ * where the backend has a server, also the CPU time that server spent meanwhile.
+ */
 export class Measurer {
+  private readonly servers = new Map<BackendKind, number>();
+
   /** `runner`: the runner-child script (in an engine snapshot). */
   constructor(
     private readonly runner: string,
@@ -25,11 +31,29 @@ export class Measurer {
     private readonly log: (line: string) => void,
   ) {}
 
+  /** Measures the CPU time of process `pid` during every operation on `backend`. */
+  watchServer(backend: BackendKind, pid: number): void {
+    this.servers.set(backend, pid);
+  }
+
+  /** Runs a command in a sampled process; the measurement carries the server's CPU time meanwhile. */
+  private async sampled(label: MeasureLabel, command: Omit<Command, 'env'> & { env?: NodeJS.ProcessEnv }) {
+    const pid = this.servers.get(label.backend);
+    const before = pid === undefined ? undefined : processCpuMs(pid);
+    const run = await runSampled(command.file, command.args, { env: command.env });
+    const after = pid === undefined ? undefined : processCpuMs(pid);
+    const m = this.base(label, run.wallMs, run.peakRssBytes);
+    if (before !== undefined && after !== undefined) m.serverCpuMs = after - before;
+    return { run, m };
+  }
+
   /** Runs one engine or raw-SDK operation through the runner child. */
   async child(label: MeasureLabel, spec: OpSpec, warm: string[]): Promise<OpOutcome | undefined> {
     await prepareCache(label.cache, warm);
-    const run = await runSampled(process.execPath, [this.runner, JSON.stringify(spec)]);
-    const m = this.base(label, run.wallMs, run.peakRssBytes);
+    const { run, m } = await this.sampled(label, {
+      file: process.execPath,
+      args: [this.runner, JSON.stringify(spec)],
+    });
     let outcome: OpOutcome | undefined;
     if (run.exitCode === 0) {
       outcome = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as OpOutcome;
@@ -52,11 +76,11 @@ export class Measurer {
   /** Runs a reference tool's command. */
   async command(label: MeasureLabel, command: Command, warm: string[]): Promise<Measurement> {
     await prepareCache(label.cache, warm);
-    const run = await runSampled(command.file, command.args, { env: command.env });
-    const m = this.base(label, run.wallMs, run.peakRssBytes);
+    const { run, m } = await this.sampled(label, command);
     if (run.exitCode !== 0) {
       m.ok = false;
-      m.error = failure(run.exitCode, run.signal, run.stderr);
+      // azcopy reports its errors on stdout
+      m.error = failure(run.exitCode, run.signal, run.stderr || run.stdout.slice(-8192));
     }
     this.finish(m);
     return m;
@@ -85,7 +109,8 @@ export class Measurer {
     const detail = m.ok
       ? `${formatSeconds(m.wallMs)} s, RSS ${formatBytes(m.peakRssBytes)}` +
         (m.requests !== undefined ? `, ${m.requests} req, sent ${formatBytes(m.bytesSent)}` : '') +
-        (m.bytesReceived ? `, received ${formatBytes(m.bytesReceived)}` : '')
+        (m.bytesReceived ? `, received ${formatBytes(m.bytesReceived)}` : '') +
+        (m.serverCpuMs !== undefined ? `, server CPU ${formatSeconds(m.serverCpuMs)} s` : '')
       : `FAILED: ${m.error}`;
     this.log(`[${m.backend} ${m.cache} #${m.run}] ${m.tool} ${m.scenario} ${m.workload}: ${detail}`);
   }

@@ -6,6 +6,26 @@ const MiB = 2 ** 20;
 /** Spread (max / min) of time per GiB or peak RSS across workload sizes that counts as flat. */
 export const FLAT_SPREAD = 1.25;
 
+/** The reference tools each backend is compared with. */
+export const PEERS: Record<BackendKind, Tool[]> = {
+  fs: ['cp -r', 'restic'],
+  s3: ['aws s3 sync', 'rclone copy', 's5cmd sync', 'restic'],
+  gcs: ['rclone copy'],
+  azure: ['azcopy copy', 'rclone copy'],
+};
+
+/**
+ * The sync tools an issue set targets against: ckpt faster on a full push and a fresh pull, and
+ * a next-version push taking at most `nextPush` of theirs (issue 6 on S3: 5× faster; issues 21
+ * and 22 on Azure and GCS: 10×). The other peers are compared without a target; `cp -r` has its own.
+ */
+const TARGETS: Record<BackendKind, Partial<Record<Tool, { nextPush: number }>>> = {
+  fs: {},
+  s3: { 'aws s3 sync': { nextPush: 0.2 }, 'rclone copy': { nextPush: 0.2 } },
+  gcs: { 'rclone copy': { nextPush: 0.1 } },
+  azure: { 'azcopy copy': { nextPush: 0.1 }, 'rclone copy': { nextPush: 0.1 } },
+};
+
 type Find = (scenario: Scenario, tool: Tool, workload?: string) => Row | undefined;
 
 function finder(rows: Row[], backend: BackendKind, cache: CacheMode): Find {
@@ -95,7 +115,7 @@ export function scalingRows(
     .sort((a, b) => a.logicalBytes - b.logicalBytes);
 }
 
-/** Ratios and figures against the targets of issue 6, for every backend and cache mode present. */
+/** Ratios and figures against the targets of issues 6, 21 and 22, for every backend and cache mode present. */
 export function computeRatios(rows: Row[]): Ratio[] {
   const out: Ratio[] = [];
   const pairs = new Set(rows.map((r) => `${r.backend}|${r.cache}`));
@@ -105,22 +125,20 @@ export function computeRatios(rows: Row[]): Ratio[] {
     const add = (label: string, value: number, target?: ['<' | '≤' | '≥', number], unit?: Ratio['unit']) =>
       out.push(entry(backend, cache, label, value, target, unit));
     const ckpt = (s: Scenario) => wall(find(s, 'ckpt'));
-    const tools: Tool[] =
-      backend === 'fs' ? ['cp -r', 'restic'] : ['aws s3 sync', 'rclone copy', 's5cmd sync', 'restic'];
+    const tools = PEERS[backend];
     for (const tool of tools) {
       if (!find('full-push', tool)) continue;
       const wholeCopy = tool === 'cp -r'; // no incremental mode: compare with its whole copy
-      // issue 6 set targets against cp -r, aws s3 sync and rclone copy; the other peers are compared without one
-      const targeted = wholeCopy || tool === 'aws s3 sync' || tool === 'rclone copy';
+      const target = TARGETS[backend][tool];
       add(
         `full push / ${tool}`,
         ratio(ckpt('full-push'), wall(find('full-push', tool))),
-        wholeCopy ? ['≤', 2.5] : targeted ? ['<', 1] : undefined,
+        wholeCopy ? ['≤', 2.5] : target && ['<', 1],
       );
       add(
         `fresh pull / ${tool}`,
         ratio(ckpt('fresh-pull'), wall(find('fresh-pull', tool))),
-        wholeCopy ? ['≤', 2] : targeted ? ['<', 1] : undefined,
+        wholeCopy ? ['≤', 2] : target && ['<', 1],
       );
       const toolUnchanged = wall(find(wholeCopy ? 'full-push' : 'unchanged-push', tool));
       add(
@@ -132,7 +150,7 @@ export function computeRatios(rows: Row[]): Ratio[] {
       add(
         `next-version push / ${tool}`,
         ratio(ckpt('next-push'), toolNext),
-        wholeCopy || !targeted ? undefined : ['≤', 0.2],
+        wholeCopy || !target ? undefined : ['≤', target.nextPush],
       );
       const toolOver = wall(find(wholeCopy ? 'fresh-pull' : 'pull-over-previous', tool));
       add(`pull over previous / ${tool}`, ratio(ckpt('pull-over-previous'), toolOver));

@@ -23,7 +23,7 @@ export function resultsMarkdown(results: BenchResults, chartPath: string): strin
     `- Engine: ${
       m.engine
         ? `commit ${m.engine.commit}${m.engine.dirty ? ' with uncommitted engine changes' : ''}, ` +
-          `build ${m.engine.hash} (core, fs and s3 copied at the start: every run measured that build)`
+          `build ${m.engine.hash} (core and the adapters copied at the start: every run measured that build)`
         : 'not recorded'
     }.`,
     `- Tools: ${Object.entries(m.tools)
@@ -39,11 +39,11 @@ export function resultsMarkdown(results: BenchResults, chartPath: string): strin
       "process); peak RSS is that process tree's. Total benchmark time " +
       `${(results.durationMs / 60_000).toFixed(1)} min.`,
     '',
-    '#### Against the targets of issue 6',
+    '#### Against the targets of issues 6 (fs, S3), 21 (Azure) and 22 (GCS)',
     '',
     renderMarkdown(ratiosTable(results.ratios)),
     '',
-    `![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync and restic](${chartPath})`,
+    `![ckpt against cp -r, aws s3 sync, rclone copy, s5cmd sync, restic and azcopy copy](${chartPath})`,
     '',
     '#### Every operation',
     '',

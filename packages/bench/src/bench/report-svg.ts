@@ -39,6 +39,7 @@ const COLOURS: Record<string, string> = {
   'rclone copy': '#38a169',
   's5cmd sync': '#d53f8c',
   restic: '#b7791f',
+  'azcopy copy': '#00a3bf',
   'raw SDK (ceiling)': '#718096',
 };
 
@@ -109,6 +110,7 @@ const TOOL_ORDER: Tool[] = [
   'rclone copy',
   's5cmd sync',
   'restic',
+  'azcopy copy',
   'sdk',
 ];
 

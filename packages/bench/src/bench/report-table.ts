@@ -22,7 +22,10 @@ export const SCENARIO_NAMES: Record<Scenario, string> = {
   'raw-get': 'raw SDK get',
 };
 
-/** Every row: wall time (median, min–max), logical MiB/s, peak RSS, requests, bytes, stored/oracle. */
+/**
+ * Every row: wall time (median, min–max), logical MiB/s, peak RSS, requests, bytes, stored/oracle,
+ * and the cores the store's server kept busy meanwhile (its CPU time over the wall time, median).
+ */
 export function resultsTable(rows: Row[]): Table {
   return {
     headers: [
@@ -40,8 +43,9 @@ export function resultsTable(rows: Row[]): Table {
       'sent',
       'received',
       'stored (/ oracle)',
+      'server cores',
     ],
-    right: [5, 6, 7, 8, 9, 10, 11, 12, 13],
+    right: [5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
     cells: rows.map((r) => [
       r.backend,
       r.cache,
@@ -61,6 +65,7 @@ export function resultsTable(rows: Row[]): Table {
         : r.bytesStored === undefined
           ? '-'
           : formatBytes(r.bytesStored),
+      r.medianServerCores === undefined ? '-' : r.medianServerCores.toFixed(2),
     ]),
   };
 }

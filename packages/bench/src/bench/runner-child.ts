@@ -6,19 +6,10 @@
  * `node dist/bench/runner-child.js '{"op":"push","store":{"kind":"fs","root":"/tmp/s"},…}'`
  */
 import { performance } from 'node:perf_hooks';
-import { Checkpoints, type ObjectStore, StoreMetrics, withEvents } from '@ckpt/core';
+import { Checkpoints, StoreMetrics, withEvents } from '@ckpt/core';
 import { keepYoungGenerationSmall } from '@ckpt/core/cli';
-import type { OpOutcome, OpSpec, StoreSpec } from './types.js';
-
-/** The store of `spec`; its package is loaded only when used, as the CLI does (the AWS SDK alone is ~10 MiB). */
-async function openStore(spec: StoreSpec): Promise<ObjectStore> {
-  if (spec.kind === 'fs') {
-    const { FsStore } = await import('@ckpt/fs');
-    return new FsStore({ root: spec.root });
-  }
-  const [{ S3Store }, { s3StoreOptions }] = await Promise.all([import('@ckpt/s3'), import('./sdk.js')]);
-  return new S3Store(s3StoreOptions(spec));
-}
+import { openStore } from './stores.js';
+import type { OpOutcome, OpSpec } from './types.js';
 
 async function engineOp(spec: Extract<OpSpec, { op: 'push' | 'pull' }>): Promise<OpOutcome> {
   keepYoungGenerationSmall(); // as the ckpt CLI does

@@ -22,29 +22,27 @@ type CommandClass = new (input: Record<string, unknown>) => Command;
 /** The few parts of `@aws-sdk/client-s3` the benchmark uses directly. */
 interface Sdk {
   S3Client: new (config: Record<string, unknown>) => Client;
-  CreateBucketCommand: CommandClass;
   CreateMultipartUploadCommand: CommandClass;
   UploadPartCommand: CommandClass;
   CompleteMultipartUploadCommand: CommandClass;
   HeadObjectCommand: CommandClass;
   GetObjectCommand: CommandClass;
-  ListObjectsV2Command: CommandClass;
-  DeleteObjectsCommand: CommandClass;
-  DeleteBucketCommand: CommandClass;
+}
+
+/**
+ * Imports `module` as adapter package `pkg` resolves it (the bench package does not list the cloud
+ * SDKs itself): the very SDK version that adapter uses.
+ */
+export async function importBeside<T>(pkg: string, module: string): Promise<T> {
+  const manifest = createRequire(import.meta.url).resolve(`${pkg}/package.json`);
+  return (await import(pathToFileURL(createRequire(manifest).resolve(module)).href)) as T;
 }
 
 let sdk: Promise<Sdk> | undefined;
 
-/**
- * Loads the AWS SDK that `@ckpt/s3` depends on (the bench package does not list it itself, so it
- * is resolved from `@ckpt/s3`'s location: the very same SDK version the store uses).
- */
+/** Loads the AWS SDK that `@ckpt/s3` depends on. */
 export function loadSdk(): Promise<Sdk> {
-  sdk ??= (async () => {
-    const s3Package = createRequire(import.meta.url).resolve('@ckpt/s3/package.json');
-    const path = createRequire(s3Package).resolve('@aws-sdk/client-s3');
-    return (await import(pathToFileURL(path).href)) as Sdk;
-  })();
+  sdk ??= importBeside<Sdk>('@ckpt/s3', '@aws-sdk/client-s3');
   return sdk;
 }
 

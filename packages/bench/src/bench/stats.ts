@@ -23,7 +23,7 @@ function medianOf(runs: Measurement[], pick: (m: Measurement) => number | undefi
 
 /**
  * Aggregates runs into rows, in order of first appearance: wall time median/min/max over the
- * successful runs, the highest peak RSS, and medians of the counters. A row whose runs all failed
+ * successful runs, the highest peak RSS, and medians of the counters and of the server's CPU share. A row whose runs all failed
  * keeps `NaN` times.
  */
 export function aggregate(measurements: readonly Measurement[]): Row[] {
@@ -61,6 +61,9 @@ export function aggregate(measurements: readonly Measurement[]): Row[] {
       bytesReceived: medianOf(ok, (m) => m.bytesReceived),
       bytesStored: medianOf(ok, (m) => m.bytesStored),
       oracleBytes: first.oracleBytes,
+      medianServerCores: medianOf(ok, (m) =>
+        m.serverCpuMs === undefined ? undefined : m.serverCpuMs / m.wallMs,
+      ),
     };
     for (const [k, v] of Object.entries(optional)) if (v !== undefined) Object.assign(row, { [k]: v });
     return row;

@@ -203,7 +203,7 @@ export async function toolChain(
 
 /** The server's ceiling: v0's bytes as one object by multipart upload, then read with ranged GETs. */
 export async function rawChain(ctx: SuiteContext, backend: Backend, cache: CacheMode, runIndex: number) {
-  const server = backend.server;
+  const server = backend.minio;
   if (!server) return;
   const spec = baseSpec(ctx.sizeBytes);
   const dir = await ctx.workloads.dir(spec);
@@ -218,7 +218,7 @@ export async function rawChain(ctx: SuiteContext, backend: Backend, cache: Cache
   };
   try {
     await ctx.measurer.child(tag('raw-put'), { op: 'raw-put', ...op, dir }, [dir]);
-    await ctx.measurer.child(tag('raw-get'), { op: 'raw-get', ...op }, [join(server.directory, bucket)]);
+    await ctx.measurer.child(tag('raw-get'), { op: 'raw-get', ...op }, server.bucketPaths(bucket));
   } finally {
     await server.dropBucket(bucket);
   }

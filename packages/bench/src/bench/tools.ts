@@ -36,11 +36,13 @@ export interface ReferenceTool {
   get?(target: string, dir: string): Command;
 }
 
-/** The environment without anything that would point a tool at real AWS or break it (AWS_CA_BUNDLE). */
+/** Prefixes of variables that would point a tool at a real cloud, or break it (AWS_CA_BUNDLE for rclone). */
+const CLOUD_VARIABLES = /^(AWS_|RCLONE_|AZURE_|AZCOPY_|GOOGLE_|STORAGE_EMULATOR_HOST$)/;
+
+/** The environment without {@link CLOUD_VARIABLES}, plus `extra`. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('AWS_') || name.startsWith('RCLONE_')) delete env[name];
+  for (const name of Object.keys(env)) if (CLOUD_VARIABLES.test(name)) delete env[name];
   return { ...env, ...extra };
 }
 
@@ -99,27 +101,16 @@ export async function awsTool(server: S3Server, configDir: string): Promise<Refe
 }
 
 /**
- * `rclone copy` against the benchmark's server (provider Minio, path style, its key pair) through
- * a config file of its own, run as `env -u AWS_CA_BUNDLE rclone …` (rclone fails on that
- * variable). Default transfers and checkers, as a user would run it.
+ * `rclone copy` with one remote, `bench`, of the given settings (the server's address and
+ * credentials: MinIO's key pair, fake-gcs-server's endpoint, an Azurite account SAS), written to a
+ * config file of its own in `configDir` and never printed. Run as `env -u AWS_CA_BUNDLE rclone …`
+ * (rclone's S3 backend fails on that variable). Default transfers and checkers, as a user would
+ * run it. Targets are buckets (containers).
  */
-export async function rcloneTool(server: S3Server, configDir: string): Promise<ReferenceTool> {
-  const { endpoint, credentials: key } = server;
+export async function rcloneTool(configDir: string, remote: Record<string, string>): Promise<ReferenceTool> {
   const config = join(configDir, 'rclone.conf');
-  await writeFile(
-    config,
-    [
-      '[bench]',
-      'type = s3',
-      'provider = Minio',
-      `access_key_id = ${key.accessKeyId}`,
-      `secret_access_key = ${key.secretAccessKey}`,
-      `endpoint = ${endpoint}`,
-      'region = us-east-1',
-      'force_path_style = true',
-      '',
-    ].join('\n'),
-  );
+  const settings = Object.entries(remote).map(([key, value]) => `${key} = ${value}`);
+  await writeFile(config, ['[bench]', ...settings, ''].join('\n'), { mode: 0o600 });
   const env = cleanEnv({});
   const copy = (from: string, to: string): Command => ({
     file: 'env',
@@ -131,6 +122,78 @@ export async function rcloneTool(server: S3Server, configDir: string): Promise<R
     wholeCopyOnly: false,
     put: (dir, target) => copy(dir, `bench:${target}`),
     get: (target, dir) => copy(`bench:${target}`, dir),
+  };
+}
+
+/** rclone's remote for the benchmark's MinIO: provider Minio, path style, its key pair. */
+export function rcloneS3Remote(server: S3Server): Record<string, string> {
+  return {
+    type: 's3',
+    provider: 'Minio',
+    access_key_id: server.credentials.accessKeyId,
+    secret_access_key: server.credentials.secretAccessKey,
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    force_path_style: 'true',
+  };
+}
+
+/**
+ * rclone's remote for fake-gcs-server: its JSON API as the endpoint, anonymous (the emulator
+ * checks no credentials; rclone then sends none).
+ */
+export function rcloneGcsRemote(endpoint: string): Record<string, string> {
+  return { type: 'google cloud storage', anonymous: 'true', endpoint: `${endpoint}/storage/v1/` };
+}
+
+/**
+ * rclone's remote for Azurite: an account SAS URL. rclone 1.60.1's `use_emulator` does not reach
+ * Azurite on another port, and its `endpoint` is a domain suffix (`https://<account>.<endpoint>`).
+ */
+export function rcloneAzureRemote(blobEndpoint: string, sas: string): Record<string, string> {
+  return { type: 'azureblob', sas_url: `${blobEndpoint}?${sas}` };
+}
+
+/**
+ * `azcopy copy --recursive --overwrite=ifSourceNewer` between a directory and a container of
+ * Azurite (over http, `--from-to` given: azcopy cannot tell an emulator's URL from a local path),
+ * authenticated by an account SAS in the URL (azcopy takes no account key for blobs). A file
+ * newer than its copy replaces it (azcopy copy's own incremental mode; `sync` is another command);
+ * `--as-subdir=false` copies the directory's contents, not the directory. Default concurrency and
+ * buffers; its logs and job plans go to `workDir`.
+ */
+export function azcopyTool(
+  binary: string,
+  blobEndpoint: string,
+  sas: string,
+  workDir: string,
+): ReferenceTool {
+  const env = cleanEnv({
+    AZCOPY_LOG_LOCATION: join(workDir, 'azcopy-logs'),
+    AZCOPY_JOB_PLAN_LOCATION: join(workDir, 'azcopy-plans'),
+  });
+  const copy = (from: string, to: string, fromTo: string): Command => ({
+    file: binary,
+    args: [
+      'copy',
+      from,
+      to,
+      '--from-to',
+      fromTo,
+      '--recursive',
+      '--as-subdir=false',
+      '--overwrite=ifSourceNewer',
+      '--output-level',
+      'essential',
+    ],
+    env,
+  });
+  const url = (container: string) => `${blobEndpoint}/${container}?${sas}`;
+  return {
+    name: 'azcopy copy',
+    wholeCopyOnly: false,
+    put: (dir, container) => copy(dir, url(container), 'LocalBlob'),
+    get: (container, dir) => copy(url(container), dir, 'BlobLocal'),
   };
 }
 
@@ -224,18 +287,20 @@ export async function toolBinary(name: string): Promise<string | undefined> {
 }
 
 /**
- * `<version output>` of a tool built by the install script, with the module it was built from
- * when the binary does not know its own version (a build from the module cache has no VCS stamp).
+ * `<version output>` of a tool built by the install script, with what it was built from (its
+ * stamp) when the binary does not know its own version (a build from the module cache has no VCS
+ * stamp). Without `args` (a binary with no version flag), the stamp alone.
  */
-export async function builtToolVersion(name: string, args: string[]): Promise<string> {
+export async function builtToolVersion(name: string, args?: string[]): Promise<string> {
   const binary = await toolBinary(name);
   if (!binary) return 'missing';
-  const version = await toolVersion(binary, args);
   const stamp = await readFile(join(toolsBinDir(), '..', 'stamps', name), 'utf8').then(
     (text) => text.trim(),
     () => '',
   );
-  const pinned = stamp.split('@')[1]?.replace(/^v/, '');
+  if (!args) return stamp ? `built from ${stamp}` : 'unknown';
+  const version = await toolVersion(binary, args);
+  const pinned = stamp.split('@').at(-1)?.replace(/^v/, '');
   return pinned && !version.includes(pinned) ? `${version} (built from ${stamp})` : version;
 }
 
@@ -255,7 +320,7 @@ async function onPath(file: string): Promise<boolean> {
  * Makes sure aws-cli and rclone are installed (`apt-get install -y rclone awscli` when one is
  * missing). Returns what is missing afterwards (empty when both are there).
  */
-export async function ensureS3Tools(log: (line: string) => void): Promise<string[]> {
+export async function ensureDebianTools(log: (line: string) => void): Promise<string[]> {
   const missing = async () =>
     (await Promise.all([AWS_BIN, RCLONE_BIN].map(async (f) => ((await onPath(f)) ? '' : f)))).filter(Boolean);
   if ((await missing()).length === 0) return [];

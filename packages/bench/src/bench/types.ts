@@ -6,8 +6,16 @@ export interface S3Server {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** A store the runner child opens: a folder for `FsStore`, a bucket on MinIO for `S3Store`. */
-export type StoreSpec = { kind: 'fs'; root: string } | ({ kind: 's3'; bucket: string } & S3Server);
+/**
+ * A store the runner child opens: a folder for `FsStore`, a bucket on MinIO for `S3Store`, a
+ * bucket on fake-gcs-server for `GcsStore` (no credentials: the emulator checks none), a container
+ * on Azurite for `AzureStore` (its well-known development account's connection string).
+ */
+export type StoreSpec =
+  | { kind: 'fs'; root: string }
+  | ({ kind: 's3'; bucket: string } & S3Server)
+  | { kind: 'gcs'; bucket: string; apiEndpoint: string; projectId: string }
+  | { kind: 'azure'; container: string; connectionString: string };
 
 /** Engine knobs passed through to `new Checkpoints(store, …)` (unset: the engine's defaults). */
 export interface EngineKnobs {
@@ -81,10 +89,11 @@ export type Tool =
   | 'rclone copy'
   | 's5cmd sync'
   | 'restic'
+  | 'azcopy copy'
   | 'sdk';
 
-/** Backends the benchmark knows. */
-export type BackendKind = 'fs' | 's3';
+/** Backends the benchmark knows: the filesystem, MinIO, fake-gcs-server and Azurite. */
+export type BackendKind = 'fs' | 's3' | 'gcs' | 'azure';
 
 /** Page-cache state before each measured operation. */
 export type CacheMode = 'warm' | 'cold';
@@ -123,6 +132,8 @@ export interface Measurement {
   bytesStored?: number;
   /** Truly new bytes of the pushed version (the workload oracle), for next-version pushes. */
   oracleBytes?: number;
+  /** CPU time (user + system) the store's server process spent during the operation. */
+  serverCpuMs?: number;
 }
 
 /** The runs of one (backend, cache, scenario, tool, workload), aggregated. */
@@ -148,9 +159,11 @@ export interface Row {
   bytesReceived?: number;
   bytesStored?: number;
   oracleBytes?: number;
+  /** Median over the runs of the server's CPU time over the wall time: cores it kept busy (2 = both here). */
+  medianServerCores?: number;
 }
 
-/** A comparison against a target of issue 6. */
+/** A comparison against a target of issue 6 (fs, S3), 21 (Azure) or 22 (GCS). */
 export interface Ratio {
   backend: BackendKind;
   cache: CacheMode;
