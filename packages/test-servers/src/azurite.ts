@@ -34,6 +34,9 @@ export interface Azurite {
  *
  * `--skipApiVersionCheck`: otherwise every request from an SDK newer than the Azurite release
  * answers 400. `--location` rather than in-memory: in-memory mode keeps overwritten data.
+ * `--blobKeepAliveTimeout 120`: Azure keeps idle connections for minutes, Azurite for 5 s; on a
+ * loaded machine a client whose timers run late then reuses a socket the server is closing, and
+ * a request fails with a reset that tests with retries off cannot absorb.
  */
 export async function startAzurite(options: { directory?: string } = {}): Promise<Azurite> {
   const directory = options.directory ?? (await tempDir('azurite'));
@@ -51,6 +54,8 @@ export async function startAzurite(options: { directory?: string } = {}): Promis
       '--location',
       directory,
       '--skipApiVersionCheck',
+      '--blobKeepAliveTimeout',
+      '120',
       '--disableTelemetry',
       '--silent',
     ],
