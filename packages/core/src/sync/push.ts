@@ -22,7 +22,8 @@ import type { PushOptions, PushResult } from './types.js';
 
 /**
  * Pushes directory `dir` as a new generation of `model`, in stages:
- * 1. scan the directory (files, dirs, symlinks; special files refused);
+ * 1. scan the directory (files, dirs, symlinks; special files refused), then open the store
+ *    (its record: format, chunking parameters);
  * 2. take a lease naming the generations the push may reuse, then read them (push-lease.ts) and
  *    check that their chunks are still stored (push-base-check.ts: sizes; with `repair`, hashes);
  * 3. plan: files unchanged since the last push or pull (local record) keep their chunks unread;
@@ -55,8 +56,10 @@ export async function push(
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
-  // the first push creates a filesystem store's root; reads never do
-  await store.ensureExists?.({ signal });
+  // creates the store where the backend can and reads (or writes) its record: reads never
+  // create a store, and a push that fails on its own arguments or files writes nothing
+  await ctx.open(signal, 'push');
+
   const startGenerations = await listGenerations(store, model, signal);
   const parent = startGenerations.at(-1) ?? null;
   if (options.expectLatest !== undefined && options.expectLatest !== parent) {
