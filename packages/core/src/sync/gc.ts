@@ -4,7 +4,7 @@ import type { EngineContext } from './engine-context.js';
 import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
 import { listAllGenerations, readJsonRecord, readManifest } from './stored-generations.js';
-import { listSweepRecords, readSweepRecord, writeSweepRecord } from './sweep-records.js';
+import { listSweepRecords, readSweepRecord, writeSweepRecords } from './sweep-records.js';
 import type { GcOptions, GcResult } from './types.js';
 
 /** What dead writers left is removed once untouched this long at least, whatever the grace: a live put may pause. */
@@ -24,12 +24,12 @@ function clockSlack(now: number): number {
  * 2. Generations beyond `keep` per model are moved to the trash (like `delete`).
  * 3. Trash records older than `grace` are purged; younger ones keep their packs alive.
  * 4. Packs are listed. Those no committed generation and no young trash record references and
- *    older than `grace` are named in a sweep record (sweep-records.ts) before anything else is read.
+ *    older than `grace` are named in sweep records (sweep-records.ts) before anything else is read.
  * 5. The pushes in flight are read again; then generations and trash records that appeared since
  *    steps 2 and 3 are read, and keep their packs.
- * 6. The packs of the sweep record are deleted, except those a base generation of a live push
+ * 6. The packs of the sweep records are deleted, except those a base generation of a live push
  *    references, those a live push resumes (names in its record), and those younger than the
- *    start of a live push. The sweep record is removed, and so are those of gcs that died once
+ *    start of a live push. Its sweep records are removed, and so are those of gcs that died once
  *    every pack they name is gone.
  * Why no setting can break a committed generation: a push's new packs are younger than its start
  * (live pushes, step 1 or 5) or than `now` (pushes that started after step 1); the packs it reuses
@@ -121,14 +121,14 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     else candidates.push({ key: meta.key, id, size: meta.size, lastModified: meta.lastModified.getTime() });
   }
   const doomed = candidates.filter((pack) => pack.lastModified < cutoff - slack);
-  const sweep =
+  const sweeps =
     doomed.length && !options.dryRun
-      ? await writeSweepRecord(
+      ? await writeSweepRecords(
           store,
           doomed.map((pack) => pack.id),
           signal,
         )
-      : undefined;
+      : [];
 
   const after = await readPushes(store, now, signal);
   const pushes = [...before.live, ...after.live];
@@ -158,11 +158,8 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     const removed = await store.deleteMany([...purged, ...after.dead], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
     for (const pack of garbage) listed.delete(pack.id);
-    const sweeps = [
-      ...(sweep ? [sweep] : []),
-      ...(await finishedSweeps(store, earlierSweeps, listed, signal)),
-    ];
-    const swept = await store.deleteMany(sweeps, { signal });
+    const done = [...sweeps, ...(await finishedSweeps(store, earlierSweeps, listed, signal))];
+    const swept = await store.deleteMany(done, { signal });
     if (swept.errors.length) throw swept.errors[0]!.error;
     const abandoned = await store.removeAbandoned?.(Math.max(grace, ABANDONED_MIN_AGE_MS), { signal });
     result.abandonedRemoved = abandoned?.removed ?? 0;

@@ -15,20 +15,27 @@ interface SweepRecord {
   packs: string[];
 }
 
-/** Larger than any record ckpt writes (a pack id costs 35 bytes: about 1.9 million packs). */
+/** Larger than any record ckpt writes. */
 const MAX_SWEEP_BYTES = 64 * 1024 * 1024;
 
-/** Writes a sweep record naming `packs` and returns its key. */
-export async function writeSweepRecord(
+/** Packs one sweep record names at most (about 3.5 MB), well within what a reader reads. */
+const PACKS_PER_RECORD = 100_000;
+
+/** Writes the sweep records naming `packs` and returns their keys. */
+export async function writeSweepRecords(
   store: ObjectStore,
   packs: string[],
   signal?: AbortSignal,
-): Promise<string> {
-  const key = `${SWEEPS}${randomBytes(16).toString('hex')}.json`;
-  const record: SweepRecord = { format: 'ckpt-sweep/1', packs };
-  const body = Buffer.from(JSON.stringify(record));
-  await store.put(key, body, { size: body.length, signal });
-  return key;
+): Promise<string[]> {
+  const keys: string[] = [];
+  for (let at = 0; at < packs.length; at += PACKS_PER_RECORD) {
+    const key = `${SWEEPS}${randomBytes(16).toString('hex')}.json`;
+    const record: SweepRecord = { format: 'ckpt-sweep/1', packs: packs.slice(at, at + PACKS_PER_RECORD) };
+    const body = Buffer.from(JSON.stringify(record));
+    await store.put(key, body, { size: body.length, signal });
+    keys.push(key);
+  }
+  return keys;
 }
 
 /** The keys of the sweep records in the store now. */
