@@ -10,11 +10,9 @@ import { MemoryStore } from '../../dist/exports/testing.js';
 import {
   type Capabilities,
   Checkpoints,
-  type GetOptions,
-  type ListOptions,
-  type PutBody,
-  type PutOptions,
+  type ObjectStore,
   StoreLayer,
+  withEvents,
 } from '../../dist/index.js';
 
 const RECORD = 'ckpt/store.json';
@@ -24,7 +22,7 @@ const FINE = { minSize: 4096, avgSize: 16384, maxSize: 65536, zeroRunMin: 65536 
 let work: string;
 let store: MemoryStore;
 const opened: Checkpoints[] = [];
-const checkpoints = (s: ConstructorParameters<typeof Checkpoints>[0] = store, options = {}) => {
+const checkpoints = (s: ObjectStore = store, options = {}) => {
   const c = new Checkpoints(s, { packSize: 1 << 20, ...options });
   opened.push(c);
   return c;
@@ -49,33 +47,10 @@ const chunkingOf = async (s: MemoryStore, model: string, generation?: string) =>
   return JSON.parse((await readAll((await s.get(key)).body)).toString()).chunking;
 };
 
-/** Every request that reaches the store, as `op key`. */
-class Requests extends StoreLayer {
-  readonly seen: string[] = [];
-  override put(key: string, body: PutBody, options?: PutOptions) {
-    this.seen.push(`put ${key}`);
-    return super.put(key, body, options);
-  }
-  override get(key: string, options?: GetOptions) {
-    this.seen.push(`get ${key}`);
-    return super.get(key, options);
-  }
-  override head(key: string, options?: { signal?: AbortSignal }) {
-    this.seen.push(`head ${key}`);
-    return super.head(key, options);
-  }
-  override list(prefix: string, options?: ListOptions) {
-    this.seen.push(`list ${prefix}`);
-    return super.list(prefix, options);
-  }
-  override delete(key: string, options?: { signal?: AbortSignal }) {
-    this.seen.push(`delete ${key}`);
-    return super.delete(key, options);
-  }
-  override deleteMany(keys: string[], options?: { signal?: AbortSignal }) {
-    this.seen.push(`deleteMany ${keys.join(',')}`);
-    return super.deleteMany(keys, options);
-  }
+/** The store, and every request that reached it, as `op key`. */
+function requests(inner: ObjectStore) {
+  const seen: string[] = [];
+  return { store: withEvents(inner, (e) => seen.push(`${e.op} ${e.key}`)), seen };
 }
 
 /** A store that cannot enforce create-only puts (as S3 without conditional writes). */
@@ -89,7 +64,7 @@ describe('the store record', () => {
   it('is written by the first push with its chunking parameters, once, and read once per instance', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
-    const seen = new Requests(store);
+    const { store: seen, seen: requested } = requests(store);
     const ckpt = checkpoints(seen, { chunking: FINE });
     await ckpt.push('m', src);
     const written = await recordText();
@@ -99,10 +74,10 @@ describe('the store record', () => {
       chunking: FINE,
     });
     // it comes before anything else; a later push on the same instance neither reads nor writes it
-    expect(seen.seen.slice(0, 2)).toEqual([`get ${RECORD}`, `put ${RECORD}`]);
+    expect(requested.slice(0, 2)).toEqual([`get ${RECORD}`, `put ${RECORD}`]);
     await ckpt.push('n', src);
     await ckpt.pull('m', path.join(work, 'dst'));
-    expect(seen.seen.filter((r) => r.endsWith(RECORD))).toHaveLength(2);
+    expect(requested.filter((r) => r.endsWith(RECORD))).toHaveLength(2);
     expect(await recordText()).toBe(written);
   });
 
@@ -146,7 +121,7 @@ describe('the store record', () => {
     await makeCheckpoint(src);
     await checkpoints().push('m', src);
     await store.delete(RECORD);
-    const seen = new Requests(store);
+    const { store: seen, seen: requested } = requests(store);
     const ckpt = checkpoints(seen);
     expect((await ckpt.list()).map((m) => m.model)).toEqual(['m']);
     expect(await ckpt.exists('m')).toBe(true);
@@ -154,7 +129,7 @@ describe('the store record', () => {
     await ckpt.pull('m', path.join(work, 'dst'));
     await ckpt.gc({ grace: 0 });
     // reads never write it
-    expect(seen.seen.filter((r) => r.endsWith(RECORD))).toEqual([`get ${RECORD}`]);
+    expect(requested.filter((r) => r.endsWith(RECORD))).toEqual([`get ${RECORD}`]);
     expect(await store.head(RECORD).catch((e) => e.code)).toBe('NotFound');
     await ckpt.push('m', src);
     expect(JSON.parse(await recordText()).format).toBe('ckpt-store/1');
@@ -176,7 +151,7 @@ describe('the store record', () => {
       ['gc', (c) => c.gc({ grace: 0, keep: 0, all: true })],
     ];
     for (const [name, run] of operations) {
-      const seen = new Requests(store);
+      const { store: seen, seen: requested } = requests(store);
       const err = await run(checkpoints(seen)).then(
         () => undefined,
         (e) => e,
@@ -185,7 +160,7 @@ describe('the store record', () => {
       expect(err.message).toBe(
         `open store ${RECORD}: the store was written by a newer ckpt (store format 2; this ckpt reads up to 1): upgrade ckpt`,
       );
-      expect(seen.seen, name).toEqual([`get ${RECORD}`]);
+      expect(requested, name).toEqual([`get ${RECORD}`]);
     }
     expect(
       await checkpoints()
