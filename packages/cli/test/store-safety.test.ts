@@ -37,6 +37,7 @@ describe("a store's record", () => {
       ['pull', 'm', 'restored'],
       ['exists', 'm'],
       ['ls'],
+      ['ls', 'm', '--files'],
       ['verify', 'm'],
       ['delete', 'm', '--all'],
       ['gc', '--keep', '1'],

@@ -213,8 +213,8 @@ export class Checkpoints {
   }
 
   /** The files, folders and links of a generation (default: the latest), from its manifest. */
-  files(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<GenerationFiles> {
-    return listFiles(this.ctx, model, options);
+  async files(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<GenerationFiles> {
+    return listFiles(await this.open(options?.signal), model, options);
   }
 
   /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */

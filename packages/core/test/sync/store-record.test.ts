@@ -146,6 +146,7 @@ describe('the store record', () => {
       ['exists', (c) => c.exists('m')],
       ['list', (c) => c.list()],
       ['generations', (c) => c.generations('m')],
+      ['files', (c) => c.files('m')],
       ['verify', (c) => c.verify('m')],
       ['delete', (c) => c.delete('m', { all: true })],
       ['gc', (c) => c.gc({ grace: 0, keep: 0, all: true })],
