@@ -53,7 +53,8 @@ export interface CheckpointsOptions {
   /**
    * Chunking parameters for a store that has none recorded yet: its first push records them in
    * the store, and every push to it uses the recorded ones, whatever this says (chunks
-   * deduplicate only when cut alike). Default {@link DEFAULT_CHUNKING}.
+   * deduplicate only when cut alike). Default: `minSize` 16 KiB, `avgSize` 64 KiB, `maxSize`
+   * 256 KiB, `zeroRunMin` 64 KiB.
    */
   chunking?: ChunkingOptions;
   /**
@@ -89,7 +90,7 @@ export class Checkpoints {
   private pool: FileWorkers | undefined;
   /** Pools made for other chunking parameters before the store's record was known; closed by close(). */
   private readonly retiredPools: FileWorkers[] = [];
-  /** The store's record, read once (see {@link open}); undefined for a store without one. */
+  /** The store's record, read once (see `open`); undefined for a store without one. */
   private record: Promise<StoreRecord | undefined> | undefined;
 
   constructor(
@@ -213,7 +214,10 @@ export class Checkpoints {
   }
 
   /** The files, folders and links of a generation (default: the latest), from its manifest. */
-  async files(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<GenerationFiles> {
+  async files(
+    model: string,
+    options?: { generation?: string; signal?: AbortSignal },
+  ): Promise<GenerationFiles> {
     return listFiles(await this.open(options?.signal), model, options);
   }
 
