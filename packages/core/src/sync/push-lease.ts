@@ -40,9 +40,9 @@ const LOST_AFTER = 3;
 /**
  * A push's lease on the data it needs: a record in the store that names the generations (and the
  * packs of an earlier push) the push reuses and says when it started, renewed every `renewMs`
- * while the push runs, removed when it ends. `gc` keeps every pack a live push may reference (see gc.ts). A push that could not renew
- * its record in time (a stalled process, an unreachable store) may have been taken for dead, so
- * it must not commit: {@link confirm} says so.
+ * while the push runs, removed when it ends. `gc` keeps every pack a live push may reference
+ * (see gc.ts). A push that could not renew its record in time (a stalled process, an unreachable
+ * store) may have been taken for dead, so it must not commit: {@link confirm} says so.
  */
 export class PushLease {
   readonly #store: ObjectStore;
