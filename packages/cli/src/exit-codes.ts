@@ -18,6 +18,11 @@ export const ExitCode = {
   Integrity: 4,
   /** Another writer changed the checkpoint concurrently. */
   Conflict: 5,
+  /**
+   * The store was written in a newer format than this ckpt reads: upgrade ckpt. Neither a usage
+   * error (the arguments are right) nor damage (the store is fine), and a script's remedy differs.
+   */
+  StoreFormat: 6,
   /** Interrupted by Ctrl-C (SIGINT). */
   Interrupted: 130,
 } as const;
@@ -34,11 +39,15 @@ const BY_CODE: Partial<Record<StoreErrorCode, number>> = {
 
 /**
  * The exit code for a failure: StoreErrors by code (any error reading the config file is a
- * configuration error), commander's usage errors as 2, anything else 1.
+ * configuration error, a store record of a newer format is 6), commander's usage errors as 2,
+ * anything else 1.
  */
 export function exitCodeFor(err: unknown): number {
-  if (StoreError.is(err))
-    return err.operation === 'config' ? ExitCode.Usage : (BY_CODE[err.code] ?? ExitCode.Failure);
+  if (StoreError.is(err)) {
+    if (err.operation === 'config') return ExitCode.Usage;
+    if (err.operation === 'open store' && err.code === 'Unsupported') return ExitCode.StoreFormat;
+    return BY_CODE[err.code] ?? ExitCode.Failure;
+  }
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   return ExitCode.Failure;
 }

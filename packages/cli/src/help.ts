@@ -30,5 +30,6 @@ Exit codes:
   3    checkpoint not found
   4    integrity failure
   5    conflict with a concurrent writer
+  6    the store was written by a newer ckpt (upgrade ckpt)
   130  interrupted (Ctrl-C)
 `;

@@ -57,6 +57,12 @@ describe('exit codes', () => {
     expect(exitCodeFor(new StoreError('NotFound', 'no file', { operation: 'config' }))).toBe(ExitCode.Usage);
   });
 
+  it('a store record of a newer format is 6; a damaged one an integrity failure', () => {
+    const open = { operation: 'open store', key: 'ckpt/store.json' };
+    expect(exitCodeFor(new StoreError('Unsupported', 'newer', open))).toBe(ExitCode.StoreFormat);
+    expect(exitCodeFor(new StoreError('Integrity', 'damaged', open))).toBe(ExitCode.Integrity);
+  });
+
   it('commander usage errors are 2, plain errors 1', () => {
     expect(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x'))).toBe(ExitCode.Usage);
     expect(exitCodeFor(new Error('boom'))).toBe(ExitCode.Failure);

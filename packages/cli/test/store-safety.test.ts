@@ -1,7 +1,7 @@
 // A wrong store never looks like an empty one, nothing from the store or the command line reaches
 // the terminal raw, and org/name model names work end to end. Runs the built binary.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeCheckpoint, readTree } from '@ckpt/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,36 @@ function json(run: { stdout: string }) {
 /** A character a terminal acts on: C0 controls but newline, DEL, C1 controls, bidi overrides. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the test
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+
+describe("a store's record", () => {
+  it('a store written by a newer ckpt: every command exits 6 with one line, and writes nothing', async () => {
+    const store = path.join(cwd, 'newer');
+    expect((await ckpt(['push', 'llama', '-m', 'm', '--store', store], { cwd })).code).toBe(0);
+    const record = path.join(store, 'ckpt/store.json');
+    expect(JSON.parse(await readFile(record, 'utf8')).format).toBe('ckpt-store/1');
+    await writeFile(record, JSON.stringify({ format: 'ckpt-store/2', createdAt: 'x', encryption: {} }));
+    const before = await readdir(store, { recursive: true });
+    for (const args of [
+      ['push', 'llama', '-m', 'm'],
+      ['pull', 'm', 'restored'],
+      ['exists', 'm'],
+      ['ls'],
+      ['ls', 'm', '--files'],
+      ['verify', 'm'],
+      ['delete', 'm', '--all'],
+      ['gc', '--keep', '1'],
+    ]) {
+      const run = await ckpt([...args, '--store', store], { cwd });
+      expect(run.code, args.join(' ')).toBe(6);
+      expect(lines(run.stderr), args.join(' ')).toEqual([
+        'ckpt: open store ckpt/store.json: the store was written by a newer ckpt (store format 2; this ckpt reads up to 1): upgrade ckpt',
+      ]);
+      expect(run.stdout).toBe('');
+    }
+    expect(await readdir(store, { recursive: true })).toEqual(before);
+    expect(existsSync(path.join(cwd, 'restored'))).toBe(false);
+  });
+});
 
 describe('a store that does not exist is an error naming it, never an empty store', () => {
   it('reads of a missing filesystem store exit 2 with one line naming it, and create nothing', async () => {

@@ -229,8 +229,9 @@ describe('store resolution: the first --verbose line names the store and its ori
       'ckpt: store s3 bucket=bucket1 prefix=prefix region=us-east-1 endpoint=http://127.0.0.1:9 (from --store)',
     );
     expect(out.at(-1)).toMatch(/^ckpt: .*unavailable/i);
-    // the store's retry policy: 4 retries by default, each named in verbose output
-    expect(out.filter((line) => /^ckpt: retry \d of list /.test(line))).toHaveLength(4);
+    // the store's retry policy: 4 retries by default, each named in verbose output (of the
+    // first request: reading the store's record)
+    expect(out.filter((line) => /^ckpt: retry \d of get ckpt\/store\.json /.test(line))).toHaveLength(4);
     expect(run.stderr + run.stdout).not.toContain(secret);
   });
 

@@ -25,6 +25,7 @@ const FIGURES: Record<string, [name: string, help: string]> = {
   zeroBytes: ['zero_bytes', 'Bytes in runs of zeros, never stored'],
   chunksNew: ['chunks_new', 'Chunks the push stored or the pull fetched'],
   chunksReused: ['chunks_reused', 'Chunks taken from data already stored or already local'],
+  bytesResumed: ['resumed_bytes', "Bytes of an interrupted push's packs the push reused"],
   chunksChecked: ['chunks_checked', 'Chunks verify read and hashed'],
   packsDeleted: ['packs_deleted', 'Pack objects gc deleted'],
   bytesFreed: ['freed_bytes', 'Bytes gc freed in the store'],

@@ -23,7 +23,10 @@ export function pushSummary(result: PushResult): string {
   const damaged = result.damagedChunks
     ? `; ${formatCountOf(result.damagedChunks, 'chunk')} of generation ${result.parent} lost or damaged in the store, not reused`
     : '';
-  return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${concurrent}${damaged}`;
+  const resumed = result.bytesResumed
+    ? ` (resumed ${formatBytes(result.bytesResumed)} an interrupted push had stored)`
+    : '';
+  return `pushed ${result.model} generation ${result.generation}${note}: ${transferLine(result)}${resumed}${concurrent}${damaged}`;
 }
 
 /** The warning of a push whose parent stays broken: the directory no longer holds some of its damaged data. */

@@ -14,6 +14,7 @@ import { generationTime, validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { RENEW_MS } from './push-lease.js';
+import { createStoreRecord, readStoreRecord, type StoreRecord, sameChunking } from './store-record.js';
 import { listAllGenerations, listGenerations, readManifestHead } from './stored-generations.js';
 import type {
   CallOptions,
@@ -49,7 +50,12 @@ export interface CheckpointsOptions {
    * file size.
    */
   memoryBudget?: number;
-  /** Chunking parameters; part of the format (changing them stops deduplication against older data). */
+  /**
+   * Chunking parameters for a store that has none recorded yet: its first push records them in
+   * the store, and every push to it uses the recorded ones, whatever this says (chunks
+   * deduplicate only when cut alike). Default: `minSize` 16 KiB, `avgSize` 64 KiB, `maxSize`
+   * 256 KiB, `zeroRunMin` 64 KiB.
+   */
   chunking?: ChunkingOptions;
   /**
    * Where the local records of checkpoint directories are kept (what a directory holds, so that
@@ -82,12 +88,15 @@ export const DEFAULT_GRACE_MS = 6 * 3600_000;
 export class Checkpoints {
   private readonly ctx: EngineContext;
   private pool: FileWorkers | undefined;
+  /** Pools made for other chunking parameters before the store's record was known; closed by close(). */
+  private readonly retiredPools: FileWorkers[] = [];
+  /** The store's record, read once (see `open`); undefined for a store without one. */
+  private record: Promise<StoreRecord | undefined> | undefined;
 
   constructor(
     readonly store: ObjectStore,
     options: CheckpointsOptions = {},
   ) {
-    const chunking = options.chunking ?? DEFAULT_CHUNKING;
     this.ctx = {
       store,
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
@@ -95,11 +104,12 @@ export class Checkpoints {
       packSize: options.packSize ?? 8 * 1024 * 1024,
       readSize: 4 * 1024 * 1024,
       memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
-      chunking,
+      chunking: options.chunking ?? DEFAULT_CHUNKING,
       stateDir: options.stateDir ?? defaultStateDir(),
       leaseRenewMs: options.leaseRenewMs ?? RENEW_MS,
+      open: (signal, purpose) => this.open(signal, purpose),
       workers: () => {
-        this.pool ??= new FileWorkers({ threads: options.threads, chunking });
+        this.pool ??= new FileWorkers({ threads: options.threads, chunking: this.ctx.chunking });
         return this.pool;
       },
     };
@@ -107,12 +117,18 @@ export class Checkpoints {
 
   /** Pushes `dir` as a new generation of `model`; visible only once complete. */
   push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
+    // it opens the store itself, once it has checked its arguments and scanned the directory
     return traced('push', model, () => push(this.ctx, model, dir, options), transferFigures);
   }
 
   /** Makes `dir` hold exactly a generation of `model` (default: the latest), or fails leaving it as it was. */
   pull(model: string, dir: string, options?: PullOptions): Promise<PullResult> {
-    return traced('pull', model, () => pull(this.ctx, model, dir, options), transferFigures);
+    return traced(
+      'pull',
+      model,
+      async () => pull(await this.open(options?.signal), model, dir, options),
+      transferFigures,
+    );
   }
 
   /**
@@ -122,6 +138,7 @@ export class Checkpoints {
    */
   async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     validateModel(model);
+    await this.open(options.signal);
     const latest = (await listGenerations(this.ctx.store, model, options.signal)).at(-1);
     const manifest = latest
       ? await readManifestHead(this.ctx.store, model, latest, options.signal).catch((err) => {
@@ -153,6 +170,7 @@ export class Checkpoints {
 
   /** Every model with its generation count and latest generation. */
   async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
+    await this.open(options.signal);
     const out: ModelInfo[] = [];
     for (const [model, generations] of await listAllGenerations(this.ctx.store, options.signal)) {
       const latest = generations.at(-1)!;
@@ -168,6 +186,7 @@ export class Checkpoints {
   /** The generations of `model`, oldest first (a llmux 0.7 checkpoint appears as generation `legacy`). */
   async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
     validateModel(model);
+    await this.open(options.signal);
     const ids = await listGenerations(this.ctx.store, model, options.signal);
     const limit = pLimit(4);
     const out = await Promise.all(ids.map((id) => limit(() => this.info(model, id, options.signal))));
@@ -195,8 +214,11 @@ export class Checkpoints {
   }
 
   /** The files, folders and links of a generation (default: the latest), from its manifest. */
-  files(model: string, options?: { generation?: string; signal?: AbortSignal }): Promise<GenerationFiles> {
-    return listFiles(this.ctx, model, options);
+  async files(
+    model: string,
+    options?: { generation?: string; signal?: AbortSignal },
+  ): Promise<GenerationFiles> {
+    return listFiles(await this.open(options?.signal), model, options);
   }
 
   /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */
@@ -204,7 +226,7 @@ export class Checkpoints {
     return traced(
       'verify',
       model,
-      () => verify(this.ctx, model, options),
+      async () => verify(await this.open(options?.signal), model, options),
       (r) => ({
         generation: r.generation,
         bytes: r.bytes,
@@ -220,7 +242,7 @@ export class Checkpoints {
     return traced(
       'delete',
       model,
-      () => deleteCheckpoint(this.ctx.store, model, options),
+      async () => deleteCheckpoint((await this.open(options?.signal)).store, model, options),
       () => ({}),
     );
   }
@@ -230,15 +252,48 @@ export class Checkpoints {
     return traced(
       'gc',
       undefined,
-      () => collectGarbage(this.ctx, options),
+      async () => collectGarbage(await this.open(options?.signal), options),
       (r) => ({ bytesFreed: r.bytesFreed }),
     );
   }
 
   /** Stops the chunking threads. The store is the caller's to close. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    const pools = [this.pool, ...this.retiredPools.splice(0)];
     this.pool = undefined;
+    await Promise.all(pools.map((pool) => pool?.close()));
+  }
+
+  /**
+   * What every operation does before it reads or writes anything else in the store: read the
+   * store's record (once per instance), refuse a store of a newer format, and take the store's
+   * chunking parameters (`EngineContext.open`). A push first creates the store where the backend
+   * can (a filesystem store's root) and gives a store without a record one.
+   */
+  private async open(signal: AbortSignal | undefined, purpose?: 'push'): Promise<EngineContext> {
+    const { store } = this.ctx;
+    if (purpose === 'push') await store.ensureExists?.({ signal });
+    this.record ??= this.once(readStoreRecord(store, signal));
+    let record = await this.record;
+    if (!record && purpose === 'push') {
+      this.record = this.once(createStoreRecord(store, this.ctx.chunking, signal));
+      record = await this.record;
+    }
+    if (record && !sameChunking(record.chunking, this.ctx.chunking)) {
+      this.ctx.chunking = record.chunking;
+      if (this.pool) this.retiredPools.push(this.pool);
+      this.pool = undefined;
+    }
+    return this.ctx;
+  }
+
+  /** `reading`, forgotten when it fails: the next operation reads the record again. */
+  private once(reading: Promise<StoreRecord | undefined>): Promise<StoreRecord | undefined> {
+    const kept = reading.catch((err: unknown) => {
+      if (this.record === kept) this.record = undefined;
+      throw err;
+    });
+    return kept;
   }
 
   /** What `ls` shows of a generation, from its manifest's head (never the whole manifest in memory). */

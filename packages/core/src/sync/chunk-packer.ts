@@ -45,7 +45,7 @@ export class ChunkPacker {
     if (!added) {
       this.#chunksNew++;
       added = this.#packs
-        .addWith(length, fill)
+        .addWith(length, fill, hash)
         .then(({ packId, offset }) => this.#table.add(hash, { packId, offset, length }));
       this.#adding.set(hash, added);
       const done = () => this.#adding.delete(hash);

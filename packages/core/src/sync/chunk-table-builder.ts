@@ -33,13 +33,16 @@ export class ChunkTableBuilder {
 /** False for a stored chunk that is not there: its pack gone or short, or its bytes damaged. */
 export type IntactCheck = (packId: string, offset: number, length: number) => boolean;
 
+/** Chunks and the packs they lie in, as a manifest holds them. */
+export type StoredChunks = Pick<Manifest, 'packs' | 'chunks'>;
+
 /** The chunks of earlier manifests (the deduplication base), looked up by hash. */
 export class ReusableChunks {
-  readonly #manifests: Manifest[];
+  readonly #manifests: StoredChunks[];
   readonly #intact: IntactCheck;
 
   /** A chunk `intact` refuses is not known: it is uploaded again. */
-  constructor(manifests: (Manifest | undefined)[], intact: IntactCheck = () => true) {
+  constructor(manifests: (StoredChunks | undefined)[], intact: IntactCheck = () => true) {
     this.#manifests = manifests.filter((m) => m !== undefined);
     this.#intact = intact;
   }

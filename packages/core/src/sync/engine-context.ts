@@ -19,6 +19,12 @@ export interface EngineContext {
   stateDir: string;
   /** How often a push renews its lease (push-lease.ts). */
   leaseRenewMs: number;
+  /**
+   * Opens the store: reads its record once, refuses a newer format, sets `chunking` to the
+   * store's (store-record.ts). With `'push'` it also creates the store and, when it has none,
+   * its record. Every operation calls it before it reads or writes anything else in the store.
+   */
+  open(signal: AbortSignal | undefined, purpose?: 'push'): Promise<unknown>;
   workers(): FileWorkers;
 }
 

@@ -7,6 +7,8 @@
  * ckpt/trash/<model>/<generation>.json  a removed generation, kept for the grace period
  * ckpt/pushes/<push id>.json           a push in flight: its base generations, renewed while it runs
  * ckpt/clock/<random>                   written and removed by gc to read the store's clock
+ * ckpt/sweeps/<random>.json            packs a gc in progress is about to delete
+ * ckpt/store.json                      the store's record: format version, chunking parameters
  * <model>/images/<file>                 a llmux 0.7 checkpoint (read-only support)
  * ```
  *
@@ -21,6 +23,9 @@ export const MODELS = `${ROOT}/models/`;
 export const TRASH = `${ROOT}/trash/`;
 export const PUSHES = `${ROOT}/pushes/`;
 export const CLOCK = `${ROOT}/clock/`;
+export const SWEEPS = `${ROOT}/sweeps/`;
+/** The store's record (store-record.ts): outside every prefix the engine lists. */
+export const STORE_RECORD = `${ROOT}/store.json`;
 
 export function packKey(id: string): string {
   return `${PACKS}${id.slice(0, 2)}/${id}.pack`;

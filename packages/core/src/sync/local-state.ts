@@ -64,14 +64,22 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(homedir(), '.local', 'state', 'ckpt');
 }
 
+/** The files ckpt keeps of a directory, by their name's extension. */
+const STATE_FILES = { current: 'state', pending: 'pending', journal: 'journal' } as const;
+
 /**
  * The record file of directory `dir`. A pull writes the record of the tree it is about to swap in
  * as `pending` first, and makes it the record once the swap is done: whichever tree a crash
- * leaves in place, one of the two describes it.
+ * leaves in place, one of the two describes it. `journal`: the packs a push of the directory has
+ * stored so far (push-journal.ts).
  */
-export function statePath(stateDir: string, dir: string, which: 'current' | 'pending' = 'current'): string {
+export function statePath(
+  stateDir: string,
+  dir: string,
+  which: keyof typeof STATE_FILES = 'current',
+): string {
   const digest = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 40);
-  return path.join(stateDir, 'dirs', `${digest}.${which === 'current' ? 'state' : 'pending'}`);
+  return path.join(stateDir, 'dirs', `${digest}.${STATE_FILES[which]}`);
 }
 
 let bootIdCache: string | undefined;

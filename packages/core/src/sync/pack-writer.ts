@@ -14,8 +14,24 @@ export interface PackWriterOptions {
    */
   maxUploads?: number;
   signal?: AbortSignal;
-  /** Called after each pack is stored, with its size. */
-  onStored?: (bytes: number) => void;
+  /** Called as each pack's upload starts, with what it holds. */
+  onUpload?: (pack: SealedPack) => void;
+  /** Called once the store confirmed a pack, with the pack object's version token. */
+  onStored?: (id: string, version: string) => void;
+}
+
+/** A pack on its way to the store, and the chunks in it. */
+export interface SealedPack {
+  id: string;
+  size: number;
+  /** The chunks added with a hash, in pack order. */
+  chunks: PackedChunk[];
+}
+
+export interface PackedChunk {
+  hash: string;
+  offset: number;
+  length: number;
 }
 
 /**
@@ -29,6 +45,8 @@ export class PackWriter {
   private buffer: Buffer | undefined;
   private used = 0;
   private id = '';
+  /** The chunks of the pack being filled. */
+  private chunks: PackedChunk[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   /** One promise per upload whose body the store still holds, settled when it lets go. */
   private readonly held = new Set<Promise<void>>();
@@ -55,9 +73,13 @@ export class PackWriter {
   /**
    * Reserves `length` bytes in the current pack and lets `fill` write them in place, at once.
    * Calls may overlap: they take their turn, so that no pack is sealed, or replaced, between a
-   * reservation and its fill.
+   * reservation and its fill. A chunk's `hash` is reported with its pack (`onUpload`).
    */
-  addWith(length: number, fill: (target: Buffer) => void): Promise<{ packId: string; offset: number }> {
+  addWith(
+    length: number,
+    fill: (target: Buffer) => void,
+    hash?: string,
+  ): Promise<{ packId: string; offset: number }> {
     const added = this.turn.then(async () => {
       this.check();
       if (!this.buffer || this.used + length > this.buffer.length) {
@@ -72,6 +94,7 @@ export class PackWriter {
       const offset = this.used;
       this.used += length;
       fill(this.buffer.subarray(offset, offset + length));
+      if (hash !== undefined) this.chunks.push({ hash, offset, length });
       return { packId: this.id, offset };
     });
     this.turn = added.catch(() => {});
@@ -99,6 +122,8 @@ export class PackWriter {
     const buffer = this.buffer;
     const body = buffer.subarray(0, this.used);
     const id = this.id;
+    const chunks = this.chunks;
+    this.chunks = [];
     this.buffer = undefined;
     const { maxInFlight, maxUploads = maxInFlight, packSize, signal } = this.options;
     while (this.held.size >= maxInFlight || this.inFlight.size >= maxUploads) {
@@ -116,12 +141,13 @@ export class PackWriter {
       letGo();
     };
     this.held.add(held);
+    this.options.onUpload?.({ id, size: body.length, chunks });
     const upload = this.store
       .put(packKey(id), body, { size: body.length, signal, onBodyReleased: release })
-      .then(() => {
+      .then(({ version }) => {
         this.written.push(id);
         this.bytesStored += body.length;
-        this.options.onStored?.(body.length);
+        this.options.onStored?.(id, version);
       })
       .catch((err) => {
         this.failure ??= err;

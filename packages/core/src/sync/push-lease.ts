@@ -18,6 +18,8 @@ const recordShape = z.object({
   model: z.string(),
   /** Generations whose packs the push may reuse. */
   bases: z.array(z.object({ model: z.string(), generation: z.string() })),
+  /** Packs an earlier push stored that this one may reuse (push-resume.ts). */
+  packs: z.array(z.string()).optional(),
   /** The store's time of the record's first write: every pack the push writes is younger. */
   startedAt: z.string().optional(),
   /** The record is renewed this often; one older than {@link DEAD_AFTER} times that is a dead push's. */
@@ -36,11 +38,11 @@ const DEAD_AFTER = 4;
 const LOST_AFTER = 3;
 
 /**
- * A push's lease on the data it needs: a record in the store that names the generations the push
- * reuses and says when it started, renewed every `renewMs` while the push runs, removed when it
- * ends. `gc` keeps every pack a live push may reference (see gc.ts). A push that could not renew
- * its record in time (a stalled process, an unreachable store) may have been taken for dead, so
- * it must not commit: {@link confirm} says so.
+ * A push's lease on the data it needs: a record in the store that names the generations (and the
+ * packs of an earlier push) the push reuses and says when it started, renewed every `renewMs`
+ * while the push runs, removed when it ends. `gc` keeps every pack a live push may reference
+ * (see gc.ts). A push that could not renew its record in time (a stalled process, an unreachable
+ * store) may have been taken for dead, so it must not commit: {@link confirm} says so.
  */
 export class PushLease {
   readonly #store: ObjectStore;
@@ -58,15 +60,24 @@ export class PushLease {
     this.#record = record;
   }
 
-  /** Writes the record (before the push reads any base manifest) and starts renewing it. */
+  /**
+   * Writes the record (before the push reads any base manifest or checks any of `packs`) and
+   * starts renewing it.
+   */
   static async take(
     store: ObjectStore,
     model: string,
     bases: BaseGeneration[],
-    renewMs = RENEW_MS,
-    signal?: AbortSignal,
+    options: { renewMs?: number; packs?: string[]; signal?: AbortSignal } = {},
   ): Promise<PushLease> {
-    const lease = new PushLease(store, { format: 'ckpt-push/1', model, bases, renewMs });
+    const { renewMs = RENEW_MS, packs = [], signal } = options;
+    const lease = new PushLease(store, {
+      format: 'ckpt-push/1',
+      model,
+      bases,
+      ...(packs.length ? { packs } : {}),
+      renewMs,
+    });
     await lease.#write(signal);
     const meta = await store.head(lease.#key, { signal });
     lease.#record = { ...lease.#record, startedAt: meta.lastModified.toISOString() };
@@ -121,6 +132,8 @@ export class PushLease {
 /** A push `gc` must consider alive: what it may reuse, and the store time it started. */
 export interface LivePush {
   bases: BaseGeneration[];
+  /** Packs of an earlier push it may reuse. */
+  packs: string[];
   startedAt: number;
 }
 
@@ -146,6 +159,7 @@ export async function readPushes(
     else
       live.push({
         bases: record?.bases ?? [],
+        packs: record?.packs ?? [],
         startedAt: record ? Date.parse(record.startedAt ?? meta.lastModified.toISOString()) : 0,
       });
   }
@@ -158,7 +172,7 @@ async function readRecord(
   key: string,
   signal?: AbortSignal,
 ): Promise<PushRecord | null | undefined> {
-  const json = await readJsonRecord(store, key, 1024 * 1024, signal).catch((err) => {
+  const json = await readJsonRecord(store, key, 16 * 1024 * 1024, signal).catch((err) => {
     if (StoreError.is(err, 'Integrity')) return undefined; // larger than any record ckpt writes
     throw err;
   });

@@ -1,7 +1,7 @@
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { ChunkPacker } from './chunk-packer.js';
-import { ChunkTableBuilder, ReusableChunks } from './chunk-table-builder.js';
+import { ChunkTableBuilder } from './chunk-table-builder.js';
 import { localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
 import { manifestKey } from './layout.js';
@@ -11,9 +11,11 @@ import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
 import { checkBases, parentDamage } from './push-base-check.js';
+import { PushJournal } from './push-journal.js';
 import { type BaseGeneration, PushLease } from './push-lease.js';
 import { planReuse } from './push-plan.js';
 import { readChanged } from './push-read.js';
+import { resumablePacks, reusableWithResumed } from './push-resume.js';
 import { sameTree } from './same-tree.js';
 import { type ScannedEntry, scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp } from './stamp.js';
@@ -22,7 +24,8 @@ import type { PushOptions, PushResult } from './types.js';
 
 /**
  * Pushes directory `dir` as a new generation of `model`, in stages:
- * 1. scan the directory (files, dirs, symlinks; special files refused);
+ * 1. scan the directory (files, dirs, symlinks; special files refused), then open the store
+ *    (its record: format, chunking parameters);
  * 2. take a lease naming the generations the push may reuse, then read them (push-lease.ts) and
  *    check that their chunks are still stored (push-base-check.ts: sizes; with `repair`, hashes);
  * 3. plan: files unchanged since the last push or pull (local record) keep their chunks unread;
@@ -55,8 +58,10 @@ export async function push(
   const bytes = files.reduce((sum, f) => sum + f.size, 0);
   new Progress('scan', { bytes, files: files.length }, options.onProgress).done();
 
-  // the first push creates a filesystem store's root; reads never do
-  await store.ensureExists?.({ signal });
+  // creates the store where the backend can and reads (or writes) its record: reads never
+  // create a store, and a push that fails on its own arguments or files writes nothing
+  await ctx.open(signal, 'push');
+
   const startGenerations = await listGenerations(store, model, signal);
   const parent = startGenerations.at(-1) ?? null;
   if (options.expectLatest !== undefined && options.expectLatest !== parent) {
@@ -70,17 +75,29 @@ export async function push(
     ...(parent ? [{ model, generation: parent }] : []),
     ...(await dedupBases(store, model, options.dedupWith ?? [], signal)),
   ];
-  const lease = await PushLease.take(store, model, bases, ctx.leaseRenewMs, signal);
+  // packs a killed or failed push of this directory stored: the lease names them before they are checked
+  const journaled = await PushJournal.read(ctx.stateDir, root, store.name);
+  const lease = await PushLease.take(store, model, bases, {
+    renewMs: ctx.leaseRenewMs,
+    packs: journaled.map((p) => p.id),
+    signal,
+  });
+  let journal: PushJournal | undefined;
   try {
-    const manifests = await Promise.all(
-      bases.map((b) => readManifest(store, b.model, b.generation, signal).catch(ignoreUnreadable)),
-    );
+    const [manifests, { packs: resumed, bytesRead: bytesReadBack }] = await Promise.all([
+      Promise.all(
+        bases.map((b) => readManifest(store, b.model, b.generation, signal).catch(ignoreUnreadable)),
+      ),
+      resumablePacks(store, journaled, ctx.concurrency, signal),
+    ]);
+    journal = new PushJournal(ctx.stateDir, root, store.name, resumed);
     const base = parent ? manifests[0] : undefined;
-    // chunks that are not intact (their pack lost, cut short or, found by `repair`, damaged) are uploaded again
+    // chunks that are not intact (their pack lost, cut short or, found by `repair`, damaged) are
+    // uploaded again; then come those of the packs resumed
     const check = await checkBases(ctx, manifests, options);
-    const known = new ReusableChunks(manifests, check.intact);
+    const known = reusableWithResumed(manifests, check.intact, resumed);
     const table = new ChunkTableBuilder();
-    const packs = packWriter(ctx, store, signal);
+    const packs = packWriter(ctx, store, journal, signal);
     const chunks = new ChunkPacker(table, known, packs);
     const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
 
@@ -104,6 +121,7 @@ export async function push(
     const labels = options.labels ?? {};
     const unchanged = base !== undefined && sameTree(base, entries, table.rows);
     const damage = parentDamage(base, check, table);
+    const resumedSizes = new Map(resumed.map((p) => [p.id, p.size]));
     const result = (generation: string, bytesTransferred: number, concurrent: string[]): PushResult => {
       const durationMs = Date.now() - started;
       return {
@@ -115,6 +133,7 @@ export async function push(
         bytesTransferred,
         chunksNew: chunks.chunksNew,
         chunksReused: table.rows.count - chunks.chunksNew,
+        bytesResumed: table.packs.reduce((sum, id) => sum + (resumedSizes.get(id) ?? 0), 0),
         zeroBytes: plan.zeroBytes + read.zeroBytes,
         durationMs,
         throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
@@ -140,8 +159,9 @@ export async function push(
       ((await listGenerations(store, model, signal)).at(-1) ?? null) === parent
     ) {
       commit.done();
+      await journal.remove();
       await remember(base, parent!);
-      return result(parent!, 0, []);
+      return result(parent!, bytesReadBack, []);
     }
 
     await lease.confirm(model);
@@ -176,15 +196,25 @@ export async function push(
       ...(store.capabilities.conditionalCreate ? { mode: 'create' as const } : {}),
     });
     commit.done();
+    await journal.remove();
     await remember(manifest, generation, encoded);
-    return result(generation, packs.bytesStored + encoded.length, concurrent);
+    return result(generation, bytesReadBack + packs.bytesStored + encoded.length, concurrent);
   } finally {
+    journal?.close();
     await lease.release();
   }
 }
 
-/** The pack writer of a push: half the memory budget for packs (the one filling and those whose body an upload holds). */
-function packWriter(ctx: EngineContext, store: ObjectStore, signal?: AbortSignal): PackWriter {
+/**
+ * The pack writer of a push: half the memory budget for packs (the one filling and those whose
+ * body an upload holds); each pack goes into the push's journal as its upload starts and ends.
+ */
+function packWriter(
+  ctx: EngineContext,
+  store: ObjectStore,
+  journal: PushJournal,
+  signal?: AbortSignal,
+): PackWriter {
   const maxInFlight = Math.max(
     1,
     Math.min(ctx.concurrency, Math.floor(ctx.memoryBudget / 2 / ctx.packSize) - 1),
@@ -194,6 +224,8 @@ function packWriter(ctx: EngineContext, store: ObjectStore, signal?: AbortSignal
     maxInFlight,
     // uploads past their body (fsync and rename in a filesystem store) cost no memory
     maxUploads: Math.max(maxInFlight, Math.min(ctx.concurrency, 2 * maxInFlight)),
+    onUpload: (pack) => journal.uploading(pack),
+    onStored: (id, version) => journal.stored(id, version),
     signal,
   });
 }

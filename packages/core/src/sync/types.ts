@@ -66,6 +66,11 @@ export interface PushOptions extends CallOptions {
 }
 
 export interface PushResult extends TransferStats {
+  /**
+   * Bytes of packs that an earlier push of the directory to this store stored before it was
+   * killed or failed, and that this generation references instead of uploading them again.
+   */
+  bytesResumed: number;
   /** Generation that was the latest when this push started (its chunks were reused), or null. */
   parent: string | null;
   /**

@@ -65,6 +65,33 @@ describe('PackWriter', () => {
     expect(store.buffers.size).toBeLessThanOrEqual(3); // the pack filling and the two held
   });
 
+  it('reports each pack with its hashed chunks before its upload starts, and its version once stored', async () => {
+    const store = new SlowStore();
+    const events: string[] = [];
+    const packs = new PackWriter(store, {
+      packSize: 1000,
+      maxInFlight: 1,
+      onUpload: (pack) => {
+        events.push(
+          `upload ${pack.id} ${pack.size} ${pack.chunks.map((c) => `${c.hash}@${c.offset}+${c.length}`)}`,
+        );
+      },
+      onStored: (id, version) => events.push(`stored ${id} ${version}`),
+    });
+    const placed = await Promise.all(
+      ['a', 'b', 'c'].map((hash) => packs.addWith(400, (target) => target.fill(hash), hash)),
+    );
+    const [first, second] = await packs.finish();
+    const version = async (id: string) => (await store.head(packKey(id))).version;
+    expect(placed.map((p) => p.packId)).toEqual([first, first, second]);
+    expect(events).toEqual([
+      `upload ${first} 800 a@0+400,b@400+400`,
+      `stored ${first} ${await version(first!)}`,
+      `upload ${second} 400 c@0+400`,
+      `stored ${second} ${await version(second!)}`,
+    ]);
+  });
+
   it('fails when an upload fails after releasing its body', async () => {
     class FailingStore extends MemoryStore {
       override async put(_key: string, _body: PutBody, options?: PutOptions): Promise<PutResult> {
