@@ -163,6 +163,7 @@ async function readRange(
   const batches: Promise<void>[] = [];
   let received = 0; // bytes of [start, end) in `bytes`
   let sent = 0; // chunks handed to a batch
+  let bad = false; // a batch held a chunk that failed its check
   const send = (force: boolean) => {
     let upTo = sent;
     while (upTo < chunks.length && chunks[upTo]!.offset + chunks[upTo]!.length - start <= received) upTo++;
@@ -171,7 +172,10 @@ async function readRange(
       return;
     const batch = verifyAndDeliver(chunks.slice(sent, upTo), arena, start, packId, options);
     // a bad chunk ends the read at once; the failure is thrown below, once every batch has settled
-    batch.catch(() => got.body.destroy());
+    batch.catch(() => {
+      bad = true;
+      got.body.destroy();
+    });
     batches.push(batch);
     sent = upTo;
   };
@@ -197,6 +201,9 @@ async function readRange(
     send(true);
   } catch (error) {
     broken = { error };
+    // what arrived whole is kept (written to the staging tree) even so: a pull that stops here
+    // leaves it for the next one to resume from
+    if (!bad) send(true);
   } finally {
     got.body.destroy();
   }
