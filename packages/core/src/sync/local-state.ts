@@ -65,13 +65,19 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * Which record of a directory: its own (`current`); `pending`, the tree a pull is swapping in;
+ * or `pull-…`, a staging tree a pull is writing beside it (`pull-resume.ts`).
+ */
+export type RecordKind = 'current' | 'pending' | `pull-${string}`;
+
+/**
  * The record file of directory `dir`. A pull writes the record of the tree it is about to swap in
  * as `pending` first, and makes it the record once the swap is done: whichever tree a crash
  * leaves in place, one of the two describes it.
  */
-export function statePath(stateDir: string, dir: string, which: 'current' | 'pending' = 'current'): string {
+export function statePath(stateDir: string, dir: string, which: RecordKind = 'current'): string {
   const digest = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 40);
-  return path.join(stateDir, 'dirs', `${digest}.${which === 'current' ? 'state' : 'pending'}`);
+  return path.join(stateDir, 'dirs', `${digest}.${which === 'current' ? 'state' : which}`);
 }
 
 let bootIdCache: string | undefined;
@@ -88,7 +94,7 @@ export async function bootId(): Promise<string> {
 export async function readLocalRecord(
   stateDir: string,
   dir: string,
-  which: 'current' | 'pending' = 'current',
+  which: RecordKind = 'current',
 ): Promise<LocalState | undefined> {
   const file = statePath(stateDir, dir, which);
   const bytes = await readFile(file).catch(() => undefined);
@@ -137,7 +143,7 @@ export async function writeLocalState(
   dir: string,
   state: Omit<LocalState, 'format' | 'bootId' | 'dir'>,
   encoded?: Uint8Array,
-  which: 'current' | 'pending' = 'current',
+  which: RecordKind = 'current',
 ): Promise<void> {
   const target = statePath(stateDir, dir, which);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
