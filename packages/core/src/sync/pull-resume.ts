@@ -216,7 +216,8 @@ export class ResumedChunks {
   ): Promise<ResumedChunks> {
     const out = new ResumedChunks();
     for (const tree of trees) {
-      const files = await regularFiles(tree.path, tree.manifest);
+      // a file its owner may not read (a pull sets each file's mode once it is complete) is left
+      const files = await regularFiles(tree.path, tree.manifest, (_, st) => (st.mode & 0o400n) !== 0n);
       const runs = planLocalCopies(files.values(), tree.manifest, wanted, planned);
       const links = new Map([...files.values()].map((f) => [f.abs, f.links]));
       // runs come file by file, in file order

@@ -209,6 +209,7 @@ export async function pull(
         signal,
         deliver: tree.write,
         describe,
+        held: resumed.indices,
         onBytes: (n) => {
           bytesTransferred += n;
         },

@@ -39,12 +39,17 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-/** A `Checkpoints` over `over` (default: the store) that counts the bytes its reads receive. */
+/**
+ * A `Checkpoints` over `over` (default: the store) that counts the bytes its reads receive, and
+ * of them those of packs.
+ */
 function counted(over: ObjectStore = store) {
-  const counter = { bytes: 0 };
+  const counter = { bytes: 0, packBytes: 0 };
   const ckpt = new Checkpoints(
     withEvents(over, (e) => {
-      if (e.op === 'get') counter.bytes += e.bytes;
+      if (e.op !== 'get') return;
+      counter.bytes += e.bytes;
+      if (e.key.startsWith('ckpt/packs/')) counter.packBytes += e.bytes;
     }),
     options,
   );
@@ -134,6 +139,32 @@ describe('a stopped pull is resumed', () => {
     expect(intact.chunksResumed).toBeGreaterThan(1);
     expect(damaged.chunksResumed).toBe(intact.chunksResumed - 1);
     expect(damaged.chunksNew).toBe(intact.chunksNew + 1);
+    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+  });
+
+  it('chunks a staging tree holds are never downloaded again, even between chunks it lacks', async () => {
+    const { generation } = await new Checkpoints(store, options).push('m', src);
+    // a staging tree that holds every file but every other small one (each small file is one
+    // chunk; neighbours in the same pack)
+    const { manifest } = await readManifestBytes(store, 'm', generation);
+    const own = await createStaging(
+      stateDir,
+      dst,
+      { store: store.name, model: 'm', generation, manifest },
+      undefined,
+    );
+    await cp(src, own.path, { recursive: true, preserveTimestamps: true });
+    releaseTrees([own]);
+    let missing = 0;
+    for (let i = 0; i < 20; i += 2) {
+      const file = path.join(own.path, `core-${100 + i}.img`);
+      missing += (await stat(file)).size;
+      await rm(file);
+    }
+    const { ckpt, counter } = counted();
+    const pulled = await ckpt.pull('m', dst);
+    expect(counter.packBytes).toBe(missing);
+    expect(pulled.chunksNew).toBe(10);
     expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
   });
 
