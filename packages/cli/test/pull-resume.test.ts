@@ -1,14 +1,14 @@
 // A pull stopped half-way (through its AbortSignal, or the `ckpt` command killed with SIGKILL) is
 // rerun on a filesystem store and on S3 (MinIO): the rerun reads at most what the first one did
 // not get, plus one 4 MiB read; the tree is exact (paths, modes, times, bytes) and verifies.
-import { lstat, open, readdir, rm } from 'node:fs/promises';
+import { open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Checkpoints, type ObjectStore, withEvents } from '@ckpt/core';
 import { FsStore } from '@ckpt/fs';
 import { S3Store } from '@ckpt/s3';
 import { makeCheckpoint, readTree, useMinio } from '@ckpt/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ckpt, start, tempDir } from './helpers.js';
+import { ckpt, FIXTURES, start, tempDir } from './helpers.js';
 
 /** The size of one ranged read of a pull: what a stopped read may cost again. */
 const ONE_READ = 4 << 20;
@@ -24,44 +24,54 @@ beforeAll(async () => {
 });
 
 interface Backend {
-  name: string;
   open(): ObjectStore;
-  /** The store as the command names it, and what its environment needs. */
+  /** The store as the command names it (a URL, and a config object), and what its environment needs. */
   url: string;
+  config: Record<string, unknown>;
   env: Record<string, string>;
 }
 
-const backends: (() => Backend)[] = [
-  () => {
+const backends: Record<string, () => Backend> = {
+  fs: () => {
     const root = path.join(work, 'fs-store');
-    return { name: 'fs', open: () => new FsStore({ root }), url: root, env: {} };
+    return { open: () => new FsStore({ root }), url: root, config: { type: 'fs', root }, env: {} };
   },
-  () => {
+  s3: () => {
     const { endpoint, credentials } = minio.server;
-    const prefix = 'resume';
+    const at = {
+      bucket: minio.bucket,
+      prefix: 'resume',
+      endpoint,
+      forcePathStyle: true,
+      conditionalWrites: true,
+    };
     return {
-      name: 's3',
-      open: () => new S3Store({ ...minio.server.storeOptions(), bucket: minio.bucket, prefix }),
-      url: `s3://${minio.bucket}/${prefix}?endpoint=${endpoint}&forcePathStyle=true&conditionalWrites=true`,
+      open: () => new S3Store({ ...minio.server.storeOptions(), ...at }),
+      url: `s3://${at.bucket}/${at.prefix}?endpoint=${endpoint}&forcePathStyle=true&conditionalWrites=true`,
+      config: { type: 's3', ...at },
       env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
     };
   },
-];
+};
 
 describe.each(['fs', 's3'])('a pull stopped half-way and rerun (%s)', (which) => {
   let backend: Backend;
   let store: ObjectStore;
-  /** Bytes a fresh pull reads (manifest and packs), and of them the packs' (its `bytesTransferred`). */
-  let fresh: { read: number; transferred: number };
+  /**
+   * Bytes a fresh pull reads (manifest and packs), of them the packs' (its `bytesTransferred`), and
+   * its number of pack reads.
+   */
+  let fresh: { read: number; transferred: number; packReads: number };
 
   /** A `Checkpoints` whose reads are counted, optionally aborted once they have received `abortAt` bytes. */
   const counting = (abortAt = Number.POSITIVE_INFINITY) => {
     const controller = new AbortController();
-    const read = { bytes: 0 };
+    const read = { bytes: 0, packReads: 0 };
     const checkpoints = new Checkpoints(
       withEvents(store, (e) => {
         if (e.op !== 'get') return;
         read.bytes += e.bytes;
+        if (e.key.startsWith('ckpt/packs/')) read.packReads++;
         if (read.bytes >= abortAt) controller.abort();
       }),
     );
@@ -69,14 +79,14 @@ describe.each(['fs', 's3'])('a pull stopped half-way and rerun (%s)', (which) =>
   };
 
   beforeAll(async () => {
-    backend = backends[which === 'fs' ? 0 : 1]!();
+    backend = backends[which]!();
     store = backend.open();
     const writer = new Checkpoints(store);
     await writer.push('m', src).finally(() => writer.close());
     const { checkpoints, read } = counting();
     const pulled = await checkpoints.pull('m', path.join(work, `${which}-fresh`));
     await checkpoints.close();
-    fresh = { read: read.bytes, transferred: pulled.bytesTransferred };
+    fresh = { read: read.bytes, transferred: pulled.bytesTransferred, packReads: read.packReads };
     await rm(path.join(work, `${which}-fresh`), { recursive: true });
   });
   afterAll(() => store?.close?.());
@@ -106,22 +116,39 @@ describe.each(['fs', 's3'])('a pull stopped half-way and rerun (%s)', (which) =>
 
   it('the ckpt command killed with SIGKILL: the rerun downloads at most the rest plus one read', async () => {
     const dst = path.join(work, `${which}-killed`);
-    const args = ['pull', 'm', dst, '--store', backend.url];
-    const pull = start(args, { cwd: work, env: backend.env });
-    // kill it once its staging tree holds half the data
-    let killed = false;
-    while (!killed) {
-      const [tree] = await beside(dst);
-      if (tree && (await allocated(tree)) >= fresh.transferred / 2) killed = pull.kill('SIGKILL');
-      const ended = await Promise.race([pull.result, new Promise((r) => setTimeout(r, 5))]);
-      if (ended && !killed)
-        throw new Error(`the pull ended before it could be killed: ${JSON.stringify(ended)}`);
-    }
+    // the same store, whose pack reads after the first half never answer: the pull stops there,
+    // with two reads in flight, and says so once all it read before is written
+    const config = path.join(work, `${which}-stalling.json`);
+    const packReads = Math.floor(fresh.packReads / 2);
+    const stalling = { type: 'stalling', inner: backend.config, packReads, readsInFlight: 2 };
+    const modules = [path.join(FIXTURES, 'stalling-backend.mjs')];
+    await writeFile(config, JSON.stringify({ store: stalling, modules }));
+    const pull = start(['pull', 'm', dst, '--config', config, '--concurrency', '2'], {
+      cwd: work,
+      env: backend.env,
+    });
+    const stalled = new Promise<void>((resolve) => {
+      let stderr = '';
+      pull.stderr!.on('data', (d: string) => {
+        stderr += d;
+        if (stderr.includes('stalled')) resolve();
+      });
+    });
+    await Promise.race([
+      stalled,
+      pull.result.then((run) => {
+        throw new Error(`the pull ended before it stalled: ${JSON.stringify(run)}`);
+      }),
+    ]);
+    pull.kill('SIGKILL');
     expect((await pull.result).signal).toBe('SIGKILL');
     const [tree] = await beside(dst);
     const arrived = await sameBytes(tree!, src);
 
-    const rerun = await ckpt([...args, '--json'], { cwd: work, env: backend.env });
+    const rerun = await ckpt(['pull', 'm', dst, '--store', backend.url, '--json'], {
+      cwd: work,
+      env: backend.env,
+    });
     expect(rerun).toMatchObject({ code: 0, stderr: '' });
     const result = JSON.parse(rerun.stdout);
     expect(arrived).toBeGreaterThanOrEqual(fresh.transferred * 0.4);
@@ -136,17 +163,6 @@ async function beside(dst: string): Promise<string[]> {
   const prefix = `.${path.basename(dst)}.ckpt-`;
   const names = await readdir(path.dirname(dst));
   return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(path.dirname(dst), n));
-}
-
-/** Bytes of disk the files under `dir` take. */
-async function allocated(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
-    if (entry.isFile())
-      total +=
-        ((await lstat(path.join(entry.parentPath, entry.name)).catch(() => undefined))?.blocks ?? 0) * 512;
-  }
-  return total;
 }
 
 /**
