@@ -66,7 +66,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Which record of a directory: its own (`current`); `pending`, the tree a pull is swapping in;
- * or `pull-…`, a staging tree a pull is writing beside it (`pull-resume.ts`).
+ * or `pull-<pid>-<rand>.by-<owner pid>`, the staging tree a pull writes beside it (what it is for,
+ * so that the next pull can resume from it).
  */
 export type RecordKind = 'current' | 'pending' | `pull-${string}`;
 
