@@ -43,6 +43,7 @@ export {
   defaultStateDir,
   isGenerationId,
   localRecordPath,
+  type RecordKind,
   validateModel,
 } from './sync/index.js';
 export type * from './sync/types.js';

@@ -41,14 +41,24 @@ export async function makeCheckpoint(dir: string, options: CheckpointOptions = {
   return dir;
 }
 
-/** One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex). */
+/**
+ * One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex); with `mtimes`, files
+ * and folders also by their modification time in whole milliseconds (what a manifest keeps).
+ */
 export type TreeEntry =
-  | { type: 'file'; mode: number; size: number; sha: string }
-  | { type: 'dir'; mode: number }
+  | { type: 'file'; mode: number; size: number; sha: string; mtimeMs?: number }
+  | { type: 'dir'; mode: number; mtimeMs?: number }
   | { type: 'symlink'; target: string };
 
-/** Everything below `dir`, by relative path (`/`-separated, sorted): two equal trees read equal. */
-export async function readTree(dir: string): Promise<Record<string, TreeEntry>> {
+/**
+ * Everything below `dir`, by relative path (`/`-separated, sorted): two equal trees read equal.
+ * With `mtimes`, files' and folders' modification times too (read before anything below them).
+ */
+export async function readTree(
+  dir: string,
+  options: { mtimes?: boolean } = {},
+): Promise<Record<string, TreeEntry>> {
+  const time = (st: { mtimeMs: number }) => (options.mtimes ? { mtimeMs: Math.floor(st.mtimeMs) } : {});
   const out: Record<string, TreeEntry> = {};
   const walk = async (rel: string) => {
     for (const name of (await readdir(path.join(dir, rel))).sort()) {
@@ -57,12 +67,12 @@ export async function readTree(dir: string): Promise<Record<string, TreeEntry>> 
       const st = await lstat(abs);
       if (st.isSymbolicLink()) out[p] = { type: 'symlink', target: await readlink(abs) };
       else if (st.isDirectory()) {
-        out[p] = { type: 'dir', mode: st.mode & 0o7777 };
+        out[p] = { type: 'dir', mode: st.mode & 0o7777, ...time(st) };
         await walk(p);
       } else {
         const data = await readFile(abs);
         const sha = createHash('sha256').update(data).digest('hex');
-        out[p] = { type: 'file', mode: st.mode & 0o7777, size: data.length, sha };
+        out[p] = { type: 'file', mode: st.mode & 0o7777, size: data.length, sha, ...time(st) };
       }
     }
   };

@@ -1,12 +1,16 @@
 import type { DeleteResult, GcResult, PullResult, PushResult, TransferStats, VerifyResult } from '@ckpt/core';
 import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } from '../format.js';
 
-/** `312 files, 3.00 GiB; transferred 410 MiB, reused 1,200 of 1,500 chunks; 12.3 s, 250 MiB/s` */
-function transferLine(stats: TransferStats): string {
+/**
+ * `312 files, 3.00 GiB; transferred 410 MiB, reused 1,200 of 1,500 chunks; 12.3 s, 250 MiB/s`;
+ * a pull that resumed adds `(1,100 resumed)` after the chunks.
+ */
+function transferLine(stats: TransferStats & { chunksResumed?: number }): string {
   const chunks = stats.chunksNew + stats.chunksReused;
+  const resumed = stats.chunksResumed ? ` (${formatCount(stats.chunksResumed)} resumed)` : '';
   return [
     `${formatCountOf(stats.files, 'file')}, ${formatBytes(stats.bytes)}`,
-    `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCountOf(chunks, 'chunk')}`,
+    `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCountOf(chunks, 'chunk')}${resumed}`,
     `${formatDuration(stats.durationMs)}, ${formatRate(stats.throughput)}`,
   ].join('; ');
 }

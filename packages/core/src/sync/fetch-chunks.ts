@@ -30,6 +30,11 @@ export interface FetchOptions {
   deliver(chunks: VerifiedChunk[]): Promise<void> | void;
   /** The files that need chunk `index`, for error messages. */
   describe(index: number): string;
+  /**
+   * Chunks the caller already holds (a stopped pull's staging tree): a read never spans them to
+   * save a request, so what is held is never downloaded again.
+   */
+  held?: Iterable<number>;
   onBytes?(bytes: number): void;
   /** When given, bad chunks are reported here and the reads go on (for `verify`); else they throw. */
   onProblem?(index: number, problem: string): void;
@@ -56,10 +61,19 @@ export async function fetchChunks(
   options: FetchOptions,
 ): Promise<void> {
   const rows = manifest.chunks;
+  const byPlace = (a: number, b: number) =>
+    rows.packOf(a) - rows.packOf(b) || rows.offsetOf(a) - rows.offsetOf(b);
   // the chunks by pack and offset, in a typed array: no object per chunk until its read runs
-  const sorted = Int32Array.from(indices).sort(
-    (a, b) => rows.packOf(a) - rows.packOf(b) || rows.offsetOf(a) - rows.offsetOf(b),
-  );
+  const sorted = Int32Array.from(indices).sort(byPlace);
+  const held = Int32Array.from(options.held ?? []).sort(byPlace);
+  let next = 0; // in `held`: the gaps asked about come in pack and offset order
+  /** True when a held chunk starts in `pack` within bytes `[from, to)`. */
+  const holds = (pack: number, from: number, to: number) => {
+    const before = (i: number) =>
+      rows.packOf(i) < pack || (rows.packOf(i) === pack && rows.offsetOf(i) < from);
+    while (next < held.length && before(held[next]!)) next++;
+    return next < held.length && rows.packOf(held[next]!) === pack && rows.offsetOf(held[next]!) < to;
+  };
   const { store, readSize } = ctx;
   const ranged = store.capabilities.rangedRead;
   /** One read per run `[from, to)` of `sorted`, all of one pack. */
@@ -71,9 +85,9 @@ export async function fetchChunks(
     let to = from + 1;
     for (; to < sorted.length && rows.packOf(sorted[to]!) === pack; to++) {
       const offset = rows.offsetOf(sorted[to]!);
-      const next = offset + rows.lengthOf(sorted[to]!);
-      if (ranged && (offset - end > MAX_GAP || next - start > readSize)) break;
-      end = next;
+      const after = offset + rows.lengthOf(sorted[to]!);
+      if (ranged && (offset - end > MAX_GAP || after - start > readSize || holds(pack, end, offset))) break;
+      end = after;
     }
     reads.push({ pack, from, to });
     from = to;
@@ -163,6 +177,7 @@ async function readRange(
   const batches: Promise<void>[] = [];
   let received = 0; // bytes of [start, end) in `bytes`
   let sent = 0; // chunks handed to a batch
+  let bad = false; // a batch held a chunk that failed its check
   const send = (force: boolean) => {
     let upTo = sent;
     while (upTo < chunks.length && chunks[upTo]!.offset + chunks[upTo]!.length - start <= received) upTo++;
@@ -171,7 +186,10 @@ async function readRange(
       return;
     const batch = verifyAndDeliver(chunks.slice(sent, upTo), arena, start, packId, options);
     // a bad chunk ends the read at once; the failure is thrown below, once every batch has settled
-    batch.catch(() => got.body.destroy());
+    batch.catch(() => {
+      bad = true;
+      got.body.destroy();
+    });
     batches.push(batch);
     sent = upTo;
   };
@@ -197,6 +215,9 @@ async function readRange(
     send(true);
   } catch (error) {
     broken = { error };
+    // what arrived whole is kept (written to the staging tree) even so: a pull that stops here
+    // leaves it for the next one to resume from
+    if (!bad) send(true);
   } finally {
     got.body.destroy();
   }

@@ -105,6 +105,7 @@ export async function pullLegacy(
     bytesTransferred: bytes,
     chunksNew: 0,
     chunksReused: 0,
+    chunksResumed: 0,
     zeroBytes: 0,
     durationMs,
     throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,

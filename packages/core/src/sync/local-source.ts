@@ -1,4 +1,4 @@
-import { type BigIntStats, lstatSync } from 'node:fs';
+import { type BigIntStats, constants, lstatSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { throwIfAborted } from '../errors.js';
 import type { FileWorkers } from './chunking/index.js';
@@ -9,19 +9,38 @@ import { eachLimited } from './run-all.js';
 import { sameStamp, stampOf } from './stamp.js';
 import { eachSliced } from './sync-fs-batches.js';
 
-/** A file of the current directory known (by its unchanged stamp) to hold a recorded entry's bytes. */
+/** A local file known to hold a recorded entry's bytes, or (a staging tree's) a prefix of them. */
 export interface TrustedFile {
   abs: string;
   entry: FileEntry;
+  /** Its length now: chunks that end past it are not read. */
+  size: number;
+  /** Its number of links (a staging tree's file may be a link to one of the current directory). */
+  links: number;
 }
+
+/** Local files are read without following a link at their name or waiting on a FIFO. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Bytes read from local files at once when copying chunks. */
 const RUN_BYTES = 4 * 1024 * 1024;
 
 /** The files of `root` whose stamps still match the local record, by relative path. */
-export async function trustedFiles(root: string, state: LocalState): Promise<Map<string, TrustedFile>> {
+export function trustedFiles(root: string, state: LocalState): Promise<Map<string, TrustedFile>> {
+  return regularFiles(root, state.manifest, (entry, st) => sameStamp(stampOf(st), state.stamps[entry.path]));
+}
+
+/**
+ * The file entries of `manifest` that are regular files under `root` (never reached through a
+ * symlink at their own name) and that `accept` takes, by relative path.
+ */
+export async function regularFiles(
+  root: string,
+  manifest: Manifest,
+  accept: (entry: FileEntry, st: BigIntStats) => boolean = () => true,
+): Promise<Map<string, TrustedFile>> {
   const out = new Map<string, TrustedFile>();
-  const files = state.manifest.entries.filter((e) => e.type === 'file');
+  const files = manifest.entries.filter((e) => e.type === 'file');
   await eachSliced(files, (entry) => {
     let abs: string;
     let st: BigIntStats | undefined;
@@ -31,7 +50,8 @@ export async function trustedFiles(root: string, state: LocalState): Promise<Map
     } catch {
       return;
     }
-    if (st?.isFile() && sameStamp(stampOf(st), state.stamps[entry.path])) out.set(entry.path, { abs, entry });
+    if (st?.isFile() && accept(entry, st))
+      out.set(entry.path, { abs, entry, size: Number(st.size), links: Number(st.nlink) });
   });
   return out;
 }
@@ -76,16 +96,17 @@ const READS_IN_FLIGHT = 4;
 /**
  * Plans where to read the chunks of `manifest` that trusted local files hold (`wanted`: the index
  * of a chunk still needed, by hash; `recorded`: the manifest the files were written from): each
- * chunk once, in runs of adjacent chunks of up to 4 MiB.
+ * chunk once (`planned`: the chunks other plans read already, to which this one adds its own), in
+ * runs of adjacent chunks of up to 4 MiB.
  */
 export function planLocalCopies(
-  files: Map<string, TrustedFile>,
+  files: Iterable<TrustedFile>,
   recorded: Manifest,
   wanted: (hash: string) => number | undefined,
+  planned = new Set<number>(),
 ): LocalRun[] {
   const runs: LocalRun[] = [];
-  const planned = new Set<number>();
-  for (const file of files.values()) {
+  for (const file of files) {
     let offset = 0;
     let run: LocalChunk[] = [];
     const close = () => {
@@ -99,6 +120,7 @@ export function planLocalCopies(
         continue;
       }
       const length = recorded.chunks.lengthOf(x);
+      if (offset + length > file.size) break;
       const index = wanted(recorded.chunks.hashOf(x));
       if (index === undefined || planned.has(index)) close();
       else {
@@ -126,6 +148,8 @@ export async function copyLocalChunks(
   options: {
     hash: FileWorkers['hash'];
     deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
+    /** Called once a run's good chunks are delivered (the others are left to be downloaded). */
+    copied?: (run: LocalRun) => Promise<void>;
     signal?: AbortSignal;
   },
 ): Promise<Set<number>> {
@@ -146,9 +170,11 @@ export async function copyLocalChunks(
   const arenas: SharedArrayBuffer[] = []; // reused from read to read; workers hash (and write) in place
   try {
     // every read settles before the handles close
-    await eachLimited(runs, READS_IN_FLIGHT, async ({ abs, chunks }) => {
+    await eachLimited(runs, READS_IN_FLIGHT, async (run) => {
+      const { abs, chunks } = run;
       throwIfAborted(signal, 'pull', abs);
-      const opened = handles.get(abs) ?? open(abs, 'r');
+      // never through a link, never waiting on a FIFO that took a file's place
+      const opened = handles.get(abs) ?? open(abs, READ_FLAGS);
       handles.set(abs, opened);
       const handle = await opened;
       const start = chunks[0]!.offset;
@@ -167,6 +193,7 @@ export async function copyLocalChunks(
       await deliver(good);
       for (const chunk of good) done.add(chunk.index);
       arenas.push(hashed.buffer);
+      await options.copied?.(run);
       await finished(abs);
     });
   } finally {

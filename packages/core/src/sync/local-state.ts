@@ -64,22 +64,22 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(homedir(), '.local', 'state', 'ckpt');
 }
 
-/** The files ckpt keeps of a directory, by their name's extension. */
-const STATE_FILES = { current: 'state', pending: 'pending', journal: 'journal' } as const;
+/**
+ * Which file ckpt keeps of a directory: its record (`current`); `pending`, the record of the tree
+ * a pull is swapping in; `journal`, the packs a push of the directory has stored so far
+ * (push-journal.ts); or `pull-<pid>-<rand>.by-<owner pid>`, the record of the staging tree a pull
+ * writes beside it (what it is for, so that the next pull can resume from it).
+ */
+export type RecordKind = 'current' | 'pending' | 'journal' | `pull-${string}`;
 
 /**
  * The record file of directory `dir`. A pull writes the record of the tree it is about to swap in
  * as `pending` first, and makes it the record once the swap is done: whichever tree a crash
- * leaves in place, one of the two describes it. `journal`: the packs a push of the directory has
- * stored so far (push-journal.ts).
+ * leaves in place, one of the two describes it.
  */
-export function statePath(
-  stateDir: string,
-  dir: string,
-  which: keyof typeof STATE_FILES = 'current',
-): string {
+export function statePath(stateDir: string, dir: string, which: RecordKind = 'current'): string {
   const digest = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 40);
-  return path.join(stateDir, 'dirs', `${digest}.${STATE_FILES[which]}`);
+  return path.join(stateDir, 'dirs', `${digest}.${which === 'current' ? 'state' : which}`);
 }
 
 let bootIdCache: string | undefined;
@@ -96,7 +96,7 @@ export async function bootId(): Promise<string> {
 export async function readLocalRecord(
   stateDir: string,
   dir: string,
-  which: 'current' | 'pending' = 'current',
+  which: RecordKind = 'current',
 ): Promise<LocalState | undefined> {
   const file = statePath(stateDir, dir, which);
   const bytes = await readFile(file).catch(() => undefined);
@@ -145,7 +145,7 @@ export async function writeLocalState(
   dir: string,
   state: Omit<LocalState, 'format' | 'bootId' | 'dir'>,
   encoded?: Uint8Array,
-  which: 'current' | 'pending' = 'current',
+  which: RecordKind = 'current',
 ): Promise<void> {
   const target = statePath(stateDir, dir, which);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
+import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoOf } from '../errno.js';
 import { StoreError, throwIfAborted } from '../errors.js';
@@ -22,12 +21,23 @@ import { type DirEntry, type FileEntry, MANIFEST_FORMAT, type Manifest, manifest
 import { validateGeneration, validateModel } from './names.js';
 import { Progress } from './progress.js';
 import { planPull } from './pull-plan.js';
+import {
+  type AdoptedTree,
+  adoptStagingTrees,
+  createStaging,
+  keptForResume,
+  ResumedChunks,
+  releaseTrees,
+  removeLeftovers,
+  removeRecord,
+  removeTrees,
+} from './pull-resume.js';
 import { resolveInside } from './rel-path.js';
 import { settleAll } from './run-all.js';
 import { scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp, stampOf } from './stamp.js';
 import { listGenerations, readManifestBytes } from './stored-generations.js';
-import { swapIn } from './swap.js';
+import { restoreInterruptedSwap, swapIn } from './swap.js';
 import { eachSliced } from './sync-fs-batches.js';
 import { TreeWriter } from './tree-writer.js';
 import type { PullOptions, PullResult } from './types.js';
@@ -37,7 +47,9 @@ import type { PullOptions, PullResult } from './types.js';
  * and leaves `dir` as it was. Data is written into a hidden sibling directory
  * (`.<name>.ckpt-pull-*`): chunks the old content of `dir` already holds are copied from it, the
  * rest is downloaded, every chunk is checked against its SHA-256, zero runs become holes. Only
- * when all of it is in place is the sibling swapped in for `dir`.
+ * when all of it is in place is the sibling swapped in for `dir`. A pull that stops before (killed,
+ * aborted, a network failure) leaves its sibling for the next pull to resume from
+ * (`pull-resume.ts`).
  */
 export async function pull(
   ctx: EngineContext,
@@ -51,9 +63,10 @@ export async function pull(
   validateModel(model);
   const root = localDirectory(dir, 'pull');
   assertReplaceable(root);
-  // what a killed pull left: its old tree put back, its staging tree removed, even when this pull has nothing to do
+  // what a killed pull left: its old tree put back, what cannot be resumed removed, even when this
+  // pull has nothing to do
   await restoreInterruptedSwap(root);
-  await removeLeftovers(root);
+  await removeLeftovers(ctx.stateDir, root);
   const existing = await lstat(root).catch(() => undefined);
   if (existing && !existing.isDirectory()) {
     throw new StoreError('InvalidArgument', 'the destination exists and is not a directory', {
@@ -100,6 +113,7 @@ export async function pull(
       bytesTransferred: 0,
       chunksNew: 0,
       chunksReused: 0,
+      chunksResumed: 0,
       zeroBytes: totals.zeroBytes,
       durationMs,
       throughput: durationMs > 0 ? (totals.bytes / durationMs) * 1000 : 0,
@@ -115,6 +129,12 @@ export async function pull(
     state.manifest.checksum === manifest.checksum &&
     (await matchesState(root, state.stamps, manifest))
   ) {
+    if (!options.dryRun) {
+      // nothing to resume: what stopped pulls left is not needed
+      const unneeded = await adoptStagingTrees(ctx.stateDir, root, store.name);
+      await removeTrees(ctx.stateDir, root, unneeded);
+      releaseTrees(unneeded);
+    }
     return result({ upToDate: true });
   }
   if (options.dryRun) return result({ plan: await planPull(existing ? root : undefined, state, manifest) });
@@ -123,13 +143,19 @@ export async function pull(
   if (manifest.chunks.count > 0) ctx.workers().warm();
   const parent = path.dirname(root);
   await mkdir(parent, { recursive: true });
-  const staging = path.join(
-    parent,
-    `.${path.basename(root)}.ckpt-pull-${process.pid}-${randomBytes(6).toString('hex')}`,
+  const encoded = manifest.format === MANIFEST_FORMAT ? stored : undefined;
+  const own = await createStaging(
+    ctx.stateDir,
+    root,
+    { store: store.name, model, generation, manifest },
+    encoded,
   );
-  await mkdir(staging);
+  const staging = own.path;
+  let adopted: AdoptedTree[] = [];
   let writer: TreeWriter | undefined; // its handles are closed on failure too
   try {
+    // what stopped pulls of this destination wrote, checked chunk by chunk before it is used
+    adopted = await adoptStagingTrees(ctx.stateDir, root, store.name);
     // files of the current directory that still hold what the local record says
     const trusted = state?.model === model ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
     const linked = new Set<string>();
@@ -145,11 +171,23 @@ export async function pull(
       }
     });
 
-    await assertSpace(parent, bytesToWrite(manifest, linked));
-
-    // 2. where each needed chunk goes, and the writer that puts it there (`TreeWriter`: a file
-    //    is finished once its last chunk is written, files without data right away)
+    // 2. where each needed chunk goes; which local files hold which: the trees stopped pulls
+    //    left first (their files are cut short as they are read), then the current directory
     const targets = new ChunkPlaces(manifest, (file) => !linked.has(file.path));
+    const wanted = (hash: string) => {
+      const index = manifest.chunks.indexOf(hash);
+      return index !== undefined && targets.has(index) ? index : undefined;
+    };
+    const planned = new Set<number>();
+    const resumed = await ResumedChunks.plan(adopted, wanted, planned);
+    const runs = [
+      ...resumed.runs,
+      ...(trusted.size > 0 ? planLocalCopies(trusted.values(), state!.manifest, wanted, planned) : []),
+    ];
+    await assertSpace(parent, bytesToWrite(manifest, linked) - resumed.freed);
+
+    // 3. the writer (`TreeWriter`: a file is finished once its last chunk is written, files
+    //    without data right away)
     const progress = new Progress(
       'download',
       { bytes: totals.bytes, files: totals.files },
@@ -161,13 +199,8 @@ export async function pull(
     await tree.begin(fileEntries(manifest).filter((entry) => !linked.has(entry.path)));
     const hash: FileWorkers['hash'] = (buffer, extents) => ctx.workers().hash(buffer, extents);
 
-    // 3. chunks the old directory holds are copied from it (each checked against its hash) while
-    //    the rest is downloaded; a local chunk that fails its check is downloaded afterwards
-    const wanted = (hash: string) => {
-      const index = manifest.chunks.indexOf(hash);
-      return index !== undefined && targets.has(index) ? index : undefined;
-    };
-    const runs = trusted.size > 0 ? planLocalCopies(trusted, state!.manifest, wanted) : [];
+    // 4. local chunks are copied (each checked against its hash) while the rest is downloaded; a
+    //    local chunk that fails its check is downloaded afterwards
     const local = new Set(runs.flatMap((run) => run.chunks.map((c) => c.index)));
     let bytesTransferred = 0;
     const describe = (index: number) => targets.paths(index).slice(0, 3).join(', ');
@@ -176,23 +209,29 @@ export async function pull(
         signal,
         deliver: tree.write,
         describe,
+        held: resumed.indices,
         onBytes: (n) => {
           bytesTransferred += n;
         },
       });
     let copied = new Set<number>();
     await settleAll([
-      copyLocalChunks(runs, manifest, { hash, deliver: tree.write, signal }).then((done) => {
-        copied = done;
-      }),
+      copyLocalChunks(runs, manifest, { hash, deliver: tree.write, copied: resumed.copied, signal }).then(
+        async (done) => {
+          copied = done;
+          // what the adopted trees held is in this pull's tree now
+          await removeTrees(ctx.stateDir, root, adopted);
+        },
+      ),
       download([...targets.indices()].filter((index) => !local.has(index))),
     ]);
-    // 4. local chunks whose bytes did not match
+    // 5. local chunks whose bytes did not match
     await download([...local].filter((index) => !copied.has(index)));
     const chunksReused = copied.size;
     const chunksNew = targets.size - copied.size;
+    const chunksResumed = [...copied].filter((index) => resumed.indices.has(index)).length;
 
-    // 5. symlinks, directories' modes and times; then swap the new tree in
+    // 6. symlinks, directories' modes and times; then swap the new tree in
     tree.assertComplete();
     await tree.close();
     await finishTree(staging, manifest);
@@ -208,7 +247,7 @@ export async function pull(
         ctx.stateDir,
         root,
         { store: store.name, model, generation: generation!, durable: false, stamps, manifest },
-        manifest.format === MANIFEST_FORMAT ? stored : undefined,
+        encoded,
         which,
       );
     // the new tree's record is pending during the swap: whichever tree a kill leaves at `root`,
@@ -216,15 +255,18 @@ export async function pull(
     await stampLinked(staging);
     await writeRecord('pending').catch(() => undefined); // an unwritable state directory costs only that
     await swapIn(staging, root, !!existing);
+    await removeRecord(ctx.stateDir, root, own);
     // a hard link's status changed when the old tree's name went away
     await stampLinked(root);
     await writeRecord('current')
       .then(() => rm(statePath(ctx.stateDir, root, 'pending'), { force: true }))
       .catch(() => undefined);
-    return result({ bytesTransferred, chunksNew, chunksReused });
+    return result({ bytesTransferred, chunksNew, chunksReused, chunksResumed });
   } catch (err) {
     await writer?.close();
-    await rm(staging, { recursive: true, force: true });
+    // a pull that was stopped leaves its tree (and what it did not read of the trees it adopted)
+    // for the next one; any other failure leaves nothing
+    if (!keptForResume(err)) await removeTrees(ctx.stateDir, root, [own, ...adopted]);
     await rm(statePath(ctx.stateDir, root, 'pending'), { force: true });
     if (errnoOf(err) === 'ENOSPC' || errnoOf((err as Error | null)?.cause) === 'ENOSPC') {
       throw new StoreError(
@@ -239,6 +281,8 @@ export async function pull(
       );
     }
     throw err;
+  } finally {
+    releaseTrees([own, ...adopted]);
   }
 }
 
@@ -322,51 +366,6 @@ function dirsByDepth(manifest: Manifest, order: 'parents first' | 'deepest first
   const depth = (entry: DirEntry) => entry.path.split('/').length;
   const dirs = manifest.entries.filter((e) => e.type === 'dir').sort((a, b) => depth(a) - depth(b));
   return order === 'parents first' ? dirs : dirs.reverse();
-}
-
-/**
- * Puts back the old tree of a swap a crash interrupted between its two renames (the destination
- * is missing and exactly one `.<name>.ckpt-old-*` sibling holds it).
- */
-async function restoreInterruptedSwap(root: string): Promise<void> {
-  if (await lstat(root).catch(() => undefined)) return;
-  const olds = (await siblings(root)).filter((s) => /^old-[0-9a-f]{12}$/.test(s.rest));
-  if (olds.length === 1) await rename(olds[0]!.full, root).catch(() => undefined);
-}
-
-/**
- * Removes what crashed pulls left beside `root`: old trees of finished swaps, and staging trees
- * of pulls whose process is gone (or, without a process id, older than an hour).
- */
-async function removeLeftovers(root: string): Promise<void> {
-  for (const { rest, full } of await siblings(root)) {
-    const pid = /^pull-(\d+)-[0-9a-f]{12}$/.exec(rest)?.[1];
-    let stale = /^old-[0-9a-f]{12}$/.test(rest) || (pid !== undefined && !processAlive(Number(pid)));
-    if (/^pull-[0-9a-f]{12}$/.test(rest)) {
-      const st = await lstat(full).catch(() => undefined);
-      stale = !!st && Date.now() - st.mtimeMs > 3600_000;
-    }
-    if (stale) await rm(full, { recursive: true, force: true });
-  }
-}
-
-/** The `.<name>.ckpt-*` siblings of `root`: the rest of each name after that prefix, and its path. */
-async function siblings(root: string): Promise<{ rest: string; full: string }[]> {
-  const parent = path.dirname(root);
-  const prefix = `.${path.basename(root)}.ckpt-`;
-  const names = await readdir(parent).catch(() => [] as string[]);
-  return names
-    .filter((name) => name.startsWith(prefix))
-    .map((name) => ({ rest: name.slice(prefix.length), full: path.join(parent, name) }));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function fileEntries(manifest: Manifest): FileEntry[] {

@@ -116,6 +116,11 @@ export interface PullPlan {
 }
 
 export interface PullResult extends TransferStats {
+  /**
+   * Of `chunksReused`, those read from the trees earlier pulls of this directory left when they
+   * were killed, interrupted or stopped by a network failure (each checked against its hash).
+   */
+  chunksResumed: number;
   /** True when the directory was already at this generation and nothing was written. */
   upToDate: boolean;
   /** True for a llmux 0.7 checkpoint (`<model>/images/<file>`): no hashes were available to check. */

@@ -136,7 +136,8 @@ describe('what a pull replaces', () => {
     await makeCheckpoint(src);
     await ckpt.push('m', src);
     const dead = path.join(work, '.dst.ckpt-pull-999999999-0123456789ab');
-    const live = path.join(work, `.dst.ckpt-pull-${process.pid}-0123456789ab`);
+    // a live process's (this process's own are known by the pulls it runs)
+    const live = path.join(work, `.dst.ckpt-pull-${process.ppid}-0123456789ab`);
     await mkdir(dead);
     await mkdir(live);
     await ckpt.pull('m', path.join(work, 'dst'));
