@@ -41,14 +41,21 @@ export async function makeCheckpoint(dir: string, options: CheckpointOptions = {
   return dir;
 }
 
-/** One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex). */
+/** One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex); `mtimeMs` with `times`. */
 export type TreeEntry =
-  | { type: 'file'; mode: number; size: number; sha: string }
-  | { type: 'dir'; mode: number }
+  | { type: 'file'; mode: number; size: number; sha: string; mtimeMs?: number }
+  | { type: 'dir'; mode: number; mtimeMs?: number }
   | { type: 'symlink'; target: string };
 
+/** What {@link readTree} reads besides paths, types, modes, link targets and contents. */
+export interface TreeOptions {
+  /** Files' and folders' modification times too. Default false. */
+  times?: boolean;
+}
+
 /** Everything below `dir`, by relative path (`/`-separated, sorted): two equal trees read equal. */
-export async function readTree(dir: string): Promise<Record<string, TreeEntry>> {
+export async function readTree(dir: string, options: TreeOptions = {}): Promise<Record<string, TreeEntry>> {
+  const time = (st: { mtimeMs: number }) => (options.times ? { mtimeMs: st.mtimeMs } : {});
   const out: Record<string, TreeEntry> = {};
   const walk = async (rel: string) => {
     for (const name of (await readdir(path.join(dir, rel))).sort()) {
@@ -57,12 +64,12 @@ export async function readTree(dir: string): Promise<Record<string, TreeEntry>> 
       const st = await lstat(abs);
       if (st.isSymbolicLink()) out[p] = { type: 'symlink', target: await readlink(abs) };
       else if (st.isDirectory()) {
-        out[p] = { type: 'dir', mode: st.mode & 0o7777 };
+        out[p] = { type: 'dir', mode: st.mode & 0o7777, ...time(st) };
         await walk(p);
       } else {
         const data = await readFile(abs);
         const sha = createHash('sha256').update(data).digest('hex');
-        out[p] = { type: 'file', mode: st.mode & 0o7777, size: data.length, sha };
+        out[p] = { type: 'file', mode: st.mode & 0o7777, size: data.length, sha, ...time(st) };
       }
     }
   };
@@ -71,8 +78,8 @@ export async function readTree(dir: string): Promise<Record<string, TreeEntry>> 
 }
 
 /** One SHA-256 (hex) of everything {@link readTree} reads: equal for equal trees. */
-export async function treeDigest(dir: string): Promise<string> {
+export async function treeDigest(dir: string, options: TreeOptions = {}): Promise<string> {
   return createHash('sha256')
-    .update(JSON.stringify(await readTree(dir)))
+    .update(JSON.stringify(await readTree(dir, options)))
     .digest('hex');
 }
