@@ -25,6 +25,8 @@ export interface FaultProxyOptions {
   stallMs: number;
   /** The kinds drawn from, each as likely. Default all. */
   kinds?: readonly FaultKind[];
+  /** The port to listen on (one a server was told about before it started); default a free one. */
+  port?: number;
 }
 
 /** What a proxy saw and did. */
@@ -154,7 +156,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       (index) => methods[index],
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
   return {

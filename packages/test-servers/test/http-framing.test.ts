@@ -10,7 +10,8 @@ function frame(kind: 'request' | 'response', text: string, piece: number, method
     kind,
     {
       onStart: (index, offset) => seen.push(`start ${index} @${offset}`),
-      onHead: (head) => seen.push(`head ${head.index} @${head.start}-${head.headEnd} body ${head.bodyLength}`),
+      onHead: (head) =>
+        seen.push(`head ${head.index} @${head.start}-${head.headEnd} body ${head.bodyLength}`),
       onEnd: (index, offset) => seen.push(`end ${index} @${offset}`),
     },
     (index) => methods[index],
