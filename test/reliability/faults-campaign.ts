@@ -150,7 +150,14 @@ async function runBackend(
       result.ops[op]++;
       result.slowestOpMs = Math.max(result.slowestOpMs, outcome.ms);
       const now = await generationsNow();
-      const json = outcome.code === 0 ? (JSON.parse(outcome.stdout) as Record<string, unknown>) : {};
+      let json: Record<string, unknown> = {};
+      if (outcome.code === 0) {
+        try {
+          json = JSON.parse(outcome.stdout) as Record<string, unknown>;
+        } catch {
+          problem(`${op} exited 0 without its JSON result: ${JSON.stringify(outcome.stdout)}`);
+        }
+      }
 
       if (outcome.hung) {
         result.hung++;
