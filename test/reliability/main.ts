@@ -1,9 +1,13 @@
 // `pnpm reliability`: the full kill campaign; prints its figures and writes them as JSON.
+// `pnpm reliability --faults`: the fault campaign instead (faults-main.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { faultsMain } from './faults-main.js';
 import { runKillCampaign } from './kill-campaign.js';
+
+if (process.argv.includes('--faults')) process.exit(await faultsMain(process.argv.slice(2)));
 
 const { values } = parseArgs({
   options: {

@@ -254,7 +254,11 @@ export class AzureBackend implements Backend {
     }
   }
 
-  /** `body`, failed with a retryable `Unavailable` once it stays silent for `timeoutMs`. */
+  /**
+   * `body`, failed with a retryable `Unavailable` once it stays silent for `timeoutMs`, or when
+   * its connection closes before its end: the SDK's stream then fails with an `AbortError`, which
+   * would read as the caller's abort (the caller's own abort is told by its signal, not by this).
+   */
   private watched(body: Readable, key: string): Readable {
     const ms = this.options.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
@@ -276,7 +280,17 @@ export class AzureBackend implements Backend {
       clearTimeout(timer);
       if (!body.destroyed) body.destroy();
     });
-    body.on('error', (err) => out.destroy(err));
+    body.on('error', (err) =>
+      out.destroy(
+        err.name === 'AbortError'
+          ? new StoreError('Unavailable', 'the connection closed before the body ended', {
+              operation: 'get',
+              key,
+              cause: err,
+            })
+          : err,
+      ),
+    );
     body.pipe(out);
     return out;
   }

@@ -21,6 +21,11 @@ export interface ErrorFacts {
   status?: number;
   /** Node's errno code for network failures: `ECONNRESET`, `ECONNREFUSED`, … */
   errno?: string;
+  /**
+   * The answer broke off while the SDK read it whole (a listing, an error body): its
+   * `PARSE_ERROR` "Error reading response as text", which carries no errno.
+   */
+  bodyBroken?: boolean;
 }
 
 const DENIED = new Set([
@@ -65,7 +70,7 @@ const INTEGRITY = new Set(['Md5Mismatch', 'Crc64Mismatch', 'InvalidMd5', 'Invali
  * create-only put, `PreconditionFailed` for a compare-and-swap.
  */
 export function classify(facts: ErrorFacts, condition?: ErrorContext['condition']): StoreErrorCode {
-  const { name = '', status, errno } = facts;
+  const { name = '', status, errno, bodyBroken } = facts;
   if (name === 'ContainerNotFound') return 'InvalidArgument';
   if (condition === 'create' && (name === 'BlobAlreadyExists' || status === 409 || status === 412))
     return 'AlreadyExists';
@@ -76,7 +81,7 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   if (name === 'BlobNotFound') return 'NotFound';
   if (DENIED.has(name)) return 'PermissionDenied';
   if (INTEGRITY.has(name)) return 'Integrity';
-  if (TRANSIENT.has(name) || (errno !== undefined && NETWORK.has(errno))) return 'Unavailable';
+  if (TRANSIENT.has(name) || bodyBroken || (errno !== undefined && NETWORK.has(errno))) return 'Unavailable';
   if (status === 404) return 'NotFound';
   if (status === 401 || status === 403) return 'PermissionDenied';
   if (status === 409) return 'Conflict';
@@ -97,6 +102,7 @@ export function factsOf(err: unknown): ErrorFacts {
     statusCode?: unknown;
     details?: { errorCode?: unknown };
     cause?: { code?: unknown };
+    message?: unknown;
   };
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   const facts: ErrorFacts = {};
@@ -108,6 +114,8 @@ export function factsOf(err: unknown): ErrorFacts {
   if (name) facts.name = name;
   if (typeof e.statusCode === 'number') facts.status = e.statusCode;
   if (errno) facts.errno = errno;
+  if (e.code === 'PARSE_ERROR' && str(e.message)?.startsWith('Error reading response as text'))
+    facts.bodyBroken = true;
   return facts;
 }
 

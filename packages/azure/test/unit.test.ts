@@ -59,6 +59,18 @@ describe('error mapping', () => {
     expect(toStoreError(dns, { operation: 'get' })).toMatchObject({ code: 'Unavailable', retryable: false });
   });
 
+  it('an answer that broke off while the SDK read it is retryable; a body it cannot parse is not', () => {
+    const broken = new RestError('Error reading response as text: aborted', { code: 'PARSE_ERROR' });
+    expect(toStoreError(broken, { operation: 'list' })).toMatchObject({
+      code: 'Unavailable',
+      retryable: true,
+    });
+    const garbled = new RestError('Error "Unexpected end" occurred while parsing the response body', {
+      code: 'PARSE_ERROR',
+    });
+    expect(toStoreError(garbled, { operation: 'list' })).toMatchObject({ code: 'Internal' });
+  });
+
   it('a missing container names the store', () => {
     const error = toStoreError(restError(404, 'ContainerNotFound'), {
       operation: 'list',

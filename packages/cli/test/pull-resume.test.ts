@@ -92,7 +92,7 @@ describe.each(['fs', 's3'])('a pull stopped half-way and rerun (%s)', (which) =>
   afterAll(() => store?.close?.());
 
   const exact = async (dst: string) => {
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
     const verify = await ckpt(['verify', 'm', '--store', backend.url], { cwd: work, env: backend.env });
     expect(verify).toMatchObject({ code: 0, stderr: '' });
     expect(await beside(dst)).toEqual([]);

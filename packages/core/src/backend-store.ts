@@ -86,14 +86,55 @@ export class BackendStore implements ObjectStore {
       released = true;
       options.onBodyReleased?.();
     };
+    let failedBefore = false;
     return this.retry.run(
       'put',
       key,
       signal,
-      () =>
-        this.once('put', key, signal, () => this.backend.put(key, body, { ...base, onBodyReleased }), mode),
+      async () => {
+        try {
+          return await this.once(
+            'put',
+            key,
+            signal,
+            () => this.backend.put(key, body, { ...base, onBodyReleased }),
+            mode,
+          );
+        } catch (error) {
+          // an earlier attempt may have written the object and lost only its answer
+          if (failedBefore && mode === 'create' && StoreError.is(error, 'AlreadyExists')) {
+            const own = await this.storedIfEqual(key, body, signal);
+            if (own) return own;
+          }
+          failedBefore = true;
+          throw error;
+        }
+      },
       () => !released,
     );
+  }
+
+  /** `key`'s version and size when it holds exactly `bytes`, else `undefined`. */
+  private async storedIfEqual(
+    key: string,
+    bytes: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<PutResult | undefined> {
+    const stored = await this.get(key, { signal }).catch((error: unknown) => {
+      if (StoreError.is(error, 'NotFound')) return undefined;
+      throw error;
+    });
+    if (!stored) return undefined;
+    if (stored.size !== bytes.length) {
+      stored.body.destroy();
+      return undefined;
+    }
+    let at = 0;
+    for await (const chunk of stored.body as AsyncIterable<Uint8Array>) {
+      if (Buffer.compare(chunk, bytes.subarray(at, at + chunk.length)) !== 0) return undefined;
+      at += chunk.length;
+    }
+    return at === bytes.length ? { version: stored.version, size: at } : undefined;
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {

@@ -290,3 +290,39 @@ describe('BackendStore put bodies', () => {
     expect(backend.putOptions[0]).toMatchObject({ onBodyReleased, size: 2, mode: 'overwrite' });
   });
 });
+
+describe('BackendStore create-only puts retried', () => {
+  /** Writes, then loses the answer of its next `losing` puts (a connection that broke after the server applied the request). */
+  class AnswerLosingBackend extends ScriptedBackend {
+    losing = 0;
+    override async put(...args: Parameters<ScriptedBackend['put']>) {
+      const result = await super.put(...args);
+      if (this.losing-- > 0) throw unavailable();
+      return result;
+    }
+  }
+
+  it('succeeds when the answer to its write was lost and the key holds exactly its bytes', async () => {
+    const backend = new AnswerLosingBackend();
+    const { store } = scriptedStore({}, backend);
+    backend.losing = 1;
+    const put = await store.put('m', bytesOf(2500), { mode: 'create' });
+    expect(put).toEqual({ version: (await store.head('m')).version, size: 2500 });
+    expect(backend.calls.put).toBe(2);
+  });
+
+  it('fails with AlreadyExists when the key holds other bytes, or on a first attempt', async () => {
+    const { backend, store } = scriptedStore();
+    await backend.seed('other', bytesOf(2499));
+    backend.failNext('put', unavailable());
+    await expect(store.put('other', bytesOf(2500), { mode: 'create' })).rejects.toMatchObject({
+      code: 'AlreadyExists',
+    });
+    expect(backend.calls.get).toBe(1);
+    await backend.seed('same', bytesOf(2500));
+    await expect(store.put('same', bytesOf(2500), { mode: 'create' })).rejects.toMatchObject({
+      code: 'AlreadyExists',
+    });
+    expect(backend.calls.get).toBe(1); // nothing was uncertain: not even read
+  });
+});

@@ -25,6 +25,11 @@ export interface FakeGcsOptions {
   backend?: 'memory' | 'filesystem';
   /** The filesystem backend's root (kept by `stop`); default a new temporary directory. */
   directory?: string;
+  /**
+   * Where clients reach the server, when not at its own port (behind a proxy): upload session
+   * URLs point there. Default `http://127.0.0.1:<port>`.
+   */
+  externalUrl?: string;
 }
 
 /**
@@ -46,9 +51,10 @@ export async function startFakeGcs(options: FakeGcsOptions = {}): Promise<FakeGc
       '127.0.0.1',
       '-port',
       String(port),
-      // upload session URLs (Location) and media links point back at this server, not at Google
+      // upload session URLs (Location) and media links point back at this server (or the given
+      // address), not at Google
       '-external-url',
-      `http://127.0.0.1:${port}`,
+      options.externalUrl ?? `http://127.0.0.1:${port}`,
       '-public-host',
       `127.0.0.1:${port}`,
       '-backend',

@@ -7,8 +7,22 @@
  * MinIO and fake-gcs-server are Go binaries that `scripts/install-test-tools.sh` builds into
  * `$CKPT_TOOLS_DIR/bin` (default `~/.cache/ckpt-tools/bin`); a missing binary is an error naming
  * that script. Azurite comes from npm (this package's dependency).
+ *
+ * `startFaultProxy` goes between a client and any of them: it resets, cuts, stalls or throttles
+ * (with the service's own error) a share of the connections. It lives here, beside the servers it
+ * fronts, so that package tests and `pnpm reliability` share it; it takes its random source as a
+ * parameter because this package cannot depend on `@ckpt/core` (core's tests depend on it).
  */
 export { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, type Azurite, startAzurite } from './azurite.js';
 export { type FakeGcs, type FakeGcsOptions, startFakeGcs } from './fake-gcs.js';
+export {
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultStats,
+  startFaultProxy,
+} from './fault-proxy.js';
 export { type Minio, startMinio } from './minio.js';
 export { findBinary, freePort, INSTALL_SCRIPT, toolsBinDir } from './process.js';
+export type { ThrottleDialect } from './throttle-answers.js';

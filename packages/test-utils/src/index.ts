@@ -6,4 +6,11 @@
 export { seededBytes } from './bytes.js';
 export { type MinioFixture, useMinio } from './minio.js';
 export { useTempDir } from './temp.js';
-export { type CheckpointOptions, makeCheckpoint, readTree, type TreeEntry, treeDigest } from './tree.js';
+export {
+  type CheckpointOptions,
+  makeCheckpoint,
+  readTree,
+  type TreeEntry,
+  type TreeOptions,
+  treeDigest,
+} from './tree.js';

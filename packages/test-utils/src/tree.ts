@@ -42,7 +42,7 @@ export async function makeCheckpoint(dir: string, options: CheckpointOptions = {
 }
 
 /**
- * One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex); with `mtimes`, files
+ * One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex); with `times`, files
  * and folders also by their modification time in whole milliseconds (what a manifest keeps).
  */
 export type TreeEntry =
@@ -50,15 +50,15 @@ export type TreeEntry =
   | { type: 'dir'; mode: number; mtimeMs?: number }
   | { type: 'symlink'; target: string };
 
-/**
- * Everything below `dir`, by relative path (`/`-separated, sorted): two equal trees read equal.
- * With `mtimes`, files' and folders' modification times too (read before anything below them).
- */
-export async function readTree(
-  dir: string,
-  options: { mtimes?: boolean } = {},
-): Promise<Record<string, TreeEntry>> {
-  const time = (st: { mtimeMs: number }) => (options.mtimes ? { mtimeMs: Math.floor(st.mtimeMs) } : {});
+/** What {@link readTree} reads besides paths, types, modes, link targets and contents. */
+export interface TreeOptions {
+  /** Files' and folders' modification times too (read before anything below them). Default false. */
+  times?: boolean;
+}
+
+/** Everything below `dir`, by relative path (`/`-separated, sorted): two equal trees read equal. */
+export async function readTree(dir: string, options: TreeOptions = {}): Promise<Record<string, TreeEntry>> {
+  const time = (st: { mtimeMs: number }) => (options.times ? { mtimeMs: Math.floor(st.mtimeMs) } : {});
   const out: Record<string, TreeEntry> = {};
   const walk = async (rel: string) => {
     for (const name of (await readdir(path.join(dir, rel))).sort()) {
@@ -81,8 +81,8 @@ export async function readTree(
 }
 
 /** One SHA-256 (hex) of everything {@link readTree} reads: equal for equal trees. */
-export async function treeDigest(dir: string): Promise<string> {
+export async function treeDigest(dir: string, options: TreeOptions = {}): Promise<string> {
   return createHash('sha256')
-    .update(JSON.stringify(await readTree(dir)))
+    .update(JSON.stringify(await readTree(dir, options)))
     .digest('hex');
 }

@@ -1,7 +1,7 @@
-import { symlink, writeFile } from 'node:fs/promises';
+import { symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeCheckpoint, readTree, seededBytes, useTempDir } from '../src/index.js';
+import { makeCheckpoint, readTree, seededBytes, treeDigest, useTempDir } from '../src/index.js';
 
 const tempDir = useTempDir('ckpt-test-utils-');
 
@@ -32,5 +32,16 @@ describe('makeCheckpoint and readTree', () => {
     await writeFile(path.join(c, 'extra'), 'x');
     await symlink('extra', path.join(c, 'link'));
     expect(Object.keys(await readTree(c))).toEqual(expect.arrayContaining(['extra', 'link']));
+  });
+
+  it("with times, read files' and folders' modification times as well", async () => {
+    const a = await makeCheckpoint(path.join(await tempDir(), 'a'));
+    await utimes(path.join(a, 'inventory.img'), 1_700_000_000, 1_700_000_000);
+    await utimes(path.join(a, 'rootfs'), 1_600_000_000, 1_600_000_000);
+    const tree = await readTree(a, { times: true });
+    expect(tree['inventory.img']).toMatchObject({ type: 'file', mtimeMs: 1_700_000_000_000 });
+    expect(tree.rootfs).toMatchObject({ type: 'dir', mtimeMs: 1_600_000_000_000 });
+    expect(tree['rootfs/readme-link']).toEqual({ type: 'symlink', target: 'cache/README' });
+    expect(await treeDigest(a, { times: true })).not.toBe(await treeDigest(a));
   });
 });

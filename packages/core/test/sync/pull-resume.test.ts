@@ -109,7 +109,7 @@ describe('a stopped pull is resumed', () => {
     // chunks each read in flight was receiving when it stopped)
     expect(first + counter.bytes).toBeLessThanOrEqual(total + (4 << 20));
     expect(counter.bytes).toBeLessThan(total - first / 2);
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
     expect((await ckpt.verify('m')).ok).toBe(true);
     expect(await leftovers()).toEqual({ beside: [], records: [] });
   });
@@ -139,7 +139,7 @@ describe('a stopped pull is resumed', () => {
     expect(intact.chunksResumed).toBeGreaterThan(1);
     expect(damaged.chunksResumed).toBe(intact.chunksResumed - 1);
     expect(damaged.chunksNew).toBe(intact.chunksNew + 1);
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
   });
 
   it('chunks a staging tree holds are never downloaded again, even between chunks it lacks', async () => {
@@ -165,7 +165,7 @@ describe('a stopped pull is resumed', () => {
     const pulled = await ckpt.pull('m', dst);
     expect(counter.packBytes).toBe(missing);
     expect(pulled.chunksNew).toBe(10);
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
   });
 
   it('a stopped pull of one generation serves the pull of another: chunks are named by their hash', async () => {
@@ -177,7 +177,7 @@ describe('a stopped pull is resumed', () => {
     const { ckpt } = counted();
     const latest = await ckpt.pull('m', dst);
     expect(latest.chunksResumed).toBeGreaterThan(0);
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
     expect(await leftovers()).toEqual({ beside: [], records: [] });
   });
 
@@ -185,7 +185,7 @@ describe('a stopped pull is resumed', () => {
     const writer = new Checkpoints(store, options);
     await writer.push('m', src);
     await new Checkpoints(store, options).pull('m', dst);
-    const before = await readTree(dst, { mtimes: true });
+    const before = await readTree(dst, { times: true });
     // the stopped pull hard-links the unchanged pages-1.img; that changes its status, so the
     // rerun no longer trusts the current tree's copy, and reads it through the staging tree
     await writeFile(path.join(src, 'pages-2.img'), seededBytes(6 << 20, 98));
@@ -203,7 +203,7 @@ describe('a stopped pull is resumed', () => {
     const failing = new Checkpoints(new FailingReads(store), options);
     open.push(failing);
     await expect(failing.pull('m', dst)).rejects.toMatchObject({ code: 'PermissionDenied' });
-    expect(await readTree(dst, { mtimes: true })).toEqual(before);
+    expect(await readTree(dst, { times: true })).toEqual(before);
     expect(await leftovers()).toEqual({ beside: [], records: [] });
   });
 });
@@ -225,7 +225,7 @@ describe('what is kept and what is removed', () => {
     expect((await leftovers()).beside).toHaveLength(1);
     const rerun = await counted().ckpt.pull('m', dst);
     expect(rerun.chunksResumed).toBeGreaterThan(0);
-    expect(await readTree(dst, { mtimes: true })).toEqual(await readTree(src, { mtimes: true }));
+    expect(await readTree(dst, { times: true })).toEqual(await readTree(src, { times: true }));
     expect(await leftovers()).toEqual({ beside: [], records: [] });
   });
 
