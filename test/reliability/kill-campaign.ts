@@ -71,13 +71,22 @@ export async function runKillCampaign(options: CampaignOptions): Promise<Campaig
     log(`${store.backend} #${round}: PROBLEM ${what}`);
   };
   try {
-    // how long each operation takes undisturbed, to aim the kills inside it
+    // how long each operation takes undisturbed, to aim the kills inside it: measured first, then
+    // whenever one finishes before its kill. Each kill widens the estimate by a tenth: an
+    // operation grown slower than it (a larger store, a busier machine) would otherwise only ever
+    // be killed early, and its last steps (gc's deletes) never.
     const durations = new Map<Op, number>();
-    for (const op of ['push', 'push', 'pull', 'gc'] as Op[]) {
+    const timed = async (op: Op, at?: number): Promise<Outcome> => {
+      const args = await argsOf(op);
       const started = Date.now();
-      const outcome = await ckpt(await argsOf(op));
+      const outcome = await ckpt(args, at);
+      if (outcome === 'finished') durations.set(op, Date.now() - started);
+      if (outcome === 'killed') durations.set(op, durations.get(op)! * 1.1);
+      return outcome;
+    };
+    for (const op of ['push', 'push', 'pull', 'gc'] as Op[]) {
+      const outcome = await timed(op);
       if (outcome !== 'finished') throw new Error(`${store.backend} probe ${op}: ${outcome}`);
-      durations.set(op, Math.max(durations.get(op) ?? 0, Date.now() - started));
     }
     log(`${store.backend} probe: ${[...durations].map(([op, ms]) => `${op} ${ms} ms`).join(', ')}`);
 
@@ -85,7 +94,7 @@ export async function runKillCampaign(options: CampaignOptions): Promise<Campaig
     for (let i = 0; result.kills.push + result.kills.pull + result.kills.gc < options.kills; i++) {
       const op: Op = (['push', 'push', 'pull', 'gc'] as Op[])[Math.floor(random() * 4)]!;
       const at = Math.round(random() * durations.get(op)! * 1.1);
-      const outcome = await ckpt(await argsOf(op), at);
+      const outcome = await timed(op, at);
       if (outcome === 'finished') result.finished++;
       else if (outcome === 'killed') {
         result.kills[op]++;
