@@ -40,6 +40,12 @@ export const azureConfigSchema = z.strictObject({
   blockSize: integer(MiB, 4000 * MiB, 'expected an integer from 1048576 (1 MiB) to 4194304000 (4000 MiB)')
     .optional()
     .meta({ description: 'Block size in bytes of large uploads.' }),
+  singleUploadThreshold: integer(0, 5000 * MiB)
+    .optional()
+    .meta({
+      description:
+        'Bodies up to this many bytes go in one Put Blob; larger ones as staged blocks. Default 16 MiB.',
+    }),
   concurrency: integer(1, 1024).optional().meta({ description: 'Blocks staged in parallel by one put.' }),
   timeout: duration().optional().meta({
     description: 'Time a request may wait for its answer, or a download stay silent, e.g. "60s" (default).',
@@ -51,12 +57,13 @@ export const azureConfigSchema = z.strictObject({
 /** A validated Azure store config. */
 export type AzureConfig = z.infer<typeof azureConfigSchema>;
 
-/** `az://container/prefix?account=…&endpoint=…&blockSize=…&concurrency=…&timeout=60s` */
+/** `az://container/prefix?account=…&endpoint=…&blockSize=…&singleUploadThreshold=…&concurrency=…&timeout=60s` */
 export function azureConfigFromUrl(url: URL): unknown {
   const query = queryFields(url, {
     account: 'string',
     endpoint: 'string',
     blockSize: 'integer',
+    singleUploadThreshold: 'integer',
     concurrency: 'integer',
     timeout: 'string',
   });

@@ -181,7 +181,7 @@ describe('block sizes', () => {
 describe('config', () => {
   it('az://container/prefix?account=…&endpoint=… becomes a config', () => {
     const url = new URL(
-      'az://ckpt/team/prod?account=acme&endpoint=http://127.0.0.1:10000/a&blockSize=4194304&timeout=30s',
+      'az://ckpt/team/prod?account=acme&endpoint=http://127.0.0.1:10000/a&blockSize=4194304&singleUploadThreshold=2097152&timeout=30s',
     );
     const config = azureConfigSchema.parse(azureConfigFromUrl(url));
     expect(config).toEqual({
@@ -191,6 +191,7 @@ describe('config', () => {
       account: 'acme',
       endpoint: 'http://127.0.0.1:10000/a',
       blockSize: 4194304,
+      singleUploadThreshold: 2097152,
       timeout: '30s',
     });
   });

@@ -44,6 +44,12 @@ export const s3ConfigSchema = z.strictObject({
   partSize: integer(5 * MiB, 5 * GiB, 'expected an integer from 5242880 (5 MiB) to 5368709120 (5 GiB)')
     .optional()
     .meta({ description: 'Multipart upload part size in bytes.' }),
+  multipartThreshold: integer(0, 5 * GiB)
+    .optional()
+    .meta({
+      description:
+        'Bodies up to this many bytes go in one PutObject; larger ones as a multipart upload. Default 16 MiB.',
+    }),
   concurrency: integer(1, 1024).optional().meta({ description: 'Parallel requests.' }),
   connectTimeout: duration()
     .optional()
@@ -64,7 +70,7 @@ export const s3ConfigSchema = z.strictObject({
 /** A validated S3 store config. */
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 
-/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&concurrency=…&connectTimeout=10s&idleTimeout=60s` */
+/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&multipartThreshold=…&concurrency=…&connectTimeout=10s&idleTimeout=60s` */
 export function s3ConfigFromUrl(url: URL): unknown {
   const query = queryFields(url, {
     region: 'string',
@@ -73,6 +79,7 @@ export function s3ConfigFromUrl(url: URL): unknown {
     checksums: 'string',
     conditionalWrites: 'boolean',
     partSize: 'integer',
+    multipartThreshold: 'integer',
     concurrency: 'integer',
     connectTimeout: 'string',
     idleTimeout: 'string',

@@ -15,7 +15,7 @@ describe('s3 URLs', () => {
   test('every query parameter', async () => {
     const url =
       's3://ckpt/team/models/?region=eu-west-1&endpoint=http://127.0.0.1:9000&forcePathStyle=true' +
-      '&checksums=when_required&conditionalWrites=false&partSize=8388608&concurrency=16' +
+      '&checksums=when_required&conditionalWrites=false&partSize=8388608&multipartThreshold=0&concurrency=16' +
       '&connectTimeout=5s&idleTimeout=1m';
     expect(await parse(url)).toEqual({
       type: 's3',
@@ -27,6 +27,7 @@ describe('s3 URLs', () => {
       checksums: 'when_required',
       conditionalWrites: false,
       partSize: 8388608,
+      multipartThreshold: 0,
       concurrency: 16,
       connectTimeout: '5s',
       idleTimeout: '1m',
@@ -47,7 +48,7 @@ describe('s3 URLs', () => {
     ['s3:///prefix', 'store URL bucket: expected a non-empty string'],
     [
       's3://ckpt?foo=1',
-      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, concurrency, connectTimeout, idleTimeout',
+      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, multipartThreshold, concurrency, connectTimeout, idleTimeout',
     ],
     ['s3://ckpt?region=a&region=b', 'store URL: query parameter "region" is given more than once'],
     ['s3://ckpt?region=', 'store URL region: expected a non-empty string'],

@@ -66,11 +66,12 @@ export async function startMinio(options: { directory?: string } = {}): Promise<
     cleanup: options.directory === undefined ? [directory] : [],
   });
   const endpoint = `http://127.0.0.1:${server.port}`;
+  // a copy each time: an SDK client adds fields (`$source`) to the credentials object it is given
   const clientConfig = (): S3ClientConfig => ({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials,
+    credentials: { ...credentials },
   });
   return {
     endpoint,
@@ -86,7 +87,7 @@ export async function startMinio(options: { directory?: string } = {}): Promise<
       forcePathStyle: true,
       conditionalWrites: true,
       keyIsAlsoPrefix: false,
-      credentials,
+      credentials: { ...credentials },
     }),
     async createBucket(name = `ckpt-${randomUUID().slice(0, 8)}`) {
       const client = new S3Client(clientConfig());
