@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { type PutResult, StoreError } from '@ckpt/core';
 import {
   abortable,
@@ -68,9 +69,12 @@ export async function uploadResumable(
     buffers.give(pooled);
     return undefined;
   };
+  // the checksum runs a chunk ahead: the next chunk's bytes are added while this one is sent
   const crc32c = new CRC32C();
+  let chunk = await next();
+  if (chunk) await addInPieces(crc32c, chunk.bytes);
   let offset = 0;
-  for (let chunk = await next(); chunk; ) {
+  while (chunk) {
     const following = await next();
     const end = offset + chunk.bytes.length;
     // the last chunk makes the object: a body longer or shorter than declared stops before it
@@ -79,8 +83,10 @@ export async function uploadResumable(
       const got = read > size ? `more than ${size}` : String(read);
       throw new StoreError('Integrity', `body has ${got} bytes, expected ${size}`, { operation: 'put', key });
     }
-    crc32c.update(chunk.bytes);
-    const object = await sendChunk(uri, chunk.bytes, offset, following ? undefined : crc32c.toString(), job);
+    const [object] = await Promise.all([
+      sendChunk(uri, chunk.bytes, offset, following ? undefined : crc32c.toString(), job),
+      following && addInPieces(crc32c, following.bytes),
+    ]);
     if (chunk.pooled) buffers.give(chunk.pooled);
     offset = end;
     chunk = following;
@@ -90,6 +96,17 @@ export async function uploadResumable(
     operation: 'put',
     key,
   });
+}
+
+/**
+ * Adds `bytes` to `crc32c` a piece at a time, letting I/O run between pieces: the SDK's CRC32C is
+ * plain JavaScript, slow enough to hold up a chunk in flight if it ran in one go.
+ */
+async function addInPieces(crc32c: CRC32C, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; at += WRITE_PIECE) {
+    crc32c.update(bytes.subarray(at, at + WRITE_PIECE));
+    await setImmediate();
+  }
 }
 
 /**
