@@ -50,8 +50,8 @@ import { Watchdog, withDeadline } from './watchdog.js';
  *
  * - `put`: a body up to `resumableThreshold` (default 16 MiB) in one request carrying its
  *   CRC32C, else a resumable upload in `chunkSize` chunks whose last one carries the whole
- *   object's CRC32C (see {@link uploadResumable}): GCS refuses bytes that do not match either
- *   way. The object appears only once whole: a failed or aborted put leaves the key as it was.
+ *   object's CRC32C in `X-Goog-Hash`: GCS refuses bytes that do not match either way. The
+ *   object appears only once whole: a failed or aborted put leaves the key as it was.
  * - The version token is the object's generation; `mode: 'create'` sends `ifGenerationMatch: 0`,
  *   `{update: g}` sends `ifGenerationMatch: g`.
  * - `get` streams, ranged with `Range: bytes=a-b`; `list` pages the objects listing (GCS lists in
