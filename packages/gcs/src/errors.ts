@@ -59,6 +59,11 @@ const NETWORK = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
   'ERR_STREAM_PREMATURE_CLOSE',
+  // fetch's (undici's) own names for a broken or silent connection
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
 /** The SDK's checksum failures (a download or an upload whose CRC32C/MD5 does not match). */
 const INTEGRITY = new Set([

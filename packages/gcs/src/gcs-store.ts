@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { PassThrough, Readable, type Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   type Backend,
   type BackendGetOptions,
@@ -15,7 +15,15 @@ import {
   type ErrorContext as StoreErrorContext,
   type StoreOptions,
 } from '@ckpt/core';
-import { abortError, bodyChunks, MAX_KEY_BYTES } from '@ckpt/core/backend';
+import {
+  abortable,
+  abortError,
+  BlockReader,
+  bodyChunks,
+  MAX_KEY_BYTES,
+  PartBuffers,
+  readHead,
+} from '@ckpt/core/backend';
 import {
   Bucket,
   CRC32C,
@@ -34,16 +42,16 @@ import {
   resolveOptions,
   storageOptions,
 } from './options.js';
+import { uploadResumable } from './resumable-upload.js';
 import { Watchdog, withDeadline } from './watchdog.js';
 
 /**
  * A backend on Google Cloud Storage (or an emulator such as fake-gcs-server).
  *
  * - `put`: a body up to `resumableThreshold` (default 16 MiB) in one request carrying its
- *   CRC32C (GCS refuses bytes that do not match), else a resumable upload in `chunkSize` chunks,
- *   whose CRC32C the SDK computes on the way and compares with GCS's once the object is made
- *   (a mismatch deletes it and fails `Integrity`). The object appears only once whole: a failed
- *   or aborted put leaves the key as it was.
+ *   CRC32C, else a resumable upload in `chunkSize` chunks whose last one carries the whole
+ *   object's CRC32C in `X-Goog-Hash`: GCS refuses bytes that do not match either way. The
+ *   object appears only once whole: a failed or aborted put leaves the key as it was.
  * - The version token is the object's generation; `mode: 'create'` sends `ifGenerationMatch: 0`,
  *   `{update: g}` sends `ifGenerationMatch: g`.
  * - `get` streams, ranged with `Range: bytes=a-b`; `list` pages the objects listing (GCS lists in
@@ -95,58 +103,29 @@ export class GcsBackend implements Backend {
   async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
     const file = this.file(key);
     const context = this.context('put', key, options.mode);
-    const chunks = bodyChunks(body)[Symbol.asyncIterator]();
     const { size, signal } = options;
+    const buffers = new PartBuffers(this.options.chunkSize);
+    const reader = new BlockReader(bodyChunks(body), key);
     try {
       await this.authenticated(signal);
-      // read up to the threshold: a body that ends within it goes in one request
-      const head: Uint8Array[] = [];
-      let bytes = 0;
-      let done = false;
-      while (bytes <= this.options.resumableThreshold) {
-        signal?.throwIfAborted();
-        const next = await chunks.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        head.push(next.value);
-        bytes += next.value.byteLength;
-        if (size !== undefined && bytes > size) throw tooLong(size, context);
+      const head = await readHead(reader, buffers, this.options.resumableThreshold, { size, signal, key });
+      const metadata: FileMetadata = { contentType: 'application/octet-stream' };
+      if (options.metadata) metadata.metadata = { ...options.metadata };
+      const conditions = preconditions(options.mode);
+      if (head.complete) {
+        const { blocks } = head;
+        const whole = blocks.length === 1 ? blocks[0]!.bytes : Buffer.concat(blocks.map((b) => b.bytes));
+        return await this.putOnce(file, whole, metadata, conditions, signal);
       }
-      if (done) {
-        if (size !== undefined && bytes !== size) throw sizeMismatch(bytes, size, context);
-        const whole =
-          head.length === 1 ? Buffer.from(head[0]!.buffer, head[0]!.byteOffset, bytes) : Buffer.concat(head);
-        head.length = 0;
-        return await this.upload(
-          file,
-          options,
-          false,
-          async (stream) => {
-            stream.end(whole);
-          },
-          whole,
-        );
-      }
-      return await this.upload(file, options, true, async (stream) => {
-        let written = 0;
-        const write = async (chunk: Uint8Array) => {
-          written += chunk.byteLength;
-          if (size !== undefined && written > size) throw tooLong(size, context);
-          if (!stream.write(chunk)) await drained(stream, signal);
-        };
-        for (const chunk of head.splice(0)) await write(chunk);
-        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-          signal?.throwIfAborted();
-          await write(next.value);
-        }
-        // the last chunk finalises the object: a short body must fail before it is sent
-        if (size !== undefined && written !== size) throw sizeMismatch(written, size, context);
-        stream.end();
-      });
+      const job = { file, metadata, preconditions: conditions, size, key, signal };
+      return await uploadResumable(
+        { ...job, idleTimeoutMs: this.idleTimeoutMs },
+        head.blocks,
+        reader,
+        buffers,
+      );
     } catch (error) {
-      void chunks.return?.()?.catch?.(() => {});
+      void reader.close().catch(() => {});
       throw this.rethrow(error, context, signal);
     }
   }
@@ -237,6 +216,8 @@ export class GcsBackend implements Backend {
       const [metadata] = await abortable(
         withDeadline(this.file(key).getMetadata(), this.idleTimeoutMs),
         options.signal,
+        'head',
+        key,
       );
       return this.meta(key, metadata);
     } catch (error) {
@@ -270,6 +251,8 @@ export class GcsBackend implements Backend {
             this.idleTimeoutMs,
           ),
           options.signal,
+          'list',
+          prefix,
         )) as unknown as [File[], { pageToken?: string } | null];
       } catch (error) {
         throw this.rethrow(error, context, options.signal);
@@ -291,6 +274,8 @@ export class GcsBackend implements Backend {
       await abortable(
         withDeadline(this.file(key).delete({ ignoreNotFound: true }), this.idleTimeoutMs),
         options.signal,
+        'delete',
+        key,
       );
     } catch (error) {
       throw this.rethrow(error, context, options.signal);
@@ -320,55 +305,35 @@ export class GcsBackend implements Backend {
     return abortable(this.auth, signal);
   }
 
-  /**
-   * Runs one upload: `feed` writes the body into the SDK's write stream (and ends it, or throws to
-   * abandon it, so no object is made). Resolves with the new object's generation.
-   */
-  private async upload(
+  /** One request carrying the body's CRC32C, which GCS checks before it makes the object. */
+  private async putOnce(
     file: File,
-    options: BackendPutOptions,
-    resumable: boolean,
-    feed: (stream: Writable) => Promise<void>,
-    whole?: Buffer,
+    whole: Buffer,
+    metadata: FileMetadata,
+    conditions: PreconditionOptions | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<PutResult> {
-    const { signal } = options;
-    const metadata: FileMetadata = { contentType: 'application/octet-stream' };
-    if (options.metadata) metadata.metadata = { ...options.metadata };
-    // one request: GCS checks the CRC32C sent with it. Resumable: the SDK computes it on the way
-    // and compares it with the object's once GCS has made it (it deletes a mismatching object).
-    if (whole) {
-      const crc = new CRC32C();
-      crc.update(whole);
-      metadata.crc32c = crc.toString();
-    }
+    const crc32c = new CRC32C();
+    crc32c.update(whole);
     const stream = file.createWriteStream({
-      resumable,
-      validation: resumable ? 'crc32c' : false,
-      metadata,
+      resumable: false,
+      validation: false,
+      metadata: { ...metadata, crc32c: crc32c.toString() },
       timeout: this.idleTimeoutMs,
-      ...(resumable ? { chunkSize: this.options.chunkSize } : {}),
-      ...(preconditions(options.mode) ? { preconditionOpts: preconditions(options.mode) } : {}),
+      ...(conditions ? { preconditionOpts: conditions } : {}),
     });
     const finished = new Promise<void>((resolve, reject) => {
       stream.once('finish', resolve);
       stream.once('error', reject);
     });
-    // a failure before `feed` settles is seen by both; keep the second quiet
-    finished.catch(() => {});
     const onAbort = () => stream.destroy(abortError(signal, 'put', undefined) ?? new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
-    // bytes leaving or the body arriving are signs of life; a server that stops answering is not
+    // bytes leaving are signs of life; a server that stops answering is not
     const watchdog = new Watchdog(this.idleTimeoutMs, (error) => stream.destroy(error));
     stream.on('progress', () => watchdog.poke());
     stream.on('writing', () => watchdog.poke());
     try {
-      try {
-        await Promise.race([feed(stream), finished]);
-      } catch (error) {
-        stream.destroy(error as Error);
-        throw error;
-      }
-      // no early onBodyReleased: the SDK may still hold the last bytes written until it settles
+      stream.end(whole);
       await finished;
     } finally {
       watchdog.stop();
@@ -381,7 +346,7 @@ export class GcsBackend implements Backend {
         key: file.name,
       });
     }
-    return { version: String(generation), size: Number(file.metadata.size ?? 0) };
+    return { version: String(generation), size: whole.length };
   }
 
   /**
@@ -476,48 +441,6 @@ function checkBucketName(bucket: string): string {
     });
   }
   return bucket;
-}
-
-function tooLong(size: number, context: ErrorContext): StoreError {
-  return new StoreError('Integrity', `body has more than ${size} bytes, expected ${size}`, context);
-}
-
-function sizeMismatch(bytes: number, size: number, context: ErrorContext): StoreError {
-  return new StoreError('Integrity', `body has ${bytes} bytes, expected ${size}`, context);
-}
-
-/** Waits for `stream` to drain, or fails when it closes first (the upload failed) or the signal fires. */
-function drained(stream: Writable, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const settle = (error?: unknown) => {
-      stream.off('drain', onDrain);
-      stream.off('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onDrain = () => settle();
-    const onClose = () => settle(stream.errored ?? new Error('the upload stream closed'));
-    const onAbort = () => settle(signal?.reason);
-    stream.on('drain', onDrain);
-    stream.on('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * `promise`, or the caller's abort first. The SDK's JSON calls take no signal: an aborted call
- * is left to finish in the background and its answer ignored.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  promise.catch(() => {});
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** Options of {@link GcsStore}: the backend's and the store's (retries). */

@@ -2,17 +2,17 @@
 // checkpoint; what it wrote is readable with the plain SDK; without credentials it says in one
 // line what Application Default Credentials looked for.
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FakeGcs, startFakeGcs } from '@ckpt/test-servers';
+import { makeCheckpoint, readTree, seededBytes, useTempDir } from '@ckpt/test-utils';
 import { type Bucket, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/ckpt.js', import.meta.url));
-const MiB = 1024 * 1024;
+const tempDir = useTempDir('ckpt-gcs-cli-', 'file');
 let server: FakeGcs;
 let bucket: Bucket;
 let work: string;
@@ -22,37 +22,11 @@ beforeAll(async () => {
   bucket = new Storage({ apiEndpoint: server.endpoint, projectId: server.projectId }).bucket(
     await server.createBucket(),
   );
-  work = await mkdtemp(join(tmpdir(), 'ckpt-gcs-cli-'));
+  work = await tempDir();
 });
 afterAll(async () => {
   await server?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** A small CRIU-like directory: a pages file with zero runs, small images, a nested rootfs/. */
-async function makeCheckpoint(dir: string): Promise<void> {
-  await mkdir(join(dir, 'rootfs', 'cache'), { recursive: true });
-  const pages = Buffer.alloc(12 * MiB);
-  for (let offset = 0; offset < pages.length; offset += 2 * MiB) randomBytes(MiB).copy(pages, offset);
-  await writeFile(join(dir, 'pages-1.img'), pages);
-  for (const name of ['core-101.img', 'mm-101.img', 'inventory.img', 'pstree.img']) {
-    await writeFile(join(dir, name), randomBytes(300 + name.length * 97));
-  }
-  await writeFile(join(dir, 'rootfs', 'cache', 'kernel.bin'), randomBytes(3 * MiB + 7));
-}
-
-/** Relative path → sha256 of every file under `dir`. */
-async function digests(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    out[relative(dir, path)] = createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex');
-  }
-  return out;
-}
 
 function ckpt(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [BIN, ...args], {
@@ -65,7 +39,10 @@ function ckpt(args: string[], env: Record<string, string> = {}) {
 describe('ckpt on a gs:// store (fake-gcs-server)', () => {
   it('pushes, pulls, verifies and collects garbage; the plain SDK reads what it wrote', async () => {
     const prefix = `cli/${randomUUID()}`;
-    const store = `gs://${bucket.name}/${prefix}?apiEndpoint=${server.endpoint}&projectId=${server.projectId}`;
+    // packs go as resumable uploads in 1 MiB chunks, small objects in one request
+    const store =
+      `gs://${bucket.name}/${prefix}?apiEndpoint=${server.endpoint}&projectId=${server.projectId}` +
+      '&resumableThreshold=1048576&chunkSize=1048576';
     const source = join(work, 'source');
     await makeCheckpoint(source);
 
@@ -73,7 +50,7 @@ describe('ckpt on a gs:// store (fake-gcs-server)', () => {
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     // a second generation that replaces the pages: the first one's data becomes garbage once expired
-    await writeFile(join(source, 'pages-1.img'), randomBytes(5 * MiB));
+    await writeFile(join(source, 'pages-1.img'), seededBytes(5 * 1024 * 1024, 99));
     expect(ckpt(['push', source, '--model', 'llama', '--store', store]).status).toBe(0);
 
     const gc = ckpt(['gc', '--keep', '1', '--grace', '0', '--force', '--store', store, '--json']);
@@ -89,12 +66,13 @@ describe('ckpt on a gs:// store (fake-gcs-server)', () => {
     const pull = ckpt(['pull', 'llama', target, '--store', store]);
     expect(pull.stderr).toBe('');
     expect(pull.status).toBe(0);
-    expect(await digests(target)).toEqual(await digests(source));
+    expect(await readTree(target)).toEqual(await readTree(source));
 
     // every object is under the prefix and downloads whole with the plain SDK
     const [files] = await bucket.getFiles({ prefix: `${prefix}/` });
     expect(files.length).toBeGreaterThan(0);
     expect(files.every((file) => file.name.startsWith(`${prefix}/`))).toBe(true);
+    expect(files.some((file) => Number(file.metadata.size) > 1024 * 1024)).toBe(true);
     for (const file of files) {
       const [bytes] = await file.download();
       expect(bytes.length).toBe(Number(file.metadata.size));

@@ -44,6 +44,7 @@ describe('classify', () => {
     [network('ECONNRESET'), undefined, 'Unavailable', true],
     [network('ECONNREFUSED'), undefined, 'Unavailable', true],
     [network('ETIMEDOUT'), undefined, 'Unavailable', true],
+    [network('UND_ERR_SOCKET'), undefined, 'Unavailable', true],
     [network('ENOTFOUND'), undefined, 'Unavailable', false],
     [
       Object.assign(new Error('Upload failed'), { name: 'Upload failed', code: 503 }),

@@ -1,6 +1,7 @@
 // A server that accepts connections and never answers must not hang a call: the request fails
 // with a retryable Unavailable once it has been silent for the idle timeout.
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { BackendStore, StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GcsBackend } from '../src/gcs-store.js';
@@ -40,6 +41,7 @@ it.each([
   ],
   ['delete', (s: BackendStore) => s.delete('k')],
   ['put (one request)', (s: BackendStore) => s.put('k', Buffer.from('bytes'))],
+  ['put (resumable)', (s: BackendStore) => s.put('k', Buffer.alloc(20 * 1024 * 1024))],
 ])('%s against a silent server fails Unavailable (retryable) after the idle timeout', async (_name, call) => {
   const started = Date.now();
   const error = await Promise.resolve()
@@ -53,4 +55,35 @@ it.each([
   expect(StoreError.is(error, 'Unavailable')).toBe(true);
   expect((error as StoreError).retryable).toBe(true);
   expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+it('a resumable put whose chunk the server never answers fails Unavailable (retryable) after the idle timeout', async () => {
+  // the session starts; the chunks then meet silence
+  const sessions = createHttpServer((request, response) => {
+    if (request.method === 'POST') {
+      response.writeHead(200, { location: `${sessionEndpoint}/session?upload_id=1` }).end('{}');
+    } else request.resume();
+  });
+  await new Promise<void>((resolve) => sessions.listen(0, '127.0.0.1', resolve));
+  const sessionEndpoint = `http://127.0.0.1:${(sessions.address() as AddressInfo).port}`;
+  try {
+    const s = new BackendStore(
+      new GcsBackend({
+        bucket: 'silent',
+        apiEndpoint: sessionEndpoint,
+        idleTimeoutMs: 500,
+        resumableThreshold: 256 * 1024,
+        chunkSize: 256 * 1024,
+      }),
+      { retry: false },
+    );
+    const started = Date.now();
+    const error = await s.put('k', Buffer.alloc(1024 * 1024)).catch((e: unknown) => e);
+    expect(StoreError.is(error, 'Unavailable')).toBe(true);
+    expect((error as StoreError).retryable).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    sessions.closeAllConnections();
+    await new Promise((resolve) => sessions.close(resolve));
+  }
 });
