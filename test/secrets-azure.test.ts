@@ -5,13 +5,7 @@
 // string, a server down or silent, a missing container, a SAS URL as the endpoint, credentials in
 // the URL and bad config files.
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  AZURITE_ACCOUNT,
-  AZURITE_ACCOUNT_KEY,
-  type Azurite,
-  freePort,
-  startAzurite,
-} from '@ckpt/test-servers';
+import { AZURITE_ACCOUNT, type Azurite, freePort, startAzurite } from '@ckpt/test-servers';
 import { useTempDir } from '@ckpt/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkSecrets, useSilentServer } from './secrets-harness.js';
@@ -28,16 +22,7 @@ let azurite: Azurite;
 let container: string;
 
 beforeAll(async () => {
-  // Azurite reads its accounts from this variable: the well-known key stays the first (the
-  // launcher creates containers with it), this run's key is the second
-  const saved = process.env.AZURITE_ACCOUNTS;
-  process.env.AZURITE_ACCOUNTS = `${AZURITE_ACCOUNT}:${AZURITE_ACCOUNT_KEY}:${KEY}`;
-  try {
-    azurite = await startAzurite();
-  } finally {
-    if (saved === undefined) delete process.env.AZURITE_ACCOUNTS;
-    else process.env.AZURITE_ACCOUNTS = saved;
-  }
+  azurite = await startAzurite({ secondKey: KEY });
   container = await azurite.createContainer();
 });
 afterAll(async () => {

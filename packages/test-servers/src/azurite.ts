@@ -34,8 +34,11 @@ export interface Azurite {
  *
  * `--skipApiVersionCheck`: otherwise every request from an SDK newer than the Azurite release
  * answers 400. `--location` rather than in-memory: in-memory mode keeps overwritten data.
+ * `secondKey` (base64) is accepted as well as the well-known key: a credential of the test's own.
  */
-export async function startAzurite(options: { directory?: string } = {}): Promise<Azurite> {
+export async function startAzurite(
+  options: { directory?: string; secondKey?: string } = {},
+): Promise<Azurite> {
   const directory = options.directory ?? (await tempDir('azurite'));
   await mkdir(directory, { recursive: true });
   const bin = await azuriteBlobBin();
@@ -54,6 +57,10 @@ export async function startAzurite(options: { directory?: string } = {}): Promis
       '--disableTelemetry',
       '--silent',
     ],
+    // Azurite reads its accounts and their keys from this variable
+    env: options.secondKey
+      ? { AZURITE_ACCOUNTS: `${AZURITE_ACCOUNT}:${AZURITE_ACCOUNT_KEY}:${options.secondKey}` }
+      : {},
     ready: (port) => answers(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}?comp=list`),
     cleanup: options.directory === undefined ? [directory] : [],
   });
