@@ -145,11 +145,17 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Authorization["']?\s*[:=]\s*["']?)(?:[\w-]+\s+)?[^\s,;"']+/gi, '$1<redacted>'],
   // PEM private keys
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '<redacted>'],
+  // V8's JSON.parse errors quote up to ~20 characters of the text (a key file's, say) around the error
+  [
+    /(Unexpected token )?(?:'[\s\S]', )?(?:\.\.\.)?\\?"[\s\S]{0,80}?\\?"(?:\.\.\.)? is not valid JSON/g,
+    '$1<redacted>: not valid JSON',
+  ],
 ];
 
 /**
  * Removes anything that looks like a credential from `text`: account keys, SAS signatures,
- * secret keys, tokens, passwords in URLs, authorization headers, private keys.
+ * secret keys, tokens, passwords in URLs, authorization headers, private keys, and the excerpts
+ * of JSON texts that V8's parse errors quote.
  */
 export function redact(text: string): string {
   let out = text;

@@ -202,6 +202,21 @@ describe('redact', () => {
       '{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgk\\n-----END PRIVATE KEY-----\\n"}',
       'MIIEvQIBADANBgk',
     ],
+    [
+      "V8 JSON parse error's excerpt",
+      'Invalid JSON key file: Unexpected token \'c\', ..."t_email": ckpt-sa-CL"... is not valid JSON',
+      'ckpt-sa-CL',
+    ],
+    [
+      "V8 JSON parse error's short text",
+      'Unexpected token \'S\', "Sk3y-{x}\n" is not valid JSON',
+      'Sk3y-{x}',
+    ],
+    [
+      "JSON-escaped V8 JSON parse error's excerpt",
+      '{"message":"Unexpected token \'A\', \\"AKIAxyz-98\\"... is not valid JSON"}',
+      'AKIAxyz-98',
+    ],
   ];
 
   it.each(secrets)('removes a %s', (_name, text, secret) => {
@@ -220,6 +235,10 @@ describe('redact', () => {
     expect(redact("{ secretAccessKey: 'x1', region: 'us-east-1' }")).toBe(
       "{ secretAccessKey: '<redacted>', region: 'us-east-1' }",
     );
+    expect(
+      redact('Invalid JSON key file: Unexpected token \'c\', ..."t_email": ckpt-sa-CL"... is not valid JSON'),
+    ).toBe('Invalid JSON key file: Unexpected token <redacted>: not valid JSON');
+    expect(redact('"undefined" is not valid JSON')).toBe('<redacted>: not valid JSON');
     expect(redact('get models/llama/images/pages-1.img: 503 SlowDown')).toBe(
       'get models/llama/images/pages-1.img: 503 SlowDown',
     );

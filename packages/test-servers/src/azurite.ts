@@ -37,8 +37,11 @@ export interface Azurite {
  * `--blobKeepAliveTimeout 120`: Azure keeps idle connections for minutes, Azurite for 5 s; on a
  * loaded machine a client whose timers run late then reuses a socket the server is closing, and
  * a request fails with a reset that tests with retries off cannot absorb.
+ * `secondKey` (base64) is accepted as well as the well-known key: a credential of the test's own.
  */
-export async function startAzurite(options: { directory?: string } = {}): Promise<Azurite> {
+export async function startAzurite(
+  options: { directory?: string; secondKey?: string } = {},
+): Promise<Azurite> {
   const directory = options.directory ?? (await tempDir('azurite'));
   await mkdir(directory, { recursive: true });
   const bin = await azuriteBlobBin();
@@ -59,6 +62,10 @@ export async function startAzurite(options: { directory?: string } = {}): Promis
       '--disableTelemetry',
       '--silent',
     ],
+    // Azurite reads its accounts and their keys from this variable
+    env: options.secondKey
+      ? { AZURITE_ACCOUNTS: `${AZURITE_ACCOUNT}:${AZURITE_ACCOUNT_KEY}:${options.secondKey}` }
+      : {},
     ready: (port) => answers(`http://127.0.0.1:${port}/${AZURITE_ACCOUNT}?comp=list`),
     cleanup: options.directory === undefined ? [directory] : [],
   });
