@@ -107,12 +107,22 @@ export class Checkpoints {
 
   /** Pushes `dir` as a new generation of `model`; visible only once complete. */
   push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
-    return traced('push', model, () => push(this.ctx, model, dir, options), transferFigures);
+    return traced(
+      'push',
+      model,
+      () => this.withStoreStats(() => push(this.ctx, model, dir, options)),
+      transferFigures,
+    );
   }
 
   /** Makes `dir` hold exactly a generation of `model` (default: the latest), or fails leaving it as it was. */
   pull(model: string, dir: string, options?: PullOptions): Promise<PullResult> {
-    return traced('pull', model, () => pull(this.ctx, model, dir, options), transferFigures);
+    return traced(
+      'pull',
+      model,
+      () => this.withStoreStats(() => pull(this.ctx, model, dir, options)),
+      transferFigures,
+    );
   }
 
   /**
@@ -241,6 +251,15 @@ export class Checkpoints {
     this.pool = undefined;
   }
 
+  /** The transfer's result with what the store met meanwhile (`throttled`, `inFlightLimit`), when it says. */
+  private async withStoreStats<T extends PushResult | PullResult>(transfer: () => Promise<T>): Promise<T> {
+    const before = this.ctx.store.stats?.();
+    const result = await transfer();
+    const after = this.ctx.store.stats?.();
+    if (!before || !after) return result;
+    return { ...result, throttled: after.throttled - before.throttled, inFlightLimit: after.inFlightLimit };
+  }
+
   /** What `ls` shows of a generation, from its manifest's head (never the whole manifest in memory). */
   private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
     validateGeneration(generation);
@@ -262,6 +281,6 @@ export class Checkpoints {
 }
 
 function transferFigures(result: PushResult | PullResult): OperationFigures {
-  const { generation, bytes, bytesTransferred, chunksNew, chunksReused } = result;
-  return { generation, bytes, bytesTransferred, chunksNew, chunksReused };
+  const { generation, bytes, bytesTransferred, chunksNew, chunksReused, throttled, inFlightLimit } = result;
+  return { generation, bytes, bytesTransferred, chunksNew, chunksReused, throttled, inFlightLimit };
 }
