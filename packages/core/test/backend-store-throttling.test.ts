@@ -88,10 +88,10 @@ describe('BackendStore under throttling', () => {
       put: (key, body, options) => memory.put(key, body, options),
       get: (key, options) => memory.get(key, options),
       list: (prefix, options) => memory.list(prefix, options),
-      delete: (key, options) => memory.delete(key, options),
-      head: async (key, options) => {
+      delete: (key) => memory.delete(key),
+      head: async (key) => {
         if (answers++ < 3) throw Object.assign(new Error('busy'), { status: 429 });
-        return memory.head(key, options);
+        return memory.head(key);
       },
       toStoreError: (error) =>
         (error as { status?: number }).status === 429

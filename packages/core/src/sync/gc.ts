@@ -1,9 +1,10 @@
+import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { deleteGeneration, type TrashRecord } from './delete.js';
 import type { EngineContext } from './engine-context.js';
-import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
+import { PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
-import { listAllGenerations, readJsonRecord, readManifest } from './stored-generations.js';
+import { listAllGenerations, readJsonRecord, readManifestHead } from './stored-generations.js';
 import type { GcOptions, GcResult } from './types.js';
 
 /** What dead writers left is removed once untouched this long at least, whatever the grace: a live put may pause. */
@@ -17,22 +18,31 @@ function clockSlack(now: number): number {
   return now % 1000 === 0 ? 1000 : 0;
 }
 
+/** Pack deletions sent at once while the packs are listed. */
+const DELETE_BATCH = 1000;
+
 /**
  * Collects garbage. Every age is measured on the store's clock (`now`, read first), never a local one.
  * 1. The pushes in flight are read (their records in `ckpt/pushes/`).
  * 2. Generations beyond `keep` per model are moved to the trash (like `delete`).
  * 3. Trash records older than `grace` are purged; younger ones keep their packs alive.
- * 4. Packs are listed; the pushes in flight are read again.
+ * 4. The pushes in flight are read again; packs are listed.
  * 5. Packs are deleted when no committed generation, no young trash record and no base generation
  *    of a live push references them, when they are older than `grace`, and when they are older
  *    than the start of every live push.
  * Why no setting can break a committed generation: a push's new packs are younger than its start
  * (live pushes, step 1 or 4) or than `now` (pushes that started after step 1); the packs it reuses
  * belong to generations its record names before it reads them, so a gc that trashed one before
- * reading the record has also deleted the manifest the push would read, and a gc that reads the
- * record keeps them; a push that committed and ended before step 1 has its manifest listed in
- * step 2. A push that could not renew its record in time refuses to commit (push-lease.ts).
- * An unreadable manifest stops the collection: without it, what is garbage cannot be known.
+ * reading the record (step 4 comes after step 2) has also deleted the manifest the push would
+ * read, and a gc that reads the record keeps them; a push that committed and ended before step 1
+ * has its manifest listed in step 2. A push that could not renew its record in time refuses to
+ * commit (push-lease.ts). An unreadable manifest stops the collection: without it, what is
+ * garbage cannot be known.
+ *
+ * Memory stays bounded whatever the number of generations: manifests are read `concurrency` at
+ * a time, each streamed through its checksum with only its head kept (`readManifestHead`), and
+ * only the set of referenced pack ids stays; packs are decided as they are listed and deleted in
+ * batches.
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcResult> {
   const started = Date.now();
@@ -60,88 +70,109 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     abandonedRemoved: 0,
     durationMs: 0,
   };
+  const limit = pLimit(ctx.concurrency);
   // a dry run writes nothing, not even the clock object: it reads the local clock instead
   const now = options.dryRun ? Date.now() : await storeNow(store, signal);
   const before = await readPushes(store, now, signal);
 
   const live = new Set<string>();
-  /** Packs of generations read in this run (committed or trashed), for the bases of live pushes. */
-  const packsOf = new Map<string, string[]>();
+  /** Packs of the generations (`model@generation`) the pushes in flight named as bases, read in this run. */
+  const basePacks = new Map<string, string[]>();
+  const named = new Set(before.live.flatMap((p) => p.bases.map((b) => `${b.model}@${b.generation}`)));
   const models = await listAllGenerations(store, signal);
+  const reads: Promise<void>[] = [];
+  const expiredAt: [number, string][] = [];
   for (const [model, generations] of models) {
     const keep = options.keep === undefined ? generations.length : Math.max(0, options.keep);
-    const expired = generations.slice(0, Math.max(0, generations.length - keep));
+    const expired = new Set(generations.slice(0, Math.max(0, generations.length - keep)));
     for (const generation of generations) {
-      throwIfAborted(signal, 'gc');
-      const manifest = await readManifest(store, model, generation, signal).catch((err) => {
-        if (StoreError.is(err, 'Integrity')) {
-          throw new StoreError(
-            'Integrity',
-            `${err.message}; gc stopped: delete or repair that generation first`,
-            {
-              operation: 'gc',
-              key: `${model}@${generation}`,
-              cause: err,
-            },
-          );
-        }
-        throw err;
-      });
-      for (const id of manifest.packs) live.add(id);
-      packsOf.set(manifestKey(model, generation), manifest.packs);
-      if (expired.includes(generation)) {
-        result.expiredGenerations.push(`${model}@${generation}`);
-        if (!options.dryRun) await deleteGeneration(store, model, generation, signal);
-      }
+      const order = reads.length;
+      reads.push(
+        limit(async () => {
+          throwIfAborted(signal, 'gc');
+          const { packs } = await readManifestHead(store, model, generation, signal).catch((err) => {
+            if (StoreError.is(err, 'Integrity')) {
+              throw new StoreError(
+                'Integrity',
+                `${err.message}; gc stopped: delete or repair that generation first`,
+                {
+                  operation: 'gc',
+                  key: `${model}@${generation}`,
+                  cause: err,
+                },
+              );
+            }
+            throw err;
+          });
+          for (const id of packs) live.add(id);
+          const name = `${model}@${generation}`;
+          if (named.has(name)) basePacks.set(name, packs);
+          if (expired.has(generation)) {
+            expiredAt.push([order, name]);
+            if (!options.dryRun) await deleteGeneration(store, model, generation, signal, packs);
+          }
+        }),
+      );
     }
   }
+  await settleAll(reads);
+  result.expiredGenerations = expiredAt.sort(([a], [b]) => a - b).map(([, name]) => name);
 
   const slack = clockSlack(now);
   const cutoff = now - grace;
-  const purge: { key: string; packs: string[] }[] = [];
+  const purge: string[] = [];
+  const trashReads: Promise<void>[] = [];
   for await (const meta of store.list(TRASH, { signal })) {
-    if (!parseGenerationKey(meta.key, TRASH)) continue;
-    const record = await readTrashRecord(store, meta.key, signal);
-    if (record === null) continue;
-    const packs = record?.packs ?? [];
-    packsOf.set(meta.key, packs);
-    const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
-    if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
-      purge.push({ key: meta.key, packs });
-    else for (const id of packs) live.add(id);
+    const trashed = parseGenerationKey(meta.key, TRASH);
+    if (!trashed) continue;
+    trashReads.push(
+      limit(async () => {
+        const record = await readTrashRecord(store, meta.key, signal);
+        if (record === null) return;
+        const packs = record?.packs ?? [];
+        const name = `${trashed.model}@${trashed.generation}`;
+        if (named.has(name)) basePacks.set(name, packs);
+        const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
+        if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
+          purge.push(meta.key);
+        else for (const id of packs) live.add(id);
+      }),
+    );
   }
-
-  const candidates: { key: string; id: string; size: number; lastModified: number }[] = [];
-  for await (const meta of store.list(PACKS, { signal })) {
-    const id = packIdOf(meta.key);
-    if (!id) continue;
-    if (live.has(id)) result.packsLive++;
-    else candidates.push({ key: meta.key, id, size: meta.size, lastModified: meta.lastModified.getTime() });
-  }
+  await settleAll(trashReads);
 
   const after = await readPushes(store, now, signal);
   const pushes = [...before.live, ...after.live];
   result.pushesInFlight = after.live.length;
-  const needed = await packsOfBases(ctx, pushes, packsOf, signal);
+  const needed = await packsOfBases(ctx, pushes, basePacks, signal);
   const keepTrash = new Set(pushes.flatMap((p) => p.bases.map((b) => trashKey(b.model, b.generation))));
   const oldestPush = Math.min(now, ...pushes.map((p) => p.startedAt)) - slack;
-  const garbage: { key: string; size: number }[] = [];
-  for (const pack of candidates) {
-    if (needed.has(pack.id)) result.packsLive++;
-    else if (pack.lastModified >= cutoff - slack || pack.lastModified >= oldestPush) result.packsInGrace++;
-    else garbage.push(pack);
+  let batch: string[] = [];
+  const deleteBatch = async () => {
+    const keys = batch;
+    batch = [];
+    if (options.dryRun || keys.length === 0) return;
+    const { errors } = await store.deleteMany(keys, { signal });
+    if (errors.length) throw errors[0]!.error;
+  };
+  for await (const meta of store.list(PACKS, { signal })) {
+    const id = packIdOf(meta.key);
+    if (!id) continue;
+    const lastModified = meta.lastModified.getTime();
+    if (live.has(id) || needed.has(id)) result.packsLive++;
+    else if (lastModified >= cutoff - slack || lastModified >= oldestPush) result.packsInGrace++;
+    else {
+      result.packsDeleted++;
+      result.bytesFreed += meta.size;
+      batch.push(meta.key);
+      if (batch.length >= DELETE_BATCH) await deleteBatch();
+    }
   }
-  const purged = purge.filter((p) => !keepTrash.has(p.key)).map((p) => p.key);
+  await deleteBatch();
+  const purged = purge.filter((key) => !keepTrash.has(key));
   result.purgedGenerations = purged.length;
-  result.packsDeleted = garbage.length;
-  result.bytesFreed = garbage.reduce((sum, g) => sum + g.size, 0);
   if (!options.dryRun) {
     throwIfAborted(signal, 'gc');
-    const { errors } = await store.deleteMany(
-      garbage.map((g) => g.key),
-      { signal },
-    );
-    if (errors.length) throw errors[0]!.error;
     const removed = await store.deleteMany([...purged, ...after.dead], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
     const abandoned = await store.removeAbandoned?.(Math.max(grace, ABANDONED_MIN_AGE_MS), { signal });
@@ -152,20 +183,26 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   return result;
 }
 
+/** Waits for every task; the first failure wins once all have settled (none is left running). */
+async function settleAll(tasks: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(tasks)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 /** Every pack a base generation of a live push references, wherever its list is. */
 async function packsOfBases(
   ctx: EngineContext,
   pushes: LivePush[],
-  packsOf: Map<string, string[]>,
+  basePacks: Map<string, string[]>,
   signal?: AbortSignal,
 ): Promise<Set<string>> {
   const needed = new Set<string>();
   for (const { model, generation } of pushes.flatMap((p) => p.bases)) {
-    let packs = packsOf.get(manifestKey(model, generation)) ?? packsOf.get(trashKey(model, generation));
-    // committed after this run listed the generations: its packs are young, but read it anyway
-    packs ??= await readManifest(ctx.store, model, generation, signal).then(
+    let packs = basePacks.get(`${model}@${generation}`);
+    // named by a push seen only now: its manifest (or its trash record) is read again
+    packs ??= await readManifestHead(ctx.store, model, generation, signal).then(
       (m) => m.packs,
-      () => [],
+      async () => (await readTrashRecord(ctx.store, trashKey(model, generation), signal))?.packs ?? [],
     );
     for (const id of packs) needed.add(id);
   }
