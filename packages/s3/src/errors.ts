@@ -106,9 +106,13 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   return 'Internal';
 }
 
-/** True when S3 asked for fewer requests: a throttling code, or HTTP 429. */
+/**
+ * True when S3 asked for fewer requests: a throttling code, HTTP 429, or a 503 without a code (S3
+ * answers a HEAD without a body, so its `SlowDown` reaches the SDK as `Unknown`).
+ */
 export function isThrottling(facts: ErrorFacts): boolean {
-  return THROTTLING.has(facts.name ?? '') || facts.status === 429;
+  const uncoded = facts.name === undefined || facts.name === 'Unknown';
+  return THROTTLING.has(facts.name ?? '') || facts.status === 429 || (facts.status === 503 && uncoded);
 }
 
 /** Reads {@link ErrorFacts} from whatever was thrown (SDK exception, Node error, anything). */

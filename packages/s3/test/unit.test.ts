@@ -129,6 +129,8 @@ describe('toStoreError', () => {
     ['SlowDownRead', 503, true],
     ['Throttling', 400, true],
     ['Unknown', 429, true],
+    ['Unknown', 503, true], // a HEAD's SlowDown: no body, so no code
+    ['Unknown', 500, false],
     ['ServiceUnavailable', 503, false],
     ['InternalError', 500, false],
   ] as const)('%s (HTTP %s) is throttling: %s, and Unavailable', (name, status, throttled) => {

@@ -7,8 +7,17 @@
  * MinIO and fake-gcs-server are Go binaries that `scripts/install-test-tools.sh` builds into
  * `$CKPT_TOOLS_DIR/bin` (default `~/.cache/ckpt-tools/bin`); a missing binary is an error naming
  * that script. Azurite comes from npm (this package's dependency).
+ *
+ * `startThrottlingProxy` goes in front of MinIO, which throttles nothing, and answers S3's
+ * `503 SlowDown` beyond a number of requests in flight.
  */
 export { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, type Azurite, startAzurite } from './azurite.js';
 export { type FakeGcs, type FakeGcsOptions, startFakeGcs } from './fake-gcs.js';
 export { type Minio, startMinio } from './minio.js';
 export { findBinary, freePort, INSTALL_SCRIPT, toolsBinDir } from './process.js';
+export {
+  startThrottlingProxy,
+  type ThrottlingProxy,
+  type ThrottlingProxyOptions,
+  type ThrottlingStats,
+} from './throttling-proxy.js';
