@@ -1,9 +1,10 @@
-import pLimit from 'p-limit';
 import { StoreError, throwIfAborted } from '../errors.js';
+import type { ObjectMeta } from '../store.js';
 import { deleteGeneration, type TrashRecord } from './delete.js';
 import type { EngineContext } from './engine-context.js';
 import { PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
+import { eachLimited } from './run-all.js';
 import { listAllGenerations, readJsonRecord, readManifestHead } from './stored-generations.js';
 import type { GcOptions, GcResult } from './types.js';
 
@@ -39,10 +40,10 @@ const DELETE_BATCH = 1000;
  * commit (push-lease.ts). An unreadable manifest stops the collection: without it, what is
  * garbage cannot be known.
  *
- * Memory stays bounded whatever the number of generations: manifests are read `concurrency` at
- * a time, each streamed through its checksum with only its head kept (`readManifestHead`), and
- * only the set of referenced pack ids stays; packs are decided as they are listed and deleted in
- * batches.
+ * What it holds does not grow with the checkpoints' chunks: manifests are read `concurrency` at a
+ * time (the first failure stops the rest), each streamed through its checksum with only its head
+ * kept (`readManifestHead`); besides the list of generations, only the set of referenced pack ids
+ * stays; packs are decided as they are listed and deleted in batches.
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcResult> {
   const started = Date.now();
@@ -70,7 +71,6 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     abandonedRemoved: 0,
     durationMs: 0,
   };
-  const limit = pLimit(ctx.concurrency);
   // a dry run writes nothing, not even the clock object: it reads the local clock instead
   const now = options.dryRun ? Date.now() : await storeNow(store, signal);
   const before = await readPushes(store, now, signal);
@@ -79,67 +79,47 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   /** Packs of the generations (`model@generation`) the pushes in flight named as bases, read in this run. */
   const basePacks = new Map<string, string[]>();
   const named = new Set(before.live.flatMap((p) => p.bases.map((b) => `${b.model}@${b.generation}`)));
-  const models = await listAllGenerations(store, signal);
-  const reads: Promise<void>[] = [];
-  const expiredAt: [number, string][] = [];
-  for (const [model, generations] of models) {
-    const keep = options.keep === undefined ? generations.length : Math.max(0, options.keep);
-    const expired = new Set(generations.slice(0, Math.max(0, generations.length - keep)));
-    for (const generation of generations) {
-      const order = reads.length;
-      reads.push(
-        limit(async () => {
-          throwIfAborted(signal, 'gc');
-          const { packs } = await readManifestHead(store, model, generation, signal).catch((err) => {
-            if (StoreError.is(err, 'Integrity')) {
-              throw new StoreError(
-                'Integrity',
-                `${err.message}; gc stopped: delete or repair that generation first`,
-                {
-                  operation: 'gc',
-                  key: `${model}@${generation}`,
-                  cause: err,
-                },
-              );
-            }
-            throw err;
-          });
-          for (const id of packs) live.add(id);
-          const name = `${model}@${generation}`;
-          if (named.has(name)) basePacks.set(name, packs);
-          if (expired.has(generation)) {
-            expiredAt.push([order, name]);
-            if (!options.dryRun) await deleteGeneration(store, model, generation, signal, packs);
-          }
-        }),
+  const keep = (count: number) => (options.keep === undefined ? count : Math.max(0, options.keep));
+  const generations = [...(await listAllGenerations(store, signal))].flatMap(([model, ids]) =>
+    ids.map((generation, i) => ({ model, generation, expired: i < ids.length - keep(ids.length) })),
+  );
+  await eachLimited(generations, ctx.concurrency, async ({ model, generation, expired }) => {
+    throwIfAborted(signal, 'gc');
+    const { packs } = await readManifestHead(store, model, generation, signal).catch((err) => {
+      if (!StoreError.is(err, 'Integrity')) throw err;
+      throw new StoreError(
+        'Integrity',
+        `${err.message}; gc stopped: delete or repair that generation first`,
+        {
+          operation: 'gc',
+          key: `${model}@${generation}`,
+          cause: err,
+        },
       );
-    }
-  }
-  await settleAll(reads);
-  result.expiredGenerations = expiredAt.sort(([a], [b]) => a - b).map(([, name]) => name);
+    });
+    for (const id of packs) live.add(id);
+    if (named.has(`${model}@${generation}`)) basePacks.set(`${model}@${generation}`, packs);
+    if (expired && !options.dryRun) await deleteGeneration(store, model, generation, signal, packs);
+  });
+  result.expiredGenerations = generations.filter((g) => g.expired).map((g) => `${g.model}@${g.generation}`);
 
   const slack = clockSlack(now);
   const cutoff = now - grace;
   const purge: string[] = [];
-  const trashReads: Promise<void>[] = [];
-  for await (const meta of store.list(TRASH, { signal })) {
-    const trashed = parseGenerationKey(meta.key, TRASH);
-    if (!trashed) continue;
-    trashReads.push(
-      limit(async () => {
-        const record = await readTrashRecord(store, meta.key, signal);
-        if (record === null) return;
-        const packs = record?.packs ?? [];
-        const name = `${trashed.model}@${trashed.generation}`;
-        if (named.has(name)) basePacks.set(name, packs);
-        const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
-        if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
-          purge.push(meta.key);
-        else for (const id of packs) live.add(id);
-      }),
-    );
-  }
-  await settleAll(trashReads);
+  const trash: ObjectMeta[] = [];
+  for await (const meta of store.list(TRASH, { signal }))
+    if (parseGenerationKey(meta.key, TRASH)) trash.push(meta);
+  await eachLimited(trash, ctx.concurrency, async (meta) => {
+    const record = await readTrashRecord(store, meta.key, signal);
+    if (record === null) return;
+    const packs = record?.packs ?? [];
+    const { model, generation } = parseGenerationKey(meta.key, TRASH)!;
+    if (named.has(`${model}@${generation}`)) basePacks.set(`${model}@${generation}`, packs);
+    const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
+    if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
+      purge.push(meta.key);
+    else for (const id of packs) live.add(id);
+  });
 
   const after = await readPushes(store, now, signal);
   const pushes = [...before.live, ...after.live];
@@ -181,12 +161,6 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   }
   result.durationMs = Date.now() - started;
   return result;
-}
-
-/** Waits for every task; the first failure wins once all have settled (none is left running). */
-async function settleAll(tasks: Promise<void>[]): Promise<void> {
-  const failed = (await Promise.allSettled(tasks)).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Every pack a base generation of a live push references, wherever its list is. */
