@@ -27,16 +27,19 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --threads N          engine: chunking threads (default: available cores)
   --memory-budget 32MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
-  --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
+  --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)
+  --fleet              the fleet simulation instead: many processes as hosts (see --fleet --help)`;
 
 /** Rewrite fractions of the sweep (next-version push). */
 export const SWEEP_FRACTIONS = [0, 0.01, 0.05, 0.2, 1] as const;
 
-function invalid(message: string): StoreError {
+/** A bad argument of `pnpm bench`. */
+export function invalid(message: string): StoreError {
   return new StoreError('InvalidArgument', message, { operation: 'bench arguments' });
 }
 
-function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
+/** The comma-separated `text` of `--flag`, each item one of `allowed`. */
+export function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
   const items = text.split(',').map((s) => s.trim());
   for (const item of items) {
     if (!allowed.includes(item as T)) {
@@ -46,7 +49,8 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
   return [...new Set(items as T[])];
 }
 
-function positiveInteger(flag: string, text: string | undefined, fallback: number, min = 1): number {
+/** The whole number `text` of `--flag` (at least `min`), or `fallback` when absent. */
+export function positiveInteger(flag: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min) {
     throw invalid(`--${flag} must be a whole number ≥ ${min} (got ${JSON.stringify(text)})`);
