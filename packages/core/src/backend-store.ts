@@ -47,7 +47,7 @@ const METADATA_KEY = /^[a-z0-9-]+$/;
  * turns every failure into a `StoreError` (the backend's `toStoreError`, else its `errno`, else
  * `Internal`, credentials redacted), retries retryable failures with one policy, resumes a broken
  * `get` body from the byte where it broke, resumes a broken listing after the last key, and
- * batches `deleteMany`. Every request to the backend holds a slot of one {@link InFlightLimit}
+ * batches `deleteMany`. Every request to the backend holds a slot of one `InFlightLimit`
  * (a `get` until its body closes, a listing for each step): throttling answers lower it.
  *
  * @example
