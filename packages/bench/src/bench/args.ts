@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { parseSize } from '../workload/sizes.js';
 import type { BenchArgs, EngineKnobs } from './types.js';
@@ -66,15 +66,7 @@ function size(flag: string, text: string): number {
 
 /** Parses `pnpm bench` arguments (without `node` and the script); bad ones throw `InvalidArgument`. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (err) {
-    throw new StoreError('InvalidArgument', (err as Error).message, {
-      operation: 'bench arguments',
-      cause: err,
-    });
-  }
+  const values = parseFlags(argv, OPTIONS);
   const quick = values.quick ?? false;
   const scaling = values.scaling ?? (quick ? '32MiB' : '0.5GiB,2GiB');
   const scalingBytes = scaling === '' ? [] : scaling.split(',').map((s) => size('scaling', s.trim()));
@@ -106,32 +98,42 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      backends: { type: 'string' },
-      size: { type: 'string' },
-      runs: { type: 'string' },
-      quick: { type: 'boolean' },
-      out: { type: 'string' },
-      cache: { type: 'string' },
-      scaling: { type: 'string' },
-      large: { type: 'boolean' },
-      'small-files': { type: 'string' },
-      'no-tools': { type: 'boolean' },
-      'no-sweep': { type: 'boolean' },
-      'no-verify': { type: 'boolean' },
-      seed: { type: 'string' },
-      work: { type: 'string' },
-      concurrency: { type: 'string' },
-      threads: { type: 'string' },
-      'memory-budget': { type: 'string' },
-      'update-docs': { type: 'boolean' },
-      report: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+/** The options `pnpm bench` and `pnpm bench --fleet` share. */
+export const SHARED_OPTIONS = {
+  backends: { type: 'string' },
+  size: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  work: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `argv` parsed (strict, no positionals) by `options`; what `parseArgs` refuses is one `InvalidArgument` line. */
+export function parseFlags<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values;
+  } catch (err) {
+    throw new StoreError('InvalidArgument', (err as Error).message, {
+      operation: 'bench arguments',
+      cause: err,
+    });
+  }
 }
+
+const OPTIONS = {
+  ...SHARED_OPTIONS,
+  runs: { type: 'string' },
+  cache: { type: 'string' },
+  scaling: { type: 'string' },
+  large: { type: 'boolean' },
+  'small-files': { type: 'string' },
+  'no-tools': { type: 'boolean' },
+  'no-sweep': { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  seed: { type: 'string' },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  'memory-budget': { type: 'string' },
+  'update-docs': { type: 'boolean' },
+  report: { type: 'string' },
+} as const;

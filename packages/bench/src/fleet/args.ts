@@ -1,7 +1,5 @@
 import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
-import { StoreError } from '@ckpt/core';
-import { invalid, list, positiveInteger } from '../bench/args.js';
+import { invalid, list, parseFlags, positiveInteger, SHARED_OPTIONS } from '../bench/args.js';
 import { parseSize } from '../workload/sizes.js';
 
 /** The scenarios of the fleet simulation (b, the host-wide cache, is not built yet). */
@@ -38,15 +36,7 @@ export interface FleetArgs {
 
 /** Parses `pnpm bench --fleet` arguments (the `--fleet` flag included); bad ones throw `InvalidArgument`. */
 export function parseFleetArgs(argv: string[]): FleetArgs {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (err) {
-    throw new StoreError('InvalidArgument', (err as Error).message, {
-      operation: 'bench arguments',
-      cause: err,
-    });
-  }
+  const values = parseFlags(argv, OPTIONS);
   const quick = values.quick ?? false;
   const sizeBytes = parseSize(values.size ?? (quick ? '32MiB' : '256MiB'), '--size');
   if (sizeBytes < 4 * 2 ** 20) throw invalid(`--size must be at least 4MiB (got ${values.size})`);
@@ -63,23 +53,11 @@ export function parseFleetArgs(argv: string[]): FleetArgs {
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      fleet: { type: 'boolean' },
-      scenarios: { type: 'string' },
-      hosts: { type: 'string' },
-      size: { type: 'string' },
-      models: { type: 'string' },
-      generations: { type: 'string' },
-      backends: { type: 'string' },
-      quick: { type: 'boolean' },
-      work: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
+const OPTIONS = {
+  ...SHARED_OPTIONS,
+  fleet: { type: 'boolean' },
+  scenarios: { type: 'string' },
+  hosts: { type: 'string' },
+  models: { type: 'string' },
+  generations: { type: 'string' },
+} as const;

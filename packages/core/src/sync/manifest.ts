@@ -83,13 +83,21 @@ export const MAX_HEAD_BYTES = 4 * 1024 * 1024;
 export function parseManifestHead(first: Buffer, key: string): ManifestHead | undefined {
   const end = first.indexOf(',"chunks":');
   if (end < 0 || first[0] !== 0x7b) return undefined;
+  return parseOpening(first.subarray(0, end), headShape, key);
+}
+
+/**
+ * The JSON object whose first keys `text` holds (closed here with a brace), checked by `shape`:
+ * undefined when it is no JSON, `Integrity` naming the field when it does not fit the shape.
+ */
+function parseOpening<T>(text: Buffer, shape: z.ZodType<T>, key: string): T | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(`${first.toString('utf8', 0, end)}}`);
+    json = JSON.parse(`${text.toString('utf8')}}`);
   } catch {
     return undefined;
   }
-  const parsed = headShape.safeParse(json);
+  const parsed = shape.safeParse(json);
   if (!parsed.success)
     throw invalid(key, `${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
@@ -120,16 +128,7 @@ export function parseTaggedLead(first: Buffer, tag: string, key: string): Manife
   if (!match || end > first.length) return undefined;
   const lead = first.subarray(0, end);
   if (createHash('sha256').update(lead).digest('hex') !== match[2]) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(`${lead.toString('utf8')}}`);
-  } catch {
-    return undefined;
-  }
-  const parsed = leadShape.safeParse(json);
-  if (!parsed.success)
-    throw invalid(key, `${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
-  return parsed.data;
+  return parseOpening(lead, leadShape, key);
 }
 
 /** A manifest in memory: its chunk table packed (it serialises as format 2). */
