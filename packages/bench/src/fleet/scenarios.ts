@@ -89,6 +89,9 @@ export async function pullTogether(ctx: FleetContext, hosts: number, sizeBytes: 
   ctx.log(
     `(a) pushed ${generated.bytes} bytes in ${Math.round(pushed.wallMs)} ms; ${hosts} hosts pull at once`,
   );
+  // what a switcher asks before it pulls, of a checkpoint with many chunks and packs
+  const exists = await host(ctx, store, 'a-admin', { op: 'exists', model: 'shared' });
+  const listed = await host(ctx, store, 'a-admin', { op: 'ls' });
   const pulls = await Promise.all(
     Array.from({ length: hosts }, (_, i) =>
       host(ctx, store, `a-host-${i}`, { op: 'pull', model: 'shared', dir: join(ctx.work, `a-host-${i}`) }),
@@ -96,6 +99,8 @@ export async function pullTogether(ctx: FleetContext, hosts: number, sizeBytes: 
   );
   return [
     rowOf('a', store, 'push (once, before)', [pushed], generated.bytes),
+    rowOf('a', store, 'exists', [exists]),
+    rowOf('a', store, 'ls', [listed]),
     rowOf('a', store, 'pull, all hosts at once', pulls, generated.bytes),
   ];
 }
