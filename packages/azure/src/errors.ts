@@ -93,6 +93,11 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   return 'Internal';
 }
 
+/** True when Azure asked for fewer requests: `ServerBusy` (503, or 500 for some limits) or HTTP 429. */
+export function isThrottling(facts: ErrorFacts): boolean {
+  return facts.name === 'ServerBusy' || facts.status === 429;
+}
+
 /** Reads {@link ErrorFacts} from whatever was thrown (RestError, identity error, Node error). */
 export function factsOf(err: unknown): ErrorFacts {
   if (typeof err !== 'object' || err === null) return {};
@@ -129,7 +134,8 @@ export function toStoreError(err: unknown, context: ErrorContext): StoreError {
   if (StoreError.is(err)) return err;
   const facts = factsOf(err);
   const code = classify(facts, context.condition);
-  const options = { operation: context.operation, key: context.key, cause: err };
+  const throttled = code === 'Unavailable' && isThrottling(facts);
+  const options = { operation: context.operation, key: context.key, cause: err, throttled };
   const message = describe(code, facts, err, context);
   if (code === 'Unavailable' && facts.errno === 'ENOTFOUND') {
     return new StoreError(code, message, { ...options, retryable: false });

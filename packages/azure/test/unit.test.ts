@@ -43,6 +43,17 @@ describe('error mapping', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it.each([
+    [503, 'ServerBusy', true],
+    [500, 'ServerBusy', true],
+    [429, undefined, true],
+    [500, 'InternalError', false],
+    [500, 'OperationTimedOut', false],
+  ] as const)('HTTP %s %s is throttling: %s, and Unavailable', (status, errorCode, throttled) => {
+    const error = toStoreError(restError(status, errorCode), { operation: 'get', key: 'k' });
+    expect(error).toMatchObject({ code: 'Unavailable', retryable: true, throttled });
+  });
+
   it('a failed condition reads by the put mode: 409 BlobAlreadyExists for a create, 412 or 404 for an update', () => {
     expect(classify({ status: 409, name: 'BlobAlreadyExists' }, 'create')).toBe('AlreadyExists');
     expect(classify({ status: 412, name: 'ConditionNotMet' }, 'replace')).toBe('PreconditionFailed');

@@ -94,6 +94,7 @@ export async function runCommand(
     reporter.error(err, store?.name);
     ctx.exitCode = interrupt.exitCode ?? exitCodeFor(err);
   } finally {
+    const storeStats = store?.stats?.();
     await closeQuietly(reporter, checkpoints, store);
     if (globals.metricsFile) {
       const path = resolve(ctx.cwd, globals.metricsFile);
@@ -102,6 +103,7 @@ export async function runCommand(
         ...run,
         durationMs: performance.now() - started,
         retries,
+        ...(storeStats ? { storeStats } : {}),
         result,
       }).catch((err: Error) => reporter.notice(`could not write the metrics file ${path}: ${err.message}`));
     }

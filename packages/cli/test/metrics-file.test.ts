@@ -39,6 +39,10 @@ describe('--metrics-file', () => {
     expect(seen.get('ckpt_last_run_chunks_new')?.value).toBe(pushed.chunksNew);
     expect(seen.get('ckpt_last_run_chunks_reused')?.value).toBe(pushed.chunksReused);
     expect(seen.get('ckpt_last_run_retries')?.value).toBe(0);
+    // what the store met: no throttling, and the most requests the push ran at once
+    expect(pushed).toMatchObject({ throttled: 0, inFlightLimit: expect.any(Number) });
+    expect(seen.get('ckpt_last_run_throttled')?.value).toBe(0);
+    expect(seen.get('ckpt_last_run_store_in_flight_limit')?.value).toBe(pushed.inFlightLimit);
     expect(seen.get('ckpt_last_run_duration_seconds')?.value).toBeGreaterThan(0);
     expect(
       Math.abs((seen.get('ckpt_last_run_timestamp_seconds')?.value ?? 0) - Date.now() / 1000),

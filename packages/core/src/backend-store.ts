@@ -4,6 +4,7 @@ import type { Backend } from './backend.js';
 import { errorText } from './config/error-text.js';
 import { errnoError } from './errno.js';
 import { abortError, StoreError, throwIfAborted } from './errors.js';
+import { InFlightLimit, type Slot } from './in-flight-limit.js';
 import { compareKeys, keyProblem, normalizePrefix, validateKey } from './keys.js';
 import { ResumableBody } from './resumable-body.js';
 import { isRetryable, type RetryOptions, RetryPolicy, type StoreOp } from './retry.js';
@@ -21,12 +22,20 @@ import {
   type PutMode,
   type PutOptions,
   type PutResult,
+  type StoreStats,
 } from './store.js';
+import { countThrottled } from './telemetry.js';
 
 /** Options of a {@link BackendStore}. */
 export interface StoreOptions {
   /** How failed requests are retried; `false` for never. Default: {@link RetryOptions}' defaults. */
   retry?: RetryOptions | false;
+  /**
+   * Most requests in flight at once, the ceiling the limit grows back to after the service
+   * throttled. Default: none of the store's own (the callers' concurrency bounds it) until a
+   * throttling answer, then the most the callers ran at once.
+   */
+  maxInFlight?: number;
 }
 
 const METADATA_KEY = /^[a-z0-9-]+$/;
@@ -38,7 +47,8 @@ const METADATA_KEY = /^[a-z0-9-]+$/;
  * turns every failure into a `StoreError` (the backend's `toStoreError`, else its `errno`, else
  * `Internal`, credentials redacted), retries retryable failures with one policy, resumes a broken
  * `get` body from the byte where it broke, resumes a broken listing after the last key, and
- * batches `deleteMany`.
+ * batches `deleteMany`. Every request to the backend holds a slot of one `InFlightLimit`
+ * (a `get` until its body closes, a listing for each step): throttling answers lower it.
  *
  * @example
  * ```ts
@@ -48,6 +58,7 @@ const METADATA_KEY = /^[a-z0-9-]+$/;
 export class BackendStore implements ObjectStore {
   readonly capabilities: Readonly<Capabilities>;
   private readonly retry: RetryPolicy;
+  private readonly limit: InFlightLimit;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -57,10 +68,15 @@ export class BackendStore implements ObjectStore {
   ) {
     this.capabilities = Object.freeze({ ...DEFAULT_CAPABILITIES, ...backend.capabilities });
     this.retry = new RetryPolicy(options.retry === false ? { attempts: 1 } : options.retry);
+    this.limit = new InFlightLimit(options.maxInFlight);
   }
 
   get name(): string {
     return this.backend.name;
+  }
+
+  stats(): StoreStats {
+    return { throttled: this.limit.throttled, inFlightLimit: this.limit.limit };
   }
 
   async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
@@ -149,8 +165,10 @@ export class BackendStore implements ObjectStore {
         range: { offset: Math.min(range.offset, meta.size), length: 0 },
       };
     }
-    const first = await this.retrying('get', key, signal, () =>
-      this.backend.get(key, { ...(range ? { range } : {}), signal, ...(into ? { into } : {}) }),
+    const [first, slot] = await this.retry.run('get', key, signal, () =>
+      this.holdingSlot('get', key, signal, () =>
+        this.backend.get(key, { ...(range ? { range } : {}), signal, ...(into ? { into } : {}) }),
+      ),
     );
     if (
       range &&
@@ -158,6 +176,7 @@ export class BackendStore implements ObjectStore {
         first.range.length > (range.length ?? first.size))
     ) {
       first.body.destroy();
+      this.limit.release(slot, 'other');
       throw new StoreError(
         'Internal',
         `the backend answered bytes ${first.range.offset}+${first.range.length} to a request for ${range.offset}+${range.length ?? 'rest'}`,
@@ -183,8 +202,15 @@ export class BackendStore implements ObjectStore {
       return got;
     };
     const retries = this.retry.start('get', key, signal);
-    const mapError = (error: unknown) => this.toStoreError(error, 'get', key, signal);
-    return { ...first, body: new ResumableBody(key, first, retries, fetchRest, mapError, into) };
+    const mapError = (error: unknown) => {
+      const mapped = this.toStoreError(error, 'get', key, signal);
+      if (mapped.throttled) this.throttledAnswer(slot, 'get', false);
+      return mapped;
+    };
+    const body = new ResumableBody(key, first, retries, fetchRest, mapError, into);
+    // the request holds its slot until its body closes: the service counts it in flight until then
+    body.once('close', () => this.limit.release(slot, body.readableEnded ? 'ok' : 'other'));
+    return { ...first, body };
   }
 
   async head(key: string, options: { signal?: AbortSignal } = {}): Promise<ObjectMeta> {
@@ -202,10 +228,11 @@ export class BackendStore implements ObjectStore {
     for (;;) {
       try {
         throwIfAborted(signal, 'list', normal);
-        for await (const meta of this.backend.list(normal, {
+        const listing = this.backend.list(normal, {
           ...(last === undefined ? {} : { startAfter: last }),
           signal,
-        })) {
+        });
+        for await (const meta of this.limitedSteps(listing, normal, signal)) {
           if (!meta.key.startsWith(normal) || (last !== undefined && compareKeys(meta.key, last) <= 0)) {
             throw new StoreError('Internal', `the backend listed ${JSON.stringify(meta.key)} out of order`, {
               operation: 'list',
@@ -218,7 +245,7 @@ export class BackendStore implements ObjectStore {
         }
         return;
       } catch (error) {
-        await retries.backoff(this.toStoreError(error, 'list', normal, signal));
+        await retries.backoff(error);
       }
     }
   }
@@ -416,7 +443,7 @@ export class BackendStore implements ObjectStore {
     return metadata;
   }
 
-  /** Runs `call` once, its failure read as a `StoreError`. */
+  /** Runs `call` once within the limit on requests in flight, its failure read as a `StoreError`. */
   private async once<T>(
     op: string,
     key: string,
@@ -424,12 +451,56 @@ export class BackendStore implements ObjectStore {
     call: () => Promise<T>,
     mode?: PutMode,
   ): Promise<T> {
+    const [result, slot] = await this.holdingSlot(op, key, signal, call, mode);
+    this.limit.release(slot, 'ok');
+    return result;
+  }
+
+  /** {@link once}, its slot still held when it succeeds: the caller releases it. */
+  private async holdingSlot<T>(
+    op: string,
+    key: string,
+    signal: AbortSignal | undefined,
+    call: () => Promise<T>,
+    mode?: PutMode,
+  ): Promise<[T, Slot]> {
     throwIfAborted(signal, op, key || undefined);
+    const slot = await this.limit.acquire(signal, op, key || undefined);
     try {
-      return await call();
+      return [await call(), slot];
     } catch (error) {
-      throw this.toStoreError(error, op, key || undefined, signal, mode);
+      const mapped = this.toStoreError(error, op, key || undefined, signal, mode);
+      if (mapped.throttled) this.throttledAnswer(slot, op, true);
+      else this.limit.release(slot, 'other');
+      throw mapped;
     }
+  }
+
+  /** The steps of a backend's listing, each (a page fetched, or a key from one) within the limit. */
+  private async *limitedSteps(
+    listing: AsyncIterable<ObjectMeta>,
+    prefix: string,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ObjectMeta> {
+    const steps = listing[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        // a step is neither a success that grows the limit nor a request to count: a page holds many keys
+        const [step, slot] = await this.holdingSlot('list', prefix, signal, () => steps.next());
+        this.limit.release(slot, 'other');
+        if (step.done) return;
+        yield step.value;
+      }
+    } finally {
+      await steps.return?.();
+    }
+  }
+
+  /** A throttling answer to the request of `slot`: counted, and the limit lowered; `release` ends the request. */
+  private throttledAnswer(slot: Slot, op: string, release: boolean): void {
+    countThrottled(op);
+    if (release) this.limit.release(slot, 'throttled');
+    else this.limit.answeredThrottled(slot);
   }
 
   /** Runs `call` under the retry policy, checking the signal before each attempt. */

@@ -9,7 +9,7 @@
  * | `Conflict`           | another writer changed what this operation depended on         | no        |
  * | `PermissionDenied`   | credentials are missing, wrong or lack the permission          | no        |
  * | `InvalidArgument`    | a key, option, config field or input is malformed              | no        |
- * | `Unavailable`        | transient: network, throttling, timeouts, 5xx                  | **yes**   |
+ * | `Unavailable`        | transient: network, throttling (`throttled`), timeouts, 5xx    | **yes**   |
  * | `Aborted`            | the caller's `AbortSignal` fired                               | no        |
  * | `Integrity`          | bytes do not match their size or hash; a malformed manifest    | no        |
  * | `Unsupported`        | the store cannot do this (see its capabilities)                | no        |
@@ -51,6 +51,12 @@ export interface StoreErrorOptions {
   cause?: unknown;
   /** Overrides the default (`true` only for `Unavailable`). */
   retryable?: boolean;
+  /**
+   * The service asked for fewer requests (HTTP 429, S3 `SlowDown`, GCS `rateLimitExceeded`, Azure
+   * `ServerBusy`): an `Unavailable` answer after which the store keeps fewer requests in flight.
+   * Default `false`.
+   */
+  throttled?: boolean;
 }
 
 const BRAND = Symbol.for('ckpt.StoreError');
@@ -69,6 +75,8 @@ const BRAND = Symbol.for('ckpt.StoreError');
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
   readonly retryable: boolean;
+  /** See {@link StoreErrorOptions.throttled}. */
+  readonly throttled: boolean;
   readonly operation: string | undefined;
   readonly key: string | undefined;
   readonly [BRAND] = true;
@@ -81,6 +89,7 @@ export class StoreError extends Error {
     this.operation = options.operation;
     this.key = options.key;
     this.retryable = options.retryable ?? code === 'Unavailable';
+    this.throttled = options.throttled ?? false;
   }
 
   /** True when `err` is a StoreError (from any copy of this package), optionally of one of `codes`. */

@@ -84,6 +84,17 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** What a store's requests met so far (`ObjectStore.stats`). */
+export interface StoreStats {
+  /** Throttling answers (HTTP 429, S3 `SlowDown`, …): each one lowered, or had lowered, the limit below. */
+  throttled: number;
+  /**
+   * Requests the store lets run at once now: halved by throttling, grown again by successes. Until
+   * the first throttling answer (and without a configured maximum) the most the callers ran at once.
+   */
+  inFlightLimit: number;
+}
+
 export interface DeleteManyResult {
   /** Keys that could not be deleted, with why. Missing keys are not errors. */
   errors: { key: string; error: Error }[];
@@ -177,6 +188,8 @@ export interface ObjectStore {
    * made elsewhere (an S3 bucket).
    */
   ensureExists?(options?: { signal?: AbortSignal }): Promise<void>;
+  /** What the store's requests met so far; undefined (or no method) for a store that does not adapt. */
+  stats?(): StoreStats | undefined;
   /** Releases sockets, file handles, child servers. Idempotent. */
   close?(): Promise<void>;
 }

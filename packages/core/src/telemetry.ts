@@ -24,6 +24,10 @@ export interface OperationFigures {
   chunksReused?: number;
   /** Bytes a gc freed. */
   bytesFreed?: number;
+  /** Throttling answers the store got during the operation. */
+  throttled?: number;
+  /** Requests the store let run at once when the operation ended. */
+  inFlightLimit?: number;
 }
 
 const SCOPE = '@ckpt/core';
@@ -49,6 +53,8 @@ interface Instruments {
   logical: OpenTelemetry.Counter;
   chunks: OpenTelemetry.Counter;
   retries: OpenTelemetry.Counter;
+  throttled: OpenTelemetry.Counter;
+  inFlightLimit: OpenTelemetry.Gauge;
 }
 
 let instruments: Instruments | undefined;
@@ -78,6 +84,12 @@ function instrumentsOf(otel: Api): Instruments {
     }),
     retries: meter.createCounter('ckpt.retries', {
       description: 'Store requests retried after a transient failure',
+    }),
+    throttled: meter.createCounter('ckpt.store.throttled', {
+      description: 'Store requests the service answered with throttling (429, SlowDown, ServerBusy)',
+    }),
+    inFlightLimit: meter.createGauge('ckpt.store.in_flight_limit', {
+      description: 'Requests the store let run at once when a push or pull ended (lowered by throttling)',
     }),
   };
   return instruments;
@@ -115,6 +127,7 @@ export async function traced<T>(
       meters.chunks.add(values.chunksNew, { ...common, 'ckpt.chunk.source': 'new' });
     if (values.chunksReused !== undefined)
       meters.chunks.add(values.chunksReused, { ...common, 'ckpt.chunk.source': 'reused' });
+    if (values.inFlightLimit !== undefined) meters.inFlightLimit.record(values.inFlightLimit, common);
     span.setAttributes(spanAttributes(values));
     record('ok');
     return result;
@@ -135,6 +148,11 @@ export function countRetry(op: string): void {
   if (api) instrumentsOf(api).retries.add(1, { 'ckpt.store.operation': op });
 }
 
+/** Counts one throttling answer to a store request (nothing before an operation has loaded the API). */
+export function countThrottled(op: string): void {
+  if (api) instrumentsOf(api).throttled.add(1, { 'ckpt.store.operation': op });
+}
+
 function spanAttributes(values: OperationFigures): OpenTelemetry.Attributes {
   const attributes: OpenTelemetry.Attributes = {};
   for (const [name, value] of Object.entries(values)) {
@@ -150,4 +168,6 @@ const SPAN_NAMES: Record<keyof OperationFigures, string> = {
   chunksNew: 'chunks.new',
   chunksReused: 'chunks.reused',
   bytesFreed: 'bytes_freed',
+  throttled: 'store.throttled',
+  inFlightLimit: 'store.in_flight_limit',
 };

@@ -110,4 +110,34 @@ describe('OpenTelemetry', () => {
       .reduce((sum, [, value]) => sum + value, 0);
     expect(retried).toBeGreaterThan(0);
   });
+
+  it('counts throttling answers and records the limit the store ended a transfer with', async () => {
+    const root = await tempDir();
+    const src = await makeCheckpoint(path.join(root, 'src'));
+    const backend = withFaults(new MemoryBackend(), { seed: 3, throttleAbove: 2, delayMs: [1, 3] });
+    const store = new BackendStore(backend, { retry: { attempts: 30, baseDelayMs: 1, maxDelayMs: 4 } });
+    const checkpoints = new Checkpoints(store, {
+      stateDir: path.join(root, 'state'),
+      concurrency: 8,
+      packSize: 64 << 10,
+    });
+    let pulled: Awaited<ReturnType<Checkpoints['pull']>>;
+    try {
+      await checkpoints.push('m', src);
+      pulled = await checkpoints.pull('m', path.join(root, 'dst'));
+    } finally {
+      await checkpoints.close();
+    }
+    const seen = [...(await points())];
+    const throttled = seen
+      .filter(([name]) => name.startsWith('ckpt.store.throttled{'))
+      .reduce((sum, [, value]) => sum + value, 0);
+    expect(throttled).toBe(backend.injected.throttled);
+    expect(throttled).toBeGreaterThan(0);
+    expect(new Map(seen).get('ckpt.store.in_flight_limit{ckpt.operation=pull}')).toBe(pulled.inFlightLimit);
+    expect(spans.getFinishedSpans().at(-1)?.attributes).toMatchObject({
+      'ckpt.store.throttled': pulled.throttled,
+      'ckpt.store.in_flight_limit': pulled.inFlightLimit,
+    });
+  });
 });

@@ -34,9 +34,10 @@ export const NO_CREDENTIALS =
   "gcloud's application_default_credentials.json and the metadata server of Google Cloud machines; " +
   'run `gcloud auth application-default login`, or set keyFilename or credentials in the store config';
 
+/** The reasons GCS gives when asked too much at once. */
+const THROTTLING_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
 const RETRYABLE_REASONS = new Set([
-  'rateLimitExceeded',
-  'userRateLimitExceeded',
+  ...THROTTLING_REASONS,
   'backendError',
   'internalError',
   'serviceUnavailable',
@@ -106,6 +107,11 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   return 'Internal';
 }
 
+/** True when GCS asked for fewer requests: HTTP 429 or a rate-limit reason (some come with a 403). */
+export function isThrottling(facts: ErrorFacts): boolean {
+  return facts.status === 429 || THROTTLING_REASONS.has(facts.reason ?? '');
+}
+
 function isMissingBucket(facts: ErrorFacts): boolean {
   return (
     facts.status === 404 && /bucket does not exist|no such bucket|bucket not found/i.test(facts.message ?? '')
@@ -148,7 +154,8 @@ export function toStoreError(err: unknown, context: ErrorContext): StoreError {
   if (StoreError.is(err)) return err;
   const facts = factsOf(err);
   const code = classify(facts, context.condition);
-  const options = { operation: context.operation, key: context.key, cause: err };
+  const throttled = code === 'Unavailable' && isThrottling(facts);
+  const options = { operation: context.operation, key: context.key, cause: err, throttled };
   if (code === 'PermissionDenied' && NO_ADC.test(facts.message ?? '')) {
     return new StoreError(code, NO_CREDENTIALS, { ...options, retryable: false });
   }

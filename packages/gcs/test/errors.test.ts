@@ -14,6 +14,18 @@ function apiError(code: number, reason?: string, message = 'failed') {
 const network = (code: string) => Object.assign(new Error(`request failed, reason: ${code}`), { code });
 const context = { operation: 'get', key: 'k', bucket: 'b', store: 'gs://b/p' };
 
+describe('throttling', () => {
+  test.each([
+    [apiError(429, 'rateLimitExceeded'), true],
+    [apiError(403, 'userRateLimitExceeded'), true],
+    [apiError(429), true],
+    [apiError(503, 'backendError'), false],
+    [apiError(500), false],
+  ])('%o is throttling: %s, and Unavailable', (error, throttled) => {
+    expect(toStoreError(error, context)).toMatchObject({ code: 'Unavailable', retryable: true, throttled });
+  });
+});
+
 describe('classify', () => {
   test.each([
     [apiError(404, 'notFound', 'No such object: b/p/k'), undefined, 'NotFound', false],

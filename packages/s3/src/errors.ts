@@ -35,12 +35,18 @@ const DENIED = new Set([
   'CredentialsProviderError',
   'AccountProblem',
 ]);
-const TRANSIENT = new Set([
+/** What S3 and S3-compatible servers (MinIO's `SlowDownRead`…) answer when asked too much at once. */
+const THROTTLING = new Set([
   'SlowDown',
+  'SlowDownRead',
+  'SlowDownWrite',
   'Throttling',
   'ThrottlingException',
   'TooManyRequestsException',
   'RequestThrottled',
+  'RequestLimitExceeded',
+]);
+const TRANSIENT = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
   'TimeoutError',
@@ -84,7 +90,8 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   if (NOT_FOUND.has(name)) return 'NotFound';
   if (DENIED.has(name)) return 'PermissionDenied';
   if (INTEGRITY.has(name)) return 'Integrity';
-  if (TRANSIENT.has(name) || (errno !== undefined && NETWORK.has(errno))) return 'Unavailable';
+  if (isThrottling(facts) || TRANSIENT.has(name) || (errno !== undefined && NETWORK.has(errno)))
+    return 'Unavailable';
   if (UNSUPPORTED.has(name)) return 'Unsupported';
   if (status === 404) return 'NotFound';
   if (status === 403 || status === 401) return 'PermissionDenied';
@@ -97,6 +104,15 @@ export function classify(facts: ErrorFacts, condition?: ErrorContext['condition'
   if (errno === 'ENOTFOUND' || facts.retryable) return 'Unavailable';
   if (/^Region is missing/i.test(name)) return 'InvalidArgument';
   return 'Internal';
+}
+
+/**
+ * True when S3 asked for fewer requests: a throttling code, HTTP 429, or a 503 without a code (S3
+ * answers a HEAD without a body, so its `SlowDown` reaches the SDK as `Unknown`).
+ */
+export function isThrottling(facts: ErrorFacts): boolean {
+  const uncoded = facts.name === undefined || facts.name === 'Unknown';
+  return THROTTLING.has(facts.name ?? '') || facts.status === 429 || (facts.status === 503 && uncoded);
 }
 
 /** Reads {@link ErrorFacts} from whatever was thrown (SDK exception, Node error, anything). */
@@ -131,7 +147,8 @@ export function toStoreError(err: unknown, context: ErrorContext): StoreError {
   if (StoreError.is(err)) return err;
   const facts = factsOf(err);
   const code = classify(facts, context.condition);
-  const options = { operation: context.operation, key: context.key, cause: err };
+  const throttled = code === 'Unavailable' && isThrottling(facts);
+  const options = { operation: context.operation, key: context.key, cause: err, throttled };
   if (code === 'Unavailable' && facts.errno === 'ENOTFOUND') {
     return new StoreError(code, describe(code, facts, err, context), { ...options, retryable: false });
   }

@@ -124,6 +124,24 @@ describe('toStoreError', () => {
     expect(toStoreError(dns, { operation: 'get' })).toMatchObject({ code: 'Unavailable', retryable: false });
   });
 
+  it.each([
+    ['SlowDown', 503, true],
+    ['SlowDownRead', 503, true],
+    ['Throttling', 400, true],
+    ['Unknown', 429, true],
+    ['Unknown', 503, true], // a HEAD's SlowDown: no body, so no code
+    ['Unknown', 500, false],
+    ['ServiceUnavailable', 503, false],
+    ['InternalError', 500, false],
+  ] as const)('%s (HTTP %s) is throttling: %s, and Unavailable', (name, status, throttled) => {
+    const sdk = new S3ServiceException({ name, $fault: 'server', $metadata: meta(status) });
+    expect(toStoreError(sdk, { operation: 'get' })).toMatchObject({
+      code: 'Unavailable',
+      retryable: true,
+      throttled,
+    });
+  });
+
   it('passes StoreErrors through and never shows a secret in the message', () => {
     const original = new StoreError('Integrity', 'bad');
     expect(toStoreError(original, { operation: 'put' })).toBe(original);

@@ -12,6 +12,9 @@
  * (with the service's own error) a share of the connections. It lives here, beside the servers it
  * fronts, so that package tests and `pnpm reliability` share it; it takes its random source as a
  * parameter because this package cannot depend on `@ckpt/core` (core's tests depend on it).
+ *
+ * `startThrottlingProxy` goes in front of MinIO, which throttles nothing, and answers S3's
+ * `503 SlowDown` beyond a number of requests in flight.
  */
 export { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, type Azurite, startAzurite } from './azurite.js';
 export { type FakeGcs, type FakeGcsOptions, startFakeGcs } from './fake-gcs.js';
@@ -26,3 +29,9 @@ export {
 export { type Minio, startMinio } from './minio.js';
 export { findBinary, freePort, INSTALL_SCRIPT, toolsBinDir } from './process.js';
 export type { ThrottleDialect } from './throttle-answers.js';
+export {
+  startThrottlingProxy,
+  type ThrottlingProxy,
+  type ThrottlingProxyOptions,
+  type ThrottlingStats,
+} from './throttling-proxy.js';

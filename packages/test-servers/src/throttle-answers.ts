@@ -11,8 +11,7 @@ export type ThrottleDialect = 's3' | 'gcs' | 'azure';
  */
 export function throttleAnswer(dialect: ThrottleDialect, request: string): Buffer {
   const [method = 'GET', target = '/'] = request.split(' ');
-  const id = randomUUID();
-  const { status, reason, type, headers, body } = ANSWERS[dialect](target.split('?')[0]!, id);
+  const { status, reason, type, headers, body } = throttleResponse(dialect, target);
   const lines = [
     `HTTP/1.1 ${status} ${reason}`,
     `Content-Type: ${type}`,
@@ -25,7 +24,13 @@ export function throttleAnswer(dialect: ThrottleDialect, request: string): Buffe
   return Buffer.from(lines.join('\r\n'));
 }
 
-interface Answer {
+/** The parts of the answer a busy service gives a request for `target` (its path and query). */
+export function throttleResponse(dialect: ThrottleDialect, target: string): ThrottleResponse {
+  return ANSWERS[dialect](target.split('?')[0]!, randomUUID());
+}
+
+/** See {@link throttleResponse}. */
+export interface ThrottleResponse {
   status: number;
   reason: string;
   type: string;
@@ -33,7 +38,7 @@ interface Answer {
   body: string;
 }
 
-const ANSWERS: Record<ThrottleDialect, (resource: string, id: string) => Answer> = {
+const ANSWERS: Record<ThrottleDialect, (resource: string, id: string) => ThrottleResponse> = {
   s3: (resource, id) => ({
     status: 503,
     reason: 'Slow Down',

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
 import { parseSize } from '../workload/sizes.js';
 import type { BackendKind, BenchArgs, EngineKnobs } from './types.js';
@@ -27,7 +27,8 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --threads N          engine: chunking threads (default: available cores)
   --memory-budget 32MiB  engine: file data held in memory at once (default: the engine's)
   --update-docs        also write docs/benchmarks.md (between its result markers) and docs/bench/
-  --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)`;
+  --report <json>      measure nothing: render an earlier results.json again (with --out, --update-docs)
+  --fleet              the fleet simulation instead: many processes as hosts (see --fleet --help)`;
 
 /** Every backend the benchmark knows, in the order it measures them. */
 export const BACKENDS = ['fs', 's3', 'gcs', 'azure'] as const satisfies readonly BackendKind[];
@@ -35,11 +36,13 @@ export const BACKENDS = ['fs', 's3', 'gcs', 'azure'] as const satisfies readonly
 /** Rewrite fractions of the sweep (next-version push). */
 export const SWEEP_FRACTIONS = [0, 0.01, 0.05, 0.2, 1] as const;
 
-function invalid(message: string): StoreError {
+/** A bad argument of `pnpm bench`. */
+export function invalid(message: string): StoreError {
   return new StoreError('InvalidArgument', message, { operation: 'bench arguments' });
 }
 
-function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
+/** The comma-separated `text` of `--flag`, each item one of `allowed`. */
+export function list<T extends string>(flag: string, text: string, allowed: readonly T[]): T[] {
   const items = text.split(',').map((s) => s.trim());
   for (const item of items) {
     if (!allowed.includes(item as T)) {
@@ -49,7 +52,8 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
   return [...new Set(items as T[])];
 }
 
-function positiveInteger(flag: string, text: string | undefined, fallback: number, min = 1): number {
+/** The whole number `text` of `--flag` (at least `min`), or `fallback` when absent. */
+export function positiveInteger(flag: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < min) {
     throw invalid(`--${flag} must be a whole number ≥ ${min} (got ${JSON.stringify(text)})`);
@@ -65,15 +69,7 @@ function size(flag: string, text: string): number {
 
 /** Parses `pnpm bench` arguments (without `node` and the script); bad ones throw `InvalidArgument`. */
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    values = parse(argv).values;
-  } catch (err) {
-    throw new StoreError('InvalidArgument', (err as Error).message, {
-      operation: 'bench arguments',
-      cause: err,
-    });
-  }
+  const values = parseFlags(argv, OPTIONS);
   const quick = values.quick ?? false;
   const scaling = values.scaling ?? (quick ? '32MiB' : '0.5GiB,2GiB');
   const scalingBytes = scaling === '' ? [] : scaling.split(',').map((s) => size('scaling', s.trim()));
@@ -105,32 +101,42 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      backends: { type: 'string' },
-      size: { type: 'string' },
-      runs: { type: 'string' },
-      quick: { type: 'boolean' },
-      out: { type: 'string' },
-      cache: { type: 'string' },
-      scaling: { type: 'string' },
-      large: { type: 'boolean' },
-      'small-files': { type: 'string' },
-      'no-tools': { type: 'boolean' },
-      'no-sweep': { type: 'boolean' },
-      'no-verify': { type: 'boolean' },
-      seed: { type: 'string' },
-      work: { type: 'string' },
-      concurrency: { type: 'string' },
-      threads: { type: 'string' },
-      'memory-budget': { type: 'string' },
-      'update-docs': { type: 'boolean' },
-      report: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+/** The options `pnpm bench` and `pnpm bench --fleet` share. */
+export const SHARED_OPTIONS = {
+  backends: { type: 'string' },
+  size: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  work: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `argv` parsed (strict, no positionals) by `options`; what `parseArgs` refuses is one `InvalidArgument` line. */
+export function parseFlags<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values;
+  } catch (err) {
+    throw new StoreError('InvalidArgument', (err as Error).message, {
+      operation: 'bench arguments',
+      cause: err,
+    });
+  }
 }
+
+const OPTIONS = {
+  ...SHARED_OPTIONS,
+  runs: { type: 'string' },
+  cache: { type: 'string' },
+  scaling: { type: 'string' },
+  large: { type: 'boolean' },
+  'small-files': { type: 'string' },
+  'no-tools': { type: 'boolean' },
+  'no-sweep': { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  seed: { type: 'string' },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  'memory-budget': { type: 'string' },
+  'update-docs': { type: 'boolean' },
+  report: { type: 'string' },
+} as const;

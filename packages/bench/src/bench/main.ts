@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StoreError } from '@ckpt/core';
+import { fleetMain } from '../fleet/main.js';
 import { BENCH_USAGE, parseBenchArgs, SWEEP_FRACTIONS } from './args.js';
 import {
   azureBackend,
@@ -139,9 +140,11 @@ export async function benchMain(
     const s = Math.round((performance.now() - t0) / 1000);
     write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}`);
   };
+  const given = argv[0] === '--' ? argv.slice(1) : argv;
+  if (given.includes('--fleet')) return fleetMain(given, out, log);
   let args: BenchArgs;
   try {
-    args = parseBenchArgs(argv[0] === '--' ? argv.slice(1) : argv);
+    args = parseBenchArgs(given);
   } catch (error) {
     log(`bench: ${(error as Error).message}\n${BENCH_USAGE}`);
     return StoreError.is(error, 'InvalidArgument') ? 2 : 1;

@@ -1,4 +1,5 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
+import type { StoreStats } from '@ckpt/core';
 import { Gauge, Registry } from 'prom-client';
 
 /** What one `ckpt` run reports to `--metrics-file`. */
@@ -12,6 +13,8 @@ export interface RunMetrics {
   durationMs: number;
   /** Store requests retried after a transient failure. */
   retries: number;
+  /** What the store's requests met (`ObjectStore.stats`), when it says. */
+  storeStats?: StoreStats;
   /** The command's result (`PushResult`, `GcResult`, …): its known numeric fields become gauges. */
   result?: object;
 }
@@ -56,6 +59,18 @@ export async function metricsText(run: RunMetrics): Promise<string> {
   gauge('timestamp_seconds', 'When the run ended, in seconds since the epoch', Date.now() / 1000);
   gauge('duration_seconds', 'How long the run took', run.durationMs / 1000);
   gauge('retries', 'Store requests retried after a transient failure', run.retries);
+  if (run.storeStats) {
+    gauge(
+      'throttled',
+      'Store requests the service answered with throttling (429, SlowDown)',
+      run.storeStats.throttled,
+    );
+    gauge(
+      'store_in_flight_limit',
+      'Requests the store let run at once at the end (lowered by throttling)',
+      run.storeStats.inFlightLimit,
+    );
+  }
   for (const [field, value] of Object.entries(run.result ?? {})) {
     const figure = FIGURES[field];
     if (figure && typeof value === 'number') gauge(figure[0], figure[1], value);

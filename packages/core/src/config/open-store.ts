@@ -19,6 +19,8 @@ export interface OpenStoreOptions {
   registry?: BackendRegistry;
   /** How the store retries failed requests; `false` for never. Default: `RetryOptions`' defaults. */
   retry?: RetryOptions | false;
+  /** See `StoreOptions.maxInFlight`. */
+  maxInFlight?: number;
 }
 
 /**
@@ -69,7 +71,11 @@ export async function openStore(
       : await validateStoreConfig(configOrUrl, { cwd, registry });
   const def = await registry.load(config.type, { cwd });
   try {
-    return new BackendStore(await def.open(config), { retry: options.retry });
+    const { retry, maxInFlight } = options;
+    return new BackendStore(await def.open(config), {
+      retry,
+      ...(maxInFlight === undefined ? {} : { maxInFlight }),
+    });
   } catch (err) {
     if (StoreError.is(err)) throw err;
     throw new StoreError('Internal', `the ${def.type} backend failed to open the store: ${errorText(err)}`, {

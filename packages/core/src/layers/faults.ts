@@ -21,6 +21,12 @@ export interface FaultOptions {
   truncateRate?: number;
   /** Code of the error a truncated body fails with. Default `'Unavailable'`. */
   truncateCode?: 'Unavailable' | 'Integrity';
+  /**
+   * Answer a request that arrives while this many of the selected operations are in flight
+   * already (a `get` until its body closes) with a throttling error (`Unavailable`, `throttled`),
+   * as a service does when asked too much at once. Default: never.
+   */
+  throttleAbove?: number;
   /** The operations faults apply to. Default all. */
   ops?: StoreOp[];
   /** How to wait. Default a timer that the request's `signal` cancels. */
@@ -32,6 +38,8 @@ export interface FaultCounts {
   errors: number;
   delays: number;
   truncations: number;
+  /** Requests answered with throttling (`throttleAbove`). */
+  throttled: number;
 }
 
 interface Plan {
@@ -61,7 +69,10 @@ export class FaultBackend implements Backend {
   private readonly truncateRate: number;
   private readonly delay: [number, number] | undefined;
   private readonly sleep: Sleep;
-  private readonly counts: FaultCounts = { errors: 0, delays: 0, truncations: 0 };
+  private readonly counts: FaultCounts = { errors: 0, delays: 0, truncations: 0, throttled: 0 };
+  private readonly throttleAbove: number;
+  private inFlight = 0;
+  private peak = 0;
 
   constructor(
     private readonly inner: Backend,
@@ -80,6 +91,10 @@ export class FaultBackend implements Backend {
       checkNumber('withFaults', 'delayMs[0]', min, { min: 0 });
       this.delay = [min, checkNumber('withFaults', 'delayMs[1]', max, { min })];
     }
+    this.throttleAbove =
+      options.throttleAbove === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkNumber('withFaults', 'throttleAbove', options.throttleAbove, { min: 1, integer: true });
     this.ops = new Set(options.ops ?? STORE_OPS);
     this.sleep = options.sleep ?? sleep;
   }
@@ -87,6 +102,11 @@ export class FaultBackend implements Backend {
   /** Faults injected so far. */
   get injected(): Readonly<FaultCounts> {
     return { ...this.counts };
+  }
+
+  /** The most requests of the selected operations in flight at once (throttled ones not counted). */
+  get peakInFlight(): number {
+    return this.peak;
   }
 
   get name(): string {
@@ -97,39 +117,53 @@ export class FaultBackend implements Backend {
     return this.inner.capabilities;
   }
 
-  async put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
-    await this.inject('put', key, options.signal);
-    return this.inner.put(key, body, options);
+  put(key: string, body: PutBody, options: BackendPutOptions): Promise<PutResult> {
+    return this.admitted('put', key, async () => {
+      await this.inject('put', key, options.signal);
+      return this.inner.put(key, body, options);
+    });
   }
 
   async get(key: string, options: BackendGetOptions): Promise<GetResult> {
-    const cutAt = await this.inject('get', key, options.signal);
-    const result = await this.inner.get(key, options);
-    if (cutAt === undefined) return result;
-    this.counts.truncations += 1;
-    return {
-      ...result,
-      body: truncated(result, key, Math.floor(cutAt * result.range.length), this.truncateCode),
-    };
+    const done = this.admit('get', key);
+    try {
+      const cutAt = await this.inject('get', key, options.signal);
+      const result = await this.inner.get(key, options);
+      const body =
+        cutAt === undefined
+          ? result.body
+          : truncated(result, key, Math.floor(cutAt * result.range.length), this.truncateCode);
+      if (cutAt !== undefined) this.counts.truncations += 1;
+      body.once('close', done);
+      return { ...result, body };
+    } catch (error) {
+      done();
+      throw error;
+    }
   }
 
-  async head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
-    await this.inject('head', key, options.signal);
-    return this.inner.head(key, options);
+  head(key: string, options: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    return this.admitted('head', key, async () => {
+      await this.inject('head', key, options.signal);
+      return this.inner.head(key, options);
+    });
   }
 
-  async delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
-    await this.inject('delete', key, options.signal);
-    return this.inner.delete(key, options);
+  delete(key: string, options: { signal?: AbortSignal }): Promise<void> {
+    return this.admitted('delete', key, async () => {
+      await this.inject('delete', key, options.signal);
+      return this.inner.delete(key, options);
+    });
   }
 
   get deleteBatch() {
     const batch = this.inner.deleteBatch;
     if (!batch) return undefined;
-    return async (keys: string[], options: { signal?: AbortSignal }): Promise<DeleteManyResult> => {
-      await this.inject('deleteMany', keys[0] ?? '', options.signal);
-      return batch.call(this.inner, keys, options);
-    };
+    return (keys: string[], options: { signal?: AbortSignal }): Promise<DeleteManyResult> =>
+      this.admitted('deleteMany', keys[0] ?? '', async () => {
+        await this.inject('deleteMany', keys[0] ?? '', options.signal);
+        return batch.call(this.inner, keys, options);
+      });
   }
 
   list(prefix: string, options: { startAfter?: string; signal?: AbortSignal }): AsyncIterable<ObjectMeta> {
@@ -156,6 +190,36 @@ export class FaultBackend implements Backend {
 
   toStoreError(error: unknown, context: { operation: string; key?: string }) {
     return this.inner.toStoreError?.(error, context);
+  }
+
+  /** Runs `call` as one request in flight (see {@link admit}). */
+  private async admitted<T>(op: StoreOp, key: string, call: () => Promise<T>): Promise<T> {
+    const done = this.admit(op, key);
+    try {
+      return await call();
+    } finally {
+      done();
+    }
+  }
+
+  /** Counts a request of `op` in flight until the returned function is called; throttles one too many. */
+  private admit(op: StoreOp, key: string): () => void {
+    if (!this.ops.has(op)) return () => {};
+    if (this.inFlight >= this.throttleAbove) {
+      this.counts.throttled += 1;
+      throw new StoreError('Unavailable', 'injected fault: too many requests in flight', {
+        operation: op,
+        key,
+        throttled: true,
+      });
+    }
+    this.inFlight += 1;
+    this.peak = Math.max(this.peak, this.inFlight);
+    let done = false;
+    return () => {
+      if (!done) this.inFlight -= 1;
+      done = true;
+    };
   }
 
   private get truncateCode() {

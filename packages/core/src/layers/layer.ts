@@ -10,6 +10,7 @@ import type {
   PutBody,
   PutOptions,
   PutResult,
+  StoreStats,
 } from '../store.js';
 
 /** Every {@link StoreOp}, in a stable order. */
@@ -74,6 +75,11 @@ export class StoreLayer implements ObjectStore {
 
   async ensureExists(options?: { signal?: AbortSignal }): Promise<void> {
     await this.inner.ensureExists?.(options);
+  }
+
+  /** The inner store's. */
+  stats(): StoreStats | undefined {
+    return this.inner.stats?.();
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,6 @@ import { type ChunkingOptions, DEFAULT_CHUNKING, FileWorkers } from './chunking/
 import { deleteCheckpoint } from './delete.js';
 import type { EngineContext } from './engine-context.js';
 import { collectGarbage } from './gc.js';
-import { packKey } from './layout.js';
 import { legacyExists, legacyObjects } from './legacy.js';
 import { listFiles } from './list-files.js';
 import { defaultStateDir } from './local-state.js';
@@ -15,7 +14,7 @@ import { pull } from './pull.js';
 import { push } from './push.js';
 import { RENEW_MS } from './push-lease.js';
 import { createStoreRecord, readStoreRecord, type StoreRecord, sameChunking } from './store-record.js';
-import { listAllGenerations, listGenerations, readManifestHead } from './stored-generations.js';
+import { listAllGenerations, listGenerations, readManifestLead } from './stored-generations.js';
 import type {
   CallOptions,
   DeleteOptions,
@@ -118,7 +117,12 @@ export class Checkpoints {
   /** Pushes `dir` as a new generation of `model`; visible only once complete. */
   push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
     // it opens the store itself, once it has checked its arguments and scanned the directory
-    return traced('push', model, () => push(this.ctx, model, dir, options), transferFigures);
+    return traced(
+      'push',
+      model,
+      () => this.withStoreStats(() => push(this.ctx, model, dir, options)),
+      transferFigures,
+    );
   }
 
   /** Makes `dir` hold exactly a generation of `model` (default: the latest), or fails leaving it as it was. */
@@ -126,61 +130,49 @@ export class Checkpoints {
     return traced(
       'pull',
       model,
-      async () => pull(await this.open(options?.signal), model, dir, options),
+      () => this.withStoreStats(async () => pull(await this.open(options?.signal), model, dir, options)),
       transferFigures,
     );
   }
 
   /**
-   * True only when `model` has a committed generation whose manifest is valid and whose packs
-   * are all present (or a llmux 0.7 checkpoint exists). Costs one listing, one manifest read
-   * (streamed through its checksum, only its head kept) and one HEAD per pack.
+   * True only when `model` has a committed generation whose manifest is intact (or a llmux 0.7
+   * checkpoint exists): a push commits a generation only once all its data is stored, so it is
+   * complete; `verify` reads the data back. Costs one listing of the model's generations and one
+   * read of the latest manifest's first bytes (see `readManifestLead`), whatever its size.
    */
   async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     validateModel(model);
     await this.open(options.signal);
-    const latest = (await listGenerations(this.ctx.store, model, options.signal)).at(-1);
-    const manifest = latest
-      ? await readManifestHead(this.ctx.store, model, latest, options.signal).catch((err) => {
-          if (StoreError.is(err, 'Integrity', 'NotFound')) return undefined;
-          throw err;
-        })
-      : undefined;
-    if (!manifest)
-      return (
-        (await listGenerations(this.ctx.store, model, options.signal)).length === 0 &&
-        legacyExists(this.ctx.store, model, options.signal)
-      );
-    const limit = pLimit(Math.max(4, this.ctx.concurrency * 2));
-    const present = await Promise.all(
-      manifest.packs.map((id) =>
-        limit(() =>
-          this.ctx.store.head(packKey(id), options).then(
-            () => true,
-            (err) => {
-              if (StoreError.is(err, 'NotFound')) return false;
-              throw err;
-            },
-          ),
-        ),
-      ),
+    const generations = await listGenerations(this.ctx.store, model, options.signal);
+    const latest = generations.at(-1);
+    if (latest === undefined) return legacyExists(this.ctx.store, model, options.signal);
+    return readManifestLead(this.ctx.store, model, latest, options.signal).then(
+      () => true,
+      (err) => {
+        if (StoreError.is(err, 'Integrity', 'NotFound')) return false;
+        throw err;
+      },
     );
-    return present.every(Boolean);
   }
 
-  /** Every model with its generation count and latest generation. */
+  /**
+   * Every model with its generation count and latest generation: one listing of every
+   * generation, and one read of each latest manifest's first bytes (`concurrency` at a time).
+   */
   async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     await this.open(options.signal);
-    const out: ModelInfo[] = [];
-    for (const [model, generations] of await listAllGenerations(this.ctx.store, options.signal)) {
-      const latest = generations.at(-1)!;
-      out.push({
-        model,
-        generations: generations.length,
-        latest: await this.info(model, latest, options.signal),
-      });
-    }
-    return out;
+    const limit = pLimit(this.ctx.concurrency);
+    const models = [...(await listAllGenerations(this.ctx.store, options.signal))];
+    return Promise.all(
+      models.map(([model, generations]) =>
+        limit(async () => ({
+          model,
+          generations: generations.length,
+          latest: await this.info(model, generations.at(-1)!, options.signal),
+        })),
+      ),
+    );
   }
 
   /** The generations of `model`, oldest first (a llmux 0.7 checkpoint appears as generation `legacy`). */
@@ -188,7 +180,7 @@ export class Checkpoints {
     validateModel(model);
     await this.open(options.signal);
     const ids = await listGenerations(this.ctx.store, model, options.signal);
-    const limit = pLimit(4);
+    const limit = pLimit(this.ctx.concurrency);
     const out = await Promise.all(ids.map((id) => limit(() => this.info(model, id, options.signal))));
     const legacy = await legacyObjects(this.ctx.store, model, options.signal);
     if (legacy.length) {
@@ -296,10 +288,19 @@ export class Checkpoints {
     return kept;
   }
 
-  /** What `ls` shows of a generation, from its manifest's head (never the whole manifest in memory). */
+  /** The transfer's result with what the store met meanwhile (`throttled`, `inFlightLimit`), when it says. */
+  private async withStoreStats<T extends PushResult | PullResult>(transfer: () => Promise<T>): Promise<T> {
+    const before = this.ctx.store.stats?.();
+    const result = await transfer();
+    const after = this.ctx.store.stats?.();
+    if (!before || !after) return result;
+    return { ...result, throttled: after.throttled - before.throttled, inFlightLimit: after.inFlightLimit };
+  }
+
+  /** What `ls` shows of a generation, from its manifest's lead (never the whole manifest in memory). */
   private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
     validateGeneration(generation);
-    const manifest = await readManifestHead(this.ctx.store, model, generation, signal);
+    const manifest = await readManifestLead(this.ctx.store, model, generation, signal);
     const totals = manifest.summary;
     return {
       model,
@@ -317,6 +318,6 @@ export class Checkpoints {
 }
 
 function transferFigures(result: PushResult | PullResult): OperationFigures {
-  const { generation, bytes, bytesTransferred, chunksNew, chunksReused } = result;
-  return { generation, bytes, bytesTransferred, chunksNew, chunksReused };
+  const { generation, bytes, bytesTransferred, chunksNew, chunksReused, throttled, inFlightLimit } = result;
+  return { generation, bytes, bytesTransferred, chunksNew, chunksReused, throttled, inFlightLimit };
 }

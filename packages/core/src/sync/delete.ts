@@ -17,28 +17,35 @@ export interface TrashRecord {
 /**
  * Moves one generation out of sight: a trash record (its packs and the time) is written first,
  * then the manifest is deleted, so a crash in between leaves the generation listed, never a
- * generation whose data might be collected. `gc` frees the data after the grace period.
+ * generation whose data might be collected. `gc` frees the data after the grace period. `packs`:
+ * the manifest's, when the caller has read them already.
  */
 export async function deleteGeneration(
   store: ObjectStore,
   model: string,
   generation: string,
   signal?: AbortSignal,
+  packs: string[] | undefined = undefined,
 ): Promise<void> {
   const key = manifestKey(model, generation);
-  const got = await store.get(key, { signal });
-  const text = (await readAll(got.body, MAX_MANIFEST_BYTES, key)).toString('utf8');
-  let packs: string[] = [];
-  try {
-    const parsed = JSON.parse(text) as { packs?: unknown };
-    if (Array.isArray(parsed.packs)) packs = parsed.packs.filter((p): p is string => typeof p === 'string');
-  } catch {
-    // an unreadable manifest references nothing we can name: its packs age out like orphans
-  }
+  packs ??= await readPacks(store, key, signal);
   const record: TrashRecord = { format: 'ckpt-trash/1', deletedAt: new Date().toISOString(), packs };
   const body = Buffer.from(JSON.stringify(record));
   await store.put(trashKey(model, generation), body, { size: body.length, signal });
   await store.delete(key, { signal });
+}
+
+/** The pack list of the manifest at `key`; none when it cannot be read as JSON. */
+async function readPacks(store: ObjectStore, key: string, signal?: AbortSignal): Promise<string[]> {
+  const got = await store.get(key, { signal });
+  const text = (await readAll(got.body, MAX_MANIFEST_BYTES, key)).toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as { packs?: unknown };
+    if (Array.isArray(parsed.packs)) return parsed.packs.filter((p): p is string => typeof p === 'string');
+  } catch {
+    // an unreadable manifest references nothing we can name: its packs age out like orphans
+  }
+  return [];
 }
 
 /** Deletes one generation, or every generation of a model (and its llmux 0.7 objects) with `all`. */

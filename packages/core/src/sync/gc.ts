@@ -1,9 +1,11 @@
 import { StoreError, throwIfAborted } from '../errors.js';
+import type { ObjectMeta } from '../store.js';
 import { deleteGeneration, type TrashRecord } from './delete.js';
 import type { EngineContext } from './engine-context.js';
 import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
-import { listAllGenerations, readJsonRecord, readManifest } from './stored-generations.js';
+import { eachLimited } from './run-all.js';
+import { listAllGenerations, readJsonRecord, readManifestHead } from './stored-generations.js';
 import { listSweepRecords, readSweepRecord, writeSweepRecords } from './sweep-records.js';
 import type { GcOptions, GcResult } from './types.js';
 
@@ -17,6 +19,9 @@ const ABANDONED_MIN_AGE_MS = 60_000;
 function clockSlack(now: number): number {
   return now % 1000 === 0 ? 1000 : 0;
 }
+
+/** Pack deletions sent at once while the packs are listed. */
+const DELETE_BATCH = 1000;
 
 /**
  * Collects garbage. Every age is measured on the store's clock (`now`, read first), never a local one.
@@ -44,6 +49,11 @@ function clockSlack(now: number): number {
  * every pack it names is gone. A push that could not renew its record in time refuses to commit
  * (push-lease.ts). An unreadable manifest stops the collection: without it, what is garbage
  * cannot be known.
+ *
+ * What it holds does not grow with the checkpoints' chunks: manifests are read `concurrency` at a
+ * time (the first failure stops the rest), each streamed through its checksum with only its head
+ * kept (`readManifestHead`); besides the lists of generations and trash records, only the set of
+ * referenced pack ids and the packs it may delete stay; those are deleted in batches.
  */
 export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}): Promise<GcResult> {
   const started = Date.now();
@@ -76,38 +86,43 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   const before = await readPushes(store, now, signal);
 
   const live = new Set<string>();
-  /** Packs of generations read in this run (committed or trashed), for the bases of live pushes. */
-  const packsOf = new Map<string, string[]>();
-  const models = await listAllGenerations(store, signal);
-  for (const [model, generations] of models) {
-    const keep = options.keep === undefined ? generations.length : Math.max(0, options.keep);
-    const expired = generations.slice(0, Math.max(0, generations.length - keep));
-    for (const generation of generations) {
-      throwIfAborted(signal, 'gc');
-      const packs = await packsOfGeneration(store, model, generation, signal);
-      for (const id of packs) live.add(id);
-      packsOf.set(manifestKey(model, generation), packs);
-      if (expired.includes(generation)) {
-        result.expiredGenerations.push(`${model}@${generation}`);
-        if (!options.dryRun) await deleteGeneration(store, model, generation, signal);
-      }
-    }
-  }
+  /** Generations (manifest keys) and trash records read in this run. */
+  const seen = new Set<string>();
+  /** Packs of the generations (`model@generation`) the pushes in flight named as bases, read in this run. */
+  const basePacks = new Map<string, string[]>();
+  const named = new Set(before.live.flatMap((p) => p.bases.map((b) => `${b.model}@${b.generation}`)));
+  const keep = (count: number) => (options.keep === undefined ? count : Math.max(0, options.keep));
+  const generations = [...(await listAllGenerations(store, signal))].flatMap(([model, ids]) =>
+    ids.map((generation, i) => ({ model, generation, expired: i < ids.length - keep(ids.length) })),
+  );
+  await eachLimited(generations, ctx.concurrency, async ({ model, generation, expired }) => {
+    throwIfAborted(signal, 'gc');
+    const packs = await packsOfGeneration(store, model, generation, signal);
+    seen.add(manifestKey(model, generation));
+    for (const id of packs) live.add(id);
+    if (named.has(`${model}@${generation}`)) basePacks.set(`${model}@${generation}`, packs);
+    if (expired && !options.dryRun) await deleteGeneration(store, model, generation, signal, packs);
+  });
+  result.expiredGenerations = generations.filter((g) => g.expired).map((g) => `${g.model}@${g.generation}`);
 
   const slack = clockSlack(now);
   const cutoff = now - grace;
-  const purge: { key: string; packs: string[] }[] = [];
-  for await (const meta of store.list(TRASH, { signal })) {
-    if (!parseGenerationKey(meta.key, TRASH)) continue;
+  const purge: string[] = [];
+  const trash: ObjectMeta[] = [];
+  for await (const meta of store.list(TRASH, { signal }))
+    if (parseGenerationKey(meta.key, TRASH)) trash.push(meta);
+  await eachLimited(trash, ctx.concurrency, async (meta) => {
     const record = await readTrashRecord(store, meta.key, signal);
-    if (record === null) continue;
+    seen.add(meta.key);
+    if (record === null) return;
     const packs = record?.packs ?? [];
-    packsOf.set(meta.key, packs);
+    const { model, generation } = parseGenerationKey(meta.key, TRASH)!;
+    if (named.has(`${model}@${generation}`)) basePacks.set(`${model}@${generation}`, packs);
     const deletedAt = record ? Date.parse(record.deletedAt) : meta.lastModified.getTime();
     if (Number.isFinite(deletedAt) && deletedAt <= cutoff && meta.lastModified.getTime() <= cutoff)
-      purge.push({ key: meta.key, packs });
+      purge.push(meta.key);
     else for (const id of packs) live.add(id);
-  }
+  });
 
   // sweep records of gcs that died: listed before the packs, so a pack one names that the listing misses is gone
   const earlierSweeps = options.dryRun ? [] : await listSweepRecords(store, signal);
@@ -133,31 +148,37 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   const after = await readPushes(store, now, signal);
   const pushes = [...before.live, ...after.live];
   result.pushesInFlight = after.live.length;
-  if (doomed.length) await readLaterReferences(store, packsOf, live, signal);
-  const needed = await packsOfBases(ctx, pushes, packsOf, signal);
+  if (doomed.length) await readLaterReferences(store, seen, live, signal);
+  const needed = await packsOfBases(ctx, pushes, basePacks, signal);
   for (const id of pushes.flatMap((p) => p.packs)) needed.add(id);
   const keepTrash = new Set(pushes.flatMap((p) => p.bases.map((b) => trashKey(b.model, b.generation))));
   const oldestPush = Math.min(now, ...pushes.map((p) => p.startedAt)) - slack;
-  const garbage: { key: string; id: string; size: number }[] = [];
+  let batch: string[] = [];
+  const deleteBatch = async () => {
+    const keys = batch;
+    batch = [];
+    if (options.dryRun || keys.length === 0) return;
+    const { errors } = await store.deleteMany(keys, { signal });
+    if (errors.length) throw errors[0]!.error;
+  };
   for (const pack of candidates) {
     if (needed.has(pack.id) || live.has(pack.id)) result.packsLive++;
     else if (pack.lastModified >= cutoff - slack || pack.lastModified >= oldestPush) result.packsInGrace++;
-    else garbage.push(pack);
+    else {
+      result.packsDeleted++;
+      result.bytesFreed += pack.size;
+      batch.push(pack.key);
+      listed.delete(pack.id);
+      if (batch.length >= DELETE_BATCH) await deleteBatch();
+    }
   }
-  const purged = purge.filter((p) => !keepTrash.has(p.key)).map((p) => p.key);
+  await deleteBatch();
+  const purged = purge.filter((key) => !keepTrash.has(key));
   result.purgedGenerations = purged.length;
-  result.packsDeleted = garbage.length;
-  result.bytesFreed = garbage.reduce((sum, g) => sum + g.size, 0);
   if (!options.dryRun) {
     throwIfAborted(signal, 'gc');
-    const { errors } = await store.deleteMany(
-      garbage.map((g) => g.key),
-      { signal },
-    );
-    if (errors.length) throw errors[0]!.error;
     const removed = await store.deleteMany([...purged, ...after.dead], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
-    for (const pack of garbage) listed.delete(pack.id);
     const done = [...sweeps, ...(await finishedSweeps(store, earlierSweeps, listed, signal))];
     const swept = await store.deleteMany(done, { signal });
     if (swept.errors.length) throw swept.errors[0]!.error;
@@ -176,7 +197,7 @@ async function packsOfGeneration(
   generation: string,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const manifest = await readManifest(store, model, generation, signal).catch((err) => {
+  const manifest = await readManifestHead(store, model, generation, signal).catch((err) => {
     if (StoreError.is(err, 'Integrity')) {
       throw new StoreError(
         'Integrity',
@@ -195,32 +216,32 @@ async function packsOfGeneration(
 
 /**
  * Adds to `live` the packs of generations committed, and of trash records written, since this gc
- * listed them (`packsOf` has those it read): a push that resumed packs may have committed and
+ * listed them (`seen` has those it read): a push that resumed packs may have committed and
  * ended after gc read the pushes in flight the first time. Trash is listed last: a generation
  * deleted between the two listings has its trash record written before its manifest goes.
  */
 async function readLaterReferences(
   store: EngineContext['store'],
-  packsOf: Map<string, string[]>,
+  seen: Set<string>,
   live: Set<string>,
   signal?: AbortSignal,
 ): Promise<void> {
   for (const [model, generations] of await listAllGenerations(store, signal)) {
     for (const generation of generations) {
       const key = manifestKey(model, generation);
-      if (packsOf.has(key)) continue;
+      if (seen.has(key)) continue;
       const packs = await packsOfGeneration(store, model, generation, signal).catch((err) => {
         if (StoreError.is(err, 'NotFound')) return []; // deleted since: its trash record is listed below
         throw err;
       });
-      packsOf.set(key, packs);
+      seen.add(key);
       for (const id of packs) live.add(id);
     }
   }
   for await (const meta of store.list(TRASH, { signal })) {
-    if (!parseGenerationKey(meta.key, TRASH) || packsOf.has(meta.key)) continue;
+    if (!parseGenerationKey(meta.key, TRASH) || seen.has(meta.key)) continue;
     const packs = (await readTrashRecord(store, meta.key, signal))?.packs ?? [];
-    packsOf.set(meta.key, packs);
+    seen.add(meta.key);
     for (const id of packs) live.add(id);
   }
 }
@@ -247,16 +268,16 @@ async function finishedSweeps(
 async function packsOfBases(
   ctx: EngineContext,
   pushes: LivePush[],
-  packsOf: Map<string, string[]>,
+  basePacks: Map<string, string[]>,
   signal?: AbortSignal,
 ): Promise<Set<string>> {
   const needed = new Set<string>();
   for (const { model, generation } of pushes.flatMap((p) => p.bases)) {
-    let packs = packsOf.get(manifestKey(model, generation)) ?? packsOf.get(trashKey(model, generation));
-    // committed after this run listed the generations: its packs are young, but read it anyway
-    packs ??= await readManifest(ctx.store, model, generation, signal).then(
+    let packs = basePacks.get(`${model}@${generation}`);
+    // named by a push seen only now: its manifest (or its trash record) is read again
+    packs ??= await readManifestHead(ctx.store, model, generation, signal).then(
       (m) => m.packs,
-      () => [],
+      async () => (await readTrashRecord(ctx.store, trashKey(model, generation), signal))?.packs ?? [],
     );
     for (const id of packs) needed.add(id);
   }

@@ -63,8 +63,13 @@ const manifestSchema = headShape.extend({
   checksum: hex64,
 });
 
+/** What comes before the pack list: what `ls` shows of a generation. */
+const leadShape = headShape.omit({ packs: true }).required({ summary: true });
+
 /** A manifest's head: everything before its chunk table. */
 export type ManifestHead = z.infer<typeof headShape>;
+/** A manifest's lead: its head up to its pack list, with a summary. */
+export type ManifestLead = z.infer<typeof leadShape>;
 export type ManifestSummary = z.infer<typeof summary>;
 
 /** The first bytes of a manifest that may hold its head; a head that does not fit is read whole. */
@@ -78,16 +83,52 @@ export const MAX_HEAD_BYTES = 4 * 1024 * 1024;
 export function parseManifestHead(first: Buffer, key: string): ManifestHead | undefined {
   const end = first.indexOf(',"chunks":');
   if (end < 0 || first[0] !== 0x7b) return undefined;
+  return parseOpening(first.subarray(0, end), headShape, key);
+}
+
+/**
+ * The JSON object whose first keys `text` holds (closed here with a brace), checked by `shape`:
+ * undefined when it is no JSON, `Integrity` naming the field when it does not fit the shape.
+ */
+function parseOpening<T>(text: Buffer, shape: z.ZodType<T>, key: string): T | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(`${first.toString('utf8', 0, end)}}`);
+    json = JSON.parse(`${text.toString('utf8')}}`);
   } catch {
     return undefined;
   }
-  const parsed = headShape.safeParse(json);
+  const parsed = shape.safeParse(json);
   if (!parsed.success)
     throw invalid(key, `${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`);
   return parsed.data;
+}
+
+/**
+ * The metadata a manifest is stored with where the store keeps metadata: `<length>:<sha256 hex>`
+ * of its lead (its text up to the pack list), so that a ranged read of its first bytes shows a
+ * generation, checked, whatever the size of its tables (`readManifestLead`).
+ */
+export const LEAD_METADATA = 'ckpt-lead';
+
+/** The {@link LEAD_METADATA} of a manifest's bytes as `sealAndEncode` writes them; undefined for another layout. */
+export function leadTag(bytes: Uint8Array): string | undefined {
+  const end = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(',"packs":');
+  if (end < 0) return undefined;
+  return `${end}:${createHash('sha256').update(bytes.subarray(0, end)).digest('hex')}`;
+}
+
+/**
+ * A manifest's lead from its first bytes when they hold the text `tag` names (its length and
+ * SHA-256); undefined when they do not (too few bytes, another text): the caller reads the
+ * manifest otherwise. A lead that matches its tag but not the schema is `Integrity`.
+ */
+export function parseTaggedLead(first: Buffer, tag: string, key: string): ManifestLead | undefined {
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(tag);
+  const end = Number(match?.[1]);
+  if (!match || end > first.length) return undefined;
+  const lead = first.subarray(0, end);
+  if (createHash('sha256').update(lead).digest('hex') !== match[2]) return undefined;
+  return parseOpening(lead, leadShape, key);
 }
 
 /** A manifest in memory: its chunk table packed (it serialises as format 2). */

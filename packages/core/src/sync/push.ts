@@ -6,7 +6,14 @@ import { localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
 import { manifestKey } from './layout.js';
 import { readLocalState, writeLocalState } from './local-state.js';
-import { MANIFEST_FORMAT, type Manifest, type ManifestEntry, sealAndEncode } from './manifest.js';
+import {
+  LEAD_METADATA,
+  leadTag,
+  MANIFEST_FORMAT,
+  type Manifest,
+  type ManifestEntry,
+  sealAndEncode,
+} from './manifest.js';
 import { newGenerationId, validateModel } from './names.js';
 import { PackWriter } from './pack-writer.js';
 import { Progress } from './progress.js';
@@ -190,9 +197,11 @@ export async function push(
       chunks: table.rows,
       entries,
     });
+    const tag = leadTag(encoded);
     await store.put(manifestKey(model, generation), encoded, {
       size: encoded.length,
       signal,
+      ...(tag ? { metadata: { [LEAD_METADATA]: tag } } : {}),
       ...(store.capabilities.conditionalCreate ? { mode: 'create' as const } : {}),
     });
     commit.done();

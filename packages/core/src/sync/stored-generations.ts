@@ -4,13 +4,16 @@ import type { ObjectStore } from '../store.js';
 import { MODELS, manifestKey, parseGenerationKey } from './layout.js';
 import {
   decodeManifest,
+  LEAD_METADATA,
   MAX_HEAD_BYTES,
   type Manifest,
   ManifestDigest,
   type ManifestHead,
+  type ManifestLead,
   type ManifestSummary,
   manifestTotals,
   parseManifestHead,
+  parseTaggedLead,
 } from './manifest.js';
 import { isGenerationId } from './names.js';
 
@@ -108,6 +111,49 @@ export async function readManifestHead(
   return { ...rest, summary: manifestTotals(whole) };
 }
 
+/** Bytes of a manifest's first ranged read: a lead (labels included) fits in them, but for long labels. */
+const LEAD_READ_BYTES = 4096;
+
+/**
+ * What `ls` and `exists` need of a generation (its manifest's lead: labels, summary), from a
+ * ranged read of the manifest's first bytes checked against the digest it was stored with
+ * (`ckpt-lead` metadata), so the cost does not grow with the checkpoint's chunks or packs; a lead
+ * longer than the first read (long labels) takes a second one of its exact length. A store
+ * without metadata or ranged reads, a manifest stored without the digest (older ckpt), a lead
+ * that does not match its digest: {@link readManifestHead} (the whole text streamed through its
+ * checksum), which fails with `Integrity` when the manifest is damaged.
+ */
+export async function readManifestLead(
+  store: ObjectStore,
+  model: string,
+  generation: string,
+  signal?: AbortSignal,
+): Promise<ManifestLead> {
+  const { metadata, rangedRead } = store.capabilities;
+  if (metadata && rangedRead) {
+    const key = manifestKey(model, generation);
+    const readLead = (length: number) =>
+      withBodyRetries(signal, async () => {
+        const got = await getManifest(store, model, generation, key, signal, length);
+        const tag = got.metadata?.[LEAD_METADATA];
+        if (tag === undefined) {
+          got.body.destroy();
+          return undefined;
+        }
+        const first = await readAll(got.body, length, key);
+        return { tag, lead: parseTaggedLead(first, tag, key) };
+      });
+    let read = await readLead(LEAD_READ_BYTES);
+    const length = Number(/^\d+/.exec(read?.tag ?? '')?.[0]);
+    if (read && !read.lead && length > LEAD_READ_BYTES && length <= MAX_HEAD_BYTES)
+      read = await readLead(length);
+    const lead = read?.lead;
+    if (lead?.model === model && lead.generation === generation) return lead;
+  }
+  const { packs: _packs, ...lead } = await readManifestHead(store, model, generation, signal);
+  return lead;
+}
+
 /**
  * The JSON object stored at `key` (at most `maxBytes`): null when the object is gone, undefined
  * when it is no JSON object. The small records beside the manifests (trash, push leases) are read so.
@@ -147,15 +193,17 @@ async function withBodyRetries<T>(signal: AbortSignal | undefined, read: () => P
   }
 }
 
-/** The manifest's object, its size checked against the limit before any byte is read. */
+/** The manifest's object (its first `length` bytes), its size checked against the limit before any byte is read. */
 async function getManifest(
   store: ObjectStore,
   model: string,
   generation: string,
   key: string,
   signal?: AbortSignal,
+  length?: number,
 ) {
-  const got = await store.get(key, { signal }).catch((err) => {
+  const range = length === undefined ? {} : { range: { offset: 0, length } };
+  const got = await store.get(key, { signal, ...range }).catch((err) => {
     if (StoreError.is(err, 'NotFound')) {
       throw new StoreError('NotFound', `no generation ${generation} of model ${model}`, {
         operation: 'read manifest',

@@ -38,6 +38,13 @@ export interface TransferStats {
   durationMs: number;
   /** `bytes / duration`, in bytes per second. */
   throughput: number;
+  /**
+   * Throttling answers the store got while the transfer ran (from every caller of the store).
+   * Set when the store reports its stats (`ObjectStore.stats`: every store `openStore` opens).
+   */
+  throttled?: number;
+  /** Requests the store let run at once when the transfer ended (`StoreStats.inFlightLimit`); set with `throttled`. */
+  inFlightLimit?: number;
 }
 
 export interface PushOptions extends CallOptions {

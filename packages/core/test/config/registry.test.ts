@@ -114,6 +114,14 @@ describe('opening a custom backend', () => {
     expect(store.name).toBe('mem://cfg');
   });
 
+  test('with the most requests it may run at once', async () => {
+    const store = await openStore('mem://scratch', { registry, maxInFlight: 3 });
+    expect(store.stats?.()).toEqual({ throttled: 0, inFlightLimit: 3 });
+    await expect(openStore('mem://scratch', { registry, maxInFlight: 0 })).rejects.toMatchObject({
+      code: 'InvalidArgument',
+    });
+  });
+
   test.each([
     [{ type: 'memory', name: '' }, 'config store.name: expected a non-empty string'],
     [{ type: 'memory', name: 'x', maxKeys: -1 }, 'config store.maxKeys: expected a number > 0'],

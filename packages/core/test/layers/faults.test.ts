@@ -66,7 +66,7 @@ describe('withFaults', () => {
     expect((error as StoreError).retryable).toBe(true);
     expect((error as StoreError).message).toBe('put a/b: injected fault');
     await expect(memory.head('a/b')).rejects.toMatchObject({ code: 'NotFound' });
-    expect(faulty.injected).toEqual({ errors: 1, delays: 0, truncations: 0 });
+    expect(faulty.injected).toEqual({ errors: 1, delays: 0, truncations: 0, throttled: 0 });
   });
 
   it('uses the configured error code and only touches the selected operations', async () => {
@@ -89,6 +89,7 @@ describe('withFaults', () => {
       errors: 0,
       delays: 0,
       truncations: 0,
+      throttled: 0,
     });
   });
 
@@ -187,6 +188,27 @@ describe('withFaults', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
+  it('answers throttling to a request beyond `throttleAbove` in flight, a get in flight until its body closes', async () => {
+    const faulty = withFaults(await memoryWith({ a: bytesOf(10) }), {
+      seed: 1,
+      throttleAbove: 2,
+      ops: ['get', 'head'],
+    });
+    const first = await faulty.get('a', {});
+    const second = faulty.head('a', {});
+    await expect(faulty.head('a', {})).rejects.toMatchObject({
+      code: 'Unavailable',
+      throttled: true,
+      retryable: true,
+    });
+    await second;
+    await faulty.put('b', bytesOf(1), { mode: 'overwrite' }); // not a selected operation
+    await drain(first.body as Readable);
+    await expect(faulty.head('a', {})).resolves.toMatchObject({ size: 10 });
+    expect(faulty.injected.throttled).toBe(1);
+    expect(faulty.peakInFlight).toBe(2);
+  });
+
   it('sits under a store whose retries and resumed reads ride through its faults', async () => {
     const faulty = withFaults(new MemoryBackend(), { seed: 21, errorRate: 0.4, truncateRate: 0.5 });
     const store = new BackendStore(faulty, { retry: { attempts: 20, sleep: recordingSleep().sleep } });
@@ -203,6 +225,7 @@ describe('withFaults', () => {
     [{ truncateRate: -0.1 }, 'truncateRate'],
     [{ delayMs: [20, 10] as [number, number] }, 'delayMs[1]'],
     [{ seed: 1.5 }, 'seed'],
+    [{ throttleAbove: 0 }, 'throttleAbove'],
   ])('rejects bad options %j', (options, field) => {
     expect(() => withFaults(new MemoryBackend(), { seed: 1, ...options })).toThrow(
       expect.objectContaining({
