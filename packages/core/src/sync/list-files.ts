@@ -1,7 +1,6 @@
-import { StoreError } from '../errors.js';
 import type { EngineContext } from './engine-context.js';
-import { validateGeneration, validateModel } from './names.js';
-import { listGenerations, readManifest } from './stored-generations.js';
+import { validateModel } from './names.js';
+import { chosenGeneration, readManifest } from './stored-generations.js';
 import type { FileInfo, GenerationFiles } from './types.js';
 
 /**
@@ -14,15 +13,7 @@ export async function listFiles(
   options: { generation?: string; signal?: AbortSignal } = {},
 ): Promise<GenerationFiles> {
   validateModel(model);
-  const generation =
-    options.generation === undefined
-      ? (await listGenerations(ctx.store, model, options.signal)).at(-1)
-      : validateGeneration(options.generation);
-  if (!generation)
-    throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
-      operation: 'ls',
-      key: model,
-    });
+  const generation = await chosenGeneration(ctx.store, model, options.generation, 'ls', options.signal);
   const manifest = await readManifest(ctx.store, model, generation, options.signal);
   const files = manifest.entries.map((entry): FileInfo => {
     if (entry.type === 'symlink') return { path: entry.path, type: 'symlink', target: entry.target };

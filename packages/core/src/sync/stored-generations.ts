@@ -15,7 +15,7 @@ import {
   parseManifestHead,
   parseTaggedLead,
 } from './manifest.js';
-import { isGenerationId } from './names.js';
+import { isGenerationId, validateGeneration } from './names.js';
 
 /** Manifests larger than this are refused rather than read into memory. */
 export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
@@ -223,9 +223,18 @@ async function getManifest(
   return got;
 }
 
-/** The latest committed manifest of `model`, or undefined when there is none. */
-export async function latestManifest(store: ObjectStore, model: string, signal?: AbortSignal) {
-  const generations = await listGenerations(store, model, signal);
-  const latest = generations.at(-1);
-  return latest ? readManifest(store, model, latest, signal) : undefined;
+/** `generation` (validated), else the latest generation of `model`; `NotFound` when it has none. */
+export async function chosenGeneration(
+  store: ObjectStore,
+  model: string,
+  generation: string | undefined,
+  operation: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (generation !== undefined) return validateGeneration(generation);
+  const latest = (await listGenerations(store, model, signal)).at(-1);
+  if (latest === undefined) {
+    throw new StoreError('NotFound', 'no checkpoint of this model in the store', { operation, key: model });
+  }
+  return latest;
 }

@@ -1,11 +1,10 @@
-import { StoreError } from '../errors.js';
 import { ChunkPlaces } from './chunk-places.js';
 import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
 import { manifestTotals } from './manifest.js';
-import { validateGeneration, validateModel } from './names.js';
+import { validateModel } from './names.js';
 import { Progress } from './progress.js';
-import { listGenerations, readManifest } from './stored-generations.js';
+import { chosenGeneration, readManifest } from './stored-generations.js';
 import type { CallOptions, VerifyResult } from './types.js';
 
 /**
@@ -20,15 +19,7 @@ export async function verify(
 ): Promise<VerifyResult> {
   const started = Date.now();
   validateModel(model);
-  const generation =
-    options.generation === undefined
-      ? (await listGenerations(ctx.store, model, options.signal)).at(-1)
-      : validateGeneration(options.generation);
-  if (!generation)
-    throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
-      operation: 'verify',
-      key: model,
-    });
+  const generation = await chosenGeneration(ctx.store, model, options.generation, 'verify', options.signal);
   const manifest = await readManifest(ctx.store, model, generation, options.signal);
   const totals = manifestTotals(manifest);
   const targets = new ChunkPlaces(manifest);
