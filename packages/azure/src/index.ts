@@ -1,4 +1,4 @@
-export { type Auth, type AuthMode, lazyDefaultCredential, resolveAuth } from './auth.js';
+export type { AuthMode } from './auth.js';
 export { AzureBackend, AzureStore, type AzureStoreOptions } from './azure-store.js';
 export { backend } from './backend.js';
 export { type AzureConfig, azureConfigFromUrl, azureConfigSchema } from './config.js';
