@@ -27,6 +27,7 @@ import { sameTree } from './same-tree.js';
 import { type ScannedEntry, scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp } from './stamp.js';
 import { listAllGenerations, listGenerations, readManifest } from './stored-generations.js';
+import { restoreInterruptedSwap } from './swap.js';
 import type { PushOptions, PushResult } from './types.js';
 
 /**
@@ -54,6 +55,7 @@ export async function push(
   validateModel(model);
   const root = localDirectory(dir, 'push');
   throwIfAborted(signal, 'push', model);
+  await restoreInterruptedSwap(root);
   const state = await readLocalState(ctx.stateDir, root, store.name);
   const previous = state?.model === model ? state : undefined;
   // files new or changed since the last push or pull are read on the file workers: start

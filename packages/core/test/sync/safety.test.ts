@@ -131,6 +131,20 @@ describe('what a pull replaces', () => {
     expect((await readdir(work)).sort()).toEqual(['dst', 'src', 'stray']);
   });
 
+  it('a kill between the two renames of a swap: the next push puts the old tree back and pushes it', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    const dst = path.join(work, 'dst');
+    await ckpt.push('m', src);
+    await ckpt.pull('m', dst);
+    const before = await readTree(dst);
+    await rename(dst, path.join(work, '.dst.ckpt-old-0123456789ab'));
+    const pushed = await ckpt.push('m', dst);
+    expect(pushed.created).toBe(false);
+    expect(await readTree(dst)).toEqual(before);
+    expect((await readdir(work)).sort()).toEqual(['dst', 'src']);
+  });
+
   it('removes staging trees of pulls whose process is gone, keeps those of live ones', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
