@@ -139,8 +139,7 @@ describe('what a pull replaces', () => {
     await ckpt.pull('m', dst);
     const before = await readTree(dst);
     await rename(dst, path.join(work, '.dst.ckpt-old-0123456789ab'));
-    const pushed = await ckpt.push('m', dst);
-    expect(pushed.created).toBe(false);
+    await ckpt.push('m', dst);
     expect(await readTree(dst)).toEqual(before);
     expect((await readdir(work)).sort()).toEqual(['dst', 'src']);
   });
