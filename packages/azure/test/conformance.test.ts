@@ -19,10 +19,13 @@ let container: ContainerClient;
 beforeAll(async () => {
   server = await startAzurite();
   const name = await server.createContainer();
-  container = BlobServiceClient.fromConnectionString(
-    server.connectionString,
-    AzureBackend.pipeline(),
-  ).getContainerClient(name);
+  // a new connection per request: Azurite closes idle ones after 5 s (its --blobKeepAliveTimeout
+  // is read under another name and ignored), and a client slowed by a loaded machine may reuse
+  // one as it closes; the store's retry absorbs that reset, but these tests run without retries
+  container = BlobServiceClient.fromConnectionString(server.connectionString, {
+    ...AzureBackend.pipeline(),
+    keepAliveOptions: { enable: false },
+  }).getContainerClient(name);
 });
 afterAll(async () => {
   await server?.stop();

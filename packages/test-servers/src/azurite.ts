@@ -34,9 +34,6 @@ export interface Azurite {
  *
  * `--skipApiVersionCheck`: otherwise every request from an SDK newer than the Azurite release
  * answers 400. `--location` rather than in-memory: in-memory mode keeps overwritten data.
- * `--blobKeepAliveTimeout 120`: Azure keeps idle connections for minutes, Azurite for 5 s; on a
- * loaded machine a client whose timers run late then reuses a socket the server is closing, and
- * a request fails with a reset that tests with retries off cannot absorb.
  * `secondKey` (base64) is accepted as well as the well-known key: a credential of the test's own.
  */
 export async function startAzurite(
@@ -57,8 +54,6 @@ export async function startAzurite(
       '--location',
       directory,
       '--skipApiVersionCheck',
-      '--blobKeepAliveTimeout',
-      '120',
       '--disableTelemetry',
       '--silent',
     ],
