@@ -98,6 +98,14 @@ describe.skipIf(!engineReady)('with the sync engine', () => {
       generations: [{ model: 'listed', files: 27, labels: { host: 'h1' }, createdAt: expect.any(String) }],
     });
     expect(Number.isNaN(Date.parse(generations.generations[0].createdAt))).toBe(false);
+    expect(generations.generations[0].addedBytes).toBe(generations.generations[0].storedBytes);
+
+    // a second generation with the same files adds nothing but its manifest: ADDED shows 0 B
+    await ckpt(['push', 'llama', '-m', 'listed', '--label', 'host=h2'], { cwd });
+    const rows = lines((await ckpt(['ls', 'listed'], { cwd })).stdout);
+    expect(rows[0]).toMatch(/^GENERATION +CREATED +FILES +SIZE +ADDED +LABELS$/);
+    expect(rows[1]).toMatch(/ 27 +7\.\d+ MiB +\d+\.\d+ MiB +host=h1$/);
+    expect(rows[2]).toMatch(/ 27 +7\.\d+ MiB +0 B +host=h2$/);
   });
 
   it('exists exits 0 or 3; --quiet prints nothing', async () => {

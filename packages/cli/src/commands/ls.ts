@@ -88,7 +88,7 @@ async function listGenerations(
     formatTime(g.createdAt),
     formatCount(g.files),
     formatBytes(g.bytes),
-    formatBytes(g.storedBytes),
+    g.addedBytes === undefined ? '-' : formatBytes(g.addedBytes),
     Object.entries(g.labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(','),
@@ -102,7 +102,7 @@ async function listGenerations(
     };
   }
   return {
-    human: formatTable([['GENERATION', 'CREATED', 'FILES', 'SIZE', 'STORED', 'LABELS'], ...rows]),
+    human: formatTable([['GENERATION', 'CREATED', 'FILES', 'SIZE', 'ADDED', 'LABELS'], ...rows]),
     json: { model, generations },
   };
 }

@@ -193,6 +193,7 @@ export class Checkpoints {
         files: legacy.length,
         bytes,
         storedBytes: bytes,
+        addedBytes: bytes,
         labels: {},
         legacy: true,
       });
@@ -311,6 +312,7 @@ export class Checkpoints {
       files: totals.files,
       bytes: totals.bytes,
       storedBytes: totals.storedBytes,
+      ...(totals.addedBytes === undefined ? {} : { addedBytes: totals.addedBytes }),
       labels: manifest.labels,
       legacy: false,
     };

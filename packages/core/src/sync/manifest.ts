@@ -36,8 +36,18 @@ const linkEntry = z.strictObject({
   target: z.string().min(1).max(4096),
 });
 
-/** Totals over the files, written before the tables so `ls` can read them without the rest. */
-const summary = z.strictObject({ files: uint, bytes: uint, zeroBytes: uint, storedBytes: uint });
+/**
+ * Totals over the files, written before the tables so `ls` can read them without the rest.
+ * `addedBytes`: chunk bytes in packs the generation's push stored itself, which no earlier
+ * generation holds (absent in manifests written before it was recorded).
+ */
+const summary = z.strictObject({
+  files: uint,
+  bytes: uint,
+  zeroBytes: uint,
+  storedBytes: uint,
+  addedBytes: uint.optional(),
+});
 
 /** What comes before the chunk table: small, readable from a manifest's first bytes (`readManifestHead`). */
 const headShape = z.strictObject({

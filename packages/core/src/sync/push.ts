@@ -131,6 +131,7 @@ export async function push(
     const unchanged = base !== undefined && sameTree(base, entries, table.rows);
     const damage = parentDamage(base, check, table);
     const resumedSizes = new Map(resumed.map((p) => [p.id, p.size]));
+    const bytesResumed = table.packs.reduce((sum, id) => sum + (resumedSizes.get(id) ?? 0), 0);
     const result = (generation: string, bytesTransferred: number, concurrent: string[]): PushResult => {
       const durationMs = Date.now() - started;
       return {
@@ -142,7 +143,7 @@ export async function push(
         bytesTransferred,
         chunksNew: chunks.chunksNew,
         chunksReused: table.rows.count - chunks.chunksNew,
-        bytesResumed: table.packs.reduce((sum, id) => sum + (resumedSizes.get(id) ?? 0), 0),
+        bytesResumed,
         zeroBytes: plan.zeroBytes + read.zeroBytes,
         durationMs,
         throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,
@@ -194,6 +195,7 @@ export async function push(
         bytes,
         zeroBytes: plan.zeroBytes + read.zeroBytes,
         storedBytes: table.rows.totalLength(),
+        addedBytes: packs.bytesStored + bytesResumed,
       },
       packs: table.packs,
       chunks: table.rows,

@@ -144,6 +144,11 @@ export interface GenerationInfo {
   bytes: number;
   /** Bytes of stored data the generation references (zero runs excluded). */
   storedBytes: number;
+  /**
+   * Of `storedBytes`, those the generation's push stored itself: what it added to the store, which
+   * no earlier generation holds. Undefined for generations pushed before ckpt recorded it.
+   */
+  addedBytes?: number;
   labels: Record<string, string>;
   legacy: boolean;
 }

@@ -187,6 +187,20 @@ describe('push and pull', () => {
     expect((await readTree(old))['core-100.img']).toBeDefined();
   });
 
+  it('each generation records the bytes it added to the store: all of them first, then only the new', async () => {
+    const src = path.join(work, 'src');
+    await makeCheckpoint(src);
+    await ckpt.push('m1', src);
+    await writeFile(path.join(src, 'new.img'), seededBytes(1000, 11)); // one chunk no generation has
+    await ckpt.push('m1', src, { labels: { v: '2' } });
+    await ckpt.push('m1', src, { labels: { v: '3' } }); // a manifest only
+    const [first, second, third] = await ckpt.generations('m1');
+    expect(first!.addedBytes).toBe(first!.storedBytes);
+    expect(second!.addedBytes).toBe(1000);
+    expect(second!.storedBytes).toBe(first!.storedBytes + 1000);
+    expect(third!.addedBytes).toBe(0);
+  });
+
   it('a pull into a directory already at that generation does nothing', async () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
