@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from '@ckpt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genWorkloadMain, parseGenWorkloadArgs, parseSize } from '../src/workload/index.js';
+import { genWorkloadMain, parseGenWorkloadArgs } from '../src/workload/index.js';
 
 let root: string;
 
@@ -24,23 +24,6 @@ async function run(argv: string[]) {
   );
   return { code, out, err: err.join('\n') };
 }
-
-describe('parseSize', () => {
-  it.each([
-    ['3GiB', 3 * 2 ** 30],
-    ['512MiB', 512 * 2 ** 20],
-    ['8m', 8 * 2 ** 20],
-    ['1.5 GB', 1.5e9],
-    ['4096', 4096],
-    ['10KB', 10_000],
-  ])('reads %s', (text, bytes) => {
-    expect(parseSize(text)).toBe(bytes);
-  });
-
-  it.each(['', 'big', '-1MiB', '3 GiBs'])('rejects %j', (text) => {
-    expect(() => parseSize(text, '--size')).toThrow(/--size must be a size/);
-  });
-});
 
 describe('parseGenWorkloadArgs', () => {
   it('has defaults', () => {

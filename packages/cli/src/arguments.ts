@@ -1,4 +1,4 @@
-import { parseDuration } from '@ckpt/core/cli';
+import { parseDuration, parseSize } from '@ckpt/core/cli';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parser for `--grace 6h`: milliseconds. */
@@ -6,6 +6,15 @@ export function durationArg(text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 30m, 6h, 2d or 1h30m.');
   return ms;
+}
+
+/** Commander parser for `--cache-size 20GiB`: bytes. */
+export function sizeArg(text: string): number {
+  try {
+    return parseSize(text);
+  } catch {
+    throw new InvalidArgumentError('expected a size such as 512MiB, 20GiB or 1TiB.');
+  }
 }
 
 /** Commander parser for an integer in `[min, max]`. */

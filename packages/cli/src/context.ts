@@ -9,6 +9,8 @@ export interface GlobalOptions {
   store?: string;
   config?: string;
   stateDir?: string;
+  cache?: string;
+  cacheSize?: number;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;

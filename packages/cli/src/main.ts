@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import tab from '@bomb.sh/tab/commander';
 import { Command, CommanderError, Help } from 'commander';
-import { durationArg, integerArg } from './arguments.js';
+import { durationArg, integerArg, sizeArg } from './arguments.js';
+import { cacheCommand } from './commands/cache.js';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
 import { gcCommand } from './commands/gc.js';
@@ -32,6 +33,15 @@ export function buildProgram(ctx: CliContext): Command {
     .option(
       '--state-dir <dir>',
       'where ckpt keeps its records of local directories (default: $CKPT_STATE_DIR, else $XDG_STATE_HOME/ckpt, else ~/.local/state/ckpt)',
+    )
+    .option(
+      '--cache <dir>',
+      "a chunk cache shared by every model and ckpt process of the host: pulls read from it before the store, pushes and pulls fill it (default: the config file's cache.dir, else none)",
+    )
+    .option(
+      '--cache-size <size>',
+      "bytes the cache may hold, least recently used chunks evicted first (default: the config file's cache.size, else 20GiB)",
+      sizeArg,
     )
     .option('--json', 'print exactly one JSON object on stdout')
     .option('-q, --quiet', 'print nothing on success')
@@ -77,6 +87,7 @@ export function buildProgram(ctx: CliContext): Command {
     verifyCommand,
     deleteCommand,
     gcCommand,
+    cacheCommand,
   ]) {
     add(program, ctx);
   }

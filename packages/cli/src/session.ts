@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { Checkpoints, defaultStateDir, type ObjectStore, type ProgressEvent } from '@ckpt/core';
+import {
+  Checkpoints,
+  defaultStateDir,
+  type ObjectStore,
+  type ProgressEvent,
+  type ResolvedStoreConfig,
+} from '@ckpt/core';
+import { findConfigFile, loadConfigFile } from '@ckpt/core/cli';
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -109,6 +116,32 @@ export async function runCommand(
     }
     interrupt.dispose();
     restoreWarnings();
+  }
+}
+
+/**
+ * Runs a command that needs no store (`ckpt cache`): the config file is still read, for its
+ * settings; prints the outcome or the error and sets `ctx.exitCode`.
+ */
+export async function runLocalCommand(
+  ctx: CliContext,
+  cmd: Command,
+  fn: (
+    globals: GlobalOptions,
+    config: Pick<ResolvedStoreConfig, 'config' | 'configFile'>,
+  ) => Promise<Outcome>,
+): Promise<void> {
+  const globals = cmd.optsWithGlobals<GlobalOptions>();
+  const reporter = reporterFor(globals);
+  try {
+    const configFile = await findConfigFile(globals.config, ctx.cwd, ctx.env);
+    const file = { configFile, config: configFile ? await loadConfigFile(configFile) : undefined };
+    const outcome = await fn(globals, file);
+    reporter.result(outcome.human, outcome.json);
+    ctx.exitCode = outcome.exitCode ?? ExitCode.Ok;
+  } catch (err) {
+    reporter.error(err);
+    ctx.exitCode = exitCodeFor(err);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type RetryEvent,
 } from '@ckpt/core';
 import { parseDuration, redactConfig, resolveStoreConfig } from '@ckpt/core/cli';
+import { cacheOptions } from './cache-options.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import type { Reporter } from './output/reporter.js';
 
@@ -50,6 +51,7 @@ export async function openConfiguredStore(
     options: {
       concurrency: globals.concurrency ?? sync?.concurrency,
       grace: sync?.grace === undefined ? undefined : parseDuration(sync.grace),
+      cache: cacheOptions(globals, ctx, resolved),
     },
   };
 }

@@ -2,6 +2,16 @@
 // tests `@ckpt/core/testing`, command-line front ends `@ckpt/core/cli`.
 export type { Backend, BackendGetOptions, BackendPutOptions, ErrorContext } from './backend.js';
 export { BackendStore, type StoreOptions } from './backend-store.js';
+export {
+  type CacheStats,
+  ChunkCache,
+  type ChunkCacheOptions,
+  type ChunkKey,
+  cacheStats,
+  DEFAULT_CACHE_BYTES,
+  type PruneResult,
+  pruneCache,
+} from './cache/index.js';
 export type {
   AnyStoreConfig,
   BackendDefinition,
@@ -9,6 +19,7 @@ export type {
   BackendSummary,
   BuiltinBackend,
   BuiltinType,
+  CacheSettings,
   CkptConfig,
   OpenStoreOptions,
   ParseStoreUrlOptions,

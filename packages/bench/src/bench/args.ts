@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
-import { parseSize } from '../workload/sizes.js';
+import { parseSize } from '@ckpt/core/cli';
 import type { BackendKind, BenchArgs, EngineKnobs } from './types.js';
 
 const MiB = 2 ** 20;

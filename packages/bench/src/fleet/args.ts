@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
+import { parseSize } from '@ckpt/core/cli';
 import { invalid, list, parseFlags, positiveInteger, SHARED_OPTIONS } from '../bench/args.js';
-import { parseSize } from '../workload/sizes.js';
 
 /** The scenarios of the fleet simulation (b, the host-wide cache, is not built yet). */
 export const FLEET_SCENARIOS = ['a', 'c', 'd'] as const;

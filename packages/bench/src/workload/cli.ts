@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { StoreError } from '@ckpt/core';
+import { parseSize } from '@ckpt/core/cli';
 import { type GenerateOptions, generateCheckpoint } from './generate.js';
 import type { WorkloadPreset } from './options.js';
 import { oracle } from './oracle.js';
-import { parseSize } from './sizes.js';
 
 /** Usage of `gen-workload`. */
 export const GEN_WORKLOAD_USAGE = `usage: gen-workload <dir> [--seed N] [--version N] [--size 3GiB]

@@ -3,6 +3,8 @@
  * versions under a mutation model, and the oracle of truly new bytes between versions.
  * See `packages/bench/README.md`.
  */
+
+export { parseSize } from '@ckpt/core/cli';
 export type { GenWorkloadArgs } from './cli.js';
 export { GEN_WORKLOAD_USAGE, genWorkloadMain, parseGenWorkloadArgs } from './cli.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
@@ -25,6 +27,5 @@ export type { ContentContext, PageKind, Segment } from './page-content.js';
 export { chunkBuffers, contentContext, fileChunks } from './page-content.js';
 export { MAX_VERSION, nextVersion, planCheckpoint } from './plan.js';
 export type { WorkloadSeed } from './rng.js';
-export { parseSize } from './sizes.js';
 export type { CheckpointSummary } from './summary.js';
 export { summarizePlan } from './summary.js';

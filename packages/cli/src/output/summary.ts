@@ -3,11 +3,19 @@ import { formatBytes, formatCount, formatCountOf, formatDuration, formatRate } f
 
 /**
  * `312 files, 3.00 GiB; transferred 410 MiB, reused 1,200 of 1,500 chunks; 12.3 s, 250 MiB/s`;
- * a pull that resumed adds `(1,100 resumed)` after the chunks.
+ * a pull adds where its reused chunks came from besides the directory: `(1,100 resumed, 80 from other
+ * directories, 20 from the cache)`.
  */
-function transferLine(stats: TransferStats & { chunksResumed?: number }): string {
+function transferLine(
+  stats: TransferStats & { chunksResumed?: number; chunksShared?: number; chunksCached?: number },
+): string {
   const chunks = stats.chunksNew + stats.chunksReused;
-  const resumed = stats.chunksResumed ? ` (${formatCount(stats.chunksResumed)} resumed)` : '';
+  const sources = [
+    stats.chunksResumed ? `${formatCount(stats.chunksResumed)} resumed` : '',
+    stats.chunksShared ? `${formatCount(stats.chunksShared)} from other directories` : '',
+    stats.chunksCached ? `${formatCount(stats.chunksCached)} from the cache` : '',
+  ].filter(Boolean);
+  const resumed = sources.length > 0 ? ` (${sources.join(', ')})` : '';
   return [
     `${formatCountOf(stats.files, 'file')}, ${formatBytes(stats.bytes)}`,
     `transferred ${formatBytes(stats.bytesTransferred)}, reused ${formatCount(stats.chunksReused)} of ${formatCountOf(chunks, 'chunk')}${resumed}`,

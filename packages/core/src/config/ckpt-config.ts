@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AnyDefinition } from './backend-definition.js';
-import { DURATION_PATTERN, duration, integer, text } from './fields.js';
+import { byteSize, DURATION_PATTERN, duration, integer, text } from './fields.js';
 import { anyStoreConfigSchema, otherStoreConfigSchema } from './schemas.js';
 
 export { DURATION_PATTERN };
@@ -68,6 +68,21 @@ export const syncSettingsSchema = z
   })
   .meta({ description: 'Settings of the sync engine.' });
 
+/** The host's chunk cache (`--cache`, `--cache-size`). */
+export const cacheSettingsSchema = z
+  .strictObject({
+    dir: text().meta({
+      description: 'The folder of the host-wide chunk cache. Relative paths resolve against this file.',
+    }),
+    size: byteSize().optional().meta({
+      description: 'Bytes the cache may hold, e.g. "20GiB" (default); least recently used chunks go first.',
+    }),
+  })
+  .meta({
+    description:
+      'A chunk cache shared by every model and ckpt process of the host: pulls read from it before the store.',
+  });
+
 /** The schema of `ckpt.config.json` with `store` checked by `store`. */
 function configSchemaWith(store: z.ZodType) {
   return z
@@ -79,6 +94,7 @@ function configSchemaWith(store: z.ZodType) {
           'Modules to import before opening the store; they register custom backends. Relative paths resolve against this file.',
       }),
       sync: syncSettingsSchema.optional(),
+      cache: cacheSettingsSchema.optional(),
     })
     .meta({ title: 'ckpt configuration', description: 'Configuration of ckpt (ckpt.config.json).' });
 }
@@ -105,5 +121,7 @@ export function ckptConfigSchemaFor(definitions: readonly AnyDefinition[]) {
 
 /** A validated `ckpt.config.json`. */
 export type CkptConfig = z.infer<typeof ckptConfigSchema>;
+/** The cache settings of a config file. */
+export type CacheSettings = z.infer<typeof cacheSettingsSchema>;
 /** The sync settings of a config file. */
 export type SyncSettings = z.infer<typeof syncSettingsSchema>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { keyProblem } from '../keys.js';
+import { parseSize } from './sizes.js';
 
 // Field builders shared by the config schemas. Each carries ONE readable "expected …" message for
 // every way the field can be wrong, so a validation error reads `config store.bucket: expected a
@@ -31,6 +32,18 @@ export const DURATION_PATTERN = /^(?:0|(?:\d+(?:ms|s|m|h|d))+)$/;
 export function duration() {
   const expected = 'expected a duration such as "30s", "6h" or "1h30m"';
   return z.string({ error: expected }).regex(DURATION_PATTERN, { error: expected });
+}
+
+/** A byte size such as `20GiB` or `512MiB` (see {@link parseSize}). */
+export function byteSize() {
+  const expected = 'expected a size such as "20GiB" or "512MiB"';
+  return z.string({ error: expected }).check((ctx) => {
+    try {
+      parseSize(ctx.value);
+    } catch {
+      ctx.issues.push({ code: 'custom', message: expected, input: ctx.value });
+    }
+  });
 }
 
 /** An `http://` or `https://` URL (an endpoint). */

@@ -4,7 +4,7 @@
 export type { BackendDefinition } from './backend-definition.js';
 export type { BuiltinBackend, BuiltinType } from './builtins.js';
 export { BUILTIN_BACKENDS } from './builtins.js';
-export type { CkptConfig, SyncSettings } from './ckpt-config.js';
+export type { CacheSettings, CkptConfig, SyncSettings } from './ckpt-config.js';
 export {
   ckptConfigSchema,
   DURATION_PATTERN,

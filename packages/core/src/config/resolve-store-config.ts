@@ -92,7 +92,11 @@ export async function resolveStoreConfig(
   };
 }
 
-async function findConfigFile(
+/**
+ * The config file ckpt reads: `explicit` (must exist when read), else `ckpt.config.json` in `cwd`
+ * when present, else the user's `$XDG_CONFIG_HOME/ckpt/config.json` when present.
+ */
+export async function findConfigFile(
   explicit: string | undefined,
   cwd: string,
   env: Record<string, string | undefined>,

@@ -2,6 +2,7 @@
 // which store a command uses and how to show it, durations, the JSON Schema, process memory.
 export { BUILTIN_BACKENDS } from '../config/builtins.js';
 export {
+  cacheSettingsSchema,
   ckptConfigSchema,
   DURATION_PATTERN,
   parseDuration,
@@ -12,7 +13,8 @@ export { ckptConfigJsonSchema } from '../config/json-schema.js';
 export { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from '../config/load-config.js';
 export { redactConfig } from '../config/redact-config.js';
 export { defaultRegistry } from '../config/registry.js';
-export { resolveStoreConfig } from '../config/resolve-store-config.js';
+export { findConfigFile, resolveStoreConfig } from '../config/resolve-store-config.js';
 export { anyStoreConfigSchema, BACKEND_TYPE_PATTERN } from '../config/schemas.js';
+export { parseSize } from '../config/sizes.js';
 export { parseStoreUrl } from '../config/url.js';
 export { keepYoungGenerationSmall, workerThreadStarted } from '../process-memory.js';

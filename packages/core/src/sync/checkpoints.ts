@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { ChunkCache, type ChunkCacheOptions } from '../cache/chunk-cache.js';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { type OperationFigures, traced } from '../telemetry.js';
@@ -63,6 +64,14 @@ export interface CheckpointsOptions {
    */
   stateDir?: string;
   /**
+   * The host's chunk cache, shared by every model, generation and store, and by every ckpt
+   * process of the host: pulls read chunks from it before the store (each checked against its
+   * hash), pulls put what they download in it, pushes what they upload (as far as the writes keep
+   * up). Bounded by `maxBytes` (default 20 GiB), least recently used chunks evicted first.
+   * Default: none.
+   */
+  cache?: ChunkCacheOptions;
+  /**
    * How often a push renews its lease in the store, in ms. `gc` takes a push whose lease was not
    * renewed for four intervals for dead; a push that went three without renewing refuses to
    * commit. Default 30 s.
@@ -106,6 +115,7 @@ export class Checkpoints {
       chunking: options.chunking ?? DEFAULT_CHUNKING,
       stateDir: options.stateDir ?? defaultStateDir(),
       leaseRenewMs: options.leaseRenewMs ?? RENEW_MS,
+      ...(options.cache ? { cache: new ChunkCache(options.cache) } : {}),
       open: (signal, purpose) => this.open(signal, purpose),
       workers: () => {
         this.pool ??= new FileWorkers({ threads: options.threads, chunking: this.ctx.chunking });

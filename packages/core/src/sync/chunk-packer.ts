@@ -1,3 +1,4 @@
+import type { CacheFiller } from '../cache/cache-filler.js';
 import type { ChunkTableBuilder, ReusableChunks } from './chunk-table-builder.js';
 import type { PackWriter } from './pack-writer.js';
 
@@ -9,14 +10,17 @@ export class ChunkPacker {
   readonly #table: ChunkTableBuilder;
   readonly #known: ReusableChunks;
   readonly #packs: PackWriter;
+  /** Where new chunks are offered to the host's chunk cache, when there is one. */
+  readonly #cache: CacheFiller | undefined;
   /** New chunks on their way into a pack: a second file with the same bytes waits for the first. */
   readonly #adding = new Map<string, Promise<number>>();
   #chunksNew = 0;
 
-  constructor(table: ChunkTableBuilder, known: ReusableChunks, packs: PackWriter) {
+  constructor(table: ChunkTableBuilder, known: ReusableChunks, packs: PackWriter, cache?: CacheFiller) {
     this.#table = table;
     this.#known = known;
     this.#packs = packs;
+    this.#cache = cache;
   }
 
   /** Distinct chunks this push stores (the others it reuses). */
@@ -44,6 +48,7 @@ export class ChunkPacker {
     let added = this.#adding.get(hash);
     if (!added) {
       this.#chunksNew++;
+      void this.#cache?.offer(hash, length, fill);
       added = this.#packs
         .addWith(length, fill, hash)
         .then(({ packId, offset }) => this.#table.add(hash, { packId, offset, length }));

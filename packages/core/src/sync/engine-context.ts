@@ -1,3 +1,4 @@
+import type { ChunkCache } from '../cache/chunk-cache.js';
 import type { ObjectStore } from '../store.js';
 import type { ChunkingOptions, FileWorkers } from './chunking/index.js';
 
@@ -17,6 +18,8 @@ export interface EngineContext {
   chunking: ChunkingOptions;
   /** Where local records of checkpoint directories live (local-state.ts). */
   stateDir: string;
+  /** The host's chunk cache: pulls read from it before the store, pushes and pulls fill it. */
+  cache?: ChunkCache;
   /** How often a push renews its lease (push-lease.ts). */
   leaseRenewMs: number;
   /**

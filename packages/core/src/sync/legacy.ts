@@ -106,6 +106,8 @@ export async function pullLegacy(
     chunksNew: 0,
     chunksReused: 0,
     chunksResumed: 0,
+    chunksShared: 0,
+    chunksCached: 0,
     zeroBytes: 0,
     durationMs,
     throughput: durationMs > 0 ? (bytes / durationMs) * 1000 : 0,

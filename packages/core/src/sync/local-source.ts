@@ -20,7 +20,7 @@ export interface TrustedFile {
 }
 
 /** Local files are read without following a link at their name or waiting on a FIFO. */
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+export const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Bytes read from local files at once when copying chunks. */
 const RUN_BYTES = 4 * 1024 * 1024;
@@ -150,6 +150,11 @@ export async function copyLocalChunks(
     deliver: (chunks: { index: number; data: Buffer }[]) => Promise<void>;
     /** Called once a run's good chunks are delivered (the others are left to be downloaded). */
     copied?: (run: LocalRun) => Promise<void>;
+    /**
+     * A file that cannot be opened or read (another directory, removed meanwhile) leaves its
+     * chunks to be downloaded; without it, such a failure stops the copy.
+     */
+    skipUnreadable?: boolean;
     signal?: AbortSignal;
   },
 ): Promise<Set<number>> {
@@ -165,7 +170,7 @@ export async function copyLocalChunks(
     if (remaining > 0) return;
     const handle = handles.get(abs);
     handles.delete(abs);
-    await (await handle)?.close();
+    await (await handle?.catch(() => undefined))?.close();
   };
   const arenas: SharedArrayBuffer[] = []; // reused from read to read; workers hash (and write) in place
   try {
@@ -176,12 +181,19 @@ export async function copyLocalChunks(
       // never through a link, never waiting on a FIFO that took a file's place
       const opened = handles.get(abs) ?? open(abs, READ_FLAGS);
       handles.set(abs, opened);
-      const handle = await opened;
       const start = chunks[0]!.offset;
       const length = chunks.at(-1)!.offset + chunks.at(-1)!.length - start;
       let arena = arenas.pop() ?? new SharedArrayBuffer(RUN_BYTES);
       if (arena.byteLength < length) arena = new SharedArrayBuffer(length);
-      const { bytesRead } = await handle.read(new Uint8Array(arena, 0, length), 0, length, start);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await (await opened).read(new Uint8Array(arena, 0, length), 0, length, start));
+      } catch (err) {
+        if (!options.skipUnreadable) throw err;
+        arenas.push(arena);
+        await finished(abs);
+        return;
+      }
       const whole = chunks.filter((c) => c.offset - start + c.length <= bytesRead);
       const hashed = await hash(
         arena,

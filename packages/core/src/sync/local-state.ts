@@ -98,14 +98,18 @@ export async function readLocalRecord(
   dir: string,
   which: RecordKind = 'current',
 ): Promise<LocalState | undefined> {
-  const file = statePath(stateDir, dir, which);
+  const record = await readRecordFile(statePath(stateDir, dir, which));
+  return record?.dir === path.resolve(dir) ? record : undefined;
+}
+
+/** The record in `file` when it exists and parses (see {@link readLocalRecord}); undefined otherwise. */
+export async function readRecordFile(file: string): Promise<LocalState | undefined> {
   const bytes = await readFile(file).catch(() => undefined);
   if (!bytes) return undefined;
   try {
     const newline = bytes.indexOf(0x0a);
     if (newline < 0) return undefined;
     const header = headerShape.parse(JSON.parse(bytes.toString('utf8', 0, newline)));
-    if (header.dir !== path.resolve(dir)) return undefined;
     const expect = { model: header.model, generation: header.generation };
     const manifest = decodeManifest(bytes.subarray(newline + 1), file, expect);
     return { ...header, manifest };

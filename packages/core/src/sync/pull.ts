@@ -1,6 +1,8 @@
 import { chmodSync, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { CacheFiller } from '../cache/cache-filler.js';
+import { copyCachedChunks, planCachedChunks } from '../cache/cached-chunks.js';
 import { errnoOf } from '../errno.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import { ChunkPlaces } from './chunk-places.js';
@@ -8,6 +10,7 @@ import type { FileWorkers } from './chunking/index.js';
 import { assertOwnTree, assertReplaceable, localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
+import { otherDirectoryRuns } from './host-directories.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import {
   copyLocalChunks,
@@ -114,6 +117,8 @@ export async function pull(
       chunksNew: 0,
       chunksReused: 0,
       chunksResumed: 0,
+      chunksShared: 0,
+      chunksCached: 0,
       zeroBytes: totals.zeroBytes,
       durationMs,
       throughput: durationMs > 0 ? (totals.bytes / durationMs) * 1000 : 0,
@@ -153,11 +158,14 @@ export async function pull(
   const staging = own.path;
   let adopted: AdoptedTree[] = [];
   let writer: TreeWriter | undefined; // its handles are closed on failure too
+  // what is downloaded goes into the host's chunk cache too (every chunk: the pull waits for room)
+  const filler = ctx.cache && new CacheFiller(ctx.cache, { whenFull: 'wait' });
   try {
     // what stopped pulls of this destination wrote, checked chunk by chunk before it is used
     adopted = await adoptStagingTrees(ctx.stateDir, root, store.name);
-    // files of the current directory that still hold what the local record says
-    const trusted = state?.model === model ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
+    // files of the current directory that still hold what the local record says (any model:
+    // chunks are named by their hash)
+    const trusted = state ? await trustedFiles(root, state) : new Map<string, TrustedFile>();
     const linked = new Set<string>();
     // 1. the tree: directories, and each file identical to one the directory already has is
     //    hard-linked (the old tree keeps its link); the others are created by their first write
@@ -172,7 +180,8 @@ export async function pull(
     });
 
     // 2. where each needed chunk goes; which local files hold which: the trees stopped pulls
-    //    left first (their files are cut short as they are read), then the current directory
+    //    left first (their files are cut short as they are read), then the current directory,
+    //    the host's other checkpoint directories, and last the chunk cache (a read per chunk)
     const targets = new ChunkPlaces(manifest, (file) => !linked.has(file.path));
     const wanted = (hash: string) => {
       const index = manifest.chunks.indexOf(hash);
@@ -184,6 +193,8 @@ export async function pull(
       ...resumed.runs,
       ...(trusted.size > 0 ? planLocalCopies(trusted.values(), state!.manifest, wanted, planned) : []),
     ];
+    const shared = await otherDirectoryRuns(ctx.stateDir, root, wanted, planned);
+    const cached = ctx.cache ? await planCachedChunks(ctx.cache, manifest, targets.indices(), planned) : [];
     await assertSpace(parent, bytesToWrite(manifest, linked) - resumed.freed);
 
     // 3. the writer (`TreeWriter`: a file is finished once its last chunk is written, files
@@ -201,13 +212,19 @@ export async function pull(
 
     // 4. local chunks are copied (each checked against its hash) while the rest is downloaded; a
     //    local chunk that fails its check is downloaded afterwards
-    const local = new Set(runs.flatMap((run) => run.chunks.map((c) => c.index)));
+    const local = new Set(planned);
     let bytesTransferred = 0;
     const describe = (index: number) => targets.paths(index).slice(0, 3).join(', ');
     const download = (indices: number[]) =>
       fetchChunks(ctx, manifest, indices, {
         signal,
-        deliver: tree.write,
+        deliver: filler
+          ? async (chunks) => {
+              for (const { index, data } of chunks)
+                await filler.offer(manifest.chunks.hashOf(index), data.length, (t) => void t.set(data));
+              await tree.write(chunks);
+            }
+          : tree.write,
         describe,
         held: resumed.indices,
         onBytes: (n) => {
@@ -215,16 +232,32 @@ export async function pull(
         },
       });
     let copied = new Set<number>();
-    await settleAll([
-      copyLocalChunks(runs, manifest, { hash, deliver: tree.write, copied: resumed.copied, signal }).then(
-        async (done) => {
-          copied = done;
-          // what the adopted trees held is in this pull's tree now
-          await removeTrees(ctx.stateDir, root, adopted);
-        },
-      ),
-      download([...targets.indices()].filter((index) => !local.has(index))),
-    ]);
+    let fromOthers = new Set<number>();
+    let fromCache = new Set<number>();
+    const copyLocal = async () => {
+      copied = await copyLocalChunks(runs, manifest, {
+        hash,
+        deliver: tree.write,
+        copied: resumed.copied,
+        signal,
+      });
+      // what the adopted trees held is in this pull's tree now
+      await removeTrees(ctx.stateDir, root, adopted);
+      fromOthers = await copyLocalChunks(shared, manifest, {
+        hash,
+        deliver: tree.write,
+        skipUnreadable: true,
+        signal,
+      });
+      if (ctx.cache)
+        fromCache = await copyCachedChunks(ctx.cache, manifest, cached, {
+          hash,
+          deliver: tree.write,
+          signal,
+        });
+      copied = new Set([...copied, ...fromOthers, ...fromCache]);
+    };
+    await settleAll([copyLocal(), download([...targets.indices()].filter((index) => !local.has(index)))]);
     // 5. local chunks whose bytes did not match
     await download([...local].filter((index) => !copied.has(index)));
     const chunksReused = copied.size;
@@ -261,7 +294,14 @@ export async function pull(
     await writeRecord('current')
       .then(() => rm(statePath(ctx.stateDir, root, 'pending'), { force: true }))
       .catch(() => undefined);
-    return result({ bytesTransferred, chunksNew, chunksReused, chunksResumed });
+    return result({
+      bytesTransferred,
+      chunksNew,
+      chunksReused,
+      chunksResumed,
+      chunksShared: fromOthers.size,
+      chunksCached: fromCache.size,
+    });
   } catch (err) {
     await writer?.close();
     // a pull that was stopped leaves its tree (and what it did not read of the trees it adopted)
@@ -283,6 +323,7 @@ export async function pull(
     throw err;
   } finally {
     releaseTrees([own, ...adopted]);
+    await filler?.finish();
   }
 }
 

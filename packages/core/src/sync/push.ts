@@ -1,3 +1,4 @@
+import { CacheFiller } from '../cache/cache-filler.js';
 import { StoreError, throwIfAborted } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { ChunkPacker } from './chunk-packer.js';
@@ -92,6 +93,7 @@ export async function push(
     signal,
   });
   let journal: PushJournal | undefined;
+  let filler: CacheFiller | undefined;
   try {
     const [manifests, { packs: resumed, bytesRead: bytesReadBack }] = await Promise.all([
       Promise.all(
@@ -107,7 +109,9 @@ export async function push(
     const known = reusableWithResumed(manifests, check.intact, resumed);
     const table = new ChunkTableBuilder();
     const packs = packWriter(ctx, store, journal, signal);
-    const chunks = new ChunkPacker(table, known, packs);
+    // new chunks go into the host's chunk cache too, as far as its writes keep up
+    filler = ctx.cache && new CacheFiller(ctx.cache, { whenFull: 'drop' });
+    const chunks = new ChunkPacker(table, known, packs, filler);
     const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
 
     const plan = planReuse(files, previous, chunks);
@@ -214,7 +218,7 @@ export async function push(
     return result(generation, bytesReadBack + packs.bytesStored + encoded.length, concurrent);
   } finally {
     journal?.close();
-    await lease.release();
+    await Promise.all([lease.release(), filler?.finish()]);
   }
 }
 

@@ -128,6 +128,13 @@ export interface PullResult extends TransferStats {
    * were killed, interrupted or stopped by a network failure (each checked against its hash).
    */
   chunksResumed: number;
+  /**
+   * Of `chunksReused`, those read from the host's other checkpoint directories (known by their
+   * local records: other models and stores included), each checked against its hash.
+   */
+  chunksShared: number;
+  /** Of `chunksReused`, those read from the host's chunk cache (`CheckpointsOptions.cache`), each checked against its hash. */
+  chunksCached: number;
   /** True when the directory was already at this generation and nothing was written. */
   upToDate: boolean;
   /** True for a llmux 0.7 checkpoint (`<model>/images/<file>`): no hashes were available to check. */

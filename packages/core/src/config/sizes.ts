@@ -1,4 +1,4 @@
-import { StoreError } from '@ckpt/core';
+import { StoreError } from '../errors.js';
 
 const UNITS: Record<string, number> = {
   '': 1,
@@ -17,13 +17,16 @@ const UNITS: Record<string, number> = {
   tb: 1e12,
 };
 
+/** A byte size as {@link parseSize} reads it (the unit is checked there). */
+export const SIZE_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
+
 /**
  * Parses a byte size: a number with an optional unit, `K M G T` and `KiB MiB GiB TiB` binary,
  * `KB MB GB TB` decimal (case-insensitive). `'3GiB'` → 3221225472, `'1.5 GB'` → 1500000000.
  * The result is rounded down to whole bytes.
  */
 export function parseSize(text: string, field = 'size'): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const match = SIZE_PATTERN.exec(text);
   const unit = UNITS[match?.[2]?.toLowerCase() ?? ''];
   if (!match || unit === undefined) {
     throw new StoreError(
