@@ -180,8 +180,9 @@ export async function pull(
     });
 
     // 2. where each needed chunk goes; which local files hold which: the trees stopped pulls
-    //    left first (their files are cut short as they are read), then the current directory,
-    //    the host's other checkpoint directories, and last the chunk cache (a read per chunk)
+    //    left first (their files are cut short as they are read), then the current directory;
+    //    with a chunk cache, the host's other checkpoint directories, and last the cache itself
+    //    (a read per chunk)
     const targets = new ChunkPlaces(manifest, (file) => !linked.has(file.path));
     const wanted = (hash: string) => {
       const index = manifest.chunks.indexOf(hash);
@@ -193,7 +194,7 @@ export async function pull(
       ...resumed.runs,
       ...(trusted.size > 0 ? planLocalCopies(trusted.values(), state!.manifest, wanted, planned) : []),
     ];
-    const shared = await otherDirectoryRuns(ctx.stateDir, root, wanted, planned);
+    const shared = ctx.cache ? await otherDirectoryRuns(ctx.stateDir, root, wanted, planned) : [];
     const cached = ctx.cache ? await planCachedChunks(ctx.cache, manifest, targets.indices(), planned) : [];
     await assertSpace(parent, bytesToWrite(manifest, linked) - resumed.freed);
 
