@@ -12,7 +12,7 @@ const tempDir = useTempDir('ckpt-fleet-bench-');
 describe('parseFleetArgs', () => {
   it('has the issue’s scale by default, and a quick one', () => {
     expect(parseFleetArgs(['--fleet'])).toMatchObject({
-      scenarios: ['a', 'c', 'd'],
+      scenarios: ['a', 'b', 'c', 'd'],
       hosts: 16,
       sizeBytes: 256 * 2 ** 20,
       models: 1000,
@@ -28,7 +28,7 @@ describe('parseFleetArgs', () => {
   });
 
   it.each([
-    [['--scenarios', 'b'], /--scenarios accepts a, c, d/],
+    [['--scenarios', 'e'], /--scenarios accepts a, b, c, d/],
     [['--hosts', '0'], /--hosts must be a whole number ≥ 1/],
     [['--size', '1MiB'], /--size must be at least 4MiB/],
     [['--runs', '3'], /Unknown option '--runs'/],
@@ -40,7 +40,7 @@ describe('parseFleetArgs', () => {
 });
 
 describe('bench --fleet', () => {
-  it('lists and collects 6 models × 3 generations on fs, with no error, and says (b) was not run', async () => {
+  it('lists and collects 6 models × 3 generations on fs, with no error', async () => {
     const work = await tempDir();
     const printed: string[] = [];
     const code = await benchMain(
@@ -51,7 +51,6 @@ describe('bench --fleet', () => {
       () => {},
     );
     expect(code).toBe(0);
-    expect(printed.join('\n')).toContain('(b) one host pulling 5 models that share a base');
     const { rows } = JSON.parse(await readFile(join(work, 'out', 'fleet.json'), 'utf8'));
     const row = (role: string) => rows.find((r: { role: string }) => r.role.startsWith(role));
     expect(row('seed').figures.generations).toBe(18);
@@ -63,5 +62,28 @@ describe('bench --fleet', () => {
     expect(row('ls after gc').figures).toEqual({ models: 6, generations: 12 });
     expect(rows.every((r: { errors: string[] }) => r.errors.length === 0)).toBe(true);
     expect(await readFile(join(work, 'out', 'fleet.md'), 'utf8')).toMatch(/^\| scenario \| store \|/);
+  }, 300_000);
+
+  it('(b): a host with the cache pulls 5 models sharing a base, then pulls them again from the cache alone', async () => {
+    const work = await tempDir();
+    const code = await benchMain(
+      ['--', '--fleet', '--scenarios', 'b', '--size', '8MiB', '--work', work, '--out', join(work, 'out')],
+      () => {},
+      () => {},
+    );
+    expect(code).toBe(0);
+    const { family } = JSON.parse(await readFile(join(work, 'out', 'fleet.json'), 'utf8'));
+    type Pull = { cache: boolean; round: number; newBytes: number; figures: Record<string, number> };
+    const pulls = (cache: boolean, round: number) =>
+      (family as Pull[]).filter((p) => p.cache === cache && p.round === round);
+    expect(family).toHaveLength(20);
+    // without the cache every model is downloaded whole, each time
+    for (const pull of [...pulls(false, 1), ...pulls(false, 2)]) expect(pull.figures.chunksShared).toBe(0);
+    // with it, the models after the first share the base with the directories the host holds
+    for (const pull of pulls(true, 1).slice(1)) expect(pull.figures.chunksShared).toBeGreaterThan(0);
+    // and once every directory is gone, the cache serves everything
+    for (const pull of pulls(true, 2))
+      expect(pull.figures).toMatchObject({ chunksNew: 0, bytesTransferred: 0 });
+    expect(await readFile(join(work, 'out', 'fleet.md'), 'utf8')).toContain('| cache | round | model |');
   }, 300_000);
 });

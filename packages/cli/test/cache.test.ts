@@ -70,8 +70,6 @@ describe('ckpt processes killed while they write the cache', () => {
     const runs = await Promise.all(pulls.map((pull) => pull.result));
     const killed = runs.filter((run) => run.signal === 'SIGKILL').length;
     expect(killed).toBeGreaterThan(0);
-      `cache kill test: ${killed} of 3 pulls killed, ${left.keys.size} entries, ${left.temp} temp files left`,
-    );
     const { keys } = await cacheEntries(cache);
     expect(keys.size).toBeGreaterThan(0);
     for (const [key, sha] of keys) expect(sha).toBe(key);

@@ -2,18 +2,20 @@ import { tmpdir } from 'node:os';
 import { parseSize } from '@ckpt/core/cli';
 import { invalid, list, parseFlags, positiveInteger, SHARED_OPTIONS } from '../bench/args.js';
 
-/** The scenarios of the fleet simulation (b, the host-wide cache, is not built yet). */
-export const FLEET_SCENARIOS = ['a', 'c', 'd'] as const;
+/** The scenarios of the fleet simulation. */
+export const FLEET_SCENARIOS = ['a', 'b', 'c', 'd'] as const;
 export type FleetScenario = (typeof FLEET_SCENARIOS)[number];
 
 /** Usage of `pnpm bench --fleet`. */
 export const FLEET_USAGE = `usage: pnpm bench --fleet [-- options]
   many processes as hosts against one MinIO (and, for d, an fs store too):
-  (a) hosts pulling the same model at once; (c) hosts pushing different models while a gc loop
-  runs; (d) models × generations listed (ckpt ls, ckpt exists) and collected (ckpt gc)
-  --scenarios a,c,d    which to run (default all; b, the host-wide cache, is not built yet)
+  (a) hosts pulling the same model at once; (b) one host pulling 5 models that share a base,
+  without and with the chunk cache; (c) hosts pushing different models while a gc loop runs;
+  (d) models × generations listed (ckpt ls, ckpt exists) and collected (ckpt gc)
+  --scenarios a,b,c,d  which to run (default all)
   --hosts 16           pulling hosts of (a); (c) runs half as many pushers (default 16)
-  --size 256MiB        the model of (a); each pusher of (c) pushes 3 versions of a quarter of it
+  --size 256MiB        the model of (a) and each model of (b) (a quarter its own, the rest the
+                       base); each pusher of (c) pushes 3 versions of a quarter of it
   --models 1000        models of (d)
   --generations 10     generations per model of (d)
   --backends fs,s3     stores of (d) (default fs,s3; a and c run on MinIO)

@@ -16,7 +16,8 @@ import { writeTinyCheckpoint } from './tiny-checkpoint.js';
 
 /** What a host does: the engine call a `ckpt` command makes (`ls` is `ckpt ls`, …). */
 export type HostTask =
-  | { op: 'pull'; model: string; dir: string }
+  /** `cache`: the host's chunk cache (`ckpt pull --cache`). */
+  | { op: 'pull'; model: string; dir: string; cache?: string }
   /** Pushes each directory in turn: one generation each. */
   | { op: 'push'; model: string; dirs: string[] }
   /** Pushes `generations` generations of a tiny checkpoint for each model (directories under `work`). */
@@ -56,8 +57,11 @@ type Figures = Record<string, number>;
 async function run(ckpt: Checkpoints, job: HostJob, errors: string[]): Promise<Figures> {
   switch (job.op) {
     case 'pull': {
-      const { bytes, bytesTransferred } = await ckpt.pull(job.model, job.dir);
-      return { bytes, bytesTransferred };
+      const { bytes, bytesTransferred, chunksNew, chunksShared, chunksCached } = await ckpt.pull(
+        job.model,
+        job.dir,
+      );
+      return { bytes, bytesTransferred, chunksNew, chunksShared, chunksCached };
     }
     case 'push': {
       let bytes = 0;
@@ -117,7 +121,8 @@ export async function performJob(job: HostJob): Promise<HostOutcome> {
   keepYoungGenerationSmall(); // as the ckpt command does
   const metrics = new StoreMetrics({ reservoirSize: 1 });
   const store = await openStore(job.store);
-  const ckpt = new Checkpoints(withEvents(store, metrics.listener));
+  const cache = job.op === 'pull' && job.cache ? { cache: { dir: job.cache } } : {};
+  const ckpt = new Checkpoints(withEvents(store, metrics.listener), cache);
   const errors: string[] = [];
   const cpu = process.cpuUsage();
   const start = performance.now();

@@ -75,7 +75,7 @@ export function rowOf(
 }
 
 /** `job` on `store` as host `name` (its own state directory, as a separate machine has). */
-function host(ctx: FleetContext, store: FleetStore, name: string, task: HostTask) {
+export function host(ctx: FleetContext, store: FleetStore, name: string, task: HostTask) {
   const env = { ...store.env, CKPT_STATE_DIR: join(ctx.work, 'state', name) };
   return runHost({ ...task, store: store.url }, env);
 }

@@ -27,5 +27,11 @@ export type { ContentContext, PageKind, Segment } from './page-content.js';
 export { chunkBuffers, contentContext, fileChunks } from './page-content.js';
 export { MAX_VERSION, nextVersion, planCheckpoint } from './plan.js';
 export type { WorkloadSeed } from './rng.js';
+export {
+  generateSharedBase,
+  generateSharedBaseModel,
+  type SharedBase,
+  type SharedBaseModel,
+} from './shared-base.js';
 export type { CheckpointSummary } from './summary.js';
 export { summarizePlan } from './summary.js';
