@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync } from 'node:fs';
-import { mkdir, open, rename, rm, utimes } from 'node:fs/promises';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -35,6 +44,8 @@ const KEY = /^[0-9a-f]{64}$/;
 export class ChunkCache {
   readonly dir: string;
   readonly maxBytes: number;
+  /** Fan-out folders this process made or found, so that a write costs no `mkdir`. */
+  readonly #folders = new Set<string>();
 
   constructor(options: ChunkCacheOptions) {
     this.dir = path.resolve(options.dir);
@@ -65,29 +76,40 @@ export class ChunkCache {
   /**
    * Stores `data` as the entry of `key`, or marks an entry of the same length as used. Never
    * throws: the cache only saves downloads, and a full disk or a removed folder must not fail an
-   * operation. True when the entry is there afterwards.
+   * operation. True when the entry is there afterwards. Synchronous: an entry is a few system
+   * calls on a small file, and a thread-pool round trip for each would cost more than the calls
+   * (callers write a slice of entries per turn of the event loop).
    */
-  async put(key: ChunkKey, data: Uint8Array): Promise<boolean> {
+  putSync(key: ChunkKey, data: Uint8Array): boolean {
     try {
-      if (this.holds(key, data.length)) return await this.touch(key);
       const target = this.entryPath(key);
-      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-      await mkdir(this.temp, { recursive: true, mode: 0o700 });
+      if (this.holds(key, data.length)) {
+        const now = new Date();
+        utimesSync(target, now, now);
+        return true;
+      }
+      const fan = path.dirname(target);
+      if (!this.#folders.has(fan)) {
+        mkdirSync(fan, { recursive: true, mode: 0o700 });
+        mkdirSync(this.temp, { recursive: true, mode: 0o700 });
+        this.#folders.add(fan);
+      }
       const tmp = path.join(this.temp, `${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
       try {
-        const handle = await open(tmp, 'wx', 0o600);
+        const fd = openSync(tmp, 'wx', 0o600);
         try {
-          await handle.writeFile(data);
+          writeAll(fd, data);
         } finally {
-          await handle.close();
+          closeSync(fd);
         }
-        await rename(tmp, target);
+        renameSync(tmp, target);
       } catch (err) {
-        await rm(tmp, { force: true });
+        rmSync(tmp, { force: true });
         throw err;
       }
       return true;
     } catch {
+      this.#folders.clear(); // the folders may have been removed: make them again next time
       return false;
     }
   }
@@ -105,4 +127,8 @@ export class ChunkCache {
   async discard(key: ChunkKey): Promise<void> {
     await rm(this.entryPath(key), { force: true }).catch(() => undefined);
   }
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
 }
