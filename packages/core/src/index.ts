@@ -30,6 +30,7 @@ export type {
   SyncSettings,
 } from './config/index.js';
 export { openStore, registerBackend, validateStoreConfig } from './config/index.js';
+export { rotateEncryptionKey } from './crypto/rotate-key.js';
 export type { StoreErrorCode, StoreErrorOptions } from './errors.js';
 export { STORE_ERROR_CODES, StoreError } from './errors.js';
 export type {

@@ -5,6 +5,7 @@
  */
 export { seededBytes } from './bytes.js';
 export { type MinioFixture, useMinio } from './minio.js';
+export { plaintextRuns } from './plaintext-runs.js';
 export { useTempDir } from './temp.js';
 export {
   type CheckpointOptions,

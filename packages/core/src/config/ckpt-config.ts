@@ -83,6 +83,19 @@ export const cacheSettingsSchema = z
       'A chunk cache shared by every model and ckpt process of the host: pulls read from it before the store.',
   });
 
+/** Client-side encryption: on when present; the key from `keyFile`, or the `CKPT_ENCRYPTION_KEY` variable. */
+export const encryptionSettingsSchema = z
+  .strictObject({
+    keyFile: text().optional().meta({
+      description:
+        'A file holding the encryption key (at least 16 bytes; a last newline is dropped). Relative paths resolve against this file. Default: the CKPT_ENCRYPTION_KEY variable.',
+    }),
+  })
+  .meta({
+    description:
+      'Encrypt the store (AES-256-GCM, keys derived from the user key): a store first pushed with this is encrypted for good, and needs the key for every command.',
+  });
+
 /** The schema of `ckpt.config.json` with `store` checked by `store`. */
 function configSchemaWith(store: z.ZodType) {
   return z
@@ -95,6 +108,7 @@ function configSchemaWith(store: z.ZodType) {
       }),
       sync: syncSettingsSchema.optional(),
       cache: cacheSettingsSchema.optional(),
+      encryption: encryptionSettingsSchema.optional(),
     })
     .meta({ title: 'ckpt configuration', description: 'Configuration of ckpt (ckpt.config.json).' });
 }

@@ -1,5 +1,8 @@
 import pLimit from 'p-limit';
 import { ChunkCache, type ChunkCacheOptions } from '../cache/chunk-cache.js';
+import { EncryptedStore } from '../crypto/encrypted-store.js';
+import { userKey } from '../crypto/key-hierarchy.js';
+import { newStoreEncryption, openEncryption } from '../crypto/store-encryption.js';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { type OperationFigures, traced } from '../telemetry.js';
@@ -77,6 +80,15 @@ export interface CheckpointsOptions {
    * commit. Default 30 s.
    */
   leaseRenewMs?: number;
+  /**
+   * Client-side encryption (off when absent): the user's key (a passphrase of at least 16 bytes,
+   * or a key file's bytes; a last newline is dropped). A store's first push makes it encrypted
+   * for good: packs and manifests are stored encrypted (AES-256-GCM) under a random data key
+   * that the store's record keeps wrapped by this key. An encrypted store is never opened
+   * without its key, nor a plain store with one: either fails with a `StoreError` of operation
+   * `'encryption key'`. See ARCHITECTURE.md (Encryption) for the key hierarchy and rotation.
+   */
+  encryption?: { key: string | Uint8Array };
 }
 
 export const DEFAULT_GRACE_MS = 6 * 3600_000;
@@ -100,13 +112,19 @@ export class Checkpoints {
   private readonly retiredPools: FileWorkers[] = [];
   /** The store's record, read once (see `open`); undefined for a store without one. */
   private record: Promise<StoreRecord | undefined> | undefined;
+  /** The user's key and the layer that encrypts with the data key it unwraps; undefined without encryption. */
+  private readonly encryption: { key: Buffer; layer: EncryptedStore } | undefined;
 
   constructor(
     readonly store: ObjectStore,
     options: CheckpointsOptions = {},
   ) {
+    this.encryption = options.encryption && {
+      key: userKey(options.encryption.key, 'encryption.key'),
+      layer: new EncryptedStore(store),
+    };
     this.ctx = {
-      store,
+      store: this.encryption?.layer ?? store,
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
       packSize: options.packSize ?? 8 * 1024 * 1024,
@@ -276,10 +294,10 @@ export class Checkpoints {
   private async open(signal: AbortSignal | undefined, purpose?: 'push'): Promise<EngineContext> {
     const { store } = this.ctx;
     if (purpose === 'push') await store.ensureExists?.({ signal });
-    this.record ??= this.once(readStoreRecord(store, signal));
+    this.record ??= this.once(this.readRecord(signal));
     let record = await this.record;
     if (!record && purpose === 'push') {
-      this.record = this.once(createStoreRecord(store, this.ctx.chunking, signal));
+      this.record = this.once(this.createRecord(signal));
       record = await this.record;
     }
     if (record && !sameChunking(record.chunking, this.ctx.chunking)) {
@@ -288,6 +306,24 @@ export class Checkpoints {
       this.pool = undefined;
     }
     return this.ctx;
+  }
+
+  /** The store's record, checked against this instance's key (store-encryption.ts). */
+  private async readRecord(signal: AbortSignal | undefined): Promise<StoreRecord | undefined> {
+    const record = await readStoreRecord(this.ctx.store, signal);
+    await openEncryption(this.store, record, this.encryption?.key, this.encryption?.layer, signal);
+    return record;
+  }
+
+  /** The record of a store that had none: encrypted when this instance has a key (unless another push was first). */
+  private async createRecord(signal: AbortSignal | undefined): Promise<StoreRecord> {
+    const { encryption } = this;
+    const params =
+      encryption && (await newStoreEncryption(this.store, encryption.key, encryption.layer, signal));
+    const record = await createStoreRecord(this.ctx.store, this.ctx.chunking, signal, params);
+    if (record.encryption !== params)
+      await openEncryption(this.store, record, encryption?.key, encryption?.layer, signal);
+    return record;
   }
 
   /** `reading`, forgotten when it fails: the next operation reads the record again. */

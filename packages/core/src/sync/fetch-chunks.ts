@@ -172,6 +172,7 @@ async function readRange(
         cause: err,
       });
     }
+    if (StoreError.is(err, 'Integrity')) for (const c of chunks) options.onProblem?.(c.index, err.message);
     throw err;
   });
   const batches: Promise<void>[] = [];
@@ -226,7 +227,13 @@ async function readRange(
   const [settled] = await Promise.all([Promise.allSettled(batches), closed(got.body)]);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  if (broken) throw broken.error;
+  if (broken) {
+    // a body that fails its own check (an encrypted block that does not decrypt) breaks the chunks not yet delivered
+    const { error } = broken;
+    if (StoreError.is(error, 'Integrity'))
+      for (const c of chunks.slice(sent)) options.onProblem?.(c.index, error.message);
+    throw error;
+  }
   if (sent < chunks.length) {
     for (const c of chunks.slice(sent)) options.onProblem?.(c.index, `pack ${packId} ends early`);
     throw new StoreError('Integrity', `pack ends early; needed by ${options.describe(chunks[sent]!.index)}`, {

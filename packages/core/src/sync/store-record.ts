@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type EncryptionParams, encryptionShape } from '../crypto/key-hierarchy.js';
 import { StoreError } from '../errors.js';
 import type { ObjectStore } from '../store.js';
 import { type ChunkingOptions, chunkParams } from './chunking/index.js';
@@ -6,11 +7,14 @@ import { STORE_RECORD } from './layout.js';
 import { readJsonRecord } from './stored-generations.js';
 
 /**
- * The store format this ckpt writes, and the newest it reads. A change an older ckpt would
- * misread (encryption: its `encryption` parameters) raises it, so that older ckpts refuse the
- * store; fields an older ckpt may safely ignore can be added without raising it.
+ * The newest store format this ckpt reads. A change an older ckpt would misread raises it, so
+ * that older ckpts refuse the store; fields an older ckpt may safely ignore can be added without
+ * raising it. Format 2 is an encrypted store (its record has `encryption`), format 1 a plain one:
+ * plain stores keep format 1, so ckpts older than encryption still read them.
  */
-export const STORE_FORMAT = 1;
+export const STORE_FORMAT = 2;
+const ENCRYPTED_FORMAT = 2;
+const PLAIN_FORMAT = 1;
 
 /** What a store says about itself (`ckpt/store.json`), written once by its first push. */
 export interface StoreRecord {
@@ -19,14 +23,25 @@ export interface StoreRecord {
   createdAt: string;
   /** How every push to the store chunks files: chunks deduplicate only when these match. */
   chunking: ChunkingOptions;
+  /** Present exactly in an encrypted store (format 2): see `key-hierarchy.ts`. */
+  encryption?: EncryptionParams;
 }
 
 const size = z.number().int().positive();
-const recordShape = z.object({
-  format: z.literal(`ckpt-store/${STORE_FORMAT}`),
-  createdAt: z.string(),
-  chunking: z.object({ minSize: size, avgSize: size, maxSize: size, zeroRunMin: size }),
-});
+const chunkingShape = z.object({ minSize: size, avgSize: size, maxSize: size, zeroRunMin: size });
+const recordShape = z.discriminatedUnion('format', [
+  z.object({
+    format: z.literal(`ckpt-store/${PLAIN_FORMAT}`),
+    createdAt: z.string(),
+    chunking: chunkingShape,
+  }),
+  z.object({
+    format: z.literal(`ckpt-store/${ENCRYPTED_FORMAT}`),
+    createdAt: z.string(),
+    chunking: chunkingShape,
+    encryption: encryptionShape,
+  }),
+]);
 
 /** The operation named by errors about the record (the CLI exits 6 on its `Unsupported`). */
 const OPEN = 'open store';
@@ -82,12 +97,14 @@ export async function createStoreRecord(
   store: ObjectStore,
   chunking: ChunkingOptions,
   signal?: AbortSignal,
+  encryption?: EncryptionParams,
 ): Promise<StoreRecord> {
   const { minSize, avgSize, maxSize, zeroRunMin } = chunking;
   const record: StoreRecord = {
-    format: `ckpt-store/${STORE_FORMAT}`,
+    format: `ckpt-store/${encryption ? ENCRYPTED_FORMAT : PLAIN_FORMAT}`,
     createdAt: new Date().toISOString(),
     chunking: { minSize, avgSize, maxSize, zeroRunMin },
+    ...(encryption ? { encryption } : {}),
   };
   const body = Buffer.from(`${JSON.stringify(record)}\n`);
   if (store.capabilities.conditionalCreate) {

@@ -139,7 +139,7 @@ describe('the store record', () => {
     const src = path.join(work, 'src');
     await makeCheckpoint(src);
     await checkpoints().push('m', src);
-    await putRecord({ format: 'ckpt-store/2', createdAt: 'x', encryption: { cipher: 'aes-256-gcm' } });
+    await putRecord({ format: 'ckpt-store/3', createdAt: 'x', sealed: true });
     const operations: [string, (c: Checkpoints) => Promise<unknown>][] = [
       ['push', (c) => c.push('m', src)],
       ['pull', (c) => c.pull('m', path.join(work, 'dst'))],
@@ -159,7 +159,7 @@ describe('the store record', () => {
       );
       expect(err, name).toMatchObject({ code: 'Unsupported', operation: 'open store', key: RECORD });
       expect(err.message).toBe(
-        `open store ${RECORD}: the store was written by a newer ckpt (store format 2; this ckpt reads up to 1): upgrade ckpt`,
+        `open store ${RECORD}: the store was written by a newer ckpt (store format 3; this ckpt reads up to 2): upgrade ckpt`,
       );
       expect(requested, name).toEqual([`get ${RECORD}`]);
     }

@@ -1,0 +1,180 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { StoreError } from '../errors.js';
+import { StoreLayer } from '../layers/layer.js';
+import type {
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectMeta,
+  PutBody,
+  PutOptions,
+  PutResult,
+} from '../store.js';
+import { MODELS, PACKS } from '../sync/layout.js';
+import {
+  BLOCK,
+  BLOCK_OVERHEAD,
+  blockCount,
+  openBlocks,
+  plainSize,
+  sealBlocks,
+  storedRange,
+} from './sealed-blocks.js';
+
+/** The objects that hold the user's data or file names: packs and manifests. */
+const SEALED_PREFIXES = [PACKS, MODELS];
+
+/**
+ * The store as the engine sees it when the store is encrypted: packs and manifests (and their
+ * metadata values) are encrypted on `put` and decrypted on `get`, sizes and ranges are those of
+ * the plaintext, every other object passes unchanged. Each object has its own key, derived from
+ * the data key and the object's name (HKDF-SHA256), so an object moved to another name does not
+ * decrypt. The data key is set once the store's record has been read (`Checkpoints`); a sealed
+ * object touched before fails with `Internal`.
+ */
+export class EncryptedStore extends StoreLayer {
+  private dataKey: Buffer | undefined;
+
+  /** The store's data key, from its record. */
+  useDataKey(dataKey: Buffer): void {
+    this.dataKey = dataKey;
+  }
+
+  override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    if (!sealed(key)) return this.inner.put(key, body, options);
+    if (!(body instanceof Uint8Array))
+      throw new StoreError('Unsupported', 'an encrypted object is put as bytes', { operation: 'put', key });
+    const stored = sealBlocks(this.keyOf('object', key), body);
+    const { metadata, size: _size, ...rest } = options;
+    const result = await this.inner.put(key, stored, {
+      ...rest,
+      size: stored.length,
+      ...(metadata ? { metadata: this.sealMetadata(key, metadata) } : {}),
+    });
+    return { ...result, size: body.length };
+  }
+
+  override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
+    if (!sealed(key)) return this.inner.get(key, options);
+    const objectKey = this.keyOf('object', key);
+    const { range, signal } = options;
+    const from = range?.offset ?? 0;
+    const to = range?.length === undefined ? Number.POSITIVE_INFINITY : from + range.length;
+    if (to === from) {
+      const meta = await this.head(key, { signal });
+      return { ...meta, body: Readable.from([]), range: { offset: Math.min(from, meta.size), length: 0 } };
+    }
+    const stored =
+      to === Number.POSITIVE_INFINITY
+        ? { offset: storedRange(from, from + 1).offset }
+        : storedRange(from, to);
+    const got = await this.inner.get(key, {
+      signal,
+      ...(stored.offset > 0 || range ? { range: stored } : {}),
+    });
+    const size = this.plainSizeOf(key, got.size);
+    const start = Math.min(from, size);
+    const end = Math.min(to, size);
+    const blocks = openBlocks(
+      objectKey,
+      got.body,
+      stored.offset / (BLOCK + BLOCK_OVERHEAD),
+      blockCount(size),
+      start,
+      end,
+      key,
+    );
+    return {
+      ...got,
+      size,
+      ...(got.metadata ? { metadata: this.openMetadata(key, got.metadata) } : {}),
+      body: Readable.from(blocks, { objectMode: false }),
+      range: { offset: start, length: end - start },
+    };
+  }
+
+  override async head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {
+    const meta = await this.inner.head(key, options);
+    return sealed(key) ? this.plainMeta(meta) : meta;
+  }
+
+  override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
+    for await (const meta of this.inner.list(prefix, options))
+      yield sealed(meta.key) ? this.plainMeta(meta) : meta;
+  }
+
+  private plainMeta(meta: ObjectMeta): ObjectMeta {
+    return {
+      ...meta,
+      size: this.plainSizeOf(meta.key, meta.size),
+      ...(meta.metadata ? { metadata: this.openMetadata(meta.key, meta.metadata) } : {}),
+    };
+  }
+
+  private plainSizeOf(key: string, stored: number): number {
+    const size = plainSize(stored);
+    if (size === undefined)
+      throw new StoreError(
+        'Integrity',
+        `${stored} bytes is no encrypted object's size: the object is damaged`,
+        {
+          operation: 'decrypt',
+          key,
+        },
+      );
+    return size;
+  }
+
+  /** Metadata values encrypted under the object's metadata key (the name as additional data), base64url. */
+  private sealMetadata(key: string, metadata: Record<string, string>): Record<string, string> {
+    const metaKey = this.keyOf('metadata', key);
+    return Object.fromEntries(
+      Object.entries(metadata).map(([name, value]) => {
+        const nonce = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', metaKey, nonce).setAAD(Buffer.from(name));
+        const sealedValue = Buffer.concat([
+          nonce,
+          cipher.update(value, 'utf8'),
+          cipher.final(),
+          cipher.getAuthTag(),
+        ]);
+        return [name, sealedValue.toString('base64url')];
+      }),
+    );
+  }
+
+  /** Metadata values decrypted; a value that does not decrypt is left out (readers fall back as for a missing one). */
+  private openMetadata(key: string, metadata: Record<string, string>): Record<string, string> {
+    const metaKey = this.keyOf('metadata', key);
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(metadata)) {
+      const bytes = Buffer.from(value, 'base64url');
+      if (bytes.length < 28) continue;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', metaKey, bytes.subarray(0, 12))
+          .setAAD(Buffer.from(name))
+          .setAuthTag(bytes.subarray(-16));
+        out[name] = Buffer.concat([decipher.update(bytes.subarray(12, -16)), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch {
+        // a damaged or foreign value: as if absent
+      }
+    }
+    return out;
+  }
+
+  private keyOf(use: 'object' | 'metadata', key: string): Buffer {
+    if (!this.dataKey)
+      throw new StoreError('Internal', 'an encrypted object was reached before the store was opened', {
+        operation: 'decrypt',
+        key,
+      });
+    return Buffer.from(hkdfSync('sha256', this.dataKey, Buffer.alloc(0), `ckpt/${use}/${key}`, 32));
+  }
+}
+
+function sealed(key: string): boolean {
+  return SEALED_PREFIXES.some((prefix) => key.startsWith(prefix));
+}

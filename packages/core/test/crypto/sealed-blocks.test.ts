@@ -1,0 +1,110 @@
+// The encrypted object format on its own: sizes, ranged reads across blocks, and every kind of
+// tampering a store reader could do to one object.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readAll } from '../../src/body.js';
+import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
+import {
+  BLOCK,
+  BLOCK_OVERHEAD,
+  openBlocks,
+  plainSize,
+  sealBlocks,
+  storedSize,
+} from '../../src/crypto/sealed-blocks.js';
+import { MemoryStore } from '../../src/memory-store.js';
+
+const KEY = randomBytes(32);
+const SIZES = [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17];
+const STORED_BLOCK = BLOCK + BLOCK_OVERHEAD;
+
+/** Decrypts `stored` fed in pieces of 1000 bytes, as a connection delivers them. */
+const open = (stored: Buffer, size: number) => {
+  const pieces = Array.from({ length: Math.ceil(stored.length / 1000) }, (_, i) =>
+    stored.subarray(i * 1000, (i + 1) * 1000),
+  );
+  return readAll(openBlocks(KEY, pieces, 0, Math.max(1, Math.ceil(size / BLOCK)), 0, size, 'k'));
+};
+
+describe('sealed blocks', () => {
+  it.each(SIZES)('a %i-byte object round-trips, its sizes map both ways', async (size) => {
+    const plain = randomBytes(size);
+    const stored = sealBlocks(KEY, plain);
+    expect(stored.length).toBe(storedSize(size));
+    expect(plainSize(stored.length)).toBe(size);
+    expect((await open(stored, size)).equals(plain)).toBe(true);
+  });
+
+  it('no stored size is taken for another plaintext size, and impossible ones are refused', () => {
+    for (const size of SIZES) expect(plainSize(storedSize(size))).toBe(size);
+    for (const stored of [0, 27, STORED_BLOCK + 5]) expect(plainSize(stored)).toBeUndefined();
+  });
+
+  it('fails on a flipped byte anywhere, blocks reordered, a cut at a block boundary or inside one, the wrong key', async () => {
+    const size = 3 * BLOCK + 17;
+    const plain = randomBytes(size);
+    const stored = sealBlocks(KEY, plain);
+    const reordered = Buffer.concat([
+      stored.subarray(STORED_BLOCK, 2 * STORED_BLOCK),
+      stored.subarray(0, STORED_BLOCK),
+      stored.subarray(2 * STORED_BLOCK),
+    ]);
+    const damaged: [string, Buffer, number][] = [
+      ...[0, 11, 12, 5000, STORED_BLOCK - 1, stored.length - 1].map(
+        (at) => [`byte ${at} flipped`, flip(stored, at), size] as [string, Buffer, number],
+      ),
+      ['blocks reordered', reordered, size],
+      ['cut at a block boundary', stored.subarray(0, 2 * STORED_BLOCK), 2 * BLOCK],
+      ['cut inside a block', stored.subarray(0, stored.length - 3), size],
+    ];
+    for (const [name, bytes, claimed] of damaged)
+      await expect(open(bytes, claimed), name).rejects.toMatchObject({ code: 'Integrity' });
+    await expect(readAll(openBlocks(randomBytes(32), [stored], 0, 4, 0, size, 'k'))).rejects.toThrow(
+      'block 0 does not decrypt',
+    );
+  });
+
+  it('through the store: ranged reads at any place read only the blocks they need', async () => {
+    const inner = new MemoryStore();
+    const store = new EncryptedStore(inner);
+    store.useDataKey(KEY);
+    const plain = randomBytes(5 * BLOCK + 100);
+    const key = 'ckpt/packs/ab/abcdef.pack';
+    expect(await store.put(key, plain, { size: plain.length })).toMatchObject({ size: plain.length });
+    expect((await inner.head(key)).size).toBe(storedSize(plain.length));
+    expect((await store.head(key)).size).toBe(plain.length);
+    for (const [offset, length] of [
+      [0, 1],
+      [BLOCK - 10, 20],
+      [2 * BLOCK, BLOCK],
+      [5 * BLOCK + 50, 50],
+      [5 * BLOCK + 50, 5000],
+      [plain.length + 10, 10],
+      [7, 0],
+    ] as const) {
+      const got = await store.get(key, { range: { offset, length } });
+      const expected = plain.subarray(offset, offset + length);
+      expect((await readAll(got.body)).equals(expected), `${offset}+${length}`).toBe(true);
+      expect(got.range).toEqual({ offset: Math.min(offset, plain.length), length: expected.length });
+    }
+    // an object is bound to its name: the same bytes under another name do not decrypt
+    const moved = 'ckpt/packs/ab/abcdee.pack';
+    const raw = await readAll((await inner.get(key)).body);
+    await inner.put(moved, raw, { size: raw.length });
+    await expect(readAll((await store.get(moved)).body)).rejects.toMatchObject({ code: 'Integrity' });
+    // metadata values are stored encrypted and read back in the clear
+    const manifest = 'ckpt/models/m/x.json';
+    await store.put(manifest, Buffer.from('{}'), { size: 2, metadata: { 'ckpt-lead': '2:abc' } });
+    expect((await inner.head(manifest)).metadata?.['ckpt-lead']).not.toContain('abc');
+    expect((await store.head(manifest)).metadata).toEqual({ 'ckpt-lead': '2:abc' });
+    // what the engine does not seal passes unchanged
+    await store.put('ckpt/pushes/p.json', Buffer.from('{"a":1}'), { size: 7 });
+    expect((await readAll((await inner.get('ckpt/pushes/p.json')).body)).toString()).toBe('{"a":1}');
+  });
+});
+
+function flip(bytes: Buffer, at: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[at]! ^= 1;
+  return copy;
+}
