@@ -16,6 +16,7 @@ export interface GlobalOptions {
   verbose?: boolean;
   debug?: boolean;
   metricsFile?: string;
+  encryptionKeyFile?: string;
   concurrency?: number;
   retries?: number;
   progress?: boolean;

@@ -23,6 +23,12 @@ export const ExitCode = {
    * error (the arguments are right) nor damage (the store is fine), and a script's remedy differs.
    */
   StoreFormat: 6,
+  /**
+   * The encryption key: missing for an encrypted store, wrong, unreadable or too short, or given
+   * for a store that is not encrypted. The store is fine and the arguments parse: the remedy is
+   * the key.
+   */
+  EncryptionKey: 7,
   /** Interrupted by Ctrl-C (SIGINT). */
   Interrupted: 130,
 } as const;
@@ -46,6 +52,7 @@ export function exitCodeFor(err: unknown): number {
   if (StoreError.is(err)) {
     if (err.operation === 'config') return ExitCode.Usage;
     if (err.operation === 'open store' && err.code === 'Unsupported') return ExitCode.StoreFormat;
+    if (err.operation === 'encryption key') return ExitCode.EncryptionKey;
     return BY_CODE[err.code] ?? ExitCode.Failure;
   }
   if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;

@@ -18,6 +18,10 @@ from the URL. The first line of --verbose output names the store and its origin.
 A store that does not exist (a missing folder or bucket) is an error, exit 2;
 the first push creates a missing filesystem store.
 
+Encryption: a store first pushed with a key (CKPT_ENCRYPTION_KEY, --encryption-key-file
+or the config file's "encryption": {"keyFile": …}) is encrypted for good; every
+command on it needs the key. \`ckpt key rotate --new-key-file <path>\` changes it.
+
 Models are named "name" or "org/name" (e.g. meta-llama/Llama-3.1-8B-Instruct).
 
 Every option but --store, --state-dir, --force and --all may come from a CKPT_*
@@ -31,5 +35,7 @@ Exit codes:
   4    integrity failure
   5    conflict with a concurrent writer
   6    the store was written by a newer ckpt (upgrade ckpt)
+  7    encryption key: missing for an encrypted store, wrong, unreadable, or
+       given for a store that is not encrypted
   130  interrupted (Ctrl-C)
 `;

@@ -9,6 +9,7 @@ import { gcCommand } from './commands/gc.js';
 import { lsCommand } from './commands/ls.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
+import { rotateKeyCommand } from './commands/rotate-key.js';
 import { verifyCommand } from './commands/verify.js';
 import type { CliContext } from './context.js';
 import { describeWithEnvironment, optionsFromEnvironment } from './environment.js';
@@ -64,6 +65,10 @@ export function buildProgram(ctx: CliContext): Command {
       durationArg,
     )
     .option(
+      '--encryption-key-file <path>',
+      "a file holding the store's encryption key (default: $CKPT_ENCRYPTION_KEY, then the config file's encryption.keyFile)",
+    )
+    .option(
       '--metrics-file <path>',
       "write the run's figures to this file in Prometheus text format (for node-exporter's textfile collector)",
     )
@@ -88,6 +93,7 @@ export function buildProgram(ctx: CliContext): Command {
     deleteCommand,
     gcCommand,
     cacheCommand,
+    rotateKeyCommand,
   ]) {
     add(program, ctx);
   }

@@ -26,6 +26,8 @@ export interface Session {
   /** Pass as `onProgress` to the engine: bars on a TTY, phase lines with `--verbose`. */
   onProgress(event: ProgressEvent): void;
   reporter: Reporter;
+  /** The user's encryption key, when one was given (`ckpt rotate-key` needs it). */
+  encryptionKey?: string | Uint8Array;
 }
 
 /** What a command hands back: the human and the JSON form of its result, and how it ended. */
@@ -85,6 +87,7 @@ export async function runCommand(
       storeName: store.name,
       signal: interrupt.signal,
       reporter,
+      ...(opened.options.encryption ? { encryptionKey: opened.options.encryption.key } : {}),
       onProgress: (event) => {
         progress ??= reporter.progress();
         progress.onProgress(event);

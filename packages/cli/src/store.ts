@@ -9,6 +9,7 @@ import {
 import { parseDuration, redactConfig, resolveStoreConfig } from '@ckpt/core/cli';
 import { cacheOptions } from './cache-options.js';
 import type { CliContext, GlobalOptions } from './context.js';
+import { encryptionKey } from './encryption-key.js';
 import type { Reporter } from './output/reporter.js';
 
 /** An open store and the engine settings of the config file. */
@@ -45,6 +46,7 @@ export async function openConfiguredStore(
       reporter.info(`retry ${e.attempt} of ${e.op} ${e.key} in ${e.delayMs} ms after: ${e.error.message}`);
     },
   };
+  const key = await encryptionKey(globals.encryptionKeyFile, ctx.env, ctx.cwd, resolved);
   const store = await openStore(resolved.store, { cwd: ctx.cwd, retry });
   return {
     store,
@@ -52,6 +54,7 @@ export async function openConfiguredStore(
       concurrency: globals.concurrency ?? sync?.concurrency,
       grace: sync?.grace === undefined ? undefined : parseDuration(sync.grace),
       cache: cacheOptions(globals, ctx, resolved),
+      ...(key === undefined ? {} : { encryption: { key } }),
     },
   };
 }

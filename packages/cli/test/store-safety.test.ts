@@ -30,7 +30,7 @@ describe("a store's record", () => {
     expect((await ckpt(['push', 'llama', '-m', 'm', '--store', store], { cwd })).code).toBe(0);
     const record = path.join(store, 'ckpt/store.json');
     expect(JSON.parse(await readFile(record, 'utf8')).format).toBe('ckpt-store/1');
-    await writeFile(record, JSON.stringify({ format: 'ckpt-store/2', createdAt: 'x', encryption: {} }));
+    await writeFile(record, JSON.stringify({ format: 'ckpt-store/3', createdAt: 'x', sealed: {} }));
     const before = await readdir(store, { recursive: true });
     for (const args of [
       ['push', 'llama', '-m', 'm'],
@@ -45,7 +45,7 @@ describe("a store's record", () => {
       const run = await ckpt([...args, '--store', store], { cwd });
       expect(run.code, args.join(' ')).toBe(6);
       expect(lines(run.stderr), args.join(' ')).toEqual([
-        'ckpt: open store ckpt/store.json: the store was written by a newer ckpt (store format 2; this ckpt reads up to 1): upgrade ckpt',
+        'ckpt: open store ckpt/store.json: the store was written by a newer ckpt (store format 3; this ckpt reads up to 2): upgrade ckpt',
       ]);
       expect(run.stdout).toBe('');
     }

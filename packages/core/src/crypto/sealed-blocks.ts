@@ -74,7 +74,7 @@ export function sealBlocks(key: Buffer, plain: Uint8Array): Buffer {
  */
 export async function* openBlocks(
   key: Buffer,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   first: number,
   blocks: number,
   from: number,

@@ -93,8 +93,8 @@ describe('an encrypted store', () => {
       const err = await rejection(
         Promise.resolve().then(() => checkpoints(store, key).pull('m', '/nonexistent/dst')),
       );
-      expect(err, key).toMatchObject({ code, operation: 'encryption key' });
-      expect((err as Error).message, key).toBe(`encryption key: ${message}`);
+      expect(err, String(key)).toMatchObject({ code, operation: 'encryption key' });
+      expect((err as Error).message, String(key)).toBe(`encryption key: ${message}`);
     }
     const plain = await pushed(null);
     for (const run of [(c: Checkpoints) => c.list(), (c: Checkpoints) => c.push('m', plain.src)]) {
