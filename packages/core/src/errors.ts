@@ -145,7 +145,7 @@ export function abortable<T>(
 const SECRET_PATTERNS: [RegExp, string][] = [
   // key=value pairs in connection strings, query strings and JSON
   [
-    /\b(AccountKey|SharedAccessSignature|sig|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|secretAccessKey|secret|accessToken|access_token|client_secret|password|token|encryption_?key)(["']?\s*[=:]\s*["']?)[^;&\s"',}]+/gi,
+    /\b(AccountKey|SharedAccessSignature|sig|Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|secretAccessKey|secret|accessToken|access_token|client_secret|password|token|CKPT_ENCRYPTION_KEY|encryption_?key)(["']?\s*[=:]\s*["']?)[^;&\s"',}]+/gi,
     '$1$2<redacted>',
   ],
   // user:password@ in URLs

@@ -192,6 +192,12 @@ describe('redact', () => {
     ],
     ['OAuth access token', 'access_token=ya29.a0AfH6SM', 'ya29.a0AfH6SM'],
     ['client secret', 'client_secret="s3cr3t-value"', 's3cr3t-value'],
+    ['encryption key variable', 'CKPT_ENCRYPTION_KEY=correct-horse-battery', 'correct-horse'],
+    [
+      'encryption key in JSON',
+      '{"encryption":{"key":"x","encryptionKey":"correct-horse-battery"}}',
+      'correct-horse',
+    ],
     [
       'PEM private key',
       'key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAsecretbits\n-----END RSA PRIVATE KEY-----\nrest',
