@@ -20,6 +20,7 @@ export const BENCH_USAGE = `usage: pnpm bench [-- options]
   --small-files 10000  files in the many-small-files workload (0: skip; default 10000)
   --no-tools           skip the peers: cp -r, aws s3 sync, rclone copy, s5cmd sync, restic, azcopy copy
   --no-sweep           skip the rewrite-fraction sweep
+  --no-encryption      skip the engine's runs with client-side encryption on (rows "ckpt (encrypted)")
   --no-verify          skip checking the first run's pulls against their source
   --seed 1             workload seed
   --work <dir>         scratch space for workloads and stores (default: the OS temp dir)
@@ -91,6 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     smallFiles: positiveInteger('small-files', values['small-files'], quick ? 500 : 10_000, 0),
     tools: !(values['no-tools'] ?? false),
     sweep: !(values['no-sweep'] ?? false),
+    encryption: !(values['no-encryption'] ?? false),
     verify: !(values['no-verify'] ?? false),
     seed: positiveInteger('seed', values.seed, 1, 0),
     work: values.work ?? tmpdir(),
@@ -132,6 +134,7 @@ const OPTIONS = {
   'small-files': { type: 'string' },
   'no-tools': { type: 'boolean' },
   'no-sweep': { type: 'boolean' },
+  'no-encryption': { type: 'boolean' },
   'no-verify': { type: 'boolean' },
   seed: { type: 'string' },
   concurrency: { type: 'string' },

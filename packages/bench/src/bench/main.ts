@@ -62,6 +62,7 @@ async function measureAll(args: BenchArgs, ctx: SuiteContext, backends: Backend[
     for (let i = 1; i <= args.runs; i++) {
       for (const backend of backends) {
         await ckptChain(ctx, backend, cache, i);
+        if (args.encryption) await ckptChain(ctx, backend, cache, i, true);
         for (const target of backend.tools) await toolChain(ctx, backend, target, cache, i);
         await rawChain(ctx, backend, cache, i);
       }

@@ -165,6 +165,16 @@ export function computeRatios(rows: Row[]): Ratio[] {
         add(`small files: pull / ${tool}`, ratio(small('ckpt', 'fresh-pull'), small(tool, 'fresh-pull')));
       }
     }
+    for (const [scenario, name] of [
+      ['full-push', 'full push'],
+      ['next-push', 'next-version push'],
+      ['fresh-pull', 'fresh pull'],
+      ['pull-over-previous', 'pull over previous'],
+    ] as const) {
+      const encrypted = wall(find(scenario, 'ckpt (encrypted)'));
+      if (encrypted !== undefined)
+        add(`${name}: encrypted / plain`, ratio(encrypted, ckpt(scenario)), ['≤', 1.15]);
+    }
     const durable = wall(find('full-push', 'cp -r + fsync'));
     if (durable !== undefined) add('full push / cp -r + fsync', ratio(ckpt('full-push'), durable));
     const rawPut = find('raw-put', 'sdk');

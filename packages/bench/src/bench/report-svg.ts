@@ -104,6 +104,7 @@ export function renderSvg(title: string, panels: Panel[]): string {
 const COMPARED: Scenario[] = ['full-push', 'unchanged-push', 'next-push', 'fresh-pull', 'pull-over-previous'];
 const TOOL_ORDER: Tool[] = [
   'ckpt',
+  'ckpt (encrypted)',
   'cp -r',
   'cp -r + fsync',
   'aws s3 sync',

@@ -67,23 +67,35 @@ function label(
   return { backend: backend.kind, cache, run: runIndex, ...rest };
 }
 
+/** The key of the encrypted chain: a benchmark's, not a secret. */
+const BENCH_KEY = 'ckpt benchmark encryption key';
+
 /**
  * The engine on the main workload, in one fresh store: full push of v0, unchanged re-push, push
  * of v1 (stored bytes vs the oracle), fresh pull of v0, pull of v1 over it, then the rewrite
- * sweep (each v1 variant pushed on top of v0, its generation removed again afterwards).
+ * sweep (each v1 variant pushed on top of v0, its generation removed again afterwards). With
+ * `encrypted`, the same in an encrypted store (tool `ckpt (encrypted)`), without the sweep.
  */
-export async function ckptChain(ctx: SuiteContext, backend: Backend, cache: CacheMode, runIndex: number) {
-  const { workloads, measurer, engine, sizeBytes } = ctx;
+export async function ckptChain(
+  ctx: SuiteContext,
+  backend: Backend,
+  cache: CacheMode,
+  runIndex: number,
+  encrypted = false,
+) {
+  const { workloads, measurer, sizeBytes } = ctx;
+  const engine = encrypted ? { ...ctx.engine, encryption: { key: BENCH_KEY } } : ctx.engine;
+  const tool = encrypted ? 'ckpt (encrypted)' : 'ckpt';
   const v0Spec = baseSpec(sizeBytes);
   const v1Spec = nextSpec(sizeBytes);
   const v0 = await workloads.dir(v0Spec);
   const v1 = await workloads.dir(v1Spec);
   const v0Info = workloads.info(v0Spec);
   const v1Info = workloads.info(v1Spec);
-  const store = await backend.newStore(`ckpt-${runIndex}`);
+  const store = await backend.newStore(`${encrypted ? 'ckpt-encrypted' : 'ckpt'}-${runIndex}`);
   const storePaths = () => backend.storePaths(store);
   const tag = (scenario: MeasureLabel['scenario'], bytes: number, oracleBytes?: number, workload = 'main') =>
-    label(backend, cache, runIndex, { scenario, tool: 'ckpt', workload, logicalBytes: bytes, oracleBytes });
+    label(backend, cache, runIndex, { scenario, tool, workload, logicalBytes: bytes, oracleBytes });
   const push = (dir: string) => ({ op: 'push' as const, store, model: MODEL, dir, engine });
   try {
     await forgetRecord(v0);
@@ -104,7 +116,7 @@ export async function ckptChain(ctx: SuiteContext, backend: Backend, cache: Cach
     }
     await removeDir(pulled);
 
-    if (!ctx.sweep) return;
+    if (!ctx.sweep || encrypted) return;
     for (const fraction of SWEEP_FRACTIONS) {
       await backend.dropLatest(store, MODEL); // the latest is v0 again
       const spec = nextSpec(sizeBytes, fraction);

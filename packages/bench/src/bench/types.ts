@@ -22,6 +22,8 @@ export interface EngineKnobs {
   concurrency?: number;
   threads?: number;
   memoryBudget?: number;
+  /** Client-side encryption (the encrypted chain's key). */
+  encryption?: { key: string };
 }
 
 /** A parsed `pnpm bench` command line. */
@@ -37,6 +39,8 @@ export interface BenchArgs {
   smallFiles: number;
   tools: boolean;
   sweep: boolean;
+  /** Also run the engine's chain with client-side encryption on. */
+  encryption: boolean;
   verify: boolean;
   seed: number;
   work: string;
@@ -83,6 +87,7 @@ export type Scenario =
 /** Who performed it. */
 export type Tool =
   | 'ckpt'
+  | 'ckpt (encrypted)'
   | 'cp -r'
   | 'cp -r + fsync'
   | 'aws s3 sync'
