@@ -7,11 +7,14 @@ import type {
   GetResult,
   ListOptions,
   ObjectMeta,
+  ObjectStore,
   PutBody,
   PutOptions,
   PutResult,
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
+import type { CryptoWorkers } from './crypto-workers.js';
+import { openInto } from './open-into.js';
 import {
   BLOCK,
   BLOCK_OVERHEAD,
@@ -21,6 +24,9 @@ import {
   sealBlocks,
   storedRange,
 } from './sealed-blocks.js';
+
+/** Free read buffers kept: about the reads in flight. */
+const MAX_ARENAS = 16;
 
 /** The objects that hold the user's data or file names: packs and manifests. */
 const SEALED_PREFIXES = [PACKS, MODELS];
@@ -36,6 +42,14 @@ const SEALED_PREFIXES = [PACKS, MODELS];
 export class EncryptedStore extends StoreLayer {
   private dataKey: Buffer | undefined;
 
+  constructor(
+    inner: ObjectStore,
+    /** Where large objects are encrypted and decrypted; the calling thread without. */
+    private readonly workers?: () => CryptoWorkers,
+  ) {
+    super(inner);
+  }
+
   /** The store's data key, from its record. */
   useDataKey(dataKey: Buffer): void {
     this.dataKey = dataKey;
@@ -45,8 +59,15 @@ export class EncryptedStore extends StoreLayer {
     if (!sealed(key)) return this.inner.put(key, body, options);
     if (!(body instanceof Uint8Array))
       throw new StoreError('Unsupported', 'an encrypted object is put as bytes', { operation: 'put', key });
-    const stored = sealBlocks(this.keyOf('object', key), body);
-    const { metadata, size: _size, ...rest } = options;
+    const objectKey = this.keyOf('object', key);
+    // the caller's bytes are copied (or sealed) before `seal` returns: the caller may reuse them
+    // at once, while the stored copy, which the inner store holds, is ours
+    const sealing = this.workers
+      ? this.workers().seal(objectKey, body)
+      : Promise.resolve(sealBlocks(objectKey, body));
+    const { metadata, size: _size, onBodyReleased, ...rest } = options;
+    onBodyReleased?.();
+    const stored = await sealing;
     const result = await this.inner.put(key, stored, {
       ...rest,
       size: stored.length,
@@ -69,22 +90,41 @@ export class EncryptedStore extends StoreLayer {
       to === Number.POSITIVE_INFINITY
         ? { offset: storedRange(from, from + 1).offset }
         : storedRange(from, to);
-    const got = await this.inner.get(key, {
-      signal,
-      ...(stored.offset > 0 || range ? { range: stored } : {}),
-    });
+    // a shared `into` (pull's and verify's reads): the crypto threads decrypt straight into it
+    const into = options.into;
+    const sharedInto = into?.buffer instanceof SharedArrayBuffer && range?.length !== undefined;
+    const workers = sharedInto ? this.workers?.() : undefined;
+    const arena = workers && 'length' in stored ? this.takeArena(stored.length) : undefined;
+    const got = await this.inner
+      .get(key, {
+        signal,
+        ...(stored.offset > 0 || range ? { range: stored } : {}),
+        ...(arena ? { into: arena } : {}),
+      })
+      .catch((err) => {
+        if (arena) this.arenas.push(arena.buffer);
+        throw err;
+      });
     const size = this.plainSizeOf(key, got.size);
     const start = Math.min(from, size);
     const end = Math.min(to, size);
-    const blocks = openBlocks(
-      objectKey,
-      got.body,
-      stored.offset / (BLOCK + BLOCK_OVERHEAD),
-      blockCount(size),
-      start,
-      end,
-      key,
-    );
+    const first = stored.offset / (BLOCK + BLOCK_OVERHEAD);
+    let blocks: AsyncGenerator<Uint8Array>;
+    if (workers && arena && into && into.length >= end - start) {
+      const read = {
+        body: got.body,
+        first,
+        blocks: blockCount(size),
+        stored: arena,
+        into: into as Uint8Array<SharedArrayBuffer>,
+        from: start,
+        to: end,
+      };
+      blocks = this.releasing(arena, openInto(workers, objectKey, read, key));
+    } else {
+      if (arena) this.arenas.push(arena.buffer);
+      blocks = openBlocks(objectKey, got.body, first, blockCount(size), start, end, key);
+    }
     return {
       ...got,
       size,
@@ -92,6 +132,25 @@ export class EncryptedStore extends StoreLayer {
       body: Readable.from(blocks, { objectMode: false }),
       range: { offset: start, length: end - start },
     };
+  }
+
+  /** Shared buffers that held the stored bytes of reads that ended, for the next reads. */
+  private readonly arenas: SharedArrayBuffer[] = [];
+
+  private takeArena(length: number): Uint8Array<SharedArrayBuffer> {
+    const i = this.arenas.findIndex((a) => a.byteLength >= length);
+    const buffer = i < 0 ? new SharedArrayBuffer(length) : this.arenas.splice(i, 1)[0]!;
+    return new Uint8Array(buffer, 0, length);
+  }
+
+  /** `blocks`, then `arena` back to the free ones (its read has ended: nothing writes into it). */
+  private async *releasing(arena: Uint8Array<SharedArrayBuffer>, blocks: AsyncGenerator<Uint8Array>) {
+    try {
+      yield* blocks;
+    } finally {
+      await blocks.return(undefined);
+      if (this.arenas.length < MAX_ARENAS) this.arenas.push(arena.buffer);
+    }
   }
 
   override async head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 
 /**
@@ -48,32 +48,91 @@ function additionalData(index: number, last: boolean): Buffer {
   return aad;
 }
 
+/** Encrypts `plain` as block `index` (`last`: the object's last) into `out` at `at`; returns the stored length. */
+function sealBlock(key: KeyObject, plain: Uint8Array, index: number, last: boolean, out: Buffer, at: number) {
+  const nonce = randomBytes(NONCE);
+  nonce.copy(out, at);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(additionalData(index, last));
+  let end = at + NONCE;
+  end += cipher.update(plain).copy(out, end);
+  end += cipher.final().copy(out, end);
+  end += cipher.getAuthTag().copy(out, end);
+  return end - at;
+}
+
 /** `plain` encrypted under `key` as one stored object. */
-export function sealBlocks(key: Buffer, plain: Uint8Array): Buffer {
+export function sealBlocks(keyBytes: Uint8Array, plain: Uint8Array): Buffer {
+  const key = createSecretKey(keyBytes);
   const blocks = blockCount(plain.length);
   const out = Buffer.allocUnsafe(storedSize(plain.length));
-  for (let i = 0; i < blocks; i++) {
-    const part = plain.subarray(i * BLOCK, (i + 1) * BLOCK);
-    const at = i * STORED_BLOCK;
-    const nonce = randomBytes(NONCE);
-    nonce.copy(out, at);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(additionalData(i, i === blocks - 1));
-    let end = at + NONCE;
-    end += cipher.update(part).copy(out, end);
-    end += cipher.final().copy(out, end);
-    cipher.getAuthTag().copy(out, end);
-  }
+  for (let i = 0; i < blocks; i++)
+    sealBlock(key, plain.subarray(i * BLOCK, (i + 1) * BLOCK), i, i === blocks - 1, out, i * STORED_BLOCK);
   return out;
 }
 
 /**
- * Decrypts stored blocks as they arrive: `source` yields the stored bytes from block `first` on,
- * the object holding `blocks` blocks; yields the plaintext of each block once its tag checked,
- * cut to `[from, to)` (plaintext offsets). A block that fails its check, or a source that ends
- * inside a block, fails with `Integrity` naming `key`.
+ * Decrypts the whole stored blocks of `stored` (the last may be short), the first of them block
+ * `first` of an object of `blocks` blocks, and copies the plaintext that falls in `[from, to)`
+ * to `out` (`out[0]` is plaintext byte `from`). Returns the index of the first block that does
+ * not decrypt, else -1; nothing of a block is copied before its tag checked.
+ */
+export function openBlocksInto(
+  keyBytes: Uint8Array,
+  stored: Uint8Array,
+  first: number,
+  blocks: number,
+  out: Uint8Array,
+  from: number,
+  to: number,
+): number {
+  const key = createSecretKey(keyBytes);
+  const count = Math.ceil(stored.length / STORED_BLOCK);
+  for (let i = 0; i < count; i++) {
+    const block = stored.subarray(i * STORED_BLOCK, (i + 1) * STORED_BLOCK);
+    const index = first + i;
+    if (block.length < BLOCK_OVERHEAD) return index;
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, block.subarray(0, NONCE))
+        .setAAD(additionalData(index, index === blocks - 1))
+        .setAuthTag(block.subarray(block.length - TAG));
+      plain = decipher.update(block.subarray(NONCE, block.length - TAG));
+      decipher.final();
+    } catch {
+      return index;
+    }
+    const start = index * BLOCK;
+    const a = Math.max(start, from);
+    const b = Math.min(start + plain.length, to);
+    if (b > a) out.set(plain.subarray(a - start, b - start), a - from);
+  }
+  return -1;
+}
+
+/** {@link openBlocksInto} of a whole batch into a new buffer (its plaintext from block `first` on), or the failed block's index. */
+export function openBatch(
+  key: Uint8Array,
+  stored: Uint8Array,
+  first: number,
+  blocks: number,
+): Buffer | number {
+  const count = Math.ceil(stored.length / STORED_BLOCK);
+  const out = Buffer.allocUnsafe(Math.max(0, stored.length - count * BLOCK_OVERHEAD));
+  const failed = openBlocksInto(key, stored, first, blocks, out, first * BLOCK, first * BLOCK + out.length);
+  return failed < 0 ? out : failed;
+}
+
+/** Stored blocks decrypted at once: about 1 MiB. */
+export const BATCH_BLOCKS = 16;
+
+/**
+ * Decrypts stored blocks as they arrive, on this thread: `source` yields the stored bytes from
+ * block `first` on, the object holding `blocks` blocks; yields the plaintext of each batch of
+ * blocks once every tag in it checked, cut to `[from, to)` (plaintext offsets). A block that
+ * fails its check, or a source that ends inside a block, fails with `Integrity` naming `name`.
  */
 export async function* openBlocks(
-  key: Buffer,
+  key: Uint8Array,
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   first: number,
   blocks: number,
@@ -81,47 +140,39 @@ export async function* openBlocks(
   to: number,
   name: string,
 ): AsyncGenerator<Buffer> {
-  const block = Buffer.allocUnsafe(STORED_BLOCK);
+  const batch = Buffer.allocUnsafe(BATCH_BLOCKS * STORED_BLOCK);
   let filled = 0;
-  let index = first;
-  const open = (length: number): Buffer | undefined => {
-    if (length < BLOCK_OVERHEAD) throw damaged(name, index);
-    const decipher = createDecipheriv('aes-256-gcm', key, block.subarray(0, NONCE))
-      .setAAD(additionalData(index, index === blocks - 1))
-      .setAuthTag(block.subarray(length - TAG, length));
-    let plain: Buffer;
-    try {
-      plain = Buffer.concat([decipher.update(block.subarray(NONCE, length - TAG)), decipher.final()]);
-    } catch {
-      throw damaged(name, index);
-    }
-    const start = index * BLOCK;
-    index++;
+  let next = first;
+  function* open() {
+    const plain = openBatch(key, batch.subarray(0, filled), next, blocks);
+    if (typeof plain === 'number') throw damaged(name, plain);
+    const start = next * BLOCK;
+    next += Math.ceil(filled / STORED_BLOCK);
+    filled = 0;
     const cut = plain.subarray(Math.max(0, from - start), Math.max(0, Math.min(plain.length, to - start)));
-    return cut.length > 0 ? cut : undefined;
-  };
+    if (cut.length > 0) yield cut;
+  }
   for await (const piece of source) {
-    let at = 0;
-    while (at < piece.length) {
-      const take = Math.min(STORED_BLOCK - filled, piece.length - at);
-      block.set(piece.subarray(at, at + take), filled);
+    for (let at = 0; at < piece.length; ) {
+      const take = Math.min(batch.length - filled, piece.length - at);
+      batch.set(piece.subarray(at, at + take), filled);
       filled += take;
       at += take;
-      if (filled === STORED_BLOCK) {
-        filled = 0;
-        const plain = open(STORED_BLOCK);
-        if (plain) yield plain;
-      }
+      if (filled === batch.length) yield* open();
     }
   }
-  if (filled > 0 || index < Math.min(blocks, first + 1)) {
-    const plain = open(filled);
-    if (plain) yield plain;
-  }
-  if (index < blocks && index * BLOCK < to) throw damaged(name, index);
+  if (filled > 0) yield* open();
+  else if (next === first && first < blocks) throw damaged(name, first);
+  if (next < blocks && next * BLOCK < to) throw damaged(name, next);
 }
 
-function damaged(key: string, block: number): StoreError {
+/** The stored bytes of `count` whole blocks. */
+export function storedBlocks(count: number): number {
+  return count * STORED_BLOCK;
+}
+
+/** The `Integrity` error of block `block` of object `key`. */
+export function damaged(key: string, block: number): StoreError {
   return new StoreError(
     'Integrity',
     `block ${block} does not decrypt: the object is damaged, or was not written with this store's key`,

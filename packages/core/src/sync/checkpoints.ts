@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { ChunkCache, type ChunkCacheOptions } from '../cache/chunk-cache.js';
+import { CryptoWorkers } from '../crypto/crypto-workers.js';
 import { EncryptedStore } from '../crypto/encrypted-store.js';
 import { userKey } from '../crypto/key-hierarchy.js';
 import { newStoreEncryption, openEncryption } from '../crypto/store-encryption.js';
@@ -114,6 +115,8 @@ export class Checkpoints {
   private record: Promise<StoreRecord | undefined> | undefined;
   /** The user's key and the layer that encrypts with the data key it unwraps; undefined without encryption. */
   private readonly encryption: { key: Buffer; layer: EncryptedStore } | undefined;
+  /** Threads that encrypt and decrypt large objects, made when first needed. */
+  private cryptoWorkers: CryptoWorkers | undefined;
 
   constructor(
     readonly store: ObjectStore,
@@ -121,7 +124,10 @@ export class Checkpoints {
   ) {
     this.encryption = options.encryption && {
       key: userKey(options.encryption.key, 'encryption.key'),
-      layer: new EncryptedStore(store),
+      layer: new EncryptedStore(store, () => {
+        this.cryptoWorkers ??= new CryptoWorkers();
+        return this.cryptoWorkers;
+      }),
     };
     this.ctx = {
       store: this.encryption?.layer ?? store,
@@ -280,8 +286,9 @@ export class Checkpoints {
 
   /** Stops the chunking threads. The store is the caller's to close. */
   async close(): Promise<void> {
-    const pools = [this.pool, ...this.retiredPools.splice(0)];
+    const pools = [this.pool, ...this.retiredPools.splice(0), this.cryptoWorkers];
     this.pool = undefined;
+    this.cryptoWorkers = undefined;
     await Promise.all(pools.map((pool) => pool?.close()));
   }
 
