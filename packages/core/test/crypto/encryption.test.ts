@@ -6,7 +6,13 @@ import { makeCheckpoint, plaintextRuns, readTree, useTempDir } from '@ckpt/test-
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readAll } from '../../dist/exports/backend.js';
 import { MemoryStore } from '../../dist/exports/testing.js';
-import { Checkpoints, type ObjectStore, rotateEncryptionKey } from '../../dist/index.js';
+import {
+  Checkpoints,
+  type ObjectStore,
+  rotateEncryptionKey,
+  StoreMetrics,
+  withEvents,
+} from '../../dist/index.js';
 
 const KEY = 'correct horse battery staple';
 const OTHER_KEY = 'another sixteen-byte passphrase';
@@ -81,6 +87,22 @@ describe('an encrypted store', () => {
     // a second push of the same data stores nothing new: dedup works under encryption
     const again = await checkpoints(store).push('n', src, { dedupWith: ['m'] });
     expect(again).toMatchObject({ chunksNew: 0, chunksReused: result.chunksNew });
+  });
+
+  it("ls and exists read a manifest's lead with one ranged read: its digest is stored encrypted", async () => {
+    const { store, result } = await pushed();
+    const key = `ckpt/models/m/${result.generation}.json`;
+    const lead = (await store.head(key)).metadata?.['ckpt-lead'];
+    expect(lead).toBeDefined();
+    expect(lead).not.toMatch(/^\d+:[0-9a-f]{64}$/);
+    const metrics = new StoreMetrics();
+    const ckpt = checkpoints(withEvents(store, metrics.listener));
+    expect(await ckpt.exists('m')).toBe(true);
+    expect((await ckpt.generations('m'))[0]).toMatchObject({ generation: result.generation, files: 27 });
+    const { ops, bytesIn } = metrics.snapshot();
+    // the record once, then one ranged read of the manifest's first block per operation
+    expect(ops.get?.count).toBe(3);
+    expect(bytesIn).toBeLessThan(2 * (64 * 1024 + 28) + 1024);
   });
 
   it('refuses a missing key, a wrong key, and a key for a plain store, each with one clear error', async () => {
