@@ -20,7 +20,7 @@ the first push creates a missing filesystem store.
 
 Encryption: a store first pushed with a key (CKPT_ENCRYPTION_KEY, --encryption-key-file
 or the config file's "encryption": {"keyFile": …}) is encrypted for good; every
-command on it needs the key. \`ckpt key rotate --new-key-file <path>\` changes it.
+command on it needs the key. \`ckpt rotate-key --new-key-file <path>\` changes it.
 
 Models are named "name" or "org/name" (e.g. meta-llama/Llama-3.1-8B-Instruct).
 
