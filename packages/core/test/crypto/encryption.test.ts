@@ -105,6 +105,26 @@ describe('an encrypted store', () => {
     expect(bytesIn).toBeLessThan(2 * (64 * 1024 + 28) + 1024);
   });
 
+  it('a push stopped half-way is resumed: the rerun reuses the encrypted packs that landed', async () => {
+    const work = await tempDir();
+    const src = await makeCheckpoint(path.join(work, 'src'));
+    const store = new MemoryStore();
+    const controller = new AbortController();
+    let landed = 0;
+    const counting = withEvents(store, (e) => {
+      if (e.op !== 'put' || !e.key.startsWith('ckpt/packs/') || e.error) return;
+      landed += e.bytes;
+      if (landed >= 2 << 20) controller.abort();
+    });
+    const stopped = await rejection(checkpoints(counting).push('m', src, { signal: controller.signal }));
+    expect(stopped).toMatchObject({ code: 'Aborted' });
+    const result = await checkpoints(store).push('m', src);
+    expect(result.bytesResumed).toBeGreaterThanOrEqual(2 << 20);
+    expect((await checkpoints(store).verify('m')).ok).toBe(true);
+    await checkpoints(store).pull('m', path.join(work, 'dst'));
+    expect(await readTree(path.join(work, 'dst'))).toEqual(await readTree(src));
+  });
+
   it('refuses a missing key, a wrong key, and a key for a plain store, each with one clear error', async () => {
     const { store } = await pushed();
     for (const [key, code, message] of [
