@@ -158,15 +158,16 @@ export class EncryptedStore extends StoreLayer {
     return sealed(key) ? this.plainMeta(meta) : meta;
   }
 
+  /** A listing never fails on an object of a size no encrypted object has (gc removes such a pack): its stored size. */
   override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
     for await (const meta of this.inner.list(prefix, options))
-      yield sealed(meta.key) ? this.plainMeta(meta) : meta;
+      yield sealed(meta.key) ? this.plainMeta(meta, plainSize(meta.size) ?? meta.size) : meta;
   }
 
-  private plainMeta(meta: ObjectMeta): ObjectMeta {
+  private plainMeta(meta: ObjectMeta, size = this.plainSizeOf(meta.key, meta.size)): ObjectMeta {
     return {
       ...meta,
-      size: this.plainSizeOf(meta.key, meta.size),
+      size,
       ...(meta.metadata ? { metadata: this.openMetadata(meta.key, meta.metadata) } : {}),
     };
   }

@@ -97,6 +97,14 @@ describe('sealed blocks', () => {
     await store.put(manifest, Buffer.from('{}'), { size: 2, metadata: { 'ckpt-lead': '2:abc' } });
     expect((await inner.head(manifest)).metadata?.['ckpt-lead']).not.toContain('abc');
     expect((await store.head(manifest)).metadata).toEqual({ 'ckpt-lead': '2:abc' });
+    // an object no encrypted object could be: head refuses it, a listing shows its stored size
+    const odd = 'ckpt/packs/ab/abcdef0.pack';
+    await inner.put(odd, Buffer.alloc(5), { size: 5 });
+    await expect(store.head(odd)).rejects.toMatchObject({ code: 'Integrity' });
+    const listed = [];
+    for await (const meta of store.list('ckpt/packs/')) listed.push([meta.key, meta.size]);
+    expect(listed).toContainEqual([odd, 5]);
+    expect(listed).toContainEqual([key, plain.length]);
     // what the engine does not seal passes unchanged
     await store.put('ckpt/pushes/p.json', Buffer.from('{"a":1}'), { size: 7 });
     expect((await readAll((await inner.get('ckpt/pushes/p.json')).body)).toString()).toBe('{"a":1}');
