@@ -8,7 +8,7 @@ import { keyError, rewrapDataKey, userKey } from './key-hierarchy.js';
  * `newKey` in its record, in place of `key`'s wrapping. Nothing else is read or written: packs and
  * manifests stay as they are (they are encrypted under the data key). Where the store enforces
  * conditional puts the record is replaced only if no one changed it meanwhile (`PreconditionFailed`).
- * A `Checkpoints` opened with the old key fails on its next store open; open a new one.
+ * A `Checkpoints` that opened the store before keeps working (it holds the data key); new ones need `newKey`.
  */
 export async function rotateEncryptionKey(
   store: ObjectStore,
