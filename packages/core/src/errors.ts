@@ -1,3 +1,5 @@
+import { durationText } from './duration.js';
+
 /**
  * The closed set of failure codes every store and every engine call reports.
  *
@@ -97,6 +99,19 @@ export class StoreError extends Error {
     if (typeof err !== 'object' || err === null || !(BRAND in err)) return false;
     return codes.length === 0 || codes.includes((err as StoreError).code);
   }
+}
+
+/**
+ * The retryable `Unavailable` of a request that went `ms` without an answer, or a body without
+ * progress: every backend words it alike, so a log names the timeout whatever the store.
+ */
+export function timeoutError(ms: number, options: Omit<StoreErrorOptions, 'retryable'> = {}): StoreError {
+  return new StoreError('Unavailable', timeoutText(ms), options);
+}
+
+/** `no answer within the 2s timeout`: the words of {@link timeoutError}, for an error an SDK still carries. */
+export function timeoutText(ms: number): string {
+  return `no answer within the ${durationText(ms)} timeout`;
 }
 
 /** An `Aborted` error for `signal`, or undefined when it has not fired. */

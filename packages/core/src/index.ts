@@ -15,6 +15,7 @@ export {
 export type {
   AnyStoreConfig,
   BackendDefinition,
+  BackendOpenOptions,
   BackendRegistryOptions,
   BackendSummary,
   BuiltinBackend,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Backend } from '../backend.js';
+import { parseDuration } from '../duration.js';
 import { StoreError } from '../errors.js';
 import { BACKEND_TYPE_PATTERN } from './schemas.js';
 
@@ -46,7 +47,25 @@ export interface BackendDefinition<C extends { type: string } = { type: string }
    */
   resolvePaths?(config: C, base: string): C;
   /** Opens the backend of a validated config; `openStore` makes it a store. */
-  open(config: C): Backend | Promise<Backend>;
+  open(config: C, options?: BackendOpenOptions): Backend | Promise<Backend>;
+}
+
+/** What `openStore` hands every backend besides its config. */
+export interface BackendOpenOptions {
+  /**
+   * How long a request may go without an answer, or a body without progress, before it fails with
+   * a retryable `Unavailable` (the CLI's `--timeout`). A backend that talks over a network takes
+   * it over its config's `timeout` (see {@link requestTimeoutMs}); others ignore it.
+   */
+  timeoutMs?: number;
+}
+
+/** A network backend's timeout in ms: `openStore`'s `timeoutMs`, else its config's `timeout`, else undefined (its default). */
+export function requestTimeoutMs(
+  config: { timeout?: string | undefined },
+  options: BackendOpenOptions = {},
+): number | undefined {
+  return options.timeoutMs ?? (config.timeout === undefined ? undefined : parseDuration(config.timeout));
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds backends of every config type

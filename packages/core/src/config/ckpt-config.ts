@@ -1,20 +1,9 @@
 import { z } from 'zod';
 import type { AnyDefinition } from './backend-definition.js';
-import { byteSize, DURATION_PATTERN, duration, integer, text } from './fields.js';
+import { byteSize, duration, integer, text } from './fields.js';
 import { anyStoreConfigSchema, otherStoreConfigSchema } from './schemas.js';
 
-export { DURATION_PATTERN };
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Milliseconds in a duration such as `6h` or `1h30m` (see {@link DURATION_PATTERN}); `undefined` when malformed. */
-export function parseDuration(text: string): number | undefined {
-  if (!DURATION_PATTERN.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g))
-    total += Number(amount) * UNIT_MS[unit!]!;
-  return total;
-}
+export { DURATION_PATTERN, parseDuration } from './fields.js';
 
 const STORE_EXPECTED = 'expected a store URL such as "s3://bucket/prefix" or an object with a "type"';
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, MAX_TIMEOUT_MS, parseDuration } from '../duration.js';
 import { keyProblem } from '../keys.js';
 import { parseSize } from './sizes.js';
+
+export { DURATION_PATTERN, MAX_TIMEOUT_MS, parseDuration };
 
 // Field builders shared by the config schemas. Each carries ONE readable "expected …" message for
 // every way the field can be wrong, so a validation error reads `config store.bucket: expected a
@@ -25,9 +28,6 @@ export function flag() {
   return z.boolean({ error: 'expected true or false' });
 }
 
-/** `6h`, `90m`, `1d12h`, `500ms`, `0`: one or more `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`, or a bare 0. */
-export const DURATION_PATTERN = /^(?:0|(?:\d+(?:ms|s|m|h|d))+)$/;
-
 /** A duration such as `30s` or `1h30m` (see {@link DURATION_PATTERN}). */
 export function duration() {
   const expected = 'expected a duration such as "30s", "6h" or "1h30m"';
@@ -44,6 +44,28 @@ export function byteSize() {
       ctx.issues.push({ code: 'custom', message: expected, input: ctx.value });
     }
   });
+}
+
+/**
+ * The `timeout` of a store reached over a network, the same field in every such backend: how long
+ * a request may go without an answer, or a body without progress, before it fails with a
+ * retryable `Unavailable`. A duration from 1 ms to 1 day; `openStore`'s `timeoutMs` wins over it.
+ */
+export function timeout() {
+  const expected = 'expected a duration from 1ms to 1d such as "30s" or "2m"';
+  const inRange = (text: string) => {
+    const ms = parseDuration(text) ?? 0;
+    return ms > 0 && ms <= MAX_TIMEOUT_MS;
+  };
+  return z
+    .string({ error: expected })
+    .regex(DURATION_PATTERN, { error: expected })
+    .refine(inRange, { error: expected })
+    .optional()
+    .meta({
+      description:
+        'Time a request may wait for an answer, or a body go without progress, before it fails (retryable), e.g. "60s" (default).',
+    });
 }
 
 /** An `http://` or `https://` URL (an endpoint). */

@@ -1,7 +1,8 @@
 // Config parsing, the backend registry and openStore. Each backend's config schema and URL forms
 // live in its own package; core has the machinery and the field helpers they are built from.
 
-export type { BackendDefinition } from './backend-definition.js';
+export type { BackendDefinition, BackendOpenOptions } from './backend-definition.js';
+export { requestTimeoutMs } from './backend-definition.js';
 export type { BuiltinBackend, BuiltinType } from './builtins.js';
 export { BUILTIN_BACKENDS } from './builtins.js';
 export type { CacheSettings, CkptConfig, SyncSettings } from './ckpt-config.js';
@@ -12,7 +13,7 @@ export {
   storeFieldSchema,
   syncSettingsSchema,
 } from './ckpt-config.js';
-export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from './fields.js';
+export { duration, flag, httpUrl, integer, keyPrefix, secret, text, timeout } from './fields.js';
 export { ckptConfigJsonSchema } from './json-schema.js';
 export { CONFIG_FILE_NAME, importConfigModules, loadConfigFile } from './load-config.js';
 export type { OpenStoreOptions } from './open-store.js';

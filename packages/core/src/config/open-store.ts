@@ -1,4 +1,5 @@
 import { BackendStore } from '../backend-store.js';
+import { MAX_TIMEOUT_MS } from '../duration.js';
 import { StoreError } from '../errors.js';
 import type { RetryOptions } from '../retry.js';
 import type { ObjectStore } from '../store.js';
@@ -21,6 +22,13 @@ export interface OpenStoreOptions {
   retry?: RetryOptions | false;
   /** See `StoreOptions.maxInFlight`. */
   maxInFlight?: number;
+  /**
+   * How long a request may go without an answer, or a body without progress, before it fails with
+   * a retryable `Unavailable` (retried like any such failure). Wins over the config's `timeout`;
+   * backends that do not talk over a network ignore it. From 1 ms to a day. Default: the
+   * config's `timeout`, else the backend's default (60 s for s3, gcs and azure).
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -70,9 +78,18 @@ export async function openStore(
       ? await parseStoreUrl(configOrUrl, { cwd, registry })
       : await validateStoreConfig(configOrUrl, { cwd, registry });
   const def = await registry.load(config.type, { cwd });
+  const { timeoutMs } = options;
+  if (
+    timeoutMs !== undefined &&
+    !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)
+  ) {
+    throw new StoreError('InvalidArgument', `timeoutMs must be an integer from 1 to ${MAX_TIMEOUT_MS}`, {
+      operation: 'openStore',
+    });
+  }
   try {
     const { retry, maxInFlight } = options;
-    return new BackendStore(await def.open(config), {
+    return new BackendStore(await def.open(config, timeoutMs === undefined ? {} : { timeoutMs }), {
       retry,
       ...(maxInFlight === undefined ? {} : { maxInFlight }),
     });

@@ -10,12 +10,16 @@ export {
   sendParts,
 } from '../blocks.js';
 export { bodyChunks, isReplayable, readAll } from '../body.js';
-export type { BackendDefinition } from '../config/backend-definition.js';
-export { duration, flag, httpUrl, integer, keyPrefix, secret, text } from '../config/fields.js';
+export {
+  type BackendDefinition,
+  type BackendOpenOptions,
+  requestTimeoutMs,
+} from '../config/backend-definition.js';
+export { duration, flag, httpUrl, integer, keyPrefix, secret, text, timeout } from '../config/fields.js';
 export { BackendRegistry } from '../config/registry.js';
 export { queryFields, rejectUrlCredentials, urlError, urlHost, urlPrefix } from '../config/url-parts.js';
 export { errnoError, errnoOf } from '../errno.js';
-export { abortable, abortError, redact, throwIfAborted } from '../errors.js';
+export { abortable, abortError, redact, throwIfAborted, timeoutError, timeoutText } from '../errors.js';
 export {
   compareKeys,
   dirPrefix,

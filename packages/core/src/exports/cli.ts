@@ -17,4 +17,5 @@ export { findConfigFile, resolveStoreConfig } from '../config/resolve-store-conf
 export { anyStoreConfigSchema, BACKEND_TYPE_PATTERN } from '../config/schemas.js';
 export { parseSize } from '../config/sizes.js';
 export { parseStoreUrl } from '../config/url.js';
+export { MAX_TIMEOUT_MS } from '../duration.js';
 export { keepYoungGenerationSmall, workerThreadStarted } from '../process-memory.js';
