@@ -15,6 +15,8 @@
  *
  * `startThrottlingProxy` goes in front of MinIO, which throttles nothing, and answers S3's
  * `503 SlowDown` beyond a number of requests in flight.
+ *
+ * `startSilentServer` stands for a hung store: it accepts connections and never answers.
  */
 export { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, type Azurite, startAzurite } from './azurite.js';
 export { type FakeGcs, type FakeGcsOptions, startFakeGcs } from './fake-gcs.js';
@@ -28,6 +30,7 @@ export {
 } from './fault-proxy.js';
 export { type Minio, startMinio } from './minio.js';
 export { findBinary, freePort, INSTALL_SCRIPT, toolsBinDir } from './process.js';
+export { type SilentServer, startSilentServer } from './silent.js';
 export type { ThrottleDialect } from './throttle-answers.js';
 export {
   startThrottlingProxy,
