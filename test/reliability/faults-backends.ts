@@ -84,7 +84,7 @@ async function startServer(name: BackendName, via: string): Promise<Server> {
       // conditional writes: MinIO enforces them, and a custom endpoint is taken not to
       url: (endpoint, t) =>
         `s3://${bucket}/faults?endpoint=${endpoint}&region=${minio.region}&forcePathStyle=true` +
-        `&conditionalWrites=true&connectTimeout=${t}&idleTimeout=${t}`,
+        `&conditionalWrites=true&connectTimeout=${t}&timeout=${t}`,
       env: {
         AWS_ACCESS_KEY_ID: minio.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: minio.credentials.secretAccessKey,
@@ -99,7 +99,7 @@ async function startServer(name: BackendName, via: string): Promise<Server> {
       ...gcs,
       // packs (8 MiB) go as resumable uploads of 1 MiB chunks: their sessions face the faults too
       url: (endpoint, t) =>
-        `gs://${bucket}/faults?apiEndpoint=${endpoint}&projectId=${gcs.projectId}&idleTimeout=${t}` +
+        `gs://${bucket}/faults?apiEndpoint=${endpoint}&projectId=${gcs.projectId}&timeout=${t}` +
         `&resumableThreshold=${4 * MiB}&chunkSize=${MiB}`,
       env: {},
     };

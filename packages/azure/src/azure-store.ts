@@ -16,7 +16,14 @@ import {
   type ErrorContext as StoreErrorContext,
   type StoreOptions,
 } from '@ckpt/core';
-import { BlockReader, bodyChunks, MAX_KEY_BYTES, PartBuffers, readHead } from '@ckpt/core/backend';
+import {
+  BlockReader,
+  bodyChunks,
+  MAX_KEY_BYTES,
+  PartBuffers,
+  readHead,
+  timeoutError,
+} from '@ckpt/core/backend';
 import { type AuthMode, containerClient, resolveAuth } from './auth.js';
 import { batchEntryError, type ErrorContext, factsOf, toStoreError } from './errors.js';
 import {
@@ -242,11 +249,7 @@ export class AzureBackend implements Backend {
       return await run(signal ? AbortSignal.any([signal, timer.signal]) : timer.signal);
     } catch (err) {
       if (timer.signal.aborted && !signal?.aborted) {
-        throw new StoreError('Unavailable', `no answer within ${this.options.timeoutMs} ms (timed out)`, {
-          operation,
-          key,
-          cause: err,
-        });
+        throw timeoutError(this.options.timeoutMs, { operation, key, cause: err });
       }
       throw err;
     } finally {
@@ -269,12 +272,7 @@ export class AzureBackend implements Backend {
       },
     });
     timer = setTimeout(() => {
-      out.destroy(
-        new StoreError('Unavailable', `the body stayed silent for ${ms} ms (timed out)`, {
-          operation: 'get',
-          key,
-        }),
-      );
+      out.destroy(timeoutError(ms, { operation: 'get', key }));
     }, ms);
     out.on('close', () => {
       clearTimeout(timer);

@@ -1,5 +1,5 @@
 import type { BackendDefinition } from '@ckpt/core';
-import { parseDuration } from '@ckpt/core/cli';
+import { requestTimeoutMs } from '@ckpt/core/backend';
 import { AzureBackend } from './azure-store.js';
 import { type AzureConfig, azureConfigFromUrl, azureConfigSchema } from './config.js';
 
@@ -18,9 +18,8 @@ export const backend: BackendDefinition<AzureConfig> = {
   schema: azureConfigSchema,
   schemes: ['az'],
   fromUrl: azureConfigFromUrl,
-  open: ({ type: _type, timeout, ...options }) =>
-    new AzureBackend({
-      ...options,
-      ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout) }),
-    }),
+  open: ({ type: _type, timeout, ...options }, openOptions) => {
+    const timeoutMs = requestTimeoutMs({ timeout }, openOptions);
+    return new AzureBackend({ ...options, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  },
 };

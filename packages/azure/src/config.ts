@@ -1,11 +1,11 @@
 import {
-  duration,
   httpUrl,
   integer,
   keyPrefix,
   queryFields,
   secret,
   text,
+  timeout,
   urlHost,
   urlPrefix,
 } from '@ckpt/core/backend';
@@ -47,9 +47,7 @@ export const azureConfigSchema = z.strictObject({
         'Bodies up to this many bytes go in one Put Blob; larger ones as staged blocks. Default 16 MiB.',
     }),
   concurrency: integer(1, 1024).optional().meta({ description: 'Blocks staged in parallel by one put.' }),
-  timeout: duration().optional().meta({
-    description: 'Time a request may wait for its answer, or a download stay silent, e.g. "60s" (default).',
-  }),
+  timeout: timeout(),
   connectionString: secret(text(), 'Connection string; else AZURE_STORAGE_CONNECTION_STRING.').optional(),
   sasToken: secret(text(), 'SAS token; else AZURE_STORAGE_SAS_TOKEN.').optional(),
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { BackendDefinition } from '@ckpt/core';
-import { parseDuration } from '@ckpt/core/cli';
+import { requestTimeoutMs } from '@ckpt/core/backend';
 import { type GcsConfig, gcsConfigFromUrl, gcsConfigSchema } from './config.js';
 import { GcsBackend } from './gcs-store.js';
 
@@ -22,12 +22,14 @@ export const backend: BackendDefinition<GcsConfig> = {
   // a key file named in a config file is found beside it
   resolvePaths: (config, base) =>
     config.keyFilename === undefined ? config : { ...config, keyFilename: resolve(base, config.keyFilename) },
-  open: ({ type: _type, idleTimeout, credentials, ...options }) =>
-    new GcsBackend({
+  open: ({ type: _type, timeout, credentials, ...options }, openOptions) => {
+    const timeoutMs = requestTimeoutMs({ timeout }, openOptions);
+    return new GcsBackend({
       ...options,
       ...(credentials === undefined
         ? {}
         : { credentials: credentials as { client_email: string; private_key: string } }),
-      ...(idleTimeout === undefined ? {} : { idleTimeoutMs: parseDuration(idleTimeout) }),
-    }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+  },
 };

@@ -1,11 +1,11 @@
 import {
-  duration,
   httpUrl,
   integer,
   keyPrefix,
   queryFields,
   secret,
   text,
+  timeout,
   urlHost,
   urlPrefix,
 } from '@ckpt/core/backend';
@@ -49,23 +49,20 @@ export const gcsConfigSchema = z.strictObject({
     .refine((n) => n % (256 * KiB) === 0, { error: 'expected a multiple of 262144 (256 KiB)' })
     .optional()
     .meta({ description: 'Bytes per request of a resumable upload, a multiple of 256 KiB. Default 16 MiB.' }),
-  idleTimeout: duration().optional().meta({
-    description:
-      'Time a request may stay silent (connecting included) before it fails, e.g. "60s" (default).',
-  }),
+  timeout: timeout(),
 });
 
 /** A validated GCS store config. */
 export type GcsConfig = z.infer<typeof gcsConfigSchema>;
 
-/** `gs://bucket/prefix?projectId=…&apiEndpoint=…&resumableThreshold=…&chunkSize=…&idleTimeout=60s` */
+/** `gs://bucket/prefix?projectId=…&apiEndpoint=…&resumableThreshold=…&chunkSize=…&timeout=60s` */
 export function gcsConfigFromUrl(url: URL): unknown {
   const query = queryFields(url, {
     projectId: 'string',
     apiEndpoint: 'string',
     resumableThreshold: 'integer',
     chunkSize: 'integer',
-    idleTimeout: 'string',
+    timeout: 'string',
   });
   const prefix = urlPrefix(url);
   return {

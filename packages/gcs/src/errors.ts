@@ -1,4 +1,6 @@
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
+import { timeoutError } from '@ckpt/core/backend';
+import { SilenceError } from './watchdog.js';
 
 /** What a failed call was doing: the operation, the key (relative to the store), the condition sent. */
 export interface ErrorContext {
@@ -156,6 +158,7 @@ export function toStoreError(err: unknown, context: ErrorContext): StoreError {
   const code = classify(facts, context.condition);
   const throttled = code === 'Unavailable' && isThrottling(facts);
   const options = { operation: context.operation, key: context.key, cause: err, throttled };
+  if (err instanceof SilenceError) return timeoutError(err.timeoutMs, options);
   if (code === 'PermissionDenied' && NO_ADC.test(facts.message ?? '')) {
     return new StoreError(code, NO_CREDENTIALS, { ...options, retryable: false });
   }

@@ -69,7 +69,7 @@ export class GcsBackend implements Backend {
   /** The SDK bucket the backend talks to (yours, or one on the `Storage` built from the options). */
   readonly bucket: Bucket;
   private readonly options: ResolvedOptions;
-  private readonly idleTimeoutMs: number;
+  private readonly timeoutMs: number;
   /** The credentials' first access token, fetched once (see {@link authenticated}). */
   private auth: Promise<void> | undefined;
 
@@ -83,10 +83,10 @@ export class GcsBackend implements Backend {
       const connection = options as GcsConnectionOptions;
       this.bucket = new Storage(storageOptions(connection)).bucket(checkBucketName(connection.bucket));
     }
-    this.idleTimeoutMs =
-      ('idleTimeoutMs' in options ? options.idleTimeoutMs : undefined) ??
+    this.timeoutMs =
+      ('timeoutMs' in options ? options.timeoutMs : undefined) ??
       this.bucket.storage.timeout ??
-      CLIENT_DEFAULTS.idleTimeoutMs;
+      CLIENT_DEFAULTS.timeoutMs;
     const { keyPrefix } = this.options;
     this.name = `gs://${this.bucket.name}${keyPrefix ? `/${keyPrefix.slice(0, -1)}` : ''}`;
     this.capabilities = Object.freeze({
@@ -118,12 +118,7 @@ export class GcsBackend implements Backend {
         return await this.putOnce(file, whole, metadata, conditions, signal);
       }
       const job = { file, metadata, preconditions: conditions, size, key, signal };
-      return await uploadResumable(
-        { ...job, idleTimeoutMs: this.idleTimeoutMs },
-        head.blocks,
-        reader,
-        buffers,
-      );
+      return await uploadResumable({ ...job, timeoutMs: this.timeoutMs }, head.blocks, reader, buffers);
     } catch (error) {
       void reader.close().catch(() => {});
       throw this.rethrow(error, context, signal);
@@ -147,7 +142,7 @@ export class GcsBackend implements Backend {
       ...(ranged && range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
     });
     let response: { headers: Record<string, string | string[] | undefined>; statusCode?: number };
-    const watchdog = new Watchdog(this.idleTimeoutMs, (error) => stream.destroy(error));
+    const watchdog = new Watchdog(this.timeoutMs, (error) => stream.destroy(error));
     try {
       const answered = once(stream, 'response', { signal }) as Promise<[typeof response]>;
       // the SDK sends the request when the stream is first read
@@ -214,7 +209,7 @@ export class GcsBackend implements Backend {
     try {
       await this.authenticated(options.signal);
       const [metadata] = await abortable(
-        withDeadline(this.file(key).getMetadata(), this.idleTimeoutMs),
+        withDeadline(this.file(key).getMetadata(), this.timeoutMs),
         options.signal,
         'head',
         key,
@@ -248,7 +243,7 @@ export class GcsBackend implements Backend {
               ...(startAfter !== undefined && pageToken === undefined ? { startOffset: startAfter } : {}),
               ...(pageToken === undefined ? {} : { pageToken }),
             }),
-            this.idleTimeoutMs,
+            this.timeoutMs,
           ),
           options.signal,
           'list',
@@ -272,7 +267,7 @@ export class GcsBackend implements Backend {
     try {
       await this.authenticated(options.signal);
       await abortable(
-        withDeadline(this.file(key).delete({ ignoreNotFound: true }), this.idleTimeoutMs),
+        withDeadline(this.file(key).delete({ ignoreNotFound: true }), this.timeoutMs),
         options.signal,
         'delete',
         key,
@@ -295,7 +290,7 @@ export class GcsBackend implements Backend {
   private authenticated(signal: AbortSignal | undefined): Promise<void> {
     const storage = this.bucket.storage;
     if (storage.customEndpoint && !storage.useAuthWithCustomEndpoint) return Promise.resolve();
-    this.auth ??= withDeadline(storage.authClient.getAccessToken(), this.idleTimeoutMs).then(
+    this.auth ??= withDeadline(storage.authClient.getAccessToken(), this.timeoutMs).then(
       () => {},
       (error: unknown) => {
         this.auth = undefined;
@@ -319,7 +314,7 @@ export class GcsBackend implements Backend {
       resumable: false,
       validation: false,
       metadata: { ...metadata, crc32c: crc32c.toString() },
-      timeout: this.idleTimeoutMs,
+      timeout: this.timeoutMs,
       ...(conditions ? { preconditionOpts: conditions } : {}),
     });
     const finished = new Promise<void>((resolve, reject) => {
@@ -329,7 +324,7 @@ export class GcsBackend implements Backend {
     const onAbort = () => stream.destroy(abortError(signal, 'put', undefined) ?? new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     // bytes leaving are signs of life; a server that stops answering is not
-    const watchdog = new Watchdog(this.idleTimeoutMs, (error) => stream.destroy(error));
+    const watchdog = new Watchdog(this.timeoutMs, (error) => stream.destroy(error));
     stream.on('progress', () => watchdog.poke());
     stream.on('writing', () => watchdog.poke());
     try {

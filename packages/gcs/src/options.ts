@@ -23,7 +23,7 @@ export const DEFAULTS = Object.freeze({
  * later silence alike.
  */
 export const CLIENT_DEFAULTS = Object.freeze({
-  idleTimeoutMs: 60_000,
+  timeoutMs: 60_000,
 });
 
 /** Options shared by every way of building a {@link GcsBackend}. */
@@ -67,8 +67,11 @@ export interface GcsConnectionOptions extends GcsCommonOptions {
   keyFilename?: string;
   /** A service account key. Without it (and `keyFilename`): Application Default Credentials. */
   credentials?: GcsCredentials;
-  /** Milliseconds a request may go without a byte sent or received (connecting included). Default 60 s. */
-  idleTimeoutMs?: number;
+  /**
+   * Milliseconds a request may go without an answer, or a body without progress (connecting
+   * included), before it fails with a retryable `Unavailable`. From 1 ms to a day; default 60 s.
+   */
+  timeoutMs?: number;
 }
 
 /** A ready `Storage` (your own auth, interceptors) and the bucket's name. The backend never closes it. */
@@ -116,7 +119,7 @@ export function storageOptions(options: GcsConnectionOptions, env = process.env)
   const endpoint = options.apiEndpoint ?? emulatorEndpoint(env.STORAGE_EMULATOR_HOST);
   const settings: StorageOptions = {
     retryOptions: { autoRetry: false, maxRetries: 1 },
-    timeout: options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs,
+    timeout: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
   };
   if (endpoint !== undefined) settings.apiEndpoint = endpoint;
   if (options.projectId !== undefined) settings.projectId = options.projectId;

@@ -22,7 +22,7 @@ export interface ResumableJob {
   /** The key the caller used, for messages. */
   key: string;
   signal: AbortSignal | undefined;
-  idleTimeoutMs: number;
+  timeoutMs: number;
 }
 
 /** The largest answer to a chunk that is read: object metadata or an error, never more. */
@@ -53,7 +53,7 @@ export async function uploadResumable(
         metadata: job.metadata,
         ...(job.preconditions ? { preconditionOpts: job.preconditions } : {}),
       }),
-      job.idleTimeoutMs,
+      job.timeoutMs,
     ),
     signal,
     'put',
@@ -171,7 +171,7 @@ async function made(
     throw new StoreError('Internal', 'the upload answered no generation', { operation: 'put', key: job.key });
   }
   if (typeof object.crc32c === 'string' && object.crc32c !== crc32c) {
-    await withDeadline(job.file.delete({ ifGenerationMatch: generation }), job.idleTimeoutMs).catch(() => {});
+    await withDeadline(job.file.delete({ ifGenerationMatch: generation }), job.timeoutMs).catch(() => {});
     throw new StoreError(
       'Integrity',
       `the server made an object whose CRC32C ${object.crc32c} is not that of the bytes sent (${crc32c})`,
@@ -192,7 +192,7 @@ async function put(
   job: ResumableJob,
 ): Promise<{ status: number; headers: Headers; body: string }> {
   const silent = new AbortController();
-  const watchdog = new Watchdog(job.idleTimeoutMs, (error) => silent.abort(error));
+  const watchdog = new Watchdog(job.timeoutMs, (error) => silent.abort(error));
   const signal = job.signal ? AbortSignal.any([job.signal, silent.signal]) : silent.signal;
   let at = 0;
   const pieces = new ReadableStream<Uint8Array>({

@@ -1,3 +1,5 @@
+import { timeoutText } from '@ckpt/core/backend';
+
 /**
  * Fails a request that has gone silent. The SDK's own `timeout` does not reach its transport
  * (teeny-request hands it to node-fetch 3, which has no such option), so a server that accepts a
@@ -17,7 +19,7 @@ export class Watchdog {
 
   poke(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.expire(silence(this.ms)), this.ms);
+    this.timer = setTimeout(() => this.expire(new SilenceError(this.ms)), this.ms);
     this.timer.unref();
   }
 
@@ -26,9 +28,13 @@ export class Watchdog {
   }
 }
 
-/** The error of a request silent for `ms`. */
-export function silence(ms: number): Error {
-  return Object.assign(new Error(`no answer from the server for ${ms} ms`), { code: 'ETIMEDOUT' });
+/** The error of a request silent for `ms`: an `ETIMEDOUT`, as the SDK's own network errors are. */
+export class SilenceError extends Error {
+  readonly code = 'ETIMEDOUT';
+
+  constructor(readonly timeoutMs: number) {
+    super(timeoutText(timeoutMs));
+  }
 }
 
 /** `promise`, or an `ETIMEDOUT` error once it has taken `ms` (the request is left to the SDK). */

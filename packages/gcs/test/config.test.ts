@@ -20,7 +20,7 @@ describe('gs URLs', () => {
   test('every query parameter', async () => {
     const url =
       'gs://ckpt/team/models/?projectId=my-project&apiEndpoint=http://127.0.0.1:4443' +
-      '&resumableThreshold=1048576&chunkSize=524288&idleTimeout=30s';
+      '&resumableThreshold=1048576&chunkSize=524288&timeout=30s';
     expect(await parse(url)).toEqual({
       type: 'gcs',
       bucket: 'ckpt',
@@ -29,7 +29,7 @@ describe('gs URLs', () => {
       apiEndpoint: 'http://127.0.0.1:4443',
       resumableThreshold: 1048576,
       chunkSize: 524288,
-      idleTimeout: '30s',
+      timeout: '30s',
     });
   });
 
@@ -41,7 +41,9 @@ describe('gs URLs', () => {
     ['gs://ckpt?foo=1', 'unknown query parameter "foo"'],
     ['gs://ckpt?chunkSize=1000', 'chunkSize: expected an integer from 262144'],
     ['gs://ckpt?chunkSize=300000', 'chunkSize: expected a multiple of 262144 (256 KiB)'],
-    ['gs://ckpt?idleTimeout=soon', 'idleTimeout: expected a duration'],
+    ['gs://ckpt?timeout=soon', 'timeout: expected a duration from 1ms to 1d'],
+    ['gs://ckpt?timeout=0', 'timeout: expected a duration from 1ms to 1d'],
+    ['gs://ckpt?idleTimeout=30s', 'unknown query parameter "idleTimeout"'],
     ['gs://ckpt?apiEndpoint=ftp://x', 'apiEndpoint: expected an http:// or https:// URL'],
   ])('%s is refused', async (url, expected) => {
     expect(await message(parse(url))).toContain(expected);

@@ -1,32 +1,20 @@
 // A server that accepts connections and never answers must not hang a call: the request fails
-// with a retryable Unavailable once it has been silent for the idle timeout.
+// with a retryable Unavailable, which names the timeout, once it has gone that long without one.
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { BackendStore, StoreError } from '@ckpt/core';
+import { type SilentServer, startSilentServer } from '@ckpt/test-servers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GcsBackend } from '../src/gcs-store.js';
 
-let server: Server;
-let endpoint: string;
-const sockets = new Set<Socket>();
-
+let silent: SilentServer;
 beforeAll(async () => {
-  server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  silent = await startSilentServer();
 });
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => server?.close(resolve));
-});
+afterAll(() => silent?.stop());
 
 const store = () =>
-  new BackendStore(new GcsBackend({ bucket: 'silent', apiEndpoint: endpoint, idleTimeoutMs: 500 }), {
+  new BackendStore(new GcsBackend({ bucket: 'silent', apiEndpoint: silent.endpoint, timeoutMs: 500 }), {
     retry: false,
   });
 
@@ -42,7 +30,7 @@ it.each([
   ['delete', (s: BackendStore) => s.delete('k')],
   ['put (one request)', (s: BackendStore) => s.put('k', Buffer.from('bytes'))],
   ['put (resumable)', (s: BackendStore) => s.put('k', Buffer.alloc(20 * 1024 * 1024))],
-])('%s against a silent server fails Unavailable (retryable) after the idle timeout', async (_name, call) => {
+])('%s against a silent server fails Unavailable (retryable) after the timeout', async (_name, call) => {
   const started = Date.now();
   const error = await Promise.resolve()
     .then(async () => {
@@ -54,10 +42,11 @@ it.each([
     );
   expect(StoreError.is(error, 'Unavailable')).toBe(true);
   expect((error as StoreError).retryable).toBe(true);
+  expect(String(error)).toContain('no answer within the 500ms timeout');
   expect(Date.now() - started).toBeLessThan(10_000);
 });
 
-it('a resumable put whose chunk the server never answers fails Unavailable (retryable) after the idle timeout', async () => {
+it('a resumable put whose chunk the server never answers fails Unavailable (retryable) after the timeout', async () => {
   // the session starts; the chunks then meet silence
   const sessions = createHttpServer((request, response) => {
     if (request.method === 'POST') {
@@ -71,7 +60,7 @@ it('a resumable put whose chunk the server never answers fails Unavailable (retr
       new GcsBackend({
         bucket: 'silent',
         apiEndpoint: sessionEndpoint,
-        idleTimeoutMs: 500,
+        timeoutMs: 500,
         resumableThreshold: 256 * 1024,
         chunkSize: 256 * 1024,
       }),
@@ -81,6 +70,7 @@ it('a resumable put whose chunk the server never answers fails Unavailable (retr
     const error = await s.put('k', Buffer.alloc(1024 * 1024)).catch((e: unknown) => e);
     expect(StoreError.is(error, 'Unavailable')).toBe(true);
     expect((error as StoreError).retryable).toBe(true);
+    expect(String(error)).toContain('no answer within the 500ms timeout');
     expect(Date.now() - started).toBeLessThan(10_000);
   } finally {
     sessions.closeAllConnections();

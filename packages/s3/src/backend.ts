@@ -1,4 +1,5 @@
 import type { BackendDefinition } from '@ckpt/core';
+import { requestTimeoutMs } from '@ckpt/core/backend';
 import { parseDuration } from '@ckpt/core/cli';
 import { type S3Config, s3ConfigFromUrl, s3ConfigSchema } from './config.js';
 import { S3Backend } from './s3-store.js';
@@ -18,10 +19,10 @@ export const backend: BackendDefinition<S3Config> = {
   schema: s3ConfigSchema,
   schemes: ['s3'],
   fromUrl: s3ConfigFromUrl,
-  open: ({ type: _type, connectTimeout, idleTimeout, ...options }) =>
+  open: ({ type: _type, connectTimeout, timeout, ...options }, openOptions) =>
     new S3Backend({
       ...options,
       connectTimeoutMs: connectTimeout === undefined ? undefined : parseDuration(connectTimeout),
-      idleTimeoutMs: idleTimeout === undefined ? undefined : parseDuration(idleTimeout),
+      timeoutMs: requestTimeoutMs({ timeout }, openOptions),
     }),
 };

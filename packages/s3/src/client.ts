@@ -9,6 +9,8 @@ export interface ClientHandle {
   customEndpoint: boolean;
   /** How uploads are protected: the SDK's CRC32 (`'crc32'`) or our Content-MD5 (`'md5'`). */
   checksum(): Promise<'crc32' | 'md5'>;
+  /** The request timeout of a client the store built (a caller's client keeps its own, unknown). */
+  timeoutMs?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function openClient(options: S3BackendOptions): ClientHandle {
   }
   const customEndpoint = isCustomEndpoint(options.endpoint);
   const whenRequired = options.checksums === 'when_required';
+  const timeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
   const config: S3ClientConfig = {
     region: options.region ?? (customEndpoint ? 'us-east-1' : undefined),
     endpoint: options.endpoint,
@@ -39,7 +42,7 @@ export function openClient(options: S3BackendOptions): ClientHandle {
     maxAttempts: options.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts,
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs,
-      requestTimeout: options.idleTimeoutMs ?? CLIENT_DEFAULTS.idleTimeoutMs,
+      requestTimeout: timeoutMs,
       // without it the SDK only logs a warning and the request waits on
       throwOnRequestTimeout: true,
     },
@@ -47,7 +50,7 @@ export function openClient(options: S3BackendOptions): ClientHandle {
     responseChecksumValidation: whenRequired ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
   };
   const mode = whenRequired ? 'md5' : 'crc32';
-  return { client: new S3Client(config), owned: true, customEndpoint, checksum: async () => mode };
+  return { client: new S3Client(config), owned: true, customEndpoint, checksum: async () => mode, timeoutMs };
 }
 
 function toMode(calculation: string): 'crc32' | 'md5' {

@@ -7,6 +7,7 @@ import {
   queryFields,
   secret,
   text,
+  timeout,
   urlHost,
   urlPrefix,
 } from '@ckpt/core/backend';
@@ -54,9 +55,7 @@ export const s3ConfigSchema = z.strictObject({
   connectTimeout: duration()
     .optional()
     .meta({ description: 'Time to establish a connection, e.g. "10s" (default).' }),
-  idleTimeout: duration().optional().meta({
-    description: 'Time a connection may stay silent before the request fails, e.g. "60s" (default).',
-  }),
+  timeout: timeout(),
   credentials: secret(
     z.strictObject({
       accessKeyId: text(),
@@ -70,7 +69,7 @@ export const s3ConfigSchema = z.strictObject({
 /** A validated S3 store config. */
 export type S3Config = z.infer<typeof s3ConfigSchema>;
 
-/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&multipartThreshold=…&concurrency=…&connectTimeout=10s&idleTimeout=60s` */
+/** `s3://bucket/prefix?region=…&endpoint=…&forcePathStyle=true&checksums=…&conditionalWrites=…&partSize=…&multipartThreshold=…&concurrency=…&connectTimeout=10s&timeout=60s` */
 export function s3ConfigFromUrl(url: URL): unknown {
   const query = queryFields(url, {
     region: 'string',
@@ -82,7 +81,7 @@ export function s3ConfigFromUrl(url: URL): unknown {
     multipartThreshold: 'integer',
     concurrency: 'integer',
     connectTimeout: 'string',
-    idleTimeout: 'string',
+    timeout: 'string',
   });
   const prefix = urlPrefix(url);
   return {

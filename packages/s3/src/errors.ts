@@ -1,4 +1,5 @@
 import { StoreError, type StoreErrorCode } from '@ckpt/core';
+import { timeoutError } from '@ckpt/core/backend';
 
 /** What a failed call was doing: the operation, the key (relative to the store), the condition sent. */
 export interface ErrorContext {
@@ -9,6 +10,8 @@ export interface ErrorContext {
   bucket?: string;
   /** The store's name (`s3://bucket/prefix`), for errors about the store itself. */
   store?: string;
+  /** The client's request timeout, when the store built the client: its expiry names it. */
+  timeoutMs?: number | undefined;
 }
 
 /** The parts of an SDK or network error the mapping looks at. */
@@ -149,10 +152,19 @@ export function toStoreError(err: unknown, context: ErrorContext): StoreError {
   const code = classify(facts, context.condition);
   const throttled = code === 'Unavailable' && isThrottling(facts);
   const options = { operation: context.operation, key: context.key, cause: err, throttled };
+  if (isRequestTimeout(facts, err) && context.timeoutMs !== undefined)
+    return timeoutError(context.timeoutMs, options);
   if (code === 'Unavailable' && facts.errno === 'ENOTFOUND') {
     return new StoreError(code, describe(code, facts, err, context), { ...options, retryable: false });
   }
   return new StoreError(code, describe(code, facts, err, context), options);
+}
+
+/** The SDK's request, socket or body timeout (not its connect timeout, which is another setting). */
+function isRequestTimeout(facts: ErrorFacts, err: unknown): boolean {
+  return (
+    facts.name === 'TimeoutError' && !/establish a connection/.test(err instanceof Error ? err.message : '')
+  );
 }
 
 /** A StoreError for one entry of a DeleteObjects answer (`Errors[]`). */

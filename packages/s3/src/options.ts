@@ -21,11 +21,11 @@ export const DEFAULTS = Object.freeze({
   listPageSize: 1000,
 });
 
-/** Defaults of the client a store builds: one attempt (the engine retries), connect and idle timeouts. */
+/** Defaults of the client a store builds: one attempt (the engine retries), connect and request timeouts. */
 export const CLIENT_DEFAULTS = Object.freeze({
   maxAttempts: 1,
   connectTimeoutMs: 10_000,
-  idleTimeoutMs: 60_000,
+  timeoutMs: 60_000,
 });
 
 /** Options shared by both ways of building an {@link S3Store}. */
@@ -91,14 +91,18 @@ export interface S3StoreConnectionOptions extends S3StoreCommonOptions {
    * store in one retry policy); the SDK's own retries on top would multiply the attempts.
    */
   maxAttempts?: number;
-  /** Milliseconds to establish a connection before the request fails (retryable). Default 10 s. */
+  /**
+   * Milliseconds to establish a connection before the request fails (retryable): a shorter bound
+   * than {@link timeoutMs} on connecting alone. Default 10 s.
+   */
   connectTimeoutMs?: number;
   /**
-   * Milliseconds a connection may stay silent (no byte sent or received) before the request fails
-   * (retryable): a server that accepts a connection and never answers cannot hang a call. Large
-   * transfers are not cut while bytes flow. Default 60 s.
+   * Milliseconds a request may go without an answer, or a body without progress (no byte sent or
+   * received), before it fails with a retryable `Unavailable`: a server that accepts a connection
+   * and never answers cannot hang a call. Large transfers are not cut while bytes flow. From 1 ms
+   * to a day; default 60 s.
    */
-  idleTimeoutMs?: number;
+  timeoutMs?: number;
 }
 
 /**

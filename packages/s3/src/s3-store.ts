@@ -346,7 +346,13 @@ export class S3Backend implements Backend {
   }
 
   private context(operation: string, key: string, mode?: PutMode): ErrorContext {
-    const context: ErrorContext = { operation, key, bucket: this.options.bucket, store: this.name };
+    const context: ErrorContext = {
+      operation,
+      key,
+      bucket: this.options.bucket,
+      store: this.name,
+      timeoutMs: this.handle.timeoutMs,
+    };
     if (mode === 'create') context.condition = 'create';
     else if (typeof mode === 'object') context.condition = 'replace';
     return context;

@@ -16,7 +16,7 @@ describe('s3 URLs', () => {
     const url =
       's3://ckpt/team/models/?region=eu-west-1&endpoint=http://127.0.0.1:9000&forcePathStyle=true' +
       '&checksums=when_required&conditionalWrites=false&partSize=8388608&multipartThreshold=0&concurrency=16' +
-      '&connectTimeout=5s&idleTimeout=1m';
+      '&connectTimeout=5s&timeout=1m';
     expect(await parse(url)).toEqual({
       type: 's3',
       bucket: 'ckpt',
@@ -30,7 +30,7 @@ describe('s3 URLs', () => {
       multipartThreshold: 0,
       concurrency: 16,
       connectTimeout: '5s',
-      idleTimeout: '1m',
+      timeout: '1m',
     });
   });
 
@@ -48,7 +48,7 @@ describe('s3 URLs', () => {
     ['s3:///prefix', 'store URL bucket: expected a non-empty string'],
     [
       's3://ckpt?foo=1',
-      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, multipartThreshold, concurrency, connectTimeout, idleTimeout',
+      'store URL: unknown query parameter "foo"; allowed: region, endpoint, forcePathStyle, checksums, conditionalWrites, partSize, multipartThreshold, concurrency, connectTimeout, timeout',
     ],
     ['s3://ckpt?region=a&region=b', 'store URL: query parameter "region" is given more than once'],
     ['s3://ckpt?region=', 'store URL region: expected a non-empty string'],
@@ -63,7 +63,8 @@ describe('s3 URLs', () => {
       'store URL partSize: expected an integer from 5242880 (5 MiB) to 5368709120 (5 GiB)',
     ],
     ['s3://ckpt?concurrency=0', 'store URL concurrency: expected an integer from 1 to 1024'],
-    ['s3://ckpt?idleTimeout=60', 'store URL idleTimeout: expected a duration such as "30s", "6h" or "1h30m"'],
+    ['s3://ckpt?timeout=60', 'store URL timeout: expected a duration from 1ms to 1d such as "30s" or "2m"'],
+    ['s3://ckpt?timeout=0s', 'store URL timeout: expected a duration from 1ms to 1d such as "30s" or "2m"'],
     ['s3://ckpt?endpoint=ftp://host', 'store URL endpoint: expected an http:// or https:// URL'],
     [
       's3://ckpt:9000/x',
@@ -98,7 +99,7 @@ describe('s3 configs', () => {
         partSize: 64 * 1024 * 1024,
         concurrency: 8,
         connectTimeout: '10s',
-        idleTimeout: '60s',
+        timeout: '60s',
         credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret', sessionToken: 'token' },
       },
     ],
