@@ -1,4 +1,4 @@
-import { parseDuration, parseSize } from '@ckpt/core/cli';
+import { MAX_TIMEOUT_MS, parseDuration, parseSize } from '@ckpt/core/cli';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parser for `--grace 6h`: milliseconds. */
@@ -15,6 +15,14 @@ export function sizeArg(text: string): number {
   } catch {
     throw new InvalidArgumentError('expected a size such as 512MiB, 20GiB or 1TiB.');
   }
+}
+
+/** Commander parser for `--timeout 30s`: milliseconds, from 1 ms to a day. */
+export function timeoutArg(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms === 0 || ms > MAX_TIMEOUT_MS)
+    throw new InvalidArgumentError('expected a duration from 1ms to 1d such as 30s or 2m.');
+  return ms;
 }
 
 /** Commander parser for an integer in `[min, max]`. */

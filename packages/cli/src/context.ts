@@ -19,6 +19,8 @@ export interface GlobalOptions {
   encryptionKeyFile?: string;
   concurrency?: number;
   retries?: number;
+  /** `--timeout` in ms. */
+  timeout?: number;
   progress?: boolean;
   progressInterval?: number;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import tab from '@bomb.sh/tab/commander';
 import { Command, CommanderError, Help } from 'commander';
-import { durationArg, integerArg, sizeArg } from './arguments.js';
+import { durationArg, integerArg, sizeArg, timeoutArg } from './arguments.js';
 import { cacheCommand } from './commands/cache.js';
 import { deleteCommand } from './commands/delete.js';
 import { existsCommand } from './commands/exists.js';
@@ -57,6 +57,11 @@ export function buildProgram(ctx: CliContext): Command {
       '--retries <n>',
       "retries of a store request that failed on a transient error (default: the config file's sync.attempts - 1, else 4; 0: never)",
       integerArg(0, 99),
+    )
+    .option(
+      '--timeout <duration>',
+      "how long a store request may wait for an answer, or a transfer go without progress, before it fails and is retried (default: the store's timeout setting, else 60s)",
+      timeoutArg,
     )
     .option('--progress', 'draw progress bars even when stderr is not a terminal')
     .option(

@@ -47,7 +47,7 @@ export async function openConfiguredStore(
     },
   };
   const key = await encryptionKey(globals.encryptionKeyFile, ctx.env, ctx.cwd, resolved);
-  const store = await openStore(resolved.store, { cwd: ctx.cwd, retry });
+  const store = await openStore(resolved.store, { cwd: ctx.cwd, retry, timeoutMs: globals.timeout });
   return {
     store,
     options: {

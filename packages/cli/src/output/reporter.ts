@@ -18,6 +18,9 @@ export interface OutputMode {
   progressIntervalMs?: number;
 }
 
+/** The operations of a store request (`StoreOp`), as a failed one names them. */
+const STORE_OPERATIONS = new Set(['put', 'get', 'head', 'list', 'delete', 'deleteMany']);
+
 /**
  * Everything `ckpt` prints goes through here. stdout holds results only: a human summary, or with
  * `--json` exactly one JSON object (also for failures). Logs, progress and errors go to stderr.
@@ -61,12 +64,14 @@ export class Reporter {
 
   /**
    * A failure: one `ckpt: <message>` line on stderr (a stack with `--debug`); an error object with
-   * `--json`. A "not found" names `store` when given: a missing checkpoint and a wrong store must
-   * be told apart.
+   * `--json`. A "not found" names `store` when given (a missing checkpoint and a wrong store must
+   * be told apart), and so does a store request that failed on a transient error (which store did
+   * not answer); a local one (a full disk) does not.
    */
   error(err: unknown, store?: string): void {
-    const notFound = exitCodeFor(err) === ExitCode.NotFound && store !== undefined;
-    const message = oneLine(describeError(err) + (notFound ? ` (store ${store})` : ''));
+    const unavailable = StoreError.is(err, 'Unavailable') && STORE_OPERATIONS.has(err.operation ?? '');
+    const namesStore = store !== undefined && (exitCodeFor(err) === ExitCode.NotFound || unavailable);
+    const message = oneLine(describeError(err) + (namesStore ? ` (store ${store})` : ''));
     this.stderr.write(`ckpt: ${message}\n`);
     if (this.mode.debug && err instanceof Error && err.stack)
       this.stderr.write(`${redact(fullStack(err).split('\n').map(escapeTerminal).join('\n'))}\n`);
