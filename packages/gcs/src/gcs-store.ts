@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { type EventEmitter, once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import {
   type Backend,
@@ -44,6 +44,9 @@ import {
 } from './options.js';
 import { uploadResumable } from './resumable-upload.js';
 import { Watchdog, withDeadline } from './watchdog.js';
+
+/** Listeners a download's response body may hold before Node warns (the SDK's layers hold about 12). */
+const RESPONSE_BODY_LISTENERS = 24;
 
 /**
  * A backend on Google Cloud Storage (or an emulator such as fake-gcs-server).
@@ -142,6 +145,9 @@ export class GcsBackend implements Backend {
       ...(ranged && range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
     });
     let response: { headers: Record<string, string | string[] | undefined>; statusCode?: number };
+    // the answer is its body stream, which node-fetch, teeny-request and the SDK's own pipeline
+    // each watch: a dozen listeners by design (however large the body), over Node's default of 10
+    stream.once('response', (body: EventEmitter) => body.setMaxListeners(RESPONSE_BODY_LISTENERS));
     const watchdog = new Watchdog(this.timeoutMs, (error) => stream.destroy(error));
     try {
       const answered = once(stream, 'response', { signal }) as Promise<[typeof response]>;
