@@ -1,5 +1,5 @@
 // A disk that fills up: pulls into, and pushes to, a small tmpfs. Needs permission to mount one
-// (root); elsewhere the tests are skipped, saying why.
+// (root); elsewhere the tests are skipped with the reason, which the run's summary prints.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -24,7 +24,6 @@ beforeAll(async () => {
   disk = path.join(work, 'disk');
   await mkdir(disk);
   mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', disk]).status === 0;
-  if (!mounted) console.warn('full-disk tests skipped: cannot mount a tmpfs here (needs root)');
   const src = path.join(work, 'src');
   await mkdir(src);
   await writeFile(
@@ -51,7 +50,7 @@ describe('a full disk', () => {
   it('a pull that cannot fit fails first: one line naming the place and the space, nothing left', async ({
     skip,
   }) => {
-    if (!mounted) skip('cannot mount a tmpfs here');
+    if (!mounted) skip('cannot mount a tmpfs here (needs root)');
     await writeFile(path.join(disk, 'filler'), Buffer.alloc(10 << 20));
     const pull = run(['pull', 'm', path.join(disk, 'out')]);
     expect(pull.status).toBe(1);
@@ -67,7 +66,7 @@ describe('a full disk', () => {
   it('a disk that fills up during a pull: one line, exit 1, nothing left, the space back', async ({
     skip,
   }) => {
-    if (!mounted) skip('cannot mount a tmpfs here');
+    if (!mounted) skip('cannot mount a tmpfs here (needs root)');
     const ckpt = new Checkpoints(new FsStore({ root: path.join(work, 'store') }));
     let filled = false;
     const err = await ckpt
@@ -89,7 +88,7 @@ describe('a full disk', () => {
   });
 
   it('a push into a full store: one line, exit 1, nothing half-written is visible', async ({ skip }) => {
-    if (!mounted) skip('cannot mount a tmpfs here');
+    if (!mounted) skip('cannot mount a tmpfs here (needs root)');
     const src = path.join(work, 'src');
     await writeFile(path.join(disk, 'filler'), Buffer.alloc(10 << 20));
     const push = spawnSync(

@@ -2,7 +2,8 @@ import type { SerializedError } from 'vitest';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
- * Prints one plain closing line for CI logs,
+ * Prints a line per skipped test with its reason (the note of `ctx.skip(note)`: a test that skips
+ * itself must say why), then one plain closing line for CI logs,
  * `tests: N passed, N failed, N skipped; N test files failed; N unhandled errors (node vX.Y.Z)`
  * (the last two only when not zero). A file whose `beforeAll` throws (a server that cannot
  * start) reports its tests as skipped: the failed files count shows it. The Node version is the
@@ -11,14 +12,27 @@ import type { Reporter, TestModule } from 'vitest/node';
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
     const count = { passed: 0, failed: 0, skipped: 0 };
+    const skips: string[] = [];
     for (const module of modules) {
       for (const test of module.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') count.passed++;
-        else if (state === 'failed') count.failed++;
-        else count.skipped++;
+        const result = test.result();
+        if (result.state === 'passed') count.passed++;
+        else if (result.state === 'failed') count.failed++;
+        else {
+          count.skipped++;
+          const reason =
+            result.state === 'skipped' && result.note
+              ? result.note
+              : module.state() === 'failed'
+                ? 'its file failed'
+                : 'no reason given';
+          skips.push(
+            `skipped: ${module.project.name} ${module.relativeModuleId} > ${test.fullName}: ${reason}\n`,
+          );
+        }
       }
     }
+    if (skips.length > 0) process.stdout.write(`\n${skips.join('')}`);
     const failedFiles = modules.filter((module) => module.state() === 'failed').length;
     const problems = [
       failedFiles ? `; ${failedFiles} test file${failedFiles === 1 ? '' : 's'} failed` : '',

@@ -4,10 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeCheckpoint, readTree } from '@ckpt/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ckpt, FIXTURES, filesBySize, lines, probeEngine, start, tempDir } from './helpers.js';
-
-/** These tests need the sync engine; they are skipped only while it reports "not implemented". */
-const engineReady = await probeEngine();
+import { ckpt, FIXTURES, filesBySize, lines, start, tempDir } from './helpers.js';
 
 /** Parses stdout as the one JSON object `--json` promises. */
 function json(run: { stdout: string }) {
@@ -15,7 +12,7 @@ function json(run: { stdout: string }) {
   return JSON.parse(run.stdout);
 }
 
-describe.skipIf(!engineReady)('with the sync engine', () => {
+describe('with the sync engine', () => {
   let cwd: string;
   let source: string;
   beforeAll(async () => {

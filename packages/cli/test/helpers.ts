@@ -1,10 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Checkpoints, StoreError } from '@ckpt/core';
-import { MemoryStore } from '@ckpt/core/testing';
 import { useTempDir } from '@ckpt/test-utils';
 
 /** The real binary, as `pnpm exec ckpt` runs it. */
@@ -70,27 +68,4 @@ export async function filesBySize(dir: string, suffix: string): Promise<string[]
     found.push({ file, size: (await stat(file)).size });
   }
   return found.sort((a, b) => b.size - a.size).map((f) => f.file);
-}
-
-/**
- * True when the sync engine in the built `@ckpt/core` can push: tried for real on a memory store.
- * Only "not implemented yet" (`Unsupported`) counts as not ready; any other failure is a bug that
- * the engine tests must show, so they run.
- */
-export async function probeEngine(): Promise<boolean> {
-  const dir = await tempDir();
-  const source = path.join(dir, 'probe');
-  await mkdir(source);
-  await writeFile(path.join(source, 'inventory.img'), 'probe');
-  const checkpoints = new Checkpoints(new MemoryStore());
-  try {
-    await checkpoints.push('probe', source);
-    return true;
-  } catch (err) {
-    return !StoreError.is(err, 'Unsupported');
-  } finally {
-    await Promise.resolve()
-      .then(() => checkpoints.close())
-      .catch(() => {});
-  }
 }

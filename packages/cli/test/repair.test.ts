@@ -3,9 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeCheckpoint, readTree, seededBytes } from '@ckpt/test-utils';
 import { describe, expect, it } from 'vitest';
-import { ckpt, filesBySize, lines, probeEngine, tempDir } from './helpers.js';
-
-const engineReady = await probeEngine();
+import { ckpt, filesBySize, lines, tempDir } from './helpers.js';
 
 /** A checkpoint `llama` pushed as model `bitrot` to a fresh store, then a byte flipped in its largest pack. */
 async function rottenCheckpoint() {
@@ -21,7 +19,7 @@ async function rottenCheckpoint() {
   return { cwd, source, store, generation: JSON.parse(push.stdout).generation as string };
 }
 
-describe.skipIf(!engineReady)('repairing a damaged checkpoint', () => {
+describe('repairing a damaged checkpoint', () => {
   it('verify names the repair push; that command commits a generation that verifies and pulls exactly', async () => {
     const { cwd, source, store, generation } = await rottenCheckpoint();
     const verify = await ckpt(['verify', 'bitrot', '--store', store], { cwd });
