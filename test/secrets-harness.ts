@@ -5,9 +5,9 @@
 // piece of a secret: a message may quote a few characters of one (V8's JSON errors quote ten).
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type SilentServer, startSilentServer } from '@ckpt/test-servers';
 import { makeCheckpoint } from '@ckpt/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -217,18 +217,15 @@ async function filesUnder(dir: string): Promise<[string, Buffer][]> {
 
 /** A server on 127.0.0.1 that reads whatever arrives and never answers, for the tests of one file. */
 export function useSilentServer(): { readonly port: number } {
-  const server = createServer((socket) => {
-    sockets.add(socket.on('data', () => {}).on('close', () => sockets.delete(socket)));
+  let server: SilentServer | undefined;
+  beforeAll(async () => {
+    server = await startSilentServer();
   });
-  const sockets = new Set<Socket>();
-  beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server?.stop());
   return {
     get port() {
-      return (server.address() as { port: number }).port;
+      if (!server) throw new Error('useSilentServer: the server starts in beforeAll');
+      return server.port;
     },
   };
 }
