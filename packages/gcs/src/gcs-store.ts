@@ -49,6 +49,15 @@ import { Watchdog, withDeadline } from './watchdog.js';
 const RESPONSE_BODY_LISTENERS = 24;
 
 /**
+ * Lets the answer a download stream of the SDK announces (`response`: its body stream) hold the
+ * listeners node-fetch, teeny-request and the SDK's own pipeline each put on it: a dozen by design,
+ * however large the body, over Node's default of 10, which would print MaxListenersExceededWarning.
+ */
+export function allowResponseListeners(download: Readable): void {
+  download.once('response', (body: EventEmitter) => body.setMaxListeners(RESPONSE_BODY_LISTENERS));
+}
+
+/**
  * A backend on Google Cloud Storage (or an emulator such as fake-gcs-server).
  *
  * - `put`: a body up to `resumableThreshold` (default 16 MiB) in one request carrying its
@@ -145,9 +154,7 @@ export class GcsBackend implements Backend {
       ...(ranged && range.length !== undefined ? { end: range.offset + range.length - 1 } : {}),
     });
     let response: { headers: Record<string, string | string[] | undefined>; statusCode?: number };
-    // the answer is its body stream, which node-fetch, teeny-request and the SDK's own pipeline
-    // each watch: a dozen listeners by design (however large the body), over Node's default of 10
-    stream.once('response', (body: EventEmitter) => body.setMaxListeners(RESPONSE_BODY_LISTENERS));
+    allowResponseListeners(stream);
     const watchdog = new Watchdog(this.timeoutMs, (error) => stream.destroy(error));
     try {
       const answered = once(stream, 'response', { signal }) as Promise<[typeof response]>;

@@ -10,6 +10,7 @@ import { type FakeGcs, startFakeGcs } from '@ckpt/test-servers';
 import { makeCheckpoint, readTree, seededBytes, useTempDir } from '@ckpt/test-utils';
 import { type Bucket, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sdkDownload } from './sdk-download.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/ckpt.js', import.meta.url));
 const tempDir = useTempDir('ckpt-gcs-cli-', 'file');
@@ -74,7 +75,7 @@ describe('ckpt on a gs:// store (fake-gcs-server)', () => {
     expect(files.every((file) => file.name.startsWith(`${prefix}/`))).toBe(true);
     expect(files.some((file) => Number(file.metadata.size) > 1024 * 1024)).toBe(true);
     for (const file of files) {
-      const [bytes] = await file.download();
+      const bytes = await sdkDownload(file);
       expect(bytes.length).toBe(Number(file.metadata.size));
     }
   });

@@ -3,6 +3,7 @@
 import { type FakeGcs, startFakeGcs } from '@ckpt/test-servers';
 import { CRC32C, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sdkDownload } from './sdk-download.js';
 
 let server: FakeGcs;
 let bucket: string;
@@ -37,9 +38,8 @@ it('fake-gcs-server makes the object of a resumable upload whose X-Goog-Hash doe
   });
   await last.body?.cancel();
   expect(last.status).toBe(200);
-  const [contents] = await new Storage({ apiEndpoint: server.endpoint, projectId: server.projectId })
-    .bucket(bucket)
-    .file('k')
-    .download();
+  const contents = await sdkDownload(
+    new Storage({ apiEndpoint: server.endpoint, projectId: server.projectId }).bucket(bucket).file('k'),
+  );
   expect(contents.toString()).toBe('hello');
 });

@@ -1,5 +1,6 @@
 import type { RawReader } from '@ckpt/testkit';
 import type { Bucket } from '@google-cloud/storage';
+import { sdkDownload } from './sdk-download.js';
 
 /**
  * Reads a bucket prefix with plain SDK calls (download, getFiles), bypassing GcsBackend, so tests
@@ -10,7 +11,7 @@ export function gcsRawReader(bucket: Bucket, prefix: string): RawReader {
   return {
     async read(key) {
       try {
-        const [bytes] = await bucket.file(root + key).download();
+        const bytes = await sdkDownload(bucket.file(root + key));
         return new Uint8Array(bytes);
       } catch (err) {
         if ((err as { code?: unknown }).code === 404) return undefined;
