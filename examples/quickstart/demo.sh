@@ -14,7 +14,7 @@ node "$repo/packages/bench/bin/gen-workload.mjs" sample --size 64MiB --seed 7 >/
 echo "== a sample checkpoint: $(find sample -type f | wc -l) files, $(du -sh --apparent-size sample | cut -f1)"
 echo "== ckpt push sample --model demo"
 ckpt push sample --model demo
-echo "== ckpt push sample --model demo   (again: nothing changed, only a manifest is written)"
+echo "== ckpt push sample --model demo   (again: nothing changed, so nothing is written)"
 ckpt push sample --model demo
 echo "== ckpt ls demo"
 ckpt ls demo
