@@ -71,8 +71,9 @@ describe('bench --fleet', () => {
       () => {},
       () => {},
     );
+    const { family, rows } = JSON.parse(await readFile(join(work, 'out', 'fleet.json'), 'utf8'));
+    expect(rows.flatMap((r: { errors: string[] }) => r.errors)).toEqual([]);
     expect(code).toBe(0);
-    const { family } = JSON.parse(await readFile(join(work, 'out', 'fleet.json'), 'utf8'));
     type Pull = { cache: boolean; round: number; newBytes: number; figures: Record<string, number> };
     const pulls = (cache: boolean, round: number) =>
       (family as Pull[]).filter((p) => p.cache === cache && p.round === round);

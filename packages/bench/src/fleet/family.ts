@@ -68,7 +68,9 @@ export async function pullFamily(
       const what = `${cache ? 'with' : 'without'} the cache: pull 5 models in turn${round === 2 ? ', all evicted before' : ''}`;
       rows.push(rowOf('b', store, what, runs, models[0]!.bytes));
       // the host evicts every model: its directories and their local records go
-      for (let i = 0; i < FAMILY; i++) await rm(join(ctx.work, `${name}-pulled-${i}`), { recursive: true });
+      // (a pull that failed has none: its error is in its row)
+      for (let i = 0; i < FAMILY; i++)
+        await rm(join(ctx.work, `${name}-pulled-${i}`), { recursive: true, force: true });
       await rm(join(ctx.work, 'state', name), { recursive: true, force: true });
     }
     await rm(cacheDir, { recursive: true, force: true });
