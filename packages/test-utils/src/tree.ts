@@ -43,7 +43,7 @@ export async function makeCheckpoint(dir: string, options: CheckpointOptions = {
 
 /**
  * One entry of {@link readTree}: a file by its mode, size and SHA-256 (hex); with `times`, files
- * and folders also by their modification time in whole milliseconds (what a manifest keeps).
+ * and folders also by their modification time in whole milliseconds.
  */
 export type TreeEntry =
   | { type: 'file'; mode: number; size: number; sha: string; mtimeMs?: number }

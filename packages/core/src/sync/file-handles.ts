@@ -1,6 +1,7 @@
 import { type BigIntStats, constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { writeAll } from '../write-all.js';
+import { fileTime } from './file-time.js';
 
 /** Opens for writing, creating the file (owner-only until finished) and never following a link. */
 export const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -37,7 +38,7 @@ export class FileHandles {
     await this.use(file, async (handle) => {
       if (how.size !== undefined) await handle.truncate(how.size);
       await handle.chmod(how.mode);
-      const time = new Date(how.mtimeMs);
+      const time = fileTime(how.mtimeMs);
       await handle.utimes(time, time);
       stats = await handle.stat({ bigint: true });
     });

@@ -10,6 +10,7 @@ import type { FileWorkers } from './chunking/index.js';
 import { assertOwnTree, assertReplaceable, localDirectory } from './destination.js';
 import type { EngineContext } from './engine-context.js';
 import { fetchChunks } from './fetch-chunks.js';
+import { fileTime } from './file-time.js';
 import { otherDirectoryRuns } from './host-directories.js';
 import { legacyExists, pullLegacy } from './legacy.js';
 import {
@@ -394,7 +395,7 @@ async function finishTree(staging: string, manifest: Manifest): Promise<void> {
   });
   await eachSliced(dirsByDepth(manifest, 'deepest first'), (entry) => {
     const target = resolveInside(staging, entry.path);
-    const time = new Date(entry.mtimeMs);
+    const time = fileTime(entry.mtimeMs);
     chmodSync(target, entry.mode);
     utimesSync(target, time, time);
   });

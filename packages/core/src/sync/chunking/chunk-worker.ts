@@ -14,6 +14,7 @@ import { errnoError, errnoOf } from '../../errno.js';
 import { StoreError } from '../../errors.js';
 import { writeAllSync } from '../../write-all.js';
 import { WRITE_FLAGS } from '../file-handles.js';
+import { fileTime } from '../file-time.js';
 import { stampOf } from '../stamp.js';
 import { isAllZero } from '../zero.js';
 import { WasmGear } from './gear-wasm.js';
@@ -125,7 +126,7 @@ function write(task: WriteTask): { reply: WriteReply; transfer: ArrayBuffer[] } 
         for (const { offset, at, length } of file.writes) writeAllSync(fd, bytes, at, length, offset);
         if (file.size !== undefined) ftruncateSync(fd, file.size);
         fchmodSync(fd, file.mode);
-        const time = new Date(file.mtimeMs);
+        const time = fileTime(file.mtimeMs);
         futimesSync(fd, time, time);
         return stampOf(fstatSync(fd, { bigint: true }));
       } finally {
