@@ -40,6 +40,8 @@ let ckpt: Checkpoints;
 /** Where the engine keeps its local records in this test run (vitest.config.ts sets it). */
 const recordOf = (dir: string) => statePath(process.env.CKPT_STATE_DIR!, dir);
 const small = { chunking: SMALL_CHUNKING, packSize: 1 << 20 };
+/** A file's time as a push records it: to the microsecond. */
+const microseconds = (st: { mtimeNs: bigint }) => st.mtimeNs / 1000n;
 
 beforeEach(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'ckpt-engine-'));
@@ -107,7 +109,9 @@ describe('push and pull', () => {
     expect(await keys('ckpt/packs/')).toEqual(packs);
     const dst = path.join(work, 'dst');
     await ckpt.pull('m1', dst);
-    expect((await stat(path.join(dst, 'pages-1.img'))).mtimeMs).toBe(2_000_000_000_000);
+    expect(microseconds(await stat(path.join(dst, 'pages-1.img'), { bigint: true }))).toBe(
+      2_000_000_000_000_000n,
+    );
   });
 
   it('an unchanged re-push commits when another writer committed meanwhile', async () => {
@@ -607,7 +611,9 @@ describe('resilience', () => {
     await reader.close();
     expect(cuts).toHaveLength(2);
     expect(await readTree(dst)).toEqual(await readTree(src));
-    expect((await stat(path.join(dst, 'pages-1.img'))).mtimeMs).toBe(1_700_000_000_000);
+    expect(microseconds(await stat(path.join(dst, 'pages-1.img'), { bigint: true }))).toBe(
+      1_700_000_000_000_000n,
+    );
     // each cut read went on with a read of exactly what it had not delivered
     for (const { key, offset, length } of cuts) {
       expect(asked).toContainEqual({ key, offset: offset + CUT_AT, length: length - CUT_AT });
