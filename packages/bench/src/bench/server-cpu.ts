@@ -13,7 +13,7 @@ export function parseStatTicks(stat: string): number {
 
 /**
  * CPU time, in ms, that process `pid` and its descendants have used so far, or undefined once it
- * is gone. Resolution: 10 ms.
+ * is gone. In clock ticks of the kernel's accounting (`/proc/<pid>/stat`), so coarse.
  */
 export function processCpuMs(pid: number): number | undefined {
   let ticks = 0;

@@ -2,8 +2,8 @@ import type { ObjectStore } from '@ckpt/core';
 import type { StoreSpec } from './types.js';
 
 /**
- * The store of `spec`. Its adapter package is loaded only when used, as the CLI does (the AWS SDK
- * alone is ~10 MiB), so a runner child's memory is that of its own backend.
+ * The store of `spec`. Its adapter package is loaded only when used, as the CLI does (each cloud
+ * SDK is large), so a runner child's memory is that of its own backend.
  */
 export async function openStore(spec: StoreSpec): Promise<ObjectStore> {
   switch (spec.kind) {
