@@ -14,12 +14,20 @@ import { collectGarbage } from './gc.js';
 import { legacyExists, legacyObjects } from './legacy.js';
 import { listFiles } from './list-files.js';
 import { defaultStateDir } from './local-state.js';
-import { generationTime, validateGeneration, validateModel } from './names.js';
+import { validateGeneration, validateModel } from './names.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
 import { RENEW_MS } from './push-lease.js';
 import { createStoreRecord, readStoreRecord, type StoreRecord, sameChunking } from './store-record.js';
-import { listAllGenerations, listGenerations, readManifestLead } from './stored-generations.js';
+import {
+  generationInfo,
+  type ListedModel,
+  listAllModels,
+  listedSummary,
+  listGenerations,
+  listModel,
+  readManifestLead,
+} from './stored-generations.js';
 import type {
   CallOptions,
   DeleteOptions,
@@ -138,6 +146,7 @@ export class Checkpoints {
       memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
       chunking: options.chunking ?? DEFAULT_CHUNKING,
       stateDir: options.stateDir ?? defaultStateDir(),
+      summaryKeys: !this.encryption,
       leaseRenewMs: options.leaseRenewMs ?? RENEW_MS,
       ...(options.cache ? { cache: new ChunkCache(options.cache) } : {}),
       open: (signal, purpose) => this.open(signal, purpose),
@@ -192,18 +201,21 @@ export class Checkpoints {
 
   /**
    * Every model with its generation count and latest generation: one listing of every
-   * generation, and one read of each latest manifest's first bytes (`concurrency` at a time).
+   * generation, and for each latest generation without a summary key (summary-keys.ts) one read
+   * of its manifest's first bytes (`concurrency` at a time).
    */
   async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
     await this.open(options.signal);
     const limit = pLimit(this.ctx.concurrency);
-    const models = [...(await listAllGenerations(this.ctx.store, options.signal))];
+    const models = [...(await listAllModels(this.ctx.store, options.signal))].filter(
+      ([, listed]) => listed.generations.length,
+    );
     return Promise.all(
-      models.map(([model, generations]) =>
+      models.map(([model, listed]) =>
         limit(async () => ({
           model,
-          generations: generations.length,
-          latest: await this.info(model, generations.at(-1)!, options.signal),
+          generations: listed.generations.length,
+          latest: await this.info(model, listed, listed.generations.at(-1)!, options.signal),
         })),
       ),
     );
@@ -213,9 +225,11 @@ export class Checkpoints {
   async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
     validateModel(model);
     await this.open(options.signal);
-    const ids = await listGenerations(this.ctx.store, model, options.signal);
+    const listed = await listModel(this.ctx.store, model, options.signal);
     const limit = pLimit(this.ctx.concurrency);
-    const out = await Promise.all(ids.map((id) => limit(() => this.info(model, id, options.signal))));
+    const out = await Promise.all(
+      listed.generations.map((id) => limit(() => this.info(model, listed, id, options.signal))),
+    );
     const legacy = await legacyObjects(this.ctx.store, model, options.signal);
     if (legacy.length) {
       const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
@@ -351,24 +365,20 @@ export class Checkpoints {
     return { ...result, throttled: after.throttled - before.throttled, inFlightLimit: after.inFlightLimit };
   }
 
-  /** What `ls` shows of a generation, from its manifest's lead (never the whole manifest in memory). */
-  private async info(model: string, generation: string, signal?: AbortSignal): Promise<GenerationInfo> {
+  /**
+   * What `ls` shows of a generation: what its summary key says, else read from its manifest's
+   * lead (never the whole manifest in memory).
+   */
+  private async info(
+    model: string,
+    listed: ListedModel,
+    generation: string,
+    signal?: AbortSignal,
+  ): Promise<GenerationInfo> {
+    const summary = this.ctx.summaryKeys ? listedSummary(listed, generation) : undefined;
+    if (summary) return summary;
     validateGeneration(generation);
-    const manifest = await readManifestLead(this.ctx.store, model, generation, signal);
-    const totals = manifest.summary;
-    return {
-      model,
-      generation,
-      createdAt: Number.isNaN(Date.parse(manifest.createdAt))
-        ? generationTime(generation)
-        : new Date(manifest.createdAt),
-      files: totals.files,
-      bytes: totals.bytes,
-      storedBytes: totals.storedBytes,
-      ...(totals.addedBytes === undefined ? {} : { addedBytes: totals.addedBytes }),
-      labels: manifest.labels,
-      legacy: false,
-    };
+    return generationInfo(await readManifestLead(this.ctx.store, model, generation, signal));
   }
 }
 

@@ -4,7 +4,7 @@ import type { ObjectStore } from '../store.js';
 import { manifestKey, trashKey } from './layout.js';
 import { legacyObjects } from './legacy.js';
 import { validateGeneration, validateModel } from './names.js';
-import { listGenerations, MAX_MANIFEST_BYTES } from './stored-generations.js';
+import { listModel, MAX_MANIFEST_BYTES } from './stored-generations.js';
 import type { DeleteOptions, DeleteResult } from './types.js';
 
 /** What stays of a deleted generation during the grace period: when, and which packs it used. */
@@ -62,7 +62,8 @@ export async function deleteCheckpoint(
     });
   }
   const { signal } = options;
-  const all = await listGenerations(store, model, signal);
+  const listed = await listModel(store, model, signal);
+  const all = listed.generations;
   let targets: string[];
   if (options.generation !== undefined) {
     const generation = validateGeneration(options.generation);
@@ -87,11 +88,11 @@ export async function deleteCheckpoint(
     throwIfAborted(signal, 'delete', model);
     await deleteGeneration(store, model, generation, signal);
   }
-  if (legacy.length) {
-    const { errors } = await store.deleteMany(
-      legacy.map((o) => o.key),
-      { signal },
-    );
+  const gone = new Set(targets);
+  const summaries = listed.summaries.filter((s) => gone.has(s.generation) || !all.includes(s.generation));
+  const keys = [...summaries.map((s) => s.key), ...legacy.map((o) => o.key)];
+  if (keys.length) {
+    const { errors } = await store.deleteMany(keys, { signal });
     if (errors.length) throw errors[0]!.error;
   }
   return { model, generations: removed };

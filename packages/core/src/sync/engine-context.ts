@@ -20,6 +20,11 @@ export interface EngineContext {
   stateDir: string;
   /** The host's chunk cache: pulls read from it before the store, pushes and pulls fill it. */
   cache?: ChunkCache;
+  /**
+   * Whether generations carry summary keys (summary-keys.ts): pushes write them and `ls` reads
+   * them. Not in an encrypted store, whose key names anyone reading the store sees.
+   */
+  summaryKeys: boolean;
   /** How often a push renews its lease (push-lease.ts). */
   leaseRenewMs: number;
   /**

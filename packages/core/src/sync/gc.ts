@@ -5,7 +5,7 @@ import type { EngineContext } from './engine-context.js';
 import { manifestKey, PACKS, packIdOf, parseGenerationKey, TRASH, trashKey } from './layout.js';
 import { type LivePush, readPushes, storeNow } from './push-lease.js';
 import { eachLimited } from './run-all.js';
-import { listAllGenerations, readJsonRecord, readManifestHead } from './stored-generations.js';
+import { listAllGenerations, listAllModels, readJsonRecord, readManifestHead } from './stored-generations.js';
 import { listSweepRecords, readSweepRecord, writeSweepRecords } from './sweep-records.js';
 import type { GcOptions, GcResult } from './types.js';
 
@@ -35,7 +35,8 @@ const DELETE_BATCH = 1000;
  * 6. The packs of the sweep records are deleted, except those a base generation of a live push
  *    references, those a live push resumes (names in its record), and those younger than the
  *    start of a live push. Its sweep records are removed, and so are those of gcs that died once
- *    every pack they name is gone.
+ *    every pack they name is gone, and the summary keys (summary-keys.ts) of generations
+ *    expired or no longer listed.
  * Why no setting can break a committed generation: a push's new packs are younger than its start
  * (live pushes, step 1 or 5) or than `now` (pushes that started after step 1); the packs it reuses
  * from generations belong to generations its record names before it reads them, so a gc that
@@ -92,8 +93,15 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   const basePacks = new Map<string, string[]>();
   const named = new Set(before.live.flatMap((p) => p.bases.map((b) => `${b.model}@${b.generation}`)));
   const keep = (count: number) => (options.keep === undefined ? count : Math.max(0, options.keep));
-  const generations = [...(await listAllGenerations(store, signal))].flatMap(([model, ids]) =>
+  const models = await listAllModels(store, signal);
+  const generations = [...models].flatMap(([model, { generations: ids }]) =>
     ids.map((generation, i) => ({ model, generation, expired: i < ids.length - keep(ids.length) })),
+  );
+  const expiring = new Set(generations.filter((g) => g.expired).map((g) => `${g.model}@${g.generation}`));
+  const staleSummaries = [...models].flatMap(([model, listed]) =>
+    listed.summaries
+      .filter((s) => expiring.has(`${model}@${s.generation}`) || !listed.generations.includes(s.generation))
+      .map((s) => s.key),
   );
   await eachLimited(generations, ctx.concurrency, async ({ model, generation, expired }) => {
     throwIfAborted(signal, 'gc');
@@ -103,7 +111,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     if (named.has(`${model}@${generation}`)) basePacks.set(`${model}@${generation}`, packs);
     if (expired && !options.dryRun) await deleteGeneration(store, model, generation, signal, packs);
   });
-  result.expiredGenerations = generations.filter((g) => g.expired).map((g) => `${g.model}@${g.generation}`);
+  result.expiredGenerations = [...expiring];
 
   const slack = clockSlack(now);
   const cutoff = now - grace;
@@ -177,7 +185,7 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
   result.purgedGenerations = purged.length;
   if (!options.dryRun) {
     throwIfAborted(signal, 'gc');
-    const removed = await store.deleteMany([...purged, ...after.dead], { signal });
+    const removed = await store.deleteMany([...purged, ...after.dead, ...staleSummaries], { signal });
     if (removed.errors.length) throw removed.errors[0]!.error;
     const done = [...sweeps, ...(await finishedSweeps(store, earlierSweeps, listed, signal))];
     const swept = await store.deleteMany(done, { signal });

@@ -27,7 +27,8 @@ import { resumablePacks, reusableWithResumed } from './push-resume.js';
 import { sameTree } from './same-tree.js';
 import { type ScannedEntry, scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp } from './stamp.js';
-import { listAllGenerations, listGenerations, readManifest } from './stored-generations.js';
+import { generationInfo, listAllGenerations, listGenerations, readManifest } from './stored-generations.js';
+import { writeSummaryKey } from './summary-keys.js';
 import { restoreInterruptedSwap } from './swap.js';
 import type { PushOptions, PushResult } from './types.js';
 
@@ -186,6 +187,13 @@ export async function push(
       throw conflict(model, `generation ${latestNow} was committed by another writer during this push`);
     }
     const generation = newGenerationId(new Date(), latestNow ?? undefined);
+    const summary = {
+      files: files.length,
+      bytes,
+      zeroBytes: plan.zeroBytes + read.zeroBytes,
+      storedBytes: table.rows.totalLength(),
+      addedBytes: packs.bytesStored + bytesResumed,
+    };
     const { manifest, bytes: encoded } = sealAndEncode({
       format: MANIFEST_FORMAT,
       model,
@@ -194,13 +202,7 @@ export async function push(
       createdAt: new Date().toISOString(),
       labels,
       chunking: { ...ctx.chunking },
-      summary: {
-        files: files.length,
-        bytes,
-        zeroBytes: plan.zeroBytes + read.zeroBytes,
-        storedBytes: table.rows.totalLength(),
-        addedBytes: packs.bytesStored + bytesResumed,
-      },
+      summary,
       packs: table.packs,
       chunks: table.rows,
       entries,
@@ -213,6 +215,7 @@ export async function push(
       ...(store.capabilities.conditionalCreate ? { mode: 'create' as const } : {}),
     });
     commit.done();
+    if (ctx.summaryKeys) await writeSummaryKey(store, generationInfo({ ...manifest, summary }), signal);
     await journal.remove();
     await remember(manifest, generation, encoded);
     return result(generation, bytesReadBack + packs.bytesStored + encoded.length, concurrent);

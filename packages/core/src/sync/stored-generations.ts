@@ -15,10 +15,35 @@ import {
   parseManifestHead,
   parseTaggedLead,
 } from './manifest.js';
-import { isGenerationId, validateGeneration } from './names.js';
+import { generationTime, isGenerationId, validateGeneration } from './names.js';
+import { parseSummaryKey, type SummaryKey } from './summary-keys.js';
+import type { GenerationInfo } from './types.js';
+
+/** What `ls` shows of a generation, from its manifest's lead. */
+export function generationInfo(lead: ManifestLead): GenerationInfo {
+  const { model, generation, createdAt, labels, summary } = lead;
+  return {
+    model,
+    generation,
+    createdAt: Number.isNaN(Date.parse(createdAt)) ? generationTime(generation) : new Date(createdAt),
+    files: summary.files,
+    bytes: summary.bytes,
+    storedBytes: summary.storedBytes,
+    ...(summary.addedBytes === undefined ? {} : { addedBytes: summary.addedBytes }),
+    labels,
+    legacy: false,
+  };
+}
 
 /** Manifests larger than this are refused rather than read into memory. */
 export const MAX_MANIFEST_BYTES = 128 * 1024 * 1024;
+
+/** What a listing holds of one model: its committed generations, oldest first, and the summary keys beside them. */
+export interface ListedModel {
+  generations: string[];
+  /** Every summary key of the model (summary-keys.ts), those of generations no longer listed included. */
+  summaries: SummaryKey[];
+}
 
 /** Committed generation ids of `model`, oldest first. */
 export async function listGenerations(
@@ -26,12 +51,7 @@ export async function listGenerations(
   model: string,
   signal?: AbortSignal,
 ): Promise<string[]> {
-  const out: string[] = [];
-  for await (const meta of store.list(`${MODELS}${model}/`, { signal })) {
-    const parsed = parseGenerationKey(meta.key, MODELS);
-    if (parsed && parsed.model === model && isGenerationId(parsed.generation)) out.push(parsed.generation);
-  }
-  return out.sort();
+  return (await listModel(store, model, signal)).generations;
 }
 
 /** Every model with at least one committed generation, and its generation ids (oldest first). */
@@ -40,15 +60,51 @@ export async function listAllGenerations(
   signal?: AbortSignal,
 ): Promise<Map<string, string[]>> {
   const models = new Map<string, string[]>();
-  for await (const meta of store.list(MODELS, { signal })) {
-    const parsed = parseGenerationKey(meta.key, MODELS);
-    if (!parsed || !isGenerationId(parsed.generation)) continue;
-    const list = models.get(parsed.model) ?? [];
-    list.push(parsed.generation);
-    models.set(parsed.model, list);
-  }
-  for (const list of models.values()) list.sort();
+  for (const [model, listed] of await listAllModels(store, signal))
+    if (listed.generations.length) models.set(model, listed.generations);
   return models;
+}
+
+/** {@link ListedModel} of `model`: one listing of its keys. */
+export async function listModel(
+  store: ObjectStore,
+  model: string,
+  signal?: AbortSignal,
+): Promise<ListedModel> {
+  return (
+    (await listModels(store, `${MODELS}${model}/`, signal)).get(model) ?? { generations: [], summaries: [] }
+  );
+}
+
+/** {@link ListedModel} of every model with a generation or a summary key: one listing of every model's keys. */
+export function listAllModels(store: ObjectStore, signal?: AbortSignal): Promise<Map<string, ListedModel>> {
+  return listModels(store, MODELS, signal);
+}
+
+async function listModels(
+  store: ObjectStore,
+  prefix: string,
+  signal?: AbortSignal,
+): Promise<Map<string, ListedModel>> {
+  const models = new Map<string, ListedModel>();
+  const of = (model: string) => {
+    const listed = models.get(model) ?? { generations: [], summaries: [] };
+    models.set(model, listed);
+    return listed;
+  };
+  for await (const meta of store.list(prefix, { signal })) {
+    const parsed = parseGenerationKey(meta.key, MODELS);
+    if (parsed && isGenerationId(parsed.generation)) of(parsed.model).generations.push(parsed.generation);
+    const summary = parsed ? undefined : parseSummaryKey(meta.key);
+    if (summary) of(summary.model).summaries.push(summary);
+  }
+  for (const listed of models.values()) listed.generations.sort();
+  return models;
+}
+
+/** What the summary key of `generation` says, when the listing holds a readable one. */
+export function listedSummary(listed: ListedModel, generation: string): GenerationInfo | undefined {
+  return listed.summaries.find((s) => s.generation === generation && s.info)?.info;
 }
 
 /** Reads and validates one manifest; `NotFound` when the generation does not exist. */

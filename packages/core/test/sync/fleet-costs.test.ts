@@ -1,5 +1,5 @@
 // What ls, exists and gc cost in store requests and bytes: O(models + generations), never O(packs
-// or chunks). The same store holds checkpoints with few packs and with many; the counts compare.
+// or chunks); ls reads no manifest when the listing holds the generations' summary keys. The same store holds checkpoints with few packs and with many; the counts compare.
 // Every operation also reads the store's record (ckpt/store.json) once: one more get.
 // Imports the BUILT package: the chunker runs in worker threads.
 import { writeFile } from 'node:fs/promises';
@@ -73,14 +73,30 @@ describe('fleet-size costs', () => {
     expect(many.bytesIn).toBeLessThanOrEqual(4096 + RECORD_BYTES);
   });
 
-  it('ls: one listing and one small read per model; ls <model>: one per generation', async () => {
+  it('ls and ls <model>: one listing, no read but the record (every generation has its summary key)', async () => {
     const all = await costOf((c) => c.list());
-    expect(all).toMatchObject({ list: 1, get: 2 + 1, head: 0 });
-    expect(all.bytesIn).toBeLessThanOrEqual(2 * 4096 + RECORD_BYTES);
-    for (const model of Object.keys(MODELS)) {
-      const one = await costOf((c) => c.generations(model));
-      expect(one).toMatchObject({ get: GENERATIONS + 1, head: 0 });
-      expect(one.bytesIn).toBeLessThanOrEqual(GENERATIONS * 4096 + RECORD_BYTES);
+    expect(all).toMatchObject({ list: 1, get: 1, head: 0 });
+    expect(all.bytesIn).toBeLessThanOrEqual(RECORD_BYTES);
+    // ls <model> lists the model's keys and where a llmux 0.7 checkpoint of it would be
+    for (const model of Object.keys(MODELS))
+      expect(await costOf((c) => c.generations(model))).toMatchObject({ list: 2, get: 1, head: 0 });
+  });
+
+  it('without summary keys: one small read per model; ls <model>: one per generation', async () => {
+    const summaries = (await keys('ckpt/models/')).filter((k) => k.endsWith('.summary'));
+    expect(summaries).toHaveLength(Object.keys(MODELS).length * GENERATIONS);
+    await store.deleteMany(summaries);
+    try {
+      const all = await costOf((c) => c.list());
+      expect(all).toMatchObject({ list: 1, get: 2 + 1, head: 0 });
+      expect(all.bytesIn).toBeLessThanOrEqual(2 * 4096 + RECORD_BYTES);
+      for (const model of Object.keys(MODELS)) {
+        const one = await costOf((c) => c.generations(model));
+        expect(one).toMatchObject({ get: GENERATIONS + 1, head: 0 });
+        expect(one.bytesIn).toBeLessThanOrEqual(GENERATIONS * 4096 + RECORD_BYTES);
+      }
+    } finally {
+      for (const key of summaries) await store.put(key, Buffer.alloc(0));
     }
   });
 
@@ -93,6 +109,8 @@ describe('fleet-size costs', () => {
     } finally {
       await ckpt.close();
     }
+    // 10,000 characters of labels do not fit a key: no summary key, ls reads the lead
+    expect((await keys('ckpt/models/labelled/')).filter((k) => k.endsWith('.summary'))).toEqual([]);
     const cost = await costOf((c) => c.exists('labelled'));
     expect(cost).toMatchObject({ list: 1, get: 2 + 1, head: 0 });
     expect(cost.bytesIn).toBeLessThan(4096 + 11_000 + RECORD_BYTES);
