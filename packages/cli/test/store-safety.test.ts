@@ -166,7 +166,9 @@ describe('org/name model names (Hugging Face style)', () => {
     for (const model of ['facebook/opt-125m', 'meta-llama-2']) {
       expect((await ckpt(['push', 'llama', '-m', model, '--store', store], { cwd })).code).toBe(0);
     }
-    expect(await readdir(path.join(store, 'ckpt', 'models', 'meta-llama', 'Llama-3.1-8B-Instruct'))).toEqual([
+    const stored = await readdir(path.join(store, 'ckpt', 'models', 'meta-llama', 'Llama-3.1-8B-Instruct'));
+    expect(stored.sort()).toEqual([
+      expect.stringMatching(new RegExp(`^${pushed.generation}\\.[\\w-]+\\.summary$`)),
       `${pushed.generation}.json`,
     ]);
 
