@@ -141,7 +141,7 @@ describe.each(['fs', 's3'])('a pull stopped half-way and rerun (%s)', (which) =>
       }),
     ]);
     pull.kill('SIGKILL');
-    expect((await pull.result).signal).toBe('SIGKILL');
+    expect(await pull.result).toMatchObject({ signal: 'SIGKILL' });
     const [tree] = await beside(dst);
     const arrived = await sameBytes(tree!, src);
 
