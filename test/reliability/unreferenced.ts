@@ -40,7 +40,11 @@ export async function unreferencedKeys(store: ObjectStore): Promise<Leftover[]> 
     if (pack && needed.has(pack)) continue;
     const summaryOf = SUMMARY.exec(key)?.[1];
     if (summaryOf && manifests.has(`${summaryOf}.json`)) continue;
-    const what = pack ? 'packs' : summaryOf ? 'summary keys' : (key.match(/^ckpt\/(pushes|trash|clock)\//)?.[1] ?? key);
+    const what = pack
+      ? 'packs'
+      : summaryOf
+        ? 'summary keys'
+        : (key.match(/^ckpt\/(pushes|trash|clock)\//)?.[1] ?? key);
     const group = groups.get(what) ?? { what, count: 0, bytes: 0, gcRemoves: true };
     group.count++;
     group.bytes += size;

@@ -81,7 +81,8 @@ describe('model names', () => {
     const pushed = await ckpt.push('facebook/opt-125m', src);
     const stored = await keys('ckpt/models/');
     expect(stored).toContain(`ckpt/models/facebook/opt-125m/${pushed.generation}.json`);
-    for (const key of stored) expect(key.startsWith(`ckpt/models/facebook/opt-125m/${pushed.generation}.`)).toBe(true);
+    for (const key of stored)
+      expect(key.startsWith(`ckpt/models/facebook/opt-125m/${pushed.generation}.`)).toBe(true);
     const dst = path.join(work, 'dst');
     await ckpt.pull('facebook/opt-125m', dst);
     expect(await readTree(dst)).toEqual(await readTree(src));
