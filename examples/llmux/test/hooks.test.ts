@@ -186,7 +186,9 @@ async function storedVersions(store: string, model: string): Promise<number[]> {
 }
 
 const manifests = async (store: string, model: string) =>
-  (await readdir(join(store, 'ckpt/models', model)).catch(() => [] as string[])).length;
+  (await readdir(join(store, 'ckpt/models', model)).catch(() => [] as string[])).filter((name) =>
+    name.endsWith('.json'),
+  ).length;
 const leases = async (store: string) =>
   (await readdir(join(store, 'ckpt/pushes')).catch(() => [] as string[])).length;
 
