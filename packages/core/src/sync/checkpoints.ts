@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { CacheWriter } from '../cache/cache-writer.js';
 import { ChunkCache, type ChunkCacheOptions } from '../cache/chunk-cache.js';
 import { CryptoWorkers } from '../crypto/crypto-workers.js';
 import { EncryptedStore } from '../crypto/encrypted-store.js';
@@ -125,6 +126,8 @@ export class Checkpoints {
   private readonly encryption: { key: Buffer; layer: EncryptedStore } | undefined;
   /** Threads that encrypt and decrypt large objects, made when first needed. */
   private cryptoWorkers: CryptoWorkers | undefined;
+  /** The thread that writes the chunk cache's entries, made when first needed. */
+  private cacheWriter: CacheWriter | undefined;
 
   constructor(
     readonly store: ObjectStore,
@@ -153,6 +156,10 @@ export class Checkpoints {
       workers: () => {
         this.pool ??= new FileWorkers({ threads: options.threads, chunking: this.ctx.chunking });
         return this.pool;
+      },
+      cacheWriter: () => {
+        this.cacheWriter ??= new CacheWriter();
+        return this.cacheWriter;
       },
     };
   }
@@ -298,11 +305,12 @@ export class Checkpoints {
     );
   }
 
-  /** Stops the chunking threads. The store is the caller's to close. */
+  /** Stops the engine's threads. The store is the caller's to close. */
   async close(): Promise<void> {
-    const pools = [this.pool, ...this.retiredPools.splice(0), this.cryptoWorkers];
+    const pools = [this.pool, ...this.retiredPools.splice(0), this.cryptoWorkers, this.cacheWriter];
     this.pool = undefined;
     this.cryptoWorkers = undefined;
+    this.cacheWriter = undefined;
     await Promise.all(pools.map((pool) => pool?.close()));
   }
 

@@ -1,3 +1,4 @@
+import type { CacheWriter } from '../cache/cache-writer.js';
 import type { ChunkCache } from '../cache/chunk-cache.js';
 import type { ObjectStore } from '../store.js';
 import type { ChunkingOptions, FileWorkers } from './chunking/index.js';
@@ -34,6 +35,8 @@ export interface EngineContext {
    */
   open(signal: AbortSignal | undefined, purpose?: 'push'): Promise<unknown>;
   workers(): FileWorkers;
+  /** The thread that writes `cache`'s entries, started when first needed. */
+  cacheWriter(): CacheWriter;
 }
 
 /** Ranged reads a pull or verify keeps in flight: the store's concurrency, within the memory budget. */

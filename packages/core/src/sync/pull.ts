@@ -160,7 +160,7 @@ export async function pull(
   let adopted: AdoptedTree[] = [];
   let writer: TreeWriter | undefined; // its handles are closed on failure too
   // what is downloaded goes into the host's chunk cache too (every chunk: the pull waits for room)
-  const filler = ctx.cache && new CacheFiller(ctx.cache, { whenFull: 'wait' });
+  const filler = ctx.cache && new CacheFiller(ctx.cache, ctx.cacheWriter(), { whenFull: 'wait' });
   try {
     // what stopped pulls of this destination wrote, checked chunk by chunk before it is used
     adopted = await adoptStagingTrees(ctx.stateDir, root, store.name);

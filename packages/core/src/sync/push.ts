@@ -111,7 +111,7 @@ export async function push(
     const table = new ChunkTableBuilder();
     const packs = packWriter(ctx, store, journal, signal);
     // new chunks go into the host's chunk cache too, as far as its writes keep up
-    filler = ctx.cache && new CacheFiller(ctx.cache, { whenFull: 'drop' });
+    filler = ctx.cache && new CacheFiller(ctx.cache, ctx.cacheWriter(), { whenFull: 'drop' });
     const chunks = new ChunkPacker(table, known, packs, filler);
     const progress = new Progress('upload', { bytes, files: files.length }, options.onProgress);
 
