@@ -20,8 +20,14 @@ export interface PruneResult extends CacheStats {
 const ABANDONED_MS = 3600_000;
 /** Fan-out folders an estimate of the cache's size looks at. */
 const SAMPLED = 8;
-/** Below this many entries in the sample, the cache is small: it is counted instead of estimated. */
+/** From this many entries in the sample on, the estimate decides alone. */
 const SAMPLE_ENOUGH = 256;
+/**
+ * From this many entries in the sample on (about 2,000 in the cache), an estimate below half the
+ * bound is trusted too: what it scales is off by some 10-20 % (1/√64 of the count, and the
+ * chunks' sizes), far from a factor of 2. Below, or closer to the bound, the cache is counted.
+ */
+const SAMPLE_FAR = 64;
 /** A full cache is pruned to this share of its bound, so that the next operations need not prune again. */
 const LOW_WATER = 0.9;
 
@@ -95,17 +101,16 @@ export async function pruneCache(cache: ChunkCache, toBytes = cache.maxBytes): P
 
 /**
  * Prunes the cache to {@link LOW_WATER} of its bound when it holds more than its bound. Its size is
- * estimated from a sample of its fan-out folders (counted in full when small), so that a pull or
- * push pays for a full listing only when the cache is full.
+ * estimated from a sample of its fan-out folders (counted in full when the sample is too small to
+ * tell), so that a pull or push pays for a full listing only when the cache is full or small.
  */
 export async function pruneIfFull(cache: ChunkCache): Promise<PruneResult | undefined> {
   const start = Math.floor(Math.random() * FANS.length);
   const fans = Array.from({ length: SAMPLED }, (_, i) => FANS[(start + i) % FANS.length]!);
   const sample = await entriesOf(cache, fans);
-  const estimate =
-    sample.length >= SAMPLE_ENOUGH
-      ? (totals(cache, sample).bytes * FANS.length) / SAMPLED
-      : (await cacheStats(cache)).bytes;
+  const scaled = (totals(cache, sample).bytes * FANS.length) / SAMPLED;
+  const far = sample.length >= SAMPLE_FAR && scaled < cache.maxBytes / 2;
+  const estimate = sample.length >= SAMPLE_ENOUGH || far ? scaled : (await cacheStats(cache)).bytes;
   if (estimate <= cache.maxBytes) return undefined;
   return pruneCache(cache, Math.floor(cache.maxBytes * LOW_WATER));
 }

@@ -5,6 +5,7 @@ import { readdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { seededBytes, useTempDir } from '@ckpt/test-utils';
 import { expect, it } from 'vitest';
+import { pruneIfFull } from '../../src/cache/cache-prune.js';
 import { ChunkCache, cacheStats, pruneCache } from '../../src/cache/index.js';
 
 const tempDir = useTempDir('ckpt-cache-prune-');
@@ -48,4 +49,14 @@ it('several prunes and a writer at once: none fails, the cache ends within the b
   await pruneCache(cache, bound);
   expect((await cacheStats(cache)).bytes).toBeLessThanOrEqual(bound);
   expect(await readdir(path.join(dir, 'tmp'))).toEqual([]);
+});
+
+it("an operation's check leaves a large cache far below its bound alone and prunes one over it", async () => {
+  const count = 4000; // about 125 in the 8 fan-out folders sampled: estimated, not counted
+  const { cache } = await filled(await tempDir(), count, 64);
+  expect(await pruneIfFull(new ChunkCache({ dir: cache.dir, maxBytes: 100 * count * 64 }))).toBeUndefined();
+  const bound = (count * 64) / 2;
+  const pruned = await pruneIfFull(new ChunkCache({ dir: cache.dir, maxBytes: bound }));
+  expect(pruned?.bytes).toBeLessThanOrEqual(bound * 0.9);
+  expect((await cacheStats(cache)).bytes).toBe(pruned?.bytes);
 });
