@@ -16,11 +16,11 @@ interface Slab {
 /**
  * Writes chunks into the cache behind an operation, with bounded memory: each chunk offered is
  * copied into a slab of shared memory (the caller's buffer is reused at once) that the writer
- * thread writes entries from, at most {@link PENDING_BYTES} of them taken. A slab goes to the
- * thread when full, or at once when the thread is idle, so batches grow only while it is busy.
- * When no room is left, `offer` either waits for it (a pull: every chunk it downloads belongs in
- * the cache) or drops the chunk (a push: the cache must not slow it). `finish` waits for the
- * writes and prunes the cache when it outgrew its bound.
+ * thread writes entries from once it is full (a message per chunk would cost about as much as
+ * writing it), at most {@link PENDING_BYTES} of them taken. When no room is left, `offer` either
+ * waits for it (a pull: every chunk it downloads belongs in the cache) or drops the chunk (a
+ * push: the cache must not slow it). `finish` waits for the writes and prunes the cache when it
+ * outgrew its bound.
  */
 export class CacheFiller {
   readonly #cache: ChunkCache;
@@ -58,7 +58,6 @@ export class CacheFiller {
         fill(Buffer.from(slab.memory, slab.used, length));
         slab.entries.push({ key, at: slab.used, length });
         slab.used += length;
-        if (this.#writing === 0) this.#send();
         return;
       }
       if (slab) {
@@ -82,7 +81,7 @@ export class CacheFiller {
 
   /** Waits until every queued entry is written, then prunes the cache if it is over its bound. */
   async finish(): Promise<void> {
-    if (this.#writing === 0) this.#send();
+    this.#send();
     if (this.#writing > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     if (this.stored > 0) await pruneIfFull(this.#cache).catch(() => undefined);
   }
@@ -110,8 +109,6 @@ export class CacheFiller {
         this.#pending -= slab.memory.byteLength;
         if (reusable) this.#free.push(slab.memory);
         for (const wake of this.#room.splice(0)) wake();
-        if (this.#writing > 0) return;
-        this.#send();
         if (this.#writing === 0) for (const done of this.#idle.splice(0)) done();
       });
   }
