@@ -46,6 +46,9 @@ export class ChunkCache {
   readonly maxBytes: number;
   /** Fan-out folders this process made or found, so that a write costs no `mkdir`. */
   readonly #folders = new Set<string>();
+  /** What makes this instance's temp files' names its own; a count tells them apart. */
+  readonly #tempTag = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  #temps = 0;
 
   constructor(options: ChunkCacheOptions) {
     this.dir = path.resolve(options.dir);
@@ -94,7 +97,7 @@ export class ChunkCache {
         mkdirSync(this.temp, { recursive: true, mode: 0o700 });
         this.#folders.add(fan);
       }
-      const tmp = path.join(this.temp, `${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+      const tmp = path.join(this.temp, `${key}.${this.#tempTag}.${++this.#temps}`);
       try {
         const fd = openSync(tmp, 'wx', 0o600);
         try {
