@@ -1,6 +1,6 @@
 // A pull stopped half-way (through its AbortSignal, or the `ckpt` command killed with SIGKILL) is
 // rerun on a filesystem store and on S3 (MinIO): the rerun reads at most what the first one did
-// not get, plus one 4 MiB read; the tree is exact (paths, modes, times, bytes) and verifies.
+// not get, plus one 8 MiB read; the tree is exact (paths, modes, times, bytes) and verifies.
 import { open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Checkpoints, type ObjectStore, withEvents } from '@ckpt/core';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ckpt, FIXTURES, start, tempDir } from './helpers.js';
 
 /** The size of one ranged read of a pull: what a stopped read may cost again. */
-const ONE_READ = 4 << 20;
+const ONE_READ = 8 << 20;
 
 const minio = useMinio();
 let work: string;

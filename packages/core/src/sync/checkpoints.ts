@@ -59,7 +59,7 @@ export interface CheckpointsOptions {
    * Bytes of file data held in memory at once. A push gives half to the file workers' read buffers
    * (the 4 MiB segments in flight and the one being packed), half to packs (the one filling and
    * those whose body an upload still holds); a pull or verify keeps at most this many bytes of
-   * 4 MiB reads in flight (and at most `concurrency`). Default 48 MiB. Memory does not grow with
+   * 8 MiB reads in flight (and at most `concurrency`). Default 48 MiB. Memory does not grow with
    * file size.
    */
   memoryBudget?: number;
@@ -104,6 +104,13 @@ export interface CheckpointsOptions {
 export const DEFAULT_GRACE_MS = 6 * 3600_000;
 
 /**
+ * The default pack size, and the most one ranged read of a pull or verify spans: a pack of the
+ * default size is read in one request, since every request costs the service a fixed amount of
+ * work (and is billed) whatever its size.
+ */
+const PACK_BYTES = 8 * 1024 * 1024;
+
+/**
  * Checkpoint directories in an object store: push a directory as a new generation of a model,
  * pull one back, and manage what is stored. See ARCHITECTURE.md for the format and guarantees.
  *
@@ -144,8 +151,8 @@ export class Checkpoints {
       store: this.encryption?.layer ?? store,
       concurrency: options.concurrency ?? store.capabilities.preferredConcurrency,
       grace: options.grace ?? DEFAULT_GRACE_MS,
-      packSize: options.packSize ?? 8 * 1024 * 1024,
-      readSize: 4 * 1024 * 1024,
+      packSize: options.packSize ?? PACK_BYTES,
+      readSize: PACK_BYTES,
       memoryBudget: options.memoryBudget ?? 48 * 1024 * 1024,
       chunking: options.chunking ?? DEFAULT_CHUNKING,
       stateDir: options.stateDir ?? defaultStateDir(),

@@ -29,6 +29,7 @@ import {
   type ListOptions,
   StoreError,
   StoreLayer,
+  withEvents,
 } from '../../dist/index.js';
 import { statePath } from '../../src/sync/local-state.js';
 import { stampOf } from '../../src/sync/stamp.js';
@@ -241,6 +242,30 @@ describe('push and pull', () => {
     await expect(ckpt.pull('m1', dst)).rejects.toMatchObject({ code: 'InvalidArgument' });
     await ckpt.pull('m1', dst, { force: true });
     expect(await readTree(dst)).toEqual(await readTree(src));
+  });
+
+  it('a fresh pull reads each pack of the default size in one request', async () => {
+    const src = path.join(work, 'src');
+    await mkdir(src);
+    await writeFile(path.join(src, 'pages-1.img'), seededBytes(20 << 20, 7));
+    const defaults = new Checkpoints(store);
+    const packReads: number[] = [];
+    const counted = new Checkpoints(
+      withEvents(store, (e) => {
+        if (e.op === 'get' && e.key.startsWith('ckpt/packs/')) packReads.push(e.bytes);
+      }),
+    );
+    try {
+      await defaults.push('m1', src);
+      const packs = await keys('ckpt/packs/');
+      expect(packs.length).toBeGreaterThan(1);
+      await counted.pull('m1', path.join(work, 'dst'));
+      expect(packReads).toHaveLength(packs.length);
+      expect(Math.max(...packReads)).toBeGreaterThan(4 << 20);
+    } finally {
+      await Promise.all([defaults.close(), counted.close()]);
+    }
+    expect(await readTree(path.join(work, 'dst'))).toEqual(await readTree(src));
   });
 });
 
