@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { StoreError } from '../errors.js';
 import { WorkerPool } from '../worker-pool.js';
-import { sealBlocks } from './sealed-blocks.js';
+import { storedSize } from './sealed-blocks.js';
 
 /** Decrypting stored blocks in shared memory into shared memory (see `openBlocksInto`). */
 export interface OpenJob {
@@ -19,13 +19,15 @@ export interface OpenJob {
   to: number;
 }
 
-/** What a crypto thread is asked (`data` moved to it). */
-export type CryptoRequest = { op: 'seal'; key: Uint8Array; data: ArrayBuffer } | ({ op: 'open' } & OpenJob);
-/** Its answer: the sealed object moved back, or the first block that did not decrypt (-1: none). */
+/**
+ * What a crypto thread is asked: to seal in place the `size` plaintext bytes placed in the first
+ * `length` bytes of `data` (moved to it and back, see `placeBlocks`), or to decrypt.
+ */
+export type CryptoRequest =
+  | { op: 'seal'; key: Uint8Array; data: ArrayBuffer; length: number; size: number }
+  | ({ op: 'open' } & OpenJob);
+/** Its answer: the sealed buffer moved back, or the first block that did not decrypt (-1: none). */
 export type CryptoReply = { data: ArrayBuffer } | { failedBlock: number };
-
-/** Objects smaller than this are sealed on the calling thread: a round trip would cost more. */
-const INLINE_BELOW = 256 * 1024;
 
 /**
  * AES-GCM of encrypted objects on worker threads (core's `WorkerPool`), so that a transfer's
@@ -36,19 +38,21 @@ export class CryptoWorkers {
   readonly #pool = new WorkerPool<CryptoRequest, CryptoReply>(
     new URL('./crypto-worker.js', import.meta.url),
     {
-      threads: availableParallelism(),
+      threads: Math.max(1, Math.floor(availableParallelism() / 2)),
       name: 'encryption worker',
     },
   );
 
-  /** `plain` as its stored blocks (see `sealBlocks`); `plain` is copied (or sealed) before this returns, never moved. */
-  async seal(key: Uint8Array, plain: Uint8Array): Promise<Buffer> {
-    if (plain.length < INLINE_BELOW) return sealBlocks(key, plain);
-    const data = new ArrayBuffer(plain.length);
-    new Uint8Array(data).set(plain);
-    const reply = await this.#pool.run({ op: 'seal', key, data }, { transfer: [data], operation: 'encrypt' });
+  /**
+   * Seals on a thread the `size` plaintext bytes placed in `data` (see `placeBlocks`), its first
+   * `storedSize(size)` bytes becoming the stored object: `data` is moved to the thread and back
+   * (the answer), never copied.
+   */
+  async seal(key: Uint8Array, data: ArrayBuffer, size: number): Promise<ArrayBuffer> {
+    const request = { op: 'seal', key, data, length: storedSize(size), size } as const;
+    const reply = await this.#pool.run(request, { transfer: [data], operation: 'encrypt' });
     if (!('data' in reply)) throw new StoreError('Internal', 'the encryption worker answered no data');
-    return Buffer.from(reply.data);
+    return reply.data;
   }
 
   /** Decrypts `job` on a thread: the first block that does not decrypt, or -1. */

@@ -13,6 +13,7 @@ import type {
   PutResult,
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
+import { BufferPool } from './buffer-pool.js';
 import type { CryptoWorkers } from './crypto-workers.js';
 import { openInto } from './open-into.js';
 import {
@@ -20,13 +21,21 @@ import {
   BLOCK_OVERHEAD,
   blockCount,
   openBlocks,
+  placeBlocks,
   plainSize,
   sealBlocks,
   storedRange,
+  storedSize,
 } from './sealed-blocks.js';
 
 /** Free read buffers kept: about the reads in flight. */
 const MAX_ARENAS = 16;
+/** Free sealing buffers kept: about the pack uploads in flight. */
+const MAX_SEALING = 4;
+/** Objects smaller than this are sealed on the calling thread: a round trip would cost more. */
+const INLINE_BELOW = 256 * 1024;
+/** Sealing buffers are made in steps of this, so that one fits packs of slightly different sizes. */
+const SEALING_STEP = 1024 * 1024;
 
 /** The objects that hold the user's data or file names: packs and manifests. */
 const SEALED_PREFIXES = [PACKS, MODELS];
@@ -55,26 +64,54 @@ export class EncryptedStore extends StoreLayer {
     this.dataKey = dataKey;
   }
 
+  /**
+   * The caller's bytes are copied into the stored object's buffer at once, and the caller's body
+   * released (it may reuse it); large objects are then sealed in that buffer on a crypto thread,
+   * which the inner store holds until it releases the body in turn.
+   */
   override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     if (!sealed(key)) return this.inner.put(key, body, options);
     if (!(body instanceof Uint8Array))
       throw new StoreError('Unsupported', 'an encrypted object is put as bytes', { operation: 'put', key });
     const objectKey = this.keyOf('object', key);
-    // the caller's bytes are copied (or sealed) before `seal` returns: the caller may reuse them
-    // at once, while the stored copy, which the inner store holds, is ours
-    const sealing = this.workers
-      ? this.workers().seal(objectKey, body)
-      : Promise.resolve(sealBlocks(objectKey, body));
     const { metadata, size: _size, onBodyReleased, ...rest } = options;
-    onBodyReleased?.();
-    const stored = await sealing;
-    const result = await this.inner.put(key, stored, {
+    const size = storedSize(body.length);
+    const workers = body.length >= INLINE_BELOW ? this.workers?.() : undefined;
+    const putOptions = {
       ...rest,
-      size: stored.length,
+      size,
       ...(metadata ? { metadata: this.sealMetadata(key, metadata) } : {}),
-    });
-    return { ...result, size: body.length };
+    };
+    if (!workers) {
+      const stored = sealBlocks(objectKey, body);
+      onBodyReleased?.();
+      return { ...(await this.inner.put(key, stored, putOptions)), size: body.length };
+    }
+    const buffer = this.sealing.take(size);
+    placeBlocks(body, new Uint8Array(buffer, 0, size));
+    onBodyReleased?.();
+    const stored = await workers.seal(objectKey, buffer, body.length);
+    let held = true;
+    const giveBack = () => {
+      if (held) this.sealing.give(stored);
+      held = false;
+    };
+    try {
+      const result = await this.inner.put(key, Buffer.from(stored, 0, size), {
+        ...putOptions,
+        onBodyReleased: giveBack,
+      });
+      return { ...result, size: body.length };
+    } finally {
+      giveBack();
+    }
   }
+
+  /** Buffers of stored objects being sealed, kept for the next puts. */
+  private readonly sealing = new BufferPool(
+    (length) => new ArrayBuffer(Math.ceil(length / SEALING_STEP) * SEALING_STEP),
+    MAX_SEALING,
+  );
 
   override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     if (!sealed(key)) return this.inner.get(key, options);
@@ -102,7 +139,7 @@ export class EncryptedStore extends StoreLayer {
         ...(arena ? { into: arena } : {}),
       })
       .catch((err) => {
-        if (arena) this.arenas.push(arena.buffer);
+        if (arena) this.arenas.give(arena.buffer);
         throw err;
       });
     const size = this.plainSizeOf(key, got.size);
@@ -122,7 +159,7 @@ export class EncryptedStore extends StoreLayer {
       };
       blocks = this.releasing(arena, openInto(workers, objectKey, read, key));
     } else {
-      if (arena) this.arenas.push(arena.buffer);
+      if (arena) this.arenas.give(arena.buffer);
       blocks = openBlocks(objectKey, got.body, first, blockCount(size), start, end, key);
     }
     return {
@@ -135,12 +172,10 @@ export class EncryptedStore extends StoreLayer {
   }
 
   /** Shared buffers that held the stored bytes of reads that ended, for the next reads. */
-  private readonly arenas: SharedArrayBuffer[] = [];
+  private readonly arenas = new BufferPool((length) => new SharedArrayBuffer(length), MAX_ARENAS);
 
   private takeArena(length: number): Uint8Array<SharedArrayBuffer> {
-    const i = this.arenas.findIndex((a) => a.byteLength >= length);
-    const buffer = i < 0 ? new SharedArrayBuffer(length) : this.arenas.splice(i, 1)[0]!;
-    return new Uint8Array(buffer, 0, length);
+    return new Uint8Array(this.arenas.take(length), 0, length);
   }
 
   /** `blocks`, then `arena` back to the free ones (its read has ended: nothing writes into it). */
@@ -149,7 +184,7 @@ export class EncryptedStore extends StoreLayer {
       yield* blocks;
     } finally {
       await blocks.return(undefined);
-      if (this.arenas.length < MAX_ARENAS) this.arenas.push(arena.buffer);
+      this.arenas.give(arena.buffer);
     }
   }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync } from 'node:crypto';
 import { StoreError } from '../errors.js';
 
 /**
@@ -41,32 +41,49 @@ export function storedRange(offset: number, end: number): { offset: number; leng
   return { offset: first * STORED_BLOCK, length: (last - first + 1) * STORED_BLOCK };
 }
 
-function additionalData(index: number, last: boolean): Buffer {
-  const aad = Buffer.alloc(9);
-  aad.writeBigUInt64BE(BigInt(index));
+/** The additional data of block `index` (`last`: the object's last), written into `aad` (9 bytes, reused). */
+function additionalData(aad: Buffer, index: number, last: boolean): Buffer {
+  aad.writeUInt32BE(Math.floor(index / 2 ** 32), 0);
+  aad.writeUInt32BE(index >>> 0, 4);
   aad[8] = last ? 1 : 0;
   return aad;
 }
 
-/** Encrypts `plain` as block `index` (`last`: the object's last) into `out` at `at`; returns the stored length. */
-function sealBlock(key: KeyObject, plain: Uint8Array, index: number, last: boolean, out: Buffer, at: number) {
-  const nonce = randomBytes(NONCE);
-  nonce.copy(out, at);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce).setAAD(additionalData(index, last));
-  let end = at + NONCE;
-  end += cipher.update(plain).copy(out, end);
-  end += cipher.final().copy(out, end);
-  end += cipher.getAuthTag().copy(out, end);
-  return end - at;
+/**
+ * Copies `plain` into `out` (of its stored size) where each block's ciphertext goes, for
+ * {@link sealPlaced} to encrypt in place.
+ */
+export function placeBlocks(plain: Uint8Array, out: Uint8Array): void {
+  for (let i = 0; i * BLOCK < plain.length; i++)
+    out.set(plain.subarray(i * BLOCK, (i + 1) * BLOCK), i * STORED_BLOCK + NONCE);
+}
+
+/**
+ * Encrypts in place the `size` plaintext bytes {@link placeBlocks} put into `out`: each block gets
+ * its nonce and tag around its ciphertext, so `out` becomes the stored object without another
+ * buffer of its size.
+ */
+export function sealPlaced(keyBytes: Uint8Array, out: Uint8Array, size: number): void {
+  const key = createSecretKey(keyBytes);
+  const aad = Buffer.alloc(9);
+  const blocks = blockCount(size);
+  for (let i = 0; i < blocks; i++) {
+    const at = i * STORED_BLOCK;
+    const end = at + NONCE + Math.min(BLOCK, size - i * BLOCK);
+    randomFillSync(out, at, NONCE);
+    const cipher = createCipheriv('aes-256-gcm', key, out.subarray(at, at + NONCE));
+    cipher.setAAD(additionalData(aad, i, i === blocks - 1));
+    out.set(cipher.update(out.subarray(at + NONCE, end)), at + NONCE);
+    cipher.final();
+    out.set(cipher.getAuthTag(), end);
+  }
 }
 
 /** `plain` encrypted under `key` as one stored object. */
-export function sealBlocks(keyBytes: Uint8Array, plain: Uint8Array): Buffer {
-  const key = createSecretKey(keyBytes);
-  const blocks = blockCount(plain.length);
+export function sealBlocks(key: Uint8Array, plain: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(storedSize(plain.length));
-  for (let i = 0; i < blocks; i++)
-    sealBlock(key, plain.subarray(i * BLOCK, (i + 1) * BLOCK), i, i === blocks - 1, out, i * STORED_BLOCK);
+  placeBlocks(plain, out);
+  sealPlaced(key, out, plain.length);
   return out;
 }
 
@@ -86,6 +103,7 @@ export function openBlocksInto(
   to: number,
 ): number {
   const key = createSecretKey(keyBytes);
+  const aad = Buffer.alloc(9);
   const count = Math.ceil(stored.length / STORED_BLOCK);
   for (let i = 0; i < count; i++) {
     const block = stored.subarray(i * STORED_BLOCK, (i + 1) * STORED_BLOCK);
@@ -94,7 +112,7 @@ export function openBlocksInto(
     let plain: Buffer;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, block.subarray(0, NONCE))
-        .setAAD(additionalData(index, index === blocks - 1))
+        .setAAD(additionalData(aad, index, index === blocks - 1))
         .setAuthTag(block.subarray(block.length - TAG));
       plain = decipher.update(block.subarray(NONCE, block.length - TAG));
       decipher.final();

@@ -1,0 +1,25 @@
+/**
+ * Buffers kept from one object to the next (stored bytes being sealed, or gathered for
+ * decryption): memory already paged in, and no garbage of several MiB per object.
+ */
+export class BufferPool<B extends ArrayBuffer | SharedArrayBuffer> {
+  readonly #free: B[] = [];
+
+  constructor(
+    /** A new buffer of at least `length` bytes. */
+    private readonly make: (length: number) => B,
+    /** Free buffers kept at most: about the objects in flight. */
+    private readonly keep: number,
+  ) {}
+
+  /** A free buffer of at least `length` bytes, else a new one. */
+  take(length: number): B {
+    const i = this.#free.findIndex((b) => b.byteLength >= length);
+    return i < 0 ? this.make(length) : this.#free.splice(i, 1)[0]!;
+  }
+
+  /** `buffer` back, once nothing reads or writes it any more. */
+  give(buffer: B): void {
+    if (this.#free.length < this.keep && buffer.byteLength > 0) this.#free.push(buffer);
+  }
+}
