@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { StoreError } from '../errors.js';
 import { StoreLayer } from '../layers/layer.js';
 import type {
+  DeleteManyResult,
   GetOptions,
   GetResult,
   ListOptions,
@@ -45,11 +46,14 @@ const SEALED_PREFIXES = [PACKS, MODELS];
  * metadata values) are encrypted on `put` and decrypted on `get`, sizes and ranges are those of
  * the plaintext, every other object passes unchanged. Each object has its own key, derived from
  * the data key and the object's name (HKDF-SHA256), so an object moved to another name does not
- * decrypt. The data key is set once the store's record has been read (`Checkpoints`); a sealed
- * object touched before fails with `Internal`.
+ * decrypt. The data key is given once the store's record has been read (`Checkpoints`), as the
+ * promise of its unwrapping (scrypt takes a tenth of a second or more): listings and reads of
+ * plain objects go ahead meanwhile, while every write, and every read of a sealed object, waits
+ * for it and fails with its error, so that a wrong key writes nothing. A sealed object touched
+ * before a data key was given fails with `Internal`.
  */
 export class EncryptedStore extends StoreLayer {
-  private dataKey: Buffer | undefined;
+  private dataKey: Promise<Buffer> | undefined;
 
   constructor(
     inner: ObjectStore,
@@ -59,9 +63,16 @@ export class EncryptedStore extends StoreLayer {
     super(inner);
   }
 
-  /** The store's data key, from its record. */
-  useDataKey(dataKey: Buffer): void {
-    this.dataKey = dataKey;
+  /** The store's data key, from its record, or the promise of it. */
+  useDataKey(dataKey: Buffer | Promise<Buffer>): void {
+    const key = Promise.resolve(dataKey);
+    key.catch(() => {}); // awaited by whatever needs it
+    this.dataKey = key;
+  }
+
+  /** Settles once the data key given is there: rejects with the error of a key that does not open the store. */
+  async unlocked(): Promise<void> {
+    await this.dataKey;
   }
 
   /**
@@ -70,17 +81,18 @@ export class EncryptedStore extends StoreLayer {
    * which the inner store holds until it releases the body in turn.
    */
   override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+    await this.unlocked();
     if (!sealed(key)) return this.inner.put(key, body, options);
     if (!(body instanceof Uint8Array))
       throw new StoreError('Unsupported', 'an encrypted object is put as bytes', { operation: 'put', key });
-    const objectKey = this.keyOf('object', key);
+    const objectKey = await this.keyOf('object', key);
     const { metadata, size: _size, onBodyReleased, ...rest } = options;
     const size = storedSize(body.length);
     const workers = body.length >= INLINE_BELOW ? this.workers?.() : undefined;
     const putOptions = {
       ...rest,
       size,
-      ...(metadata ? { metadata: this.sealMetadata(key, metadata) } : {}),
+      ...(metadata ? { metadata: await this.sealMetadata(key, metadata) } : {}),
     };
     if (!workers) {
       const stored = sealBlocks(objectKey, body);
@@ -115,7 +127,7 @@ export class EncryptedStore extends StoreLayer {
 
   override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     if (!sealed(key)) return this.inner.get(key, options);
-    const objectKey = this.keyOf('object', key);
+    const objectKey = await this.keyOf('object', key);
     const { range, signal } = options;
     const from = range?.offset ?? 0;
     const to = range?.length === undefined ? Number.POSITIVE_INFINITY : from + range.length;
@@ -165,7 +177,7 @@ export class EncryptedStore extends StoreLayer {
     return {
       ...got,
       size,
-      ...(got.metadata ? { metadata: this.openMetadata(key, got.metadata) } : {}),
+      ...(got.metadata ? { metadata: await this.openMetadata(key, got.metadata) } : {}),
       body: Readable.from(blocks, { objectMode: false }),
       range: { offset: start, length: end - start },
     };
@@ -193,17 +205,30 @@ export class EncryptedStore extends StoreLayer {
     return sealed(key) ? this.plainMeta(meta) : meta;
   }
 
+  override async delete(key: string, options?: { signal?: AbortSignal }): Promise<void> {
+    await this.unlocked();
+    return this.inner.delete(key, options);
+  }
+
+  override async deleteMany(keys: string[], options?: { signal?: AbortSignal }): Promise<DeleteManyResult> {
+    await this.unlocked();
+    return this.inner.deleteMany(keys, options);
+  }
+
   /** A listing never fails on an object of a size no encrypted object has (gc removes such a pack): its stored size. */
   override async *list(prefix?: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
     for await (const meta of this.inner.list(prefix, options))
-      yield sealed(meta.key) ? this.plainMeta(meta, plainSize(meta.size) ?? meta.size) : meta;
+      yield sealed(meta.key) ? await this.plainMeta(meta, plainSize(meta.size) ?? meta.size) : meta;
   }
 
-  private plainMeta(meta: ObjectMeta, size = this.plainSizeOf(meta.key, meta.size)): ObjectMeta {
+  private async plainMeta(
+    meta: ObjectMeta,
+    size = this.plainSizeOf(meta.key, meta.size),
+  ): Promise<ObjectMeta> {
     return {
       ...meta,
       size,
-      ...(meta.metadata ? { metadata: this.openMetadata(meta.key, meta.metadata) } : {}),
+      ...(meta.metadata ? { metadata: await this.openMetadata(meta.key, meta.metadata) } : {}),
     };
   }
 
@@ -222,8 +247,8 @@ export class EncryptedStore extends StoreLayer {
   }
 
   /** Metadata values encrypted under the object's metadata key (the name as additional data), base64url. */
-  private sealMetadata(key: string, metadata: Record<string, string>): Record<string, string> {
-    const metaKey = this.keyOf('metadata', key);
+  private async sealMetadata(key: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+    const metaKey = await this.keyOf('metadata', key);
     return Object.fromEntries(
       Object.entries(metadata).map(([name, value]) => {
         const nonce = randomBytes(12);
@@ -240,8 +265,8 @@ export class EncryptedStore extends StoreLayer {
   }
 
   /** Metadata values decrypted; a value that does not decrypt is left out (readers fall back as for a missing one). */
-  private openMetadata(key: string, metadata: Record<string, string>): Record<string, string> {
-    const metaKey = this.keyOf('metadata', key);
+  private async openMetadata(key: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+    const metaKey = await this.keyOf('metadata', key);
     const out: Record<string, string> = {};
     for (const [name, value] of Object.entries(metadata)) {
       const bytes = Buffer.from(value, 'base64url');
@@ -260,13 +285,13 @@ export class EncryptedStore extends StoreLayer {
     return out;
   }
 
-  private keyOf(use: 'object' | 'metadata', key: string): Buffer {
+  private async keyOf(use: 'object' | 'metadata', key: string): Promise<Buffer> {
     if (!this.dataKey)
       throw new StoreError('Internal', 'an encrypted object was reached before the store was opened', {
         operation: 'decrypt',
         key,
       });
-    return Buffer.from(hkdfSync('sha256', this.dataKey, Buffer.alloc(0), `ckpt/${use}/${key}`, 32));
+    return Buffer.from(hkdfSync('sha256', await this.dataKey, Buffer.alloc(0), `ckpt/${use}/${key}`, 32));
   }
 }
 

@@ -7,8 +7,9 @@ import { type EncryptionParams, keyError, newEncryption, openDataKey } from './k
 /**
  * What a store's record says against the key an instance was given: an encrypted store is never
  * read without its key, nor a plain one with a key (either would read or write the wrong form).
- * For an encrypted store the layer gets the data key. A store without a record is plain when it
- * holds a manifest; an empty one may become encrypted.
+ * For an encrypted store the layer gets the data key as it is unwrapped (not awaited here: the
+ * layer makes writes and sealed reads wait for it, see `EncryptedStore`). A store without a record
+ * is plain when it holds a manifest; an empty one may become encrypted.
  */
 export async function openEncryption(
   store: ObjectStore,
@@ -20,7 +21,7 @@ export async function openEncryption(
   if (record?.encryption) {
     if (!key || !layer)
       throw keyError('PermissionDenied', 'the store is encrypted and no encryption key was given');
-    layer.useDataKey(await openDataKey(record.encryption, key));
+    layer.useDataKey(openDataKey(record.encryption, key));
   } else if (key && (record || (await holdsManifests(store, signal)))) {
     throw keyError('InvalidArgument', 'the store is not encrypted, but an encryption key was given');
   }

@@ -173,11 +173,14 @@ export class Checkpoints {
 
   /** Pushes `dir` as a new generation of `model`; visible only once complete. */
   push(model: string, dir: string, options?: PushOptions): Promise<PushResult> {
-    // it opens the store itself, once it has checked its arguments and scanned the directory
+    // it opens the store itself, once it has checked its arguments and scanned the directory; with
+    // a key, the record is read meanwhile, so that the key's derivation overlaps the scan
+    if (this.encryption && !this.record) this.record = this.once(this.readRecord(options?.signal));
+    this.record?.catch(() => {}); // a failed early read is read again by `open`
     return traced(
       'push',
       model,
-      () => this.withStoreStats(() => push(this.ctx, model, dir, options)),
+      () => this.keyed(() => this.withStoreStats(() => push(this.ctx, model, dir, options))),
       transferFigures,
     );
   }
@@ -187,7 +190,10 @@ export class Checkpoints {
     return traced(
       'pull',
       model,
-      () => this.withStoreStats(async () => pull(await this.open(options?.signal), model, dir, options)),
+      () =>
+        this.keyed(() =>
+          this.withStoreStats(async () => pull(await this.open(options?.signal), model, dir, options)),
+        ),
       transferFigures,
     );
   }
@@ -199,18 +205,20 @@ export class Checkpoints {
    * read of the latest manifest's first bytes (see `readManifestLead`), whatever its size.
    */
   async exists(model: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    validateModel(model);
-    await this.open(options.signal);
-    const generations = await listGenerations(this.ctx.store, model, options.signal);
-    const latest = generations.at(-1);
-    if (latest === undefined) return legacyExists(this.ctx.store, model, options.signal);
-    return readManifestLead(this.ctx.store, model, latest, options.signal).then(
-      () => true,
-      (err) => {
-        if (StoreError.is(err, 'Integrity', 'NotFound')) return false;
-        throw err;
-      },
-    );
+    return this.keyed(async () => {
+      validateModel(model);
+      await this.open(options.signal);
+      const generations = await listGenerations(this.ctx.store, model, options.signal);
+      const latest = generations.at(-1);
+      if (latest === undefined) return legacyExists(this.ctx.store, model, options.signal);
+      return readManifestLead(this.ctx.store, model, latest, options.signal).then(
+        () => true,
+        (err) => {
+          if (StoreError.is(err, 'Integrity', 'NotFound')) return false;
+          throw err;
+        },
+      );
+    });
   }
 
   /**
@@ -219,53 +227,57 @@ export class Checkpoints {
    * of its manifest's first bytes (`concurrency` at a time).
    */
   async list(options: { signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
-    await this.open(options.signal);
-    const limit = pLimit(this.ctx.concurrency);
-    const models = [...(await listAllModels(this.ctx.store, options.signal))].filter(
-      ([, listed]) => listed.generations.length,
-    );
-    return Promise.all(
-      models.map(([model, listed]) =>
-        limit(async () => ({
-          model,
-          generations: listed.generations.length,
-          latest: await this.info(model, listed, listed.generations.at(-1)!, options.signal),
-        })),
-      ),
-    );
+    return this.keyed(async () => {
+      await this.open(options.signal);
+      const limit = pLimit(this.ctx.concurrency);
+      const models = [...(await listAllModels(this.ctx.store, options.signal))].filter(
+        ([, listed]) => listed.generations.length,
+      );
+      return Promise.all(
+        models.map(([model, listed]) =>
+          limit(async () => ({
+            model,
+            generations: listed.generations.length,
+            latest: await this.info(model, listed, listed.generations.at(-1)!, options.signal),
+          })),
+        ),
+      );
+    });
   }
 
   /** The generations of `model`, oldest first (a llmux 0.7 checkpoint appears as generation `legacy`). */
   async generations(model: string, options: { signal?: AbortSignal } = {}): Promise<GenerationInfo[]> {
-    validateModel(model);
-    await this.open(options.signal);
-    const listed = await listModel(this.ctx.store, model, options.signal);
-    const limit = pLimit(this.ctx.concurrency);
-    const out = await Promise.all(
-      listed.generations.map((id) => limit(() => this.info(model, listed, id, options.signal))),
-    );
-    const legacy = await legacyObjects(this.ctx.store, model, options.signal);
-    if (legacy.length) {
-      const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
-      const createdAt = new Date(Math.max(...legacy.map((o) => o.lastModified.getTime())));
-      out.unshift({
-        model,
-        generation: 'legacy',
-        createdAt,
-        files: legacy.length,
-        bytes,
-        storedBytes: bytes,
-        addedBytes: bytes,
-        labels: {},
-        legacy: true,
-      });
-    }
-    if (out.length === 0)
-      throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
-        operation: 'list',
-        key: model,
-      });
-    return out;
+    return this.keyed(async () => {
+      validateModel(model);
+      await this.open(options.signal);
+      const listed = await listModel(this.ctx.store, model, options.signal);
+      const limit = pLimit(this.ctx.concurrency);
+      const out = await Promise.all(
+        listed.generations.map((id) => limit(() => this.info(model, listed, id, options.signal))),
+      );
+      const legacy = await legacyObjects(this.ctx.store, model, options.signal);
+      if (legacy.length) {
+        const bytes = legacy.reduce((sum, o) => sum + o.size, 0);
+        const createdAt = new Date(Math.max(...legacy.map((o) => o.lastModified.getTime())));
+        out.unshift({
+          model,
+          generation: 'legacy',
+          createdAt,
+          files: legacy.length,
+          bytes,
+          storedBytes: bytes,
+          addedBytes: bytes,
+          labels: {},
+          legacy: true,
+        });
+      }
+      if (out.length === 0)
+        throw new StoreError('NotFound', 'no checkpoint of this model in the store', {
+          operation: 'list',
+          key: model,
+        });
+      return out;
+    });
   }
 
   /** The files, folders and links of a generation (default: the latest), from its manifest. */
@@ -273,7 +285,7 @@ export class Checkpoints {
     model: string,
     options?: { generation?: string; signal?: AbortSignal },
   ): Promise<GenerationFiles> {
-    return listFiles(await this.open(options?.signal), model, options);
+    return this.keyed(async () => listFiles(await this.open(options?.signal), model, options));
   }
 
   /** Re-reads every stored byte of a generation (default: the latest) and checks its hash. */
@@ -281,7 +293,7 @@ export class Checkpoints {
     return traced(
       'verify',
       model,
-      async () => verify(await this.open(options?.signal), model, options),
+      () => this.keyed(async () => verify(await this.open(options?.signal), model, options)),
       (r) => ({
         generation: r.generation,
         bytes: r.bytes,
@@ -297,7 +309,8 @@ export class Checkpoints {
     return traced(
       'delete',
       model,
-      async () => deleteCheckpoint((await this.open(options?.signal)).store, model, options),
+      () =>
+        this.keyed(async () => deleteCheckpoint((await this.open(options?.signal)).store, model, options)),
       () => ({}),
     );
   }
@@ -307,7 +320,7 @@ export class Checkpoints {
     return traced(
       'gc',
       undefined,
-      async () => collectGarbage(await this.open(options?.signal), options),
+      () => this.keyed(async () => collectGarbage(await this.open(options?.signal), options)),
       (r) => ({ bytesFreed: r.bytesFreed }),
     );
   }
@@ -331,7 +344,12 @@ export class Checkpoints {
     const { store } = this.ctx;
     if (purpose === 'push') await store.ensureExists?.({ signal });
     this.record ??= this.once(this.readRecord(signal));
-    let record = await this.record;
+    let record = await this.record.catch((err: unknown) => {
+      // a push's early read (see `push`) may have come before `ensureExists` made the store
+      if (purpose !== 'push' || !StoreError.is(err, 'InvalidArgument', 'NotFound')) throw err;
+      this.record ??= this.once(this.readRecord(signal));
+      return this.record;
+    });
     if (!record && purpose === 'push') {
       this.record = this.once(this.createRecord(signal));
       record = await this.record;
@@ -360,6 +378,23 @@ export class Checkpoints {
     if (record.encryption !== params)
       await openEncryption(this.store, record, encryption?.key, encryption?.layer, signal);
     return record;
+  }
+
+  /**
+   * `work`'s outcome once the data key it may have started unwrapping (`open`) is there: a key
+   * that does not open the store fails the operation with the key's error, whatever `work` found
+   * meanwhile (a listing runs while the key is derived; writes and sealed reads wait for it).
+   */
+  private async keyed<T>(work: () => Promise<T>): Promise<T> {
+    const [outcome] = await Promise.allSettled([work()]);
+    try {
+      await this.encryption?.layer.unlocked();
+    } catch (err) {
+      this.record = undefined; // the next operation reads the record and derives the key again
+      throw err;
+    }
+    if (outcome.status === 'rejected') throw outcome.reason;
+    return outcome.value;
   }
 
   /** `reading`, forgotten when it fails: the next operation reads the record again. */

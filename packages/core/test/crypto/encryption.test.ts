@@ -145,6 +145,31 @@ describe('an encrypted store', () => {
     }
   });
 
+  it("a wrong key fails every operation with the key's error and writes nothing, though listings run while it is derived", async () => {
+    const { store, src, work } = await pushed();
+    const writes: string[] = [];
+    const watched = withEvents(store, (e) => {
+      if (e.op === 'put' || e.op === 'delete' || e.op === 'deleteMany') writes.push(`${e.op} ${e.key}`);
+    });
+    const operations: [string, (c: Checkpoints) => Promise<unknown>][] = [
+      ['push', (c) => c.push('m', src)],
+      ['push of a new model', (c) => c.push('other', src)],
+      ['pull', (c) => c.pull('m', path.join(work, 'dst'))],
+      ['pull of a missing model', (c) => c.pull('missing', path.join(work, 'dst'))],
+      ['exists of a missing model', (c) => c.exists('missing')],
+      ['ls', (c) => c.list()],
+      ['delete', (c) => c.delete('m', { all: true })],
+      ['gc', (c) => c.gc({ keep: 0, all: true, grace: 0 })],
+      ['verify', (c) => c.verify('m')],
+    ];
+    for (const [name, run] of operations) {
+      const err = await rejection(run(checkpoints(watched, OTHER_KEY)));
+      expect(err, name).toMatchObject({ code: 'PermissionDenied', operation: 'encryption key' });
+    }
+    expect(writes).toEqual([]);
+    await expect(readdir(path.join(work, 'dst'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('a plain store without a record (an older ckpt wrote it) never becomes encrypted', async () => {
     const plain = await pushed(null);
     await plain.store.delete('ckpt/store.json');
