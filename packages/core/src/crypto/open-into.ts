@@ -23,7 +23,8 @@ export interface SharedRead {
 /**
  * Decrypts a ranged read on the crypto threads straight into the caller's shared buffer: each
  * batch of whole blocks is decrypted (its tags checked) while later bytes still arrive, and the
- * body yields views of `into` in order, as `GetOptions.into` promises. Ends only once no thread
+ * body yields views of `into` in order, each as soon as it and those before it are decrypted, as
+ * `GetOptions.into` promises. Ends only once no thread
  * writes into `into` and the inner body has closed, so the caller may reuse both buffers.
  */
 export async function* openInto(
@@ -33,8 +34,8 @@ export async function* openInto(
   name: string,
 ): AsyncGenerator<Uint8Array> {
   const { body, first, blocks, stored, into, from, to } = read;
-  const batch = storedBlocks(BATCH_BLOCKS);
-  const pending: { end: number; failed: Promise<number> }[] = [];
+  const batchBytes = storedBlocks(BATCH_BLOCKS);
+  const pending: { end: number; failed: Promise<number>; done: boolean }[] = [];
   let received = 0;
   let dispatched = 0;
   let next = first;
@@ -53,8 +54,15 @@ export async function* openInto(
       from,
       to,
     });
-    failed.catch(() => {}); // awaited in order below, or in `finally`
-    pending.push({ end: Math.min(to, (next + count) * BLOCK), failed });
+    const batch = { end: Math.min(to, (next + count) * BLOCK), failed, done: false };
+    // awaited in order below, or in `finally`
+    failed.then(
+      () => {
+        batch.done = true;
+      },
+      () => {},
+    );
+    pending.push(batch);
     dispatched += length;
     next += count;
   };
@@ -70,8 +78,9 @@ export async function* openInto(
       if (piece.buffer !== stored.buffer || piece.byteOffset !== stored.byteOffset + received)
         stored.set(piece, received);
       received += piece.length;
-      while (received - dispatched >= batch) dispatch(batch);
-      while (pending.length > IN_FLIGHT) yield* settle();
+      while (received - dispatched >= batchBytes) dispatch(batchBytes);
+      // what is decrypted goes on at once: the caller hashes and writes it while later bytes arrive
+      while (pending.length > IN_FLIGHT || pending[0]?.done) yield* settle();
     }
     if (received > dispatched) dispatch(received - dispatched);
     else if (dispatched === 0 && first < blocks) throw damaged(name, first);
