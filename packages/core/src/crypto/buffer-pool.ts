@@ -12,10 +12,15 @@ export class BufferPool<B extends ArrayBuffer | SharedArrayBuffer> {
     private readonly keep: number,
   ) {}
 
-  /** A free buffer of at least `length` bytes, else a new one. */
+  /**
+   * A free buffer of at least `length` bytes, else a new one, and then the free ones are dropped:
+   * smaller than the objects now coming, they would stay beside the new ones.
+   */
   take(length: number): B {
     const i = this.#free.findIndex((b) => b.byteLength >= length);
-    return i < 0 ? this.make(length) : this.#free.splice(i, 1)[0]!;
+    if (i >= 0) return this.#free.splice(i, 1)[0]!;
+    this.#free.length = 0;
+    return this.make(length);
   }
 
   /** `buffer` back, once nothing reads or writes it any more. */
