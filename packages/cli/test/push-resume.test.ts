@@ -41,6 +41,21 @@ async function packs(store: ObjectStore): Promise<Map<string, number>> {
 }
 const sum = (sizes: Iterable<number>) => [...sizes].reduce((a, b) => a + b, 0);
 
+/**
+ * {@link packs} once two listings 300 ms apart agree (at most 10 s): an upload the client gave up
+ * on after the server had its whole body may still complete a moment later.
+ */
+async function settledPacks(store: ObjectStore): Promise<Map<string, number>> {
+  let last = await packs(store);
+  for (let i = 0; i < 33; i++) {
+    await sleep(300);
+    const now = await packs(store);
+    if (now.size === last.size && [...now].every(([key, size]) => last.get(key) === size)) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** A checkpoint directory: `mib` MiB of incompressible pages and a few small files. */
 async function checkpointDir(mib: number, seed: number): Promise<string> {
   const dir = path.join(await tempDir(), 'ckpt');
@@ -99,7 +114,7 @@ describe.each(Object.entries(backends))('push resume on %s', (kind, storeUrl) =>
         const aborted = await checkpoints.push(model, src, { signal: interrupt.signal }).catch((e) => e);
         interrupt = undefined;
         expect(aborted).toMatchObject({ code: 'Aborted' });
-        const left = [...(await packs(store))].filter(([key]) => !before.has(key));
+        const left = [...(await settledPacks(store))].filter(([key]) => !before.has(key));
         let landed = sum(left.map(([, size]) => size));
         if (spoil) {
           const [[deleted, deletedSize], [replaced, replacedSize]] = left as [

@@ -26,7 +26,13 @@ async function throughProxy<T>(run: (checkpoints: Checkpoints) => Promise<T>): P
     bucket: minio.bucket,
     retry: { attempts: 30, baseDelayMs: 5, maxDelayMs: 50 },
   });
-  const checkpoints = new Checkpoints(store, { threads: 1, concurrency: 16, packSize: 256 << 10 });
+  // a memory budget of 16 reads of the largest size: the pull asks for 16 at once too
+  const checkpoints = new Checkpoints(store, {
+    threads: 1,
+    concurrency: 16,
+    packSize: 256 << 10,
+    memoryBudget: 16 * (8 << 20),
+  });
   try {
     return await run(checkpoints);
   } finally {
