@@ -35,8 +35,8 @@ const DELETE_BATCH = 1000;
  * 6. The packs of the sweep records are deleted, except those a base generation of a live push
  *    references, those a live push resumes (names in its record), and those younger than the
  *    start of a live push. Its sweep records are removed, and so are those of gcs that died once
- *    every pack they name is gone, and the summary keys (summary-keys.ts) of generations
- *    expired or no longer listed.
+ *    every pack they name is gone, and the summary keys (summary-keys.ts) of generations that
+ *    are not their model's latest (older, expired, or no longer listed).
  * Why no setting can break a committed generation: a push's new packs are younger than its start
  * (live pushes, step 1 or 5) or than `now` (pushes that started after step 1); the packs it reuses
  * from generations belong to generations its record names before it reads them, so a gc that
@@ -98,11 +98,12 @@ export async function collectGarbage(ctx: EngineContext, options: GcOptions = {}
     ids.map((generation, i) => ({ model, generation, expired: i < ids.length - keep(ids.length) })),
   );
   const expiring = new Set(generations.filter((g) => g.expired).map((g) => `${g.model}@${g.generation}`));
-  const staleSummaries = [...models].flatMap(([model, listed]) =>
-    listed.summaries
-      .filter((s) => expiring.has(`${model}@${s.generation}`) || !listed.generations.includes(s.generation))
-      .map((s) => s.key),
-  );
+  const staleSummaries = [...models].flatMap(([model, listed]) => {
+    const latest = listed.generations.at(-1);
+    return listed.summaries
+      .filter((s) => s.generation !== latest || expiring.has(`${model}@${latest}`))
+      .map((s) => s.key);
+  });
   await eachLimited(generations, ctx.concurrency, async ({ model, generation, expired }) => {
     throwIfAborted(signal, 'gc');
     const packs = await packsOfGeneration(store, model, generation, signal);

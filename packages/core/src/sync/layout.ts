@@ -4,7 +4,7 @@
  * ```text
  * ckpt/packs/<id:0-2>/<id>.pack        chunk data: chunks concatenated, no header (immutable)
  * ckpt/models/<model>/<generation>.json a committed generation's manifest (immutable)
- * ckpt/models/<model>/<generation>.<summary>.summary  empty: what `ls` shows of it (summary-keys.ts)
+ * ckpt/models/<model>/<generation>.<summary>.summary  empty: what `ls` shows of the latest (summary-keys.ts)
  * ckpt/trash/<model>/<generation>.json  a removed generation, kept for the grace period
  * ckpt/pushes/<push id>.json           a push in flight: its base generations, renewed while it runs
  * ckpt/clock/<random>                   written and removed by gc to read the store's clock

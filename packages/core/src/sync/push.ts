@@ -27,7 +27,13 @@ import { resumablePacks, reusableWithResumed } from './push-resume.js';
 import { sameTree } from './same-tree.js';
 import { type ScannedEntry, scanDirectory } from './scan.js';
 import { type FileStamp, sameStamp } from './stamp.js';
-import { generationInfo, listAllGenerations, listGenerations, readManifest } from './stored-generations.js';
+import {
+  generationInfo,
+  listAllGenerations,
+  listGenerations,
+  listModel,
+  readManifest,
+} from './stored-generations.js';
 import { writeSummaryKey } from './summary-keys.js';
 import { restoreInterruptedSwap } from './swap.js';
 import type { PushOptions, PushResult } from './types.js';
@@ -180,7 +186,8 @@ export async function push(
     }
 
     await lease.confirm(model);
-    const generationsNow = await listGenerations(store, model, signal);
+    const listedNow = await listModel(store, model, signal);
+    const generationsNow = listedNow.generations;
     const latestNow = generationsNow.at(-1) ?? null;
     const concurrent = generationsNow.filter((g) => !startGenerations.includes(g));
     if (options.expectLatest !== undefined && latestNow !== options.expectLatest) {
@@ -215,7 +222,8 @@ export async function push(
       ...(store.capabilities.conditionalCreate ? { mode: 'create' as const } : {}),
     });
     commit.done();
-    if (ctx.summaryKeys) await writeSummaryKey(store, generationInfo({ ...manifest, summary }), signal);
+    if (ctx.summaryKeys)
+      await writeSummaryKey(store, generationInfo({ ...manifest, summary }), listedNow.summaries, signal);
     await journal.remove();
     await remember(manifest, generation, encoded);
     return result(generation, bytesReadBack + packs.bytesStored + encoded.length, concurrent);

@@ -4,19 +4,21 @@ import { MODELS } from './layout.js';
 import type { GenerationInfo } from './types.js';
 
 /**
- * A committed generation's listing summary (what `ls` shows of it) carried in the name of an
+ * A model's latest generation's listing summary (what `ls` shows of it) carried in the name of an
  * empty object beside its manifest, `ckpt/models/<model>/<generation>.<payload>.summary`, so that
- * a listing of the models tells every generation's files, sizes and labels without reading one
+ * a listing of the models tells every model's latest files, sizes and labels without reading one
  * manifest: `ls` of a thousand models costs the listing's pages instead of a thousand reads. The
  * payload is the base64url of a JSON array `[1, createdAt ms, files, bytes, storedBytes,
  * addedBytes | null, labels]`; its first element is the payload's version (others are ignored).
  *
- * A push writes the key after the manifest, so it only ever describes a committed generation; it
- * is a hint: a reader uses it only for a generation whose manifest the same listing holds, falls
- * back to the manifest's lead when there is none, and `gc` removes those whose manifest is gone.
- * A generation whose payload would make the key's last segment longer than a file name may be
- * gets none (long labels), nor does any generation of an encrypted store, whose key names anyone
- * reading the store sees.
+ * A push writes the key after the manifest, so it only ever describes a committed generation,
+ * and then removes the keys of the model's older generations: `ls` needs the latest's alone, and
+ * every key is one more that each listing of the models pages through. A key is a hint: a reader
+ * uses it only for a generation whose manifest the same listing holds, falls back to the
+ * manifest's lead when there is none (older generations, a push whose key was not written), and
+ * `gc` removes those of generations that are not their model's latest. A generation whose payload
+ * would make the key's last segment longer than a file name may be gets none (long labels), nor
+ * does any generation of an encrypted store, whose key names anyone reading the store sees.
  */
 const SUFFIX = '.summary';
 /** 26 characters of generation id, a dot and the suffix: the last segment stays a valid file name (255 bytes). */
@@ -91,10 +93,23 @@ function decode(model: string, generation: string, encoded: string): GenerationI
 }
 
 /**
- * Writes the summary key of a generation just committed. A failure is not the push's: the
- * generation is committed, and without its key `ls` reads the manifest's lead instead.
+ * Writes the summary key of a generation just committed, then removes `older` (the model's keys
+ * the push's last listing held, all of generations before this one). A failure is not the
+ * push's: the generation is committed, and without its key `ls` reads the manifest's lead instead.
  */
-export async function writeSummaryKey(store: ObjectStore, info: GenerationInfo, signal?: AbortSignal) {
+export async function writeSummaryKey(
+  store: ObjectStore,
+  info: GenerationInfo,
+  older: readonly SummaryKey[],
+  signal?: AbortSignal,
+): Promise<void> {
   const key = summaryKey(info);
   if (key) await store.put(key, Buffer.alloc(0), { size: 0, signal }).catch(() => undefined);
+  if (older.length)
+    await store
+      .deleteMany(
+        older.map((s) => s.key),
+        { signal },
+      )
+      .catch(() => undefined);
 }

@@ -1,5 +1,5 @@
-// Summary keys: what `ls` shows of a generation, carried in the name of an empty object beside its
-// manifest. The engine tests import the BUILT package (the chunker runs in worker threads).
+// Summary keys: what `ls` shows of a model's latest generation, carried in the name of an empty
+// object beside its manifest. The engine tests import the BUILT package (the chunker runs in worker threads).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeCheckpoint, seededBytes, useTempDir } from '@ckpt/test-utils';
@@ -66,7 +66,7 @@ describe('summary keys', () => {
   });
 });
 
-/** A store of `models` generations each of two models, with their summary keys. */
+/** A store of 3 generations each of two models, labelled `step` 0, 1, 2. */
 async function pushed(store: ObjectStore, options: ConstructorParameters<typeof Checkpoints>[1] = {}) {
   const work = await tempDir();
   const ckpt = open(store, options);
@@ -86,11 +86,24 @@ async function summaryKeys(store: ObjectStore): Promise<string[]> {
   return out;
 }
 
+/** The generation ids of `model`, oldest first. */
+const ids = async (ckpt: Checkpoints, model: string) =>
+  (await ckpt.generations(model)).map((g) => g.generation);
+
 describe('summary keys through the engine', () => {
+  it('a push leaves the key of its generation alone: one per model, the latest', async () => {
+    const store = new MemoryStore();
+    const ckpt = await pushed(store);
+    const latest = [(await ids(ckpt, 'llama')).at(-1)!, (await ids(ckpt, 'org/mistral')).at(-1)!];
+    expect(await summaryKeys(store)).toEqual([
+      expect.stringContaining(`/llama/${latest[0]}.`),
+      expect.stringContaining(`/org/mistral/${latest[1]}.`),
+    ]);
+  });
+
   it('ls shows from them exactly what it reads from the manifests', async () => {
     const store = new MemoryStore();
     const ckpt = await pushed(store);
-    expect(await summaryKeys(store)).toHaveLength(6);
     const fromKeys = { models: await ckpt.list(), llama: await ckpt.generations('llama') };
     await store.deleteMany(await summaryKeys(store));
     const fromManifests = { models: await ckpt.list(), llama: await ckpt.generations('llama') };
@@ -101,25 +114,43 @@ describe('summary keys through the engine', () => {
   it('a key whose manifest is gone is never shown, and gc removes it', async () => {
     const store = new MemoryStore();
     const ckpt = await pushed(store);
-    const [first] = await ckpt.generations('llama');
-    await store.delete(`ckpt/models/llama/${first!.generation}.json`); // as an older ckpt's delete would leave it
-    expect((await ckpt.generations('llama')).map((g) => g.generation)).not.toContain(first!.generation);
-    expect(await summaryKeys(store)).toHaveLength(6);
+    const [, second, third] = await ids(ckpt, 'llama');
+    await store.delete(`ckpt/models/llama/${third}.json`); // as an older ckpt's delete would leave it
+    expect(await ids(ckpt, 'llama')).toEqual([expect.any(String), second]);
+    expect((await ckpt.list()).find((m) => m.model === 'llama')?.latest.labels.step).toBe('1');
+    expect(await summaryKeys(store)).toHaveLength(2);
     await ckpt.gc({ grace: 3600_000 });
-    expect(await summaryKeys(store)).toHaveLength(5);
+    expect(await summaryKeys(store)).toEqual([expect.stringContaining('/org/mistral/')]);
+  });
+
+  it('gc removes the keys of older generations (pushes that raced), never the latest one', async () => {
+    const store = new MemoryStore();
+    const ckpt = await pushed(store);
+    const generations = await ckpt.generations('llama');
+    for (const g of generations.slice(0, 2)) await store.put(summaryKey(g)!, Buffer.alloc(0));
+    expect(await summaryKeys(store)).toHaveLength(4);
+    await ckpt.gc({ grace: 3600_000 });
+    expect(await summaryKeys(store)).toEqual([
+      summaryKey(generations[2]!),
+      expect.stringContaining('/org/mistral/'),
+    ]);
   });
 
   it('delete and gc --keep remove the keys of the generations they remove', async () => {
     const store = new MemoryStore();
     const ckpt = await pushed(store);
-    const [, second] = await ckpt.generations('llama');
-    await ckpt.delete('llama', { generation: second!.generation });
-    expect((await summaryKeys(store)).filter((k) => k.includes(second!.generation))).toEqual([]);
+    const third = (await ids(ckpt, 'llama')).at(-1)!;
+    await ckpt.delete('llama', { generation: third });
+    expect((await summaryKeys(store)).filter((k) => k.includes('/llama/'))).toEqual([]);
+    expect((await ckpt.list()).find((m) => m.model === 'llama')?.latest.labels.step).toBe('1');
     await ckpt.delete('org/mistral', { all: true });
-    expect(await summaryKeys(store)).toHaveLength(2);
-    await ckpt.gc({ keep: 1, grace: 0 });
-    const [latest] = await ckpt.generations('llama');
-    expect(await summaryKeys(store)).toEqual([expect.stringContaining(latest!.generation)]);
+    expect(await summaryKeys(store)).toEqual([]);
+    const model = path.join(await tempDir(), 'gemma');
+    const dir = await makeCheckpoint(model, { pagesScale: 0.05 });
+    await ckpt.push('gemma', dir);
+    expect(await summaryKeys(store)).toHaveLength(1);
+    await ckpt.gc({ keep: 0, all: true, grace: 0 });
+    expect(await summaryKeys(store)).toEqual([]);
   });
 
   it('a push whose summary key cannot be written still commits; ls reads the manifest instead', async () => {
