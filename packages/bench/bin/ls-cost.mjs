@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// What `ls` of many models costs, without pushing them: puts a manifest stub and a summary key for
-// each of <models> × <generations> generations straight into a new store (MinIO or fs; the stubs
-// are never read while summary keys exist), then times `Checkpoints.list()` <runs> times in this
-// process. Prints one line per run. Generations without summary keys need real manifests: `pnpm
-// bench --fleet --scenarios d` measures that path.
+// What `ls` of many models costs, without pushing them: puts <models> × <generations> manifest
+// stubs (1 KiB and a `ckpt-lead` metadata value, as MinIO lists real manifests no faster) and a
+// summary key for each model's latest straight into a new store (MinIO or fs; the stubs are never
+// read while summary keys exist), then times `Checkpoints.list()` <runs> times in this process.
+// Prints one line per run. Generations without summary keys need real manifests: `pnpm bench
+// --fleet --scenarios d` measures that path.
 //
 //   node packages/bench/bin/ls-cost.mjs [s3|fs] [models] [generations] [runs]
 //
@@ -31,6 +32,8 @@ if (backend === 's3') {
   store = new FsStore({ root: mkdtempSync(path.join(tmpdir(), 'ckpt-ls-cost-')) });
 }
 
+const STUB = Buffer.alloc(1024, ' ');
+const LEAD = `512:${'0'.repeat(64)}`;
 const puts = [];
 for (let m = 0; m < models; m++)
   for (let g = 0; g < generations; g++) {
@@ -46,11 +49,17 @@ for (let m = 0; m < models; m++)
       labels: {},
       legacy: false,
     };
-    puts.push([`ckpt/models/${info.model}/${generation}.json`, Buffer.from('{}')]);
-    puts.push([summaryKey(info), Buffer.alloc(0)]);
+    puts.push([`ckpt/models/${info.model}/${generation}.json`, STUB, { 'ckpt-lead': LEAD }]);
+    if (g === generations - 1) puts.push([summaryKey(info), Buffer.alloc(0)]);
   }
 for (let i = 0; i < puts.length; i += 32)
-  await Promise.all(puts.slice(i, i + 32).map(([key, body]) => store.put(key, body, { size: body.length })));
+  await Promise.all(
+    puts
+      .slice(i, i + 32)
+      .map(([key, body, metadata]) =>
+        store.put(key, body, { size: body.length, ...(metadata && { metadata }) }),
+      ),
+  );
 console.log(`${backend}: ${models} models x ${generations} generations, ${puts.length} keys`);
 
 for (let r = 0; r < runs; r++) {
