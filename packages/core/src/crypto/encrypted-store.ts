@@ -15,16 +15,15 @@ import type {
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
 import { BufferPool } from './buffer-pool.js';
-import type { CryptoWorkers } from './crypto-workers.js';
 import { openInto } from './open-into.js';
+import type { BlockOpeners } from './open-job.js';
 import {
   BLOCK,
   BLOCK_OVERHEAD,
   blockCount,
   openBlocks,
-  placeBlocks,
   plainSize,
-  sealBlocks,
+  sealInto,
   storedRange,
   storedSize,
 } from './sealed-blocks.js';
@@ -33,8 +32,6 @@ import {
 const MAX_ARENAS = 16;
 /** Free sealing buffers kept: about the pack uploads in flight. */
 const MAX_SEALING = 4;
-/** Objects smaller than this are sealed on the calling thread: a round trip would cost more. */
-const INLINE_BELOW = 256 * 1024;
 /** Sealing buffers are made in steps of this, so that one fits packs of slightly different sizes. */
 const SEALING_STEP = 1024 * 1024;
 
@@ -57,8 +54,8 @@ export class EncryptedStore extends StoreLayer {
 
   constructor(
     inner: ObjectStore,
-    /** Where large objects are encrypted and decrypted; the calling thread without. */
-    private readonly workers?: () => CryptoWorkers,
+    /** The threads that decrypt pull's and verify's reads; the calling thread without. */
+    private readonly workers?: () => BlockOpeners,
   ) {
     super(inner);
   }
@@ -76,9 +73,9 @@ export class EncryptedStore extends StoreLayer {
   }
 
   /**
-   * The caller's bytes are copied into the stored object's buffer at once, and the caller's body
-   * released (it may reuse it); large objects are then sealed in that buffer on a crypto thread,
-   * which the inner store holds until it releases the body in turn.
+   * The caller's bytes are encrypted at once, on this thread, into the stored object's buffer, and
+   * the caller's body released (it may reuse it); the inner store holds that buffer until it
+   * releases the body in turn, and it then serves the next put.
    */
   override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     await this.unlocked();
@@ -88,31 +85,22 @@ export class EncryptedStore extends StoreLayer {
     const objectKey = await this.keyOf('object', key);
     const { metadata, size: _size, onBodyReleased, ...rest } = options;
     const size = storedSize(body.length);
-    const workers = body.length >= INLINE_BELOW ? this.workers?.() : undefined;
     const putOptions = {
       ...rest,
       size,
       ...(metadata ? { metadata: await this.sealMetadata(key, metadata) } : {}),
     };
-    if (!workers) {
-      const stored = sealBlocks(objectKey, body);
-      onBodyReleased?.();
-      return { ...(await this.inner.put(key, stored, putOptions)), size: body.length };
-    }
     const buffer = this.sealing.take(size);
-    placeBlocks(body, new Uint8Array(buffer, 0, size));
+    const stored = new Uint8Array(buffer, 0, size);
+    sealInto(objectKey, body, stored);
     onBodyReleased?.();
-    const stored = await workers.seal(objectKey, buffer, body.length);
     let held = true;
     const giveBack = () => {
-      if (held) this.sealing.give(stored);
+      if (held) this.sealing.give(buffer);
       held = false;
     };
     try {
-      const result = await this.inner.put(key, Buffer.from(stored, 0, size), {
-        ...putOptions,
-        onBodyReleased: giveBack,
-      });
+      const result = await this.inner.put(key, stored, { ...putOptions, onBodyReleased: giveBack });
       return { ...result, size: body.length };
     } finally {
       giveBack();

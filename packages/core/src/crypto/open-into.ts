@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { CryptoWorkers } from './crypto-workers.js';
+import type { BlockOpeners } from './open-job.js';
 import { BATCH_BLOCKS, BLOCK, damaged, storedBlocks } from './sealed-blocks.js';
 
 /** Batches decrypted at once, beyond the one arriving. */
@@ -28,7 +28,7 @@ export interface SharedRead {
  * writes into `into` and the inner body has closed, so the caller may reuse both buffers.
  */
 export async function* openInto(
-  workers: CryptoWorkers,
+  workers: BlockOpeners,
   key: Uint8Array,
   read: SharedRead,
   name: string,

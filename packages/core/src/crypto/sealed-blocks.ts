@@ -50,41 +50,45 @@ function additionalData(aad: Buffer, index: number, last: boolean): Buffer {
 }
 
 /**
- * Copies `plain` into `out` (of its stored size) where each block's ciphertext goes, for
- * {@link sealPlaced} to encrypt in place.
+ * Encrypts `plain` under `keyBytes` into `out` (at least `storedSize(plain.length)` bytes), which
+ * becomes the stored object: each block's ciphertext goes straight where it is stored, between
+ * its nonce and its tag.
  */
-export function placeBlocks(plain: Uint8Array, out: Uint8Array): void {
-  for (let i = 0; i * BLOCK < plain.length; i++)
-    out.set(plain.subarray(i * BLOCK, (i + 1) * BLOCK), i * STORED_BLOCK + NONCE);
-}
-
-/**
- * Encrypts in place the `size` plaintext bytes {@link placeBlocks} put into `out`: each block gets
- * its nonce and tag around its ciphertext, so `out` becomes the stored object without another
- * buffer of its size.
- */
-export function sealPlaced(keyBytes: Uint8Array, out: Uint8Array, size: number): void {
+export function sealInto(keyBytes: Uint8Array, plain: Uint8Array, out: Uint8Array): void {
   const key = createSecretKey(keyBytes);
   const aad = Buffer.alloc(9);
-  const blocks = blockCount(size);
+  const blocks = blockCount(plain.length);
   for (let i = 0; i < blocks; i++) {
     const at = i * STORED_BLOCK;
-    const end = at + NONCE + Math.min(BLOCK, size - i * BLOCK);
+    const block = plain.subarray(i * BLOCK, (i + 1) * BLOCK);
     randomFillSync(out, at, NONCE);
     const cipher = createCipheriv('aes-256-gcm', key, out.subarray(at, at + NONCE));
     cipher.setAAD(additionalData(aad, i, i === blocks - 1));
-    out.set(cipher.update(out.subarray(at + NONCE, end)), at + NONCE);
+    const sealed = cipher.update(block);
+    out.set(sealed, at + NONCE);
+    release(sealed);
     cipher.final();
-    out.set(cipher.getAuthTag(), end);
+    out.set(cipher.getAuthTag(), at + NONCE + block.length);
   }
 }
 
 /** `plain` encrypted under `key` as one stored object. */
 export function sealBlocks(key: Uint8Array, plain: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(storedSize(plain.length));
-  placeBlocks(plain, out);
-  sealPlaced(key, out, plain.length);
+  sealInto(key, plain, out);
   return out;
+}
+
+/**
+ * Frees at once the memory of `output`, an output of `node:crypto`'s `update` that was copied
+ * where it goes. node:crypto gives every output an ArrayBuffer of its own, which V8 would free
+ * only at a collection, once tens of MiB of them had piled up outside its heap: memory, work for
+ * the collector, and pages that the allocator hands back and faults in again. Transferring the
+ * ArrayBuffer to an empty one frees its memory now and leaves `output` empty.
+ */
+function release(output: Buffer): void {
+  const buffer = output.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }; // ES2024
+  if (output.byteOffset === 0 && buffer.byteLength === output.length) buffer.transfer(0);
 }
 
 /**
@@ -123,6 +127,7 @@ export function openBlocksInto(
     const a = Math.max(start, from);
     const b = Math.min(start + plain.length, to);
     if (b > a) out.set(plain.subarray(a - start, b - start), a - from);
+    release(plain);
   }
   return -1;
 }

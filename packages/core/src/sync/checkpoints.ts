@@ -1,7 +1,6 @@
 import pLimit from 'p-limit';
 import { CacheWriter } from '../cache/cache-writer.js';
 import { ChunkCache, type ChunkCacheOptions } from '../cache/chunk-cache.js';
-import { CryptoWorkers } from '../crypto/crypto-workers.js';
 import { EncryptedStore } from '../crypto/encrypted-store.js';
 import { userKey } from '../crypto/key-hierarchy.js';
 import { newStoreEncryption, openEncryption } from '../crypto/store-encryption.js';
@@ -131,8 +130,6 @@ export class Checkpoints {
   private record: Promise<StoreRecord | undefined> | undefined;
   /** The user's key and the layer that encrypts with the data key it unwraps; undefined without encryption. */
   private readonly encryption: { key: Buffer; layer: EncryptedStore } | undefined;
-  /** Threads that encrypt and decrypt large objects, made when first needed. */
-  private cryptoWorkers: CryptoWorkers | undefined;
   /** The thread that writes the chunk cache's entries, made when first needed. */
   private cacheWriter: CacheWriter | undefined;
 
@@ -142,10 +139,7 @@ export class Checkpoints {
   ) {
     this.encryption = options.encryption && {
       key: userKey(options.encryption.key, 'encryption.key'),
-      layer: new EncryptedStore(store, () => {
-        this.cryptoWorkers ??= new CryptoWorkers();
-        return this.cryptoWorkers;
-      }),
+      layer: new EncryptedStore(store, () => this.ctx.workers()),
     };
     this.ctx = {
       store: this.encryption?.layer ?? store,
@@ -327,9 +321,8 @@ export class Checkpoints {
 
   /** Stops the engine's threads. The store is the caller's to close. */
   async close(): Promise<void> {
-    const pools = [this.pool, ...this.retiredPools.splice(0), this.cryptoWorkers, this.cacheWriter];
+    const pools = [this.pool, ...this.retiredPools.splice(0), this.cacheWriter];
     this.pool = undefined;
-    this.cryptoWorkers = undefined;
     this.cacheWriter = undefined;
     await Promise.all(pools.map((pool) => pool?.close()));
   }

@@ -7,9 +7,12 @@ import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
 import {
   BLOCK,
   BLOCK_OVERHEAD,
+  blockCount,
   openBlocks,
+  openBlocksInto,
   plainSize,
   sealBlocks,
+  sealInto,
   storedSize,
 } from '../../src/crypto/sealed-blocks.js';
 import { MemoryStore } from '../../src/memory-store.js';
@@ -62,6 +65,17 @@ describe('sealed blocks', () => {
     await expect(readAll(openBlocks(randomBytes(32), [stored], 0, 4, 0, size, 'k'))).rejects.toThrow(
       'block 0 does not decrypt',
     );
+  });
+
+  it('leaves no cipher output to the garbage collector: 16 MiB sealed and opened add no buffer memory', () => {
+    const plain = randomBytes(16 * 1024 * 1024 + 5);
+    const stored = new Uint8Array(storedSize(plain.length));
+    const opened = new Uint8Array(plain.length);
+    const before = process.memoryUsage().arrayBuffers;
+    sealInto(KEY, plain, stored);
+    expect(openBlocksInto(KEY, stored, 0, blockCount(plain.length), opened, 0, plain.length)).toBe(-1);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+    expect(plain.equals(opened)).toBe(true);
   });
 
   it('through the store: ranged reads at any place read only the blocks they need', async () => {

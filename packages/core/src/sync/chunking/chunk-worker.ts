@@ -10,6 +10,7 @@ import {
   readSync,
 } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { runOpenJob } from '../../crypto/open-job.js';
 import { errnoError, errnoOf } from '../../errno.js';
 import { StoreError } from '../../errors.js';
 import { writeAllSync } from '../../write-all.js';
@@ -22,6 +23,8 @@ import { chunkParams } from './options.js';
 import type {
   HashReply,
   HashTask,
+  OpenReply,
+  OpenTask,
   ReadReply,
   ReadTask,
   ScanFailure,
@@ -155,7 +158,7 @@ function readRange(path: string, position: number, buf: Uint8Array): void {
   }
 }
 
-function handle(task: ScanTask | HashTask | ReadTask | WriteTask): {
+function handle(task: ScanTask | HashTask | ReadTask | WriteTask | OpenTask): {
   reply: unknown;
   transfer: ArrayBuffer[];
 } {
@@ -166,12 +169,14 @@ function handle(task: ScanTask | HashTask | ReadTask | WriteTask): {
       return read(task);
     case 'write':
       return write(task);
+    case 'open':
+      return { reply: { failedBlock: runOpenJob(task) } satisfies OpenReply, transfer: [] };
     default:
       return scan(task);
   }
 }
 
-parentPort?.on('message', (task: ScanTask | HashTask | ReadTask | WriteTask) => {
+parentPort?.on('message', (task: ScanTask | HashTask | ReadTask | WriteTask | OpenTask) => {
   try {
     const { reply, transfer } = handle(task);
     parentPort?.postMessage(reply, transfer);

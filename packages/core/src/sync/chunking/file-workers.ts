@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import type { BlockOpeners, OpenJob } from '../../crypto/open-job.js';
 import { errnoCode } from '../../errno.js';
 import { abortable, StoreError, throwIfAborted } from '../../errors.js';
 import { WorkerPool, type WorkerRunOptions } from '../../worker-pool.js';
@@ -10,6 +11,8 @@ import type {
   HashReply,
   HashTask,
   NewFile,
+  OpenReply,
+  OpenTask,
   ReadReply,
   ReadTask,
   ScanFailure,
@@ -106,10 +109,10 @@ interface ScanResult {
  * await pool.close();
  * ```
  */
-export class FileWorkers {
+export class FileWorkers implements BlockOpeners {
   readonly #pool: WorkerPool<
-    ScanTask | HashTask | ReadTask | WriteTask,
-    ScanReply | HashReply | ReadReply | WriteReply | ScanFailure
+    ScanTask | HashTask | ReadTask | WriteTask | OpenTask,
+    ScanReply | HashReply | ReadReply | WriteReply | OpenReply | ScanFailure
   >;
   readonly #chunking: ChunkingOptions;
   readonly #segmentSize: number;
@@ -247,12 +250,20 @@ export class FileWorkers {
   }
 
   /**
+   * Decrypts a read of an encrypted store on a worker (see `OpenJob`): the first block that does
+   * not decrypt, or -1. Fails with `Aborted` once the pool is closed.
+   */
+  async open(job: OpenJob): Promise<number> {
+    return (await this.#ask<OpenReply>({ kind: 'open', ...job }, 'decrypt')).failedBlock;
+  }
+
+  /**
    * Runs `task` on a worker; a failure the worker reports becomes a `StoreError` of `operation`,
    * naming `key` or else the file the worker named. With `key`, the pool's own failures (closed,
    * cancelled) name it too.
    */
   async #ask<R>(
-    task: ScanTask | HashTask | ReadTask | WriteTask,
+    task: ScanTask | HashTask | ReadTask | WriteTask | OpenTask,
     operation: string,
     options: WorkerRunOptions = {},
     key?: string,

@@ -1,3 +1,4 @@
+import type { OpenJob } from '../../crypto/open-job.js';
 import type { StoreErrorCode } from '../../errors.js';
 import type { Finish } from '../file-handles.js';
 import type { FileStamp } from '../stamp.js';
@@ -92,4 +93,12 @@ export interface WriteTask {
 /** The answer to a {@link WriteTask}: each file's stamp as left. */
 export interface WriteReply {
   stamps: FileStamp[];
+}
+
+/** A decryption of an encrypted store's read (see `OpenJob`). */
+export type OpenTask = OpenJob & { kind: 'open' };
+
+/** The answer to an {@link OpenTask}: the first block that did not decrypt (-1: none). */
+export interface OpenReply {
+  failedBlock: number;
 }
