@@ -127,7 +127,7 @@ export class EncryptedStore extends StoreLayer {
       to === Number.POSITIVE_INFINITY
         ? { offset: storedRange(from, from + 1).offset }
         : storedRange(from, to);
-    // a shared `into` (pull's and verify's reads): the crypto threads decrypt straight into it
+    // a shared `into` (pull's and verify's reads): the file workers decrypt straight into it
     const into = options.into;
     const sharedInto = into?.buffer instanceof SharedArrayBuffer && range?.length !== undefined;
     const workers = sharedInto ? this.workers?.() : undefined;

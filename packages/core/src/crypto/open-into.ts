@@ -21,7 +21,7 @@ export interface SharedRead {
 }
 
 /**
- * Decrypts a ranged read on the crypto threads straight into the caller's shared buffer: each
+ * Decrypts a ranged read on worker threads straight into the caller's shared buffer: each
  * batch of whole blocks is decrypted (its tags checked) while later bytes still arrive, and the
  * body yields views of `into` in order, each as soon as it and those before it are decrypted, as
  * `GetOptions.into` promises. Ends only once no thread

@@ -186,7 +186,13 @@ export class Checkpoints {
       model,
       () =>
         this.keyed(() =>
-          this.withStoreStats(async () => pull(await this.open(options?.signal), model, dir, options)),
+          this.withStoreStats(async () => {
+            const ctx = await this.open(options?.signal);
+            // its manifest waits for the key's derivation: the threads that will decrypt and
+            // hash its reads start meanwhile
+            if (this.encryption) ctx.workers().warm();
+            return pull(ctx, model, dir, options);
+          }),
         ),
       transferFigures,
     );

@@ -88,7 +88,8 @@ interface ScanResult {
 /**
  * The worker threads that do the engine's file work off the main thread: chunking files (with
  * exactly the result of {@link chunkBuffer} on the whole file, whatever the number of threads),
- * hashing chunks, reading small files in batches and writing the files of a pull.
+ * hashing chunks, reading small files in batches, writing the files of a pull, and decrypting
+ * an encrypted store's reads (`OpenJob`).
  *
  * A file is cut into segments scanned in parallel. A segment's scan assumes a chunk starts at
  * its first byte, and runs a little past its end. The true extent list is then stitched: after
