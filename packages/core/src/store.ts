@@ -57,6 +57,8 @@ export interface GetOptions {
    * its reused read buffers): the body then yields views of `into`, each at its position from
    * the start of the returned range, and writes nothing into it once the body has closed. Only
    * used when it can hold the whole range; a store may always ignore it and yield its own buffers.
+   * A store with `readRoom` may also use that many bytes of `into.buffer` right after `into`
+   * while the read runs, when the buffer has them.
    */
   into?: Uint8Array;
 }
@@ -188,6 +190,12 @@ export interface ObjectStore {
    * made elsewhere (an S3 bucket).
    */
   ensureExists?(options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Bytes past `GetOptions.into` that a ranged read of `length` bytes may use in `into`'s buffer
+   * (an encrypted store reads its larger stored blocks there and decrypts them in place): a caller
+   * that reads into reused buffers makes them that much larger. None when absent.
+   */
+  readRoom?(length: number): number;
   /** What the store's requests met so far; undefined (or no method) for a store that does not adapt. */
   stats?(): StoreStats | undefined;
   /** Releases sockets, file handles, child servers. Idempotent. */

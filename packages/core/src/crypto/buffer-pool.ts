@@ -1,6 +1,6 @@
 /**
- * Buffers kept from one object to the next (stored bytes being sealed, or gathered for
- * decryption): memory already paged in, and no garbage of several MiB per object.
+ * Buffers kept from one object to the next (the stored bytes of objects being sealed): memory
+ * already paged in, and no garbage of several MiB per object.
  */
 export class BufferPool<B extends ArrayBuffer | SharedArrayBuffer> {
   readonly #free: B[] = [];

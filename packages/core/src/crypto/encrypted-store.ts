@@ -15,7 +15,7 @@ import type {
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
 import { BufferPool } from './buffer-pool.js';
-import { openInto } from './open-into.js';
+import { openInPlace } from './open-into.js';
 import type { BlockOpeners } from './open-job.js';
 import {
   BLOCK,
@@ -24,12 +24,11 @@ import {
   openBlocks,
   plainSize,
   sealInto,
+  storedBlocks,
   storedRange,
   storedSize,
 } from './sealed-blocks.js';
 
-/** Free read buffers kept: about the reads in flight. */
-const MAX_ARENAS = 16;
 /** Free sealing buffers kept: about the pack uploads in flight. */
 const MAX_SEALING = 4;
 /** Sealing buffers are made in steps of this, so that one fits packs of slightly different sizes. */
@@ -127,41 +126,35 @@ export class EncryptedStore extends StoreLayer {
       to === Number.POSITIVE_INFINITY
         ? { offset: storedRange(from, from + 1).offset }
         : storedRange(from, to);
-    // a shared `into` (pull's and verify's reads): the file workers decrypt straight into it
+    // a shared `into` with room for the stored bytes (pull's and verify's reads, see `readRoom`):
+    // they are read into its buffer and decrypted there in place on the file workers
     const into = options.into;
-    const sharedInto = into?.buffer instanceof SharedArrayBuffer && range?.length !== undefined;
-    const workers = sharedInto ? this.workers?.() : undefined;
-    const arena = workers && 'length' in stored ? this.takeArena(stored.length) : undefined;
-    const got = await this.inner
-      .get(key, {
-        signal,
-        ...(stored.offset > 0 || range ? { range: stored } : {}),
-        ...(arena ? { into: arena } : {}),
-      })
-      .catch((err) => {
-        if (arena) this.arenas.give(arena.buffer);
-        throw err;
-      });
+    const place =
+      into?.buffer instanceof SharedArrayBuffer &&
+      'length' in stored &&
+      into.byteOffset + stored.length <= into.buffer.byteLength
+        ? new Uint8Array(into.buffer, into.byteOffset, stored.length)
+        : undefined;
+    const workers = place && this.workers?.();
+    const got = await this.inner.get(key, {
+      signal,
+      ...(stored.offset > 0 || range ? { range: stored } : {}),
+      ...(workers ? { into: place } : {}),
+    });
     const size = this.plainSizeOf(key, got.size);
     const start = Math.min(from, size);
     const end = Math.min(to, size);
     const first = stored.offset / (BLOCK + BLOCK_OVERHEAD);
-    let blocks: AsyncGenerator<Uint8Array>;
-    if (workers && arena && into && into.length >= end - start) {
-      const read = {
-        body: got.body,
-        first,
-        blocks: blockCount(size),
-        stored: arena,
-        into: into as Uint8Array<SharedArrayBuffer>,
-        from: start,
-        to: end,
-      };
-      blocks = this.releasing(arena, openInto(workers, objectKey, read, key));
-    } else {
-      if (arena) this.arenas.give(arena.buffer);
-      blocks = openBlocks(objectKey, got.body, first, blockCount(size), start, end, key);
-    }
+    const read = { body: got.body, first, blocks: blockCount(size), from: start, to: end };
+    const blocks =
+      workers && place && into && into.length >= end - start
+        ? openInPlace(
+            workers,
+            objectKey,
+            { ...read, into: into as Uint8Array<SharedArrayBuffer>, stored: place.length },
+            key,
+          )
+        : openBlocks(objectKey, got.body, first, read.blocks, start, end, key);
     return {
       ...got,
       size,
@@ -171,21 +164,13 @@ export class EncryptedStore extends StoreLayer {
     };
   }
 
-  /** Shared buffers that held the stored bytes of reads that ended, for the next reads. */
-  private readonly arenas = new BufferPool((length) => new SharedArrayBuffer(length), MAX_ARENAS);
-
-  private takeArena(length: number): Uint8Array<SharedArrayBuffer> {
-    return new Uint8Array(this.arenas.take(length), 0, length);
-  }
-
-  /** `blocks`, then `arena` back to the free ones (its read has ended: nothing writes into it). */
-  private async *releasing(arena: Uint8Array<SharedArrayBuffer>, blocks: AsyncGenerator<Uint8Array>) {
-    try {
-      yield* blocks;
-    } finally {
-      await blocks.return(undefined);
-      this.arenas.give(arena.buffer);
-    }
+  /**
+   * Bytes a ranged read of `length` plaintext bytes may need in `GetOptions.into`'s buffer past
+   * `into` itself: its stored blocks (at most two partial ones beyond the range, 28 bytes more per
+   * block) are read there and decrypted in place.
+   */
+  override readRoom(length: number): number {
+    return storedBlocks(Math.ceil(length / BLOCK) + 1) - length;
   }
 
   override async head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {

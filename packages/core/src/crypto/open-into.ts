@@ -3,49 +3,57 @@ import { finished } from 'node:stream/promises';
 import type { BlockOpeners } from './open-job.js';
 import { BATCH_BLOCKS, BLOCK, damaged, storedBlocks } from './sealed-blocks.js';
 
-/** Batches decrypted at once, beyond the one arriving. */
+/** Batches awaited at once, beyond the one arriving. */
 const IN_FLIGHT = 3;
 
-/** A ranged read's stored bytes and where their plaintext goes, all in shared memory. */
-export interface SharedRead {
+/** A ranged read decrypted in place in the caller's shared buffer. */
+export interface InPlaceRead {
   /** The inner store's body: the stored blocks from block `first` on, of an object of `blocks` blocks. */
   body: Readable;
   first: number;
   blocks: number;
-  /** Where the stored bytes are gathered (the inner store may have read them into it already). */
-  stored: Uint8Array<SharedArrayBuffer>;
-  /** Where plaintext `[from, to)` goes: the caller's `into`, `into[0]` being byte `from`. */
+  /**
+   * Where plaintext `[from, to)` goes: the caller's `into`, `into[0]` being byte `from`. Its
+   * buffer holds the stored bytes first, from the same place: it has room for them after `into`
+   * (`EncryptedStore.readRoom`), and the inner store may have read them there already.
+   */
   into: Uint8Array<SharedArrayBuffer>;
+  /** The stored bytes' length. */
+  stored: number;
   from: number;
   to: number;
 }
 
 /**
- * Decrypts a ranged read on worker threads straight into the caller's shared buffer: each
- * batch of whole blocks is decrypted (its tags checked) while later bytes still arrive, and the
- * body yields views of `into` in order, each as soon as it and those before it are decrypted, as
- * `GetOptions.into` promises. Ends only once no thread
- * writes into `into` and the inner body has closed, so the caller may reuse both buffers.
+ * Decrypts a ranged read on worker threads in place, in the caller's shared buffer: each batch of
+ * whole blocks is decrypted (its tags checked) while later bytes still arrive, its plaintext
+ * written where it goes, which is never past where its own stored bytes were. So the batches run
+ * one after the other, each once the one before it is done: a batch's plaintext overwrites only
+ * stored bytes already decrypted, never those of a batch still to come. The body yields views of
+ * `into` in order, each as soon as it is decrypted, as `GetOptions.into` promises. Ends only once
+ * no thread writes into `into` and the inner body has closed, so the caller may reuse the buffer.
  */
-export async function* openInto(
+export async function* openInPlace(
   workers: BlockOpeners,
   key: Uint8Array,
-  read: SharedRead,
+  read: InPlaceRead,
   name: string,
 ): AsyncGenerator<Uint8Array> {
-  const { body, first, blocks, stored, into, from, to } = read;
+  const { body, first, blocks, into, from, to } = read;
+  const stored = new Uint8Array(into.buffer, into.byteOffset, read.stored);
   const batchBytes = storedBlocks(BATCH_BLOCKS);
   const pending: { end: number; failed: Promise<number>; done: boolean }[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
   let received = 0;
   let dispatched = 0;
   let next = first;
   let delivered = from;
   const dispatch = (length: number) => {
     const count = Math.ceil(length / storedBlocks(1));
-    const failed = workers.open({
+    const job = {
       key,
-      stored: stored.buffer,
-      at: stored.byteOffset + dispatched,
+      stored: into.buffer,
+      at: into.byteOffset + dispatched,
       length,
       first: next,
       blocks,
@@ -53,7 +61,9 @@ export async function* openInto(
       outAt: into.byteOffset,
       from,
       to,
-    });
+    };
+    const failed = previous.then(() => workers.open(job));
+    previous = failed.catch(() => {}); // its failure is thrown in order below
     const batch = { end: Math.min(to, (next + count) * BLOCK), failed, done: false };
     // awaited in order below, or in `finally`
     failed.then(

@@ -78,6 +78,11 @@ export class StoreLayer implements ObjectStore {
   }
 
   /** The inner store's. */
+  readRoom(length: number): number {
+    return this.inner.readRoom?.(length) ?? 0;
+  }
+
+  /** The inner store's. */
   stats(): StoreStats | undefined {
     return this.inner.stats?.();
   }

@@ -105,6 +105,7 @@ export async function fetchChunks(
     return rows.offsetOf(last) + rows.lengthOf(last) - (ranged ? rows.offsetOf(sorted[read.from]!) : 0);
   };
   const size = reads.reduce((most, read) => Math.max(most, span(read)), 0);
+  const room = store.readRoom?.(size) ?? 0; // an encrypted store decrypts in place there
   const free: SharedArrayBuffer[] = [];
   const hash: FileWorkers['hash'] = (buffer, extents) => ctx.workers().hash(buffer, extents);
   const concurrency = readsInFlight(ctx);
@@ -118,7 +119,7 @@ export async function fetchChunks(
   await Promise.allSettled(
     reads.map((read) =>
       limit(async () => {
-        const arena = free.pop() ?? new SharedArrayBuffer(size);
+        const arena = free.pop() ?? new SharedArrayBuffer(size + room);
         await readRange(store, manifest.packs[read.pack]!, chunksOf(read), arena, {
           ...options,
           signal,

@@ -2,6 +2,7 @@
 // tampering a store reader could do to one object.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { FileWorkers } from '../../dist/sync/chunking/index.js';
 import { readAll } from '../../src/body.js';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
 import {
@@ -76,6 +77,44 @@ describe('sealed blocks', () => {
     expect(openBlocksInto(KEY, stored, 0, blockCount(plain.length), opened, 0, plain.length)).toBe(-1);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
     expect(plain.equals(opened)).toBe(true);
+  });
+
+  it('through the store: a shared buffer with room is decrypted in place on the workers, no buffer beside it', async () => {
+    const inner = new MemoryStore();
+    const workers = new FileWorkers({ threads: 1 });
+    const store = new EncryptedStore(inner, () => workers);
+    store.useDataKey(KEY);
+    const plain = randomBytes(4 * 1024 * 1024 + 7);
+    const key = 'ckpt/packs/ab/abcdef.pack';
+    await store.put(key, plain, { size: plain.length });
+    const buffer = new SharedArrayBuffer(plain.length + store.readRoom(plain.length));
+    try {
+      for (const [offset, length] of [
+        [0, plain.length],
+        [BLOCK - 10, 3 * BLOCK],
+        [2 * BLOCK + 1, 2 * 1024 * 1024],
+        [plain.length - 5, 5],
+      ] as const) {
+        const into = new Uint8Array(buffer, 0, length);
+        const before = process.memoryUsage().arrayBuffers;
+        const got = await store.get(key, { range: { offset, length }, into });
+        const pieces: Uint8Array[] = [];
+        for await (const piece of got.body) pieces.push(piece);
+        expect(process.memoryUsage().arrayBuffers - before, `${offset}+${length}`).toBeLessThan(256 * 1024);
+        expect(pieces.every((p) => p.buffer === buffer)).toBe(true);
+        expect(Buffer.from(into).equals(plain.subarray(offset, offset + length))).toBe(true);
+      }
+      // a damaged block fails the read there
+      const raw = await readAll((await inner.get(key)).body);
+      await inner.put(key, flip(raw, 5 * STORED_BLOCK + 100), { size: raw.length });
+      const got = await store.get(key, {
+        range: { offset: 0, length: plain.length },
+        into: new Uint8Array(buffer, 0, plain.length),
+      });
+      await expect(readAll(got.body)).rejects.toThrow('block 5 does not decrypt');
+    } finally {
+      await workers.close();
+    }
   });
 
   it('through the store: ranged reads at any place read only the blocks they need', async () => {
