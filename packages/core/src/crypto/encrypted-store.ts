@@ -15,7 +15,7 @@ import type {
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
 import { BufferPool } from './buffer-pool.js';
-import { openInPlace } from './open-into.js';
+import { openInPlace } from './open-in-place.js';
 import type { BlockOpeners } from './open-job.js';
 import {
   BLOCK,
