@@ -133,7 +133,7 @@ export function openBlocksInto(
 }
 
 /** {@link openBlocksInto} of a whole batch into a new buffer (its plaintext from block `first` on), or the failed block's index. */
-export function openBatch(
+function openBatch(
   key: Uint8Array,
   stored: Uint8Array,
   first: number,
