@@ -133,12 +133,7 @@ export function openBlocksInto(
 }
 
 /** {@link openBlocksInto} of a whole batch into a new buffer (its plaintext from block `first` on), or the failed block's index. */
-function openBatch(
-  key: Uint8Array,
-  stored: Uint8Array,
-  first: number,
-  blocks: number,
-): Buffer | number {
+function openBatch(key: Uint8Array, stored: Uint8Array, first: number, blocks: number): Buffer | number {
   const count = Math.ceil(stored.length / STORED_BLOCK);
   const out = Buffer.allocUnsafe(Math.max(0, stored.length - count * BLOCK_OVERHEAD));
   const failed = openBlocksInto(key, stored, first, blocks, out, first * BLOCK, first * BLOCK + out.length);
