@@ -1,10 +1,7 @@
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { BlockOpeners } from './open-job.js';
-import { BATCH_BLOCKS, BLOCK, damaged, storedBlocks } from './sealed-blocks.js';
-
-/** Batches awaited at once, beyond the one arriving. */
-const IN_FLIGHT = 3;
+import { BLOCK, damaged, storedBlocks } from './sealed-blocks.js';
 
 /** A ranged read decrypted in place in the caller's shared buffer. */
 export interface InPlaceRead {
@@ -25,13 +22,28 @@ export interface InPlaceRead {
 }
 
 /**
- * Decrypts a ranged read on worker threads in place, in the caller's shared buffer: each batch of
- * whole blocks is decrypted (its tags checked) while later bytes still arrive, its plaintext
- * written where it goes, which is never past where its own stored bytes were. So the batches run
- * one after the other, each once the one before it is done: a batch's plaintext overwrites only
- * stored bytes already decrypted, never those of a batch still to come. The body yields views of
- * `into` in order, each as soon as it is decrypted, as `GetOptions.into` promises. Ends only once
- * no thread writes into `into` and the inner body has closed, so the caller may reuse the buffer.
+ * Stored bytes a job waits for unless the read has ended (64 blocks, about 4 MiB): every job is
+ * a message to a thread and back and a wake-up of both, which on busy cores cost more than the
+ * decryption of a few blocks, while a job's latency is small beside a read's.
+ */
+const MIN_JOB = storedBlocks(64);
+
+/** A decryption handed to a thread: plaintext up to `end` once `failed` settles to -1. */
+interface Job {
+  end: number;
+  failed: Promise<number>;
+  done: boolean;
+}
+
+/**
+ * Decrypts a ranged read on worker threads in place, in the caller's shared buffer: the whole
+ * blocks that have arrived are decrypted (their tags checked) while later bytes still arrive, their
+ * plaintext written where it goes, which is never past where their own stored bytes were. So one
+ * job of a read runs at a time, a job's plaintext overwriting only stored bytes already decrypted;
+ * each takes every whole block that arrived while the one before it ran (at least
+ * {@link MIN_JOB} bytes until the read ends). The body yields views of `into` in order, each as
+ * soon as it is decrypted, as `GetOptions.into` promises. Ends only once no thread writes into
+ * `into` and the inner body has closed, so the caller may reuse the buffer.
  */
 export async function* openInPlace(
   workers: BlockOpeners,
@@ -41,16 +53,22 @@ export async function* openInPlace(
 ): AsyncGenerator<Uint8Array> {
   const { body, first, blocks, into, from, to } = read;
   const stored = new Uint8Array(into.buffer, into.byteOffset, read.stored);
-  const batchBytes = storedBlocks(BATCH_BLOCKS);
-  const pending: { end: number; failed: Promise<number>; done: boolean }[] = [];
-  let previous: Promise<unknown> = Promise.resolve();
+  const blockBytes = storedBlocks(1);
+  const jobs: Job[] = [];
   let received = 0;
   let dispatched = 0;
+  let ended = false;
   let next = first;
   let delivered = from;
-  const dispatch = (length: number) => {
-    const count = Math.ceil(length / storedBlocks(1));
-    const job = {
+  let wake: () => void = () => {};
+  /** Hands the blocks that arrived (at the end, the rest) to a thread, unless a job runs. */
+  const dispatch = () => {
+    if (jobs.some((j) => !j.done)) return;
+    const waiting = received - dispatched;
+    const length = ended ? waiting : waiting - (waiting % blockBytes);
+    if (length <= 0 || (!ended && length < MIN_JOB)) return;
+    const count = Math.ceil(length / blockBytes);
+    const failed = workers.open({
       key,
       stored: into.buffer,
       at: into.byteOffset + dispatched,
@@ -61,43 +79,50 @@ export async function* openInPlace(
       outAt: into.byteOffset,
       from,
       to,
+    });
+    const job: Job = { end: Math.min(to, (next + count) * BLOCK), failed, done: false };
+    const settled = (block: number) => {
+      job.done = true;
+      if (block < 0) dispatch(); // a failed job's error is thrown in order below, and ends the read
+      wake();
     };
-    const failed = previous.then(() => workers.open(job));
-    previous = failed.catch(() => {}); // its failure is thrown in order below
-    const batch = { end: Math.min(to, (next + count) * BLOCK), failed, done: false };
-    // awaited in order below, or in `finally`
-    failed.then(
-      () => {
-        batch.done = true;
-      },
-      () => {},
-    );
-    pending.push(batch);
+    failed.then(settled, () => settled(0));
+    jobs.push(job);
     dispatched += length;
     next += count;
   };
-  async function* settle() {
-    const { end, failed } = pending.shift()!;
-    const block = await failed;
-    if (block >= 0) throw damaged(name, block);
-    if (end > delivered) yield into.subarray(delivered - from, end - from);
-    delivered = Math.max(delivered, end);
+  /** The jobs done, in order: their plaintext delivered, or the first failure thrown. */
+  async function* deliver() {
+    while (jobs[0]?.done) {
+      const { end, failed } = jobs.shift()!;
+      const block = await failed;
+      if (block >= 0) throw damaged(name, block);
+      if (end > delivered) yield into.subarray(delivered - from, end - from);
+      delivered = Math.max(delivered, end);
+    }
   }
   try {
     for await (const piece of body as AsyncIterable<Uint8Array>) {
       if (piece.buffer !== stored.buffer || piece.byteOffset !== stored.byteOffset + received)
         stored.set(piece, received);
       received += piece.length;
-      while (received - dispatched >= batchBytes) dispatch(batchBytes);
+      dispatch();
       // what is decrypted goes on at once: the caller hashes and writes it while later bytes arrive
-      while (pending.length > IN_FLIGHT || pending[0]?.done) yield* settle();
+      yield* deliver();
     }
-    if (received > dispatched) dispatch(received - dispatched);
-    else if (dispatched === 0 && first < blocks) throw damaged(name, first);
-    while (pending.length > 0) yield* settle();
+    ended = true;
+    if (received === 0 && first < blocks) throw damaged(name, first);
+    dispatch();
+    while (jobs.length > 0) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (jobs[0]?.done) resolve();
+      });
+      yield* deliver();
+    }
     if (next < blocks && next * BLOCK < to) throw damaged(name, next);
   } finally {
     body.destroy();
-    await Promise.allSettled([...pending.map((p) => p.failed), finished(body)]);
+    await Promise.allSettled([...jobs.map((j) => j.failed), finished(body)]);
   }
 }

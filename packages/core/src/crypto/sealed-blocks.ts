@@ -141,7 +141,7 @@ function openBatch(key: Uint8Array, stored: Uint8Array, first: number, blocks: n
 }
 
 /** Stored blocks decrypted at once: about 1 MiB. */
-export const BATCH_BLOCKS = 16;
+const BATCH_BLOCKS = 16;
 
 /**
  * Decrypts stored blocks as they arrive, on this thread: `source` yields the stored bytes from

@@ -1,10 +1,14 @@
 // The encrypted object format on its own: sizes, ranged reads across blocks, and every kind of
 // tampering a store reader could do to one object.
 import { randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { FileWorkers } from '../../dist/sync/chunking/index.js';
 import { readAll } from '../../src/body.js';
 import { EncryptedStore } from '../../src/crypto/encrypted-store.js';
+import { openInPlace } from '../../src/crypto/open-in-place.js';
+import type { OpenJob } from '../../src/crypto/open-job.js';
 import {
   BLOCK,
   BLOCK_OVERHEAD,
@@ -112,6 +116,57 @@ describe('sealed blocks', () => {
         into: new Uint8Array(buffer, 0, plain.length),
       });
       await expect(readAll(got.body)).rejects.toThrow('block 5 does not decrypt');
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('in place: a read that arrives at once is two jobs for the threads, a slow one is delivered while it arrives', async () => {
+    const workers = new FileWorkers({ threads: 1 });
+    let jobs = 0;
+    const counting = {
+      open: (job: OpenJob) => {
+        jobs++;
+        return workers.open(job);
+      },
+    };
+    const plain = randomBytes(8 * 1024 * 1024 + 7);
+    const stored = sealBlocks(KEY, plain);
+    const buffer = new SharedArrayBuffer(stored.length);
+    const into = new Uint8Array(buffer, 0, plain.length);
+    const blocks = blockCount(plain.length);
+    const read = (body: Readable) =>
+      openInPlace(
+        counting,
+        KEY,
+        { body, first: 0, blocks, into, stored: stored.length, from: 0, to: plain.length },
+        'k',
+      );
+    try {
+      await readAll(read(Readable.from([stored])));
+      expect(Buffer.from(into).equals(plain)).toBe(true);
+      expect(jobs).toBe(2); // every whole block, then the short last one
+
+      jobs = 0;
+      new Uint8Array(buffer).fill(0);
+      const body = new PassThrough();
+      let sent = 0;
+      const trickle = (async () => {
+        for (; sent < stored.length; sent += 256 * 1024) {
+          body.write(stored.subarray(sent, sent + 256 * 1024));
+          await sleep(2);
+        }
+        body.end();
+      })();
+      const sentAtEachPiece: number[] = [];
+      for await (const piece of read(body)) {
+        expect(piece.buffer).toBe(buffer);
+        sentAtEachPiece.push(sent);
+      }
+      await trickle;
+      expect(Buffer.from(into).equals(plain)).toBe(true);
+      expect(sentAtEachPiece[0]).toBeLessThan(stored.length);
+      expect(jobs).toBeLessThan(8);
     } finally {
       await workers.close();
     }
