@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseStatusMemory } from '../src/bench/rss.js';
-import { parseStatTicks, processCpuMs } from '../src/bench/server-cpu.js';
+import { parseStatTicks, processCpuMs, serverIdle } from '../src/bench/server-cpu.js';
 import {
   aggregate,
   formatBytes,
@@ -143,5 +144,22 @@ describe('server CPU', () => {
     expect(spent).toBeGreaterThanOrEqual(10);
     expect(spent % 10).toBe(0);
     expect(processCpuMs(2 ** 22 + 1)).toBeUndefined(); // above pid_max: no such process
+  });
+
+  it('waits for a busy server to go idle, and not for an idle one', async () => {
+    const run = (code: string) => spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    const idle = run('setTimeout(() => {}, 10_000)');
+    const busy = run(
+      'const end = Date.now() + 1500; while (Date.now() < end) {} setTimeout(() => {}, 10_000)',
+    );
+    try {
+      // a process busy for 1.5 s is waited for over several windows; an idle one for one window
+      expect(await serverIdle(busy.pid!)).toBeGreaterThanOrEqual(500);
+      expect(await serverIdle(idle.pid!)).toBeLessThan(1000);
+      expect(await serverIdle(2 ** 22 + 1)).toBeLessThan(100); // no such process: nothing to wait for
+    } finally {
+      idle.kill();
+      busy.kill();
+    }
   });
 });

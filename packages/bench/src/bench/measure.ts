@@ -1,6 +1,6 @@
 import { prepareCache } from './machine.js';
 import { runSampled } from './rss.js';
-import { processCpuMs } from './server-cpu.js';
+import { processCpuMs, serverIdle } from './server-cpu.js';
 import { formatBytes, formatSeconds } from './stats.js';
 import type { Command } from './tools.js';
 import type { BackendKind, CacheMode, Measurement, OpOutcome, OpSpec, Scenario, Tool } from './types.js';
@@ -36,9 +36,16 @@ export class Measurer {
     this.servers.set(backend, pid);
   }
 
-  /** Runs a command in a sampled process; the measurement carries the server's CPU time meanwhile. */
+  /**
+   * Runs a command in a sampled process; the measurement carries the server's CPU time meanwhile.
+   * It starts once the server is idle, so that work an earlier operation left it (MinIO purges
+   * deleted objects in the background) is not counted against the next one.
+   */
   private async sampled(label: MeasureLabel, command: Omit<Command, 'env'> & { env?: NodeJS.ProcessEnv }) {
     const pid = this.servers.get(label.backend);
+    const waited = pid === undefined ? 0 : await serverIdle(pid);
+    if (waited >= 1000)
+      this.log(`[${label.backend}] waited ${formatSeconds(waited)} s for the server to go idle`);
     const before = pid === undefined ? undefined : processCpuMs(pid);
     const run = await runSampled(command.file, command.args, { env: command.env });
     const after = pid === undefined ? undefined : processCpuMs(pid);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { processTree } from './rss.js';
 
 /** Units of the times in `/proc/<pid>/stat`: USER_HZ, which Linux fixes at 100 for user space. */
@@ -25,4 +26,23 @@ export function processCpuMs(pid: number): number | undefined {
     }
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/** A server counts as idle once it used at most this share of a core over {@link IDLE_WINDOW_MS}. */
+const IDLE_SHARE = 0.1;
+const IDLE_WINDOW_MS = 250;
+/** Longest wait for an idle server: one that never settles is measured as it is. */
+const IDLE_WAIT_MS = 20_000;
+
+/** Waits until process `pid` (and its descendants) is idle, at most {@link IDLE_WAIT_MS}; the ms waited. */
+export async function serverIdle(pid: number): Promise<number> {
+  const start = performance.now();
+  let before = processCpuMs(pid);
+  while (before !== undefined && performance.now() - start < IDLE_WAIT_MS) {
+    await sleep(IDLE_WINDOW_MS);
+    const after = processCpuMs(pid);
+    if (after === undefined || after - before <= IDLE_SHARE * IDLE_WINDOW_MS) break;
+    before = after;
+  }
+  return performance.now() - start;
 }
