@@ -106,9 +106,10 @@ export interface HeadBlock {
 
 /**
  * Reads a body up to `threshold` bytes: `complete` when it ended within it (one request), else
- * the first blocks of a put in parts. The first block is read at its real size (small objects
- * stay small); once it is full the rest come from `buffers`. A body longer or (when complete)
- * shorter than `size` fails with `Integrity` before anything is sent.
+ * the first blocks of a put in parts. A body whose declared `size` is within `threshold` is read
+ * as one block (a view of a bytes body, never a copy); otherwise the first block is read at its
+ * real size (small objects stay small) and, once it is full, the rest come from `buffers`. A body
+ * longer or (when complete) shorter than `size` fails with `Integrity` before anything is sent.
  */
 export async function readHead(
   reader: BlockReader,
@@ -117,9 +118,12 @@ export async function readHead(
   options: { size?: number; signal?: AbortSignal; key: string },
 ): Promise<{ blocks: HeadBlock[]; complete: boolean }> {
   const { size, signal, key } = options;
-  const blocks: HeadBlock[] = [{ bytes: await reader.read(buffers.partSize, signal) }];
+  const whole = size !== undefined && size <= threshold;
+  const blocks: HeadBlock[] = [{ bytes: await reader.read(whole ? size : buffers.partSize, signal) }];
   let bytes = blocks[0]!.bytes.length;
+  if (whole) bytes += (await reader.read(1, signal)).length; // a byte past `size` fails below
   while (
+    !whole &&
     bytes === blocks.length * buffers.partSize &&
     bytes <= threshold &&
     (size === undefined || bytes <= size)
