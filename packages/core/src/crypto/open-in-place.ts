@@ -58,12 +58,14 @@ export async function* openInPlace(
   let received = 0;
   let dispatched = 0;
   let ended = false;
+  /** Set once the read stops, whatever the reason: no job may start after it. */
+  let stopped = false;
   let next = first;
   let delivered = from;
   let wake: () => void = () => {};
   /** Hands the blocks that arrived (at the end, the rest) to a thread, unless a job runs. */
   const dispatch = () => {
-    if (jobs.some((j) => !j.done)) return;
+    if (stopped || jobs.some((j) => !j.done)) return;
     const waiting = received - dispatched;
     const length = ended ? waiting : waiting - (waiting % blockBytes);
     if (length <= 0 || (!ended && length < MIN_JOB)) return;
@@ -122,6 +124,7 @@ export async function* openInPlace(
     }
     if (next < blocks && next * BLOCK < to) throw damaged(name, next);
   } finally {
+    stopped = true;
     body.destroy();
     await Promise.allSettled([...jobs.map((j) => j.failed), finished(body)]);
   }

@@ -172,6 +172,45 @@ describe('sealed blocks', () => {
     }
   });
 
+  it('in place: a read that fails while a job runs starts no job after it, so the buffer is free once it ends', async () => {
+    const plain = randomBytes(12 * 1024 * 1024);
+    const stored = sealBlocks(KEY, plain);
+    const buffer = new SharedArrayBuffer(stored.length);
+    const into = new Uint8Array(buffer, 0, plain.length);
+    const started: OpenJob[] = [];
+    let finish: (failed: number) => void = () => {};
+    const held = {
+      open: (job: OpenJob) => {
+        started.push(job);
+        return new Promise<number>((resolve) => {
+          finish = resolve;
+        });
+      },
+    };
+    const body = new PassThrough();
+    const blocks = blockCount(plain.length);
+    const read = openInPlace(
+      held,
+      KEY,
+      { body, first: 0, blocks, into, stored: stored.length, from: 0, to: plain.length },
+      'k',
+    );
+    const outcome = readAll(read).then(
+      () => 'ended',
+      (error: Error) => error.message,
+    );
+    body.write(stored.subarray(0, 5 * 1024 * 1024)); // a first job starts, and is held
+    await sleep(20);
+    body.write(stored.subarray(5 * 1024 * 1024, 11 * 1024 * 1024)); // enough for a second, which waits
+    await sleep(20);
+    expect(started).toHaveLength(1);
+    body.destroy(new Error('connection reset'));
+    await sleep(20);
+    finish(-1);
+    expect(await outcome).toBe('connection reset');
+    expect(started).toHaveLength(1);
+  });
+
   it('through the store: ranged reads at any place read only the blocks they need', async () => {
     const inner = new MemoryStore();
     const store = new EncryptedStore(inner);
