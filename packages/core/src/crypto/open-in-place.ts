@@ -22,9 +22,9 @@ export interface InPlaceRead {
 }
 
 /**
- * Stored bytes a job waits for unless the read has ended (64 blocks, about 4 MiB): every job is
- * a message to a thread and back and a wake-up of both, which on busy cores cost more than the
- * decryption of a few blocks, while a job's latency is small beside a read's.
+ * Stored bytes a job waits for unless the read has ended: every job costs a message to a thread
+ * and back and two wake-ups, so fewer, larger jobs spend less on them, and one job's wait stays
+ * small beside the read's.
  */
 const MIN_JOB = storedBlocks(64);
 
@@ -65,7 +65,7 @@ export async function* openInPlace(
   let wake: () => void = () => {};
   /** Hands the blocks that arrived (at the end, the rest) to a thread, unless a job runs. */
   const dispatch = () => {
-    if (stopped || jobs.some((j) => !j.done)) return;
+    if (stopped || jobs.at(-1)?.done === false) return; // only the last job can be running
     const waiting = received - dispatched;
     const length = ended ? waiting : waiting - (waiting % blockBytes);
     if (length <= 0 || (!ended && length < MIN_JOB)) return;
