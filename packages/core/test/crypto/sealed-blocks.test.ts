@@ -48,6 +48,17 @@ describe('sealed blocks', () => {
     for (const stored of [0, 27, STORED_BLOCK + 5]) expect(plainSize(stored)).toBeUndefined();
   });
 
+  it('gives every block of every object a nonce of its own, the same plaintext sealed twice included', () => {
+    const plain = Buffer.alloc(5 * BLOCK + 3); // equal blocks: only the nonces tell them apart
+    const nonces = [sealBlocks(KEY, plain), sealBlocks(KEY, plain)].flatMap((stored) =>
+      Array.from({ length: blockCount(plain.length) }, (_, i) =>
+        stored.subarray(i * STORED_BLOCK, i * STORED_BLOCK + 12).toString('hex'),
+      ),
+    );
+    expect(nonces).toHaveLength(12);
+    expect(new Set(nonces).size).toBe(nonces.length);
+  });
+
   it('fails on a flipped byte anywhere, blocks reordered, a cut at a block boundary or inside one, the wrong key', async () => {
     const size = 3 * BLOCK + 17;
     const plain = randomBytes(size);
