@@ -1,10 +1,15 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// ckpt's local records go to a state directory of this run, never to the user's own
-process.env.CKPT_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'ckpt-test-state-'));
+// ckpt's local records go to a state directory of this run, never to the user's own, and it goes
+// with the run
+if (!process.env.CKPT_STATE_DIR) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ckpt-test-state-'));
+  process.env.CKPT_STATE_DIR = stateDir;
+  process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
+}
 
 export default defineConfig({
   test: {
