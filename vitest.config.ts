@@ -5,11 +5,9 @@ import { defineConfig } from 'vitest/config';
 
 // ckpt's local records go to a state directory of this run, never to the user's own, and it goes
 // with the run
-if (!process.env.CKPT_STATE_DIR) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'ckpt-test-state-'));
-  process.env.CKPT_STATE_DIR = stateDir;
-  process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
-}
+const stateDir = mkdtempSync(join(tmpdir(), 'ckpt-test-state-'));
+process.env.CKPT_STATE_DIR ??= stateDir;
+process.on('exit', () => rmSync(stateDir, { recursive: true, force: true }));
 
 export default defineConfig({
   test: {
