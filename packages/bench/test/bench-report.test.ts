@@ -62,6 +62,22 @@ describe('computeRatios', () => {
     expect(r['peak RSS of any ckpt operation']).toMatchObject({ value: 180, unit: 'MiB', pass: true });
   });
 
+  it('sets each encrypted operation against the plain one, and reports the encrypted peak RSS apart', () => {
+    const encrypted = (over: Partial<Row>) => row({ tool: 'ckpt (encrypted)', ...over });
+    const r = byLabel([
+      ...fsRows,
+      encrypted({ scenario: 'full-push', medianWallMs: 4400, peakRssBytes: 205 * MiB }),
+      encrypted({ scenario: 'fresh-pull', medianWallMs: 3300 }),
+    ]);
+    expect(r['full push: encrypted / plain']).toMatchObject({ value: 1.1, target: '≤ 1.15', pass: true });
+    expect(r['fresh pull: encrypted / plain']).toMatchObject({ value: 1.1, pass: true });
+    expect(r['next-version push: encrypted / plain']).toBeUndefined();
+    expect(r['peak RSS of any ckpt operation']).toMatchObject({ value: 180, pass: true });
+    expect(r['peak RSS of any encrypted ckpt operation']).toMatchObject({ value: 205, unit: 'MiB' });
+    expect(r['peak RSS of any encrypted ckpt operation']!.target).toBeUndefined();
+    expect(byLabel(fsRows)['peak RSS of any encrypted ckpt operation']).toBeUndefined();
+  });
+
   it('measures the spread of time per GiB across workload sizes, by engine time where known', () => {
     const r = byLabel(fsRows);
     // 0.5 GiB in 0.7 s (wall only) = 1.4 s/GiB; 3 GiB in 3.6 s of engine time = 1.2 s/GiB

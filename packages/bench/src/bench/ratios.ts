@@ -204,6 +204,13 @@ export function computeRatios(rows: Row[]): Ratio[] {
       const rss = Math.max(...ckptRows.map((r) => r.peakRssBytes)) / MiB;
       add('peak RSS of any ckpt operation', rss, backend === 'fs' ? ['≤', 200] : undefined, 'MiB');
     }
+    const encryptedRows = rows.filter(
+      (r) => r.backend === backend && r.cache === cache && r.tool === 'ckpt (encrypted)',
+    );
+    if (encryptedRows.length) {
+      const rss = Math.max(...encryptedRows.map((r) => r.peakRssBytes)) / MiB;
+      add('peak RSS of any encrypted ckpt operation', rss, undefined, 'MiB');
+    }
     for (const scenario of ['full-push', 'fresh-pull'] as const) {
       const scaled = scalingRows(rows, backend, cache, scenario);
       if (scaled.length < 2) continue;
