@@ -34,6 +34,14 @@ export interface PutOptions {
    * need not call it; the put settling means the same.
    */
   onBodyReleased?: () => void;
+  /**
+   * The caller lends the body to the store: until the store releases it (`onBodyReleased`, or
+   * the put settling), the store may overwrite it and the `writeRoom(body.length)` bytes right
+   * after it in its buffer, when the buffer has them (an encrypted store seals the body there,
+   * in place). The body's bytes are then undefined: a caller that sets this never reads them
+   * again, nor puts them a second time.
+   */
+  inPlace?: boolean;
 }
 
 export interface PutResult {
@@ -196,6 +204,12 @@ export interface ObjectStore {
    * that reads into reused buffers makes them that much larger. None when absent.
    */
   readRoom?(length: number): number;
+  /**
+   * Bytes past a body of `length` bytes that a put with `PutOptions.inPlace` may use in the
+   * body's buffer (an encrypted store's stored object is larger than its plaintext): a caller that
+   * puts from reused buffers makes them that much larger. None when absent.
+   */
+  writeRoom?(length: number): number;
   /** What the store's requests met so far; undefined (or no method) for a store that does not adapt. */
   stats?(): StoreStats | undefined;
   /** Releases sockets, file handles, child servers. Idempotent. */

@@ -14,7 +14,6 @@ import type {
   PutResult,
 } from '../store.js';
 import { MODELS, PACKS } from '../sync/layout.js';
-import { BufferPool } from './buffer-pool.js';
 import { openInPlace } from './open-in-place.js';
 import type { BlockOpeners } from './open-job.js';
 import {
@@ -23,16 +22,12 @@ import {
   blockCount,
   openBlocks,
   plainSize,
+  sealBlocks,
   sealInto,
   storedBlocks,
   storedRange,
   storedSize,
 } from './sealed-blocks.js';
-
-/** Free sealing buffers kept: about the pack uploads in flight. */
-const MAX_SEALING = 4;
-/** Sealing buffers are made in steps of this, so that one fits packs of slightly different sizes. */
-const SEALING_STEP = 1024 * 1024;
 
 /** The objects that hold the user's data or file names: packs and manifests. */
 const SEALED_PREFIXES = [PACKS, MODELS];
@@ -72,45 +67,39 @@ export class EncryptedStore extends StoreLayer {
   }
 
   /**
-   * The caller's bytes are encrypted at once, on this thread, into the stored object's buffer, and
-   * the caller's body released (it may reuse it); the inner store holds that buffer until it
-   * releases the body in turn, and it then serves the next put.
+   * The caller's bytes are encrypted at once, on this thread: in place in the body's buffer when
+   * the caller lends it (`inPlace`, with `writeRoom` bytes after the body), so that the put holds
+   * no memory beyond the caller's and releases the body when the inner store does; else into a
+   * new buffer, and the caller's body is released at once.
    */
   override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
     await this.unlocked();
-    if (!sealed(key)) return this.inner.put(key, body, options);
+    const { inPlace, ...passed } = options;
+    if (!sealed(key)) return this.inner.put(key, body, passed);
     if (!(body instanceof Uint8Array))
       throw new StoreError('Unsupported', 'an encrypted object is put as bytes', { operation: 'put', key });
     const objectKey = await this.keyOf('object', key);
-    const { metadata, size: _size, onBodyReleased, ...rest } = options;
+    const { metadata, size: _size, onBodyReleased, ...rest } = passed;
     const size = storedSize(body.length);
     const putOptions = {
       ...rest,
       size,
       ...(metadata ? { metadata: await this.sealMetadata(key, metadata) } : {}),
     };
-    const buffer = this.sealing.take(size);
-    const stored = new Uint8Array(buffer, 0, size);
-    sealInto(objectKey, body, stored);
-    onBodyReleased?.();
-    let held = true;
-    const giveBack = () => {
-      if (held) this.sealing.give(buffer);
-      held = false;
-    };
-    try {
-      const result = await this.inner.put(key, stored, { ...putOptions, onBodyReleased: giveBack });
+    if (inPlace && body.byteOffset + size <= body.buffer.byteLength) {
+      const stored = new Uint8Array(body.buffer, body.byteOffset, size);
+      sealInto(objectKey, body, stored);
+      const result = await this.inner.put(key, stored, {
+        ...putOptions,
+        ...(onBodyReleased ? { onBodyReleased } : {}),
+      });
       return { ...result, size: body.length };
-    } finally {
-      giveBack();
     }
+    const stored = sealBlocks(objectKey, body);
+    onBodyReleased?.();
+    const result = await this.inner.put(key, stored, putOptions);
+    return { ...result, size: body.length };
   }
-
-  /** Buffers of stored objects being sealed, kept for the next puts. */
-  private readonly sealing = new BufferPool(
-    (length) => new ArrayBuffer(Math.ceil(length / SEALING_STEP) * SEALING_STEP),
-    MAX_SEALING,
-  );
 
   override async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     if (!sealed(key)) return this.inner.get(key, options);
@@ -171,6 +160,11 @@ export class EncryptedStore extends StoreLayer {
    */
   override readRoom(length: number): number {
     return storedBlocks(Math.ceil(length / BLOCK) + 1) - length;
+  }
+
+  /** Bytes a put of `length` bytes with `inPlace` may use past its body: its stored object's excess. */
+  override writeRoom(length: number): number {
+    return storedSize(length) - length;
   }
 
   override async head(key: string, options?: { signal?: AbortSignal }): Promise<ObjectMeta> {

@@ -52,24 +52,28 @@ function additionalData(aad: Buffer, index: number, last: boolean): Buffer {
 /**
  * Encrypts `plain` under `keyBytes` into `out` (at least `storedSize(plain.length)` bytes), which
  * becomes the stored object: each block's ciphertext goes straight where it is stored, between
- * its nonce and its tag.
+ * its nonce and its tag. `out` may start where `plain` does, in the same memory: the object is
+ * then sealed in place. Blocks are sealed from the last, so a block's stored bytes, which lie
+ * past its plaintext, overwrite only plaintext already sealed.
  */
 export function sealInto(keyBytes: Uint8Array, plain: Uint8Array, out: Uint8Array): void {
   const key = createSecretKey(keyBytes);
   const aad = Buffer.alloc(9);
   const blocks = blockCount(plain.length);
   const nonces = randomNonces(blocks);
-  for (let i = 0; i < blocks; i++) {
+  for (let i = blocks - 1; i >= 0; i--) {
     const at = i * STORED_BLOCK;
     const block = plain.subarray(i * BLOCK, (i + 1) * BLOCK);
-    out.set(nonces.subarray(i * NONCE, (i + 1) * NONCE), at);
-    const cipher = createCipheriv('aes-256-gcm', key, out.subarray(at, at + NONCE));
+    const nonce = nonces.subarray(i * NONCE, (i + 1) * NONCE);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(additionalData(aad, i, i === blocks - 1));
     const sealed = cipher.update(block);
-    out.set(sealed, at + NONCE);
-    release(sealed);
     cipher.final();
-    out.set(cipher.getAuthTag(), at + NONCE + block.length);
+    const tag = cipher.getAuthTag();
+    out.set(nonce, at);
+    out.set(sealed, at + NONCE);
+    out.set(tag, at + NONCE + sealed.length);
+    release(sealed);
   }
 }
 

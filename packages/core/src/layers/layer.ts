@@ -83,6 +83,11 @@ export class StoreLayer implements ObjectStore {
   }
 
   /** The inner store's. */
+  writeRoom(length: number): number {
+    return this.inner.writeRoom?.(length) ?? 0;
+  }
+
+  /** The inner store's. */
   stats(): StoreStats | undefined {
     return this.inner.stats?.();
   }

@@ -43,6 +43,8 @@ export interface PackedChunk {
  */
 export class PackWriter {
   private buffer: Buffer | undefined;
+  /** Bytes of the pack being filled that chunks may take; its buffer has the store's `writeRoom` after them. */
+  private capacity = 0;
   private used = 0;
   private id = '';
   /** The chunks of the pack being filled. */
@@ -82,12 +84,12 @@ export class PackWriter {
   ): Promise<{ packId: string; offset: number }> {
     const added = this.turn.then(async () => {
       this.check();
-      if (!this.buffer || this.used + length > this.buffer.length) {
+      if (!this.buffer || this.used + length > this.capacity) {
         await this.seal();
+        const { packSize } = this.options;
         this.buffer =
-          length <= this.options.packSize
-            ? (this.free.pop() ?? Buffer.allocUnsafe(this.options.packSize))
-            : Buffer.allocUnsafe(length);
+          length <= packSize ? (this.free.pop() ?? this.allocate(packSize)) : this.allocate(length);
+        this.capacity = Math.max(length, packSize);
         this.used = 0;
         this.id = randomBytes(16).toString('hex');
       }
@@ -137,13 +139,13 @@ export class PackWriter {
     // stores keep no reference to a body once they released it or their put settled (the contract)
     const release = () => {
       if (!this.held.delete(held)) return;
-      if (buffer.length === packSize) this.free.push(buffer);
+      if (buffer.length === this.sized(packSize)) this.free.push(buffer);
       letGo();
     };
     this.held.add(held);
     this.options.onUpload?.({ id, size: body.length, chunks });
     const upload = this.store
-      .put(packKey(id), body, { size: body.length, signal, onBodyReleased: release })
+      .put(packKey(id), body, { size: body.length, signal, onBodyReleased: release, inPlace: true })
       .then(({ version }) => {
         this.written.push(id);
         this.bytesStored += body.length;
@@ -157,6 +159,15 @@ export class PackWriter {
         this.inFlight.delete(upload);
       });
     this.inFlight.add(upload);
+  }
+
+  /** A pack buffer for `length` bytes of chunks, and the room the store may use after them. */
+  private allocate(length: number): Buffer {
+    return Buffer.allocUnsafe(this.sized(length));
+  }
+
+  private sized(length: number): number {
+    return length + (this.store.writeRoom?.(length) ?? 0);
   }
 
   private check(): void {

@@ -21,6 +21,7 @@ import {
   storedSize,
 } from '../../src/crypto/sealed-blocks.js';
 import { MemoryStore } from '../../src/memory-store.js';
+import type { PutBody, PutOptions } from '../../src/store.js';
 
 const KEY = randomBytes(32);
 const SIZES = [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17];
@@ -42,6 +43,17 @@ describe('sealed blocks', () => {
     expect(plainSize(stored.length)).toBe(size);
     expect((await open(stored, size)).equals(plain)).toBe(true);
   });
+
+  it.each(SIZES)(
+    'a %i-byte object sealed in place, in its own buffer, opens to its plaintext',
+    async (size) => {
+      const plain = randomBytes(size);
+      const buffer = Buffer.alloc(storedSize(size));
+      plain.copy(buffer);
+      sealInto(KEY, buffer.subarray(0, size), buffer);
+      expect((await open(buffer, size)).equals(plain)).toBe(true);
+    },
+  );
 
   it('no stored size is taken for another plaintext size, and impossible ones are refused', () => {
     for (const size of SIZES) expect(plainSize(storedSize(size))).toBe(size);
@@ -92,6 +104,52 @@ describe('sealed blocks', () => {
     expect(openBlocksInto(KEY, stored, 0, blockCount(plain.length), opened, 0, plain.length)).toBe(-1);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
     expect(plain.equals(opened)).toBe(true);
+  });
+
+  it('through the store: a body lent with room is sealed in place and released when the inner store releases it', async () => {
+    const puts: { body: Uint8Array; released: boolean }[] = [];
+    class Recording extends MemoryStore {
+      override async put(key: string, body: PutBody, options: PutOptions = {}) {
+        const put = { body: body as Uint8Array, released: false };
+        puts.push(put);
+        const result = await super.put(key, body, options);
+        put.released = true; // once stored, before the put settles
+        options.onBodyReleased?.();
+        return result;
+      }
+    }
+    const store = new EncryptedStore(new Recording());
+    store.useDataKey(KEY);
+    const plain = randomBytes(3 * BLOCK + 5);
+    const key = 'ckpt/packs/ab/abcdef.pack';
+    const room = store.writeRoom(plain.length);
+    expect(room).toBe(storedSize(plain.length) - plain.length);
+
+    const lent = Buffer.alloc(plain.length + room);
+    plain.copy(lent);
+    let released = 0;
+    const releasedFirst: boolean[] = [];
+    await store.put(key, lent.subarray(0, plain.length), {
+      inPlace: true,
+      onBodyReleased: () => {
+        released++;
+        releasedFirst.push(puts[0]!.released);
+      },
+    });
+    expect(puts[0]!.body.buffer).toBe(lent.buffer); // no buffer of its own
+    expect(released).toBe(1);
+    expect(releasedFirst).toEqual([true]); // not before the inner store let go of it
+    expect((await readAll((await store.get(key)).body)).equals(plain)).toBe(true);
+
+    // not lent (or lent without room): the caller's bytes stay as they were
+    for (const options of [{}, { inPlace: true }]) {
+      const roomy = Buffer.alloc(plain.length + ('inPlace' in options ? room - 1 : room));
+      plain.copy(roomy);
+      await store.put(key, roomy.subarray(0, plain.length), options);
+      expect(puts.at(-1)!.body.buffer).not.toBe(roomy.buffer);
+      expect(roomy.subarray(0, plain.length).equals(plain)).toBe(true);
+      expect((await readAll((await store.get(key)).body)).equals(plain)).toBe(true);
+    }
   });
 
   it('through the store: a shared buffer with room is decrypted in place on the workers, no buffer beside it', async () => {

@@ -104,4 +104,34 @@ describe('PackWriter', () => {
     await Promise.allSettled(adds);
     await expect(packs.finish()).rejects.toThrow('the disk went away');
   });
+
+  it('lends each pack to a store with write room: its buffer has the room after the body, and is reused', async () => {
+    /** Takes `length / 10` bytes past each body, as an encrypted store seals there. */
+    class RoomyStore extends MemoryStore {
+      readonly lent: { bytes: number; room: number; buffer: ArrayBufferLike }[] = [];
+      writeRoom(length: number): number {
+        return Math.ceil(length / 10);
+      }
+      override async put(key: string, body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+        const bytes = body as Uint8Array;
+        if (options.inPlace)
+          this.lent.push({
+            bytes: bytes.length,
+            room: bytes.buffer.byteLength - bytes.byteOffset - bytes.length,
+            buffer: bytes.buffer,
+          });
+        const result = await super.put(key, body, options);
+        options.onBodyReleased?.();
+        return result;
+      }
+    }
+    const store = new RoomyStore();
+    const packs = new PackWriter(store, { packSize: 1000, maxInFlight: 1 });
+    for (let i = 0; i < 30; i++) await packs.add(Buffer.alloc(300, i));
+    await packs.add(Buffer.alloc(2500, 1)); // larger than a pack: a buffer of its own, with room too
+    const written = await packs.finish();
+    expect(store.lent).toHaveLength(written.length);
+    for (const { bytes, room } of store.lent) expect(room).toBeGreaterThanOrEqual(Math.ceil(bytes / 10));
+    expect(new Set(store.lent.map((l) => l.buffer)).size).toBeLessThan(store.lent.length);
+  });
 });
