@@ -199,17 +199,13 @@ export function computeRatios(rows: Row[]): Ratio[] {
     }
     const next = find('next-push', 'ckpt');
     if (next) add('next version stored / oracle', ratio(next.bytesStored, next.oracleBytes), ['≤', 2]);
-    const ckptRows = rows.filter((r) => r.backend === backend && r.cache === cache && r.tool === 'ckpt');
-    if (ckptRows.length) {
-      const rss = Math.max(...ckptRows.map((r) => r.peakRssBytes)) / MiB;
-      add('peak RSS of any ckpt operation', rss, backend === 'fs' ? ['≤', 200] : undefined, 'MiB');
-    }
-    const encryptedRows = rows.filter(
-      (r) => r.backend === backend && r.cache === cache && r.tool === 'ckpt (encrypted)',
-    );
-    if (encryptedRows.length) {
-      const rss = Math.max(...encryptedRows.map((r) => r.peakRssBytes)) / MiB;
-      add('peak RSS of any encrypted ckpt operation', rss, undefined, 'MiB');
+    const rssRows: [Tool, string, ['≤', number] | undefined][] = [
+      ['ckpt', 'peak RSS of any ckpt operation', backend === 'fs' ? ['≤', 200] : undefined],
+      ['ckpt (encrypted)', 'peak RSS of any encrypted ckpt operation', undefined],
+    ];
+    for (const [tool, label, target] of rssRows) {
+      const own = rows.filter((r) => r.backend === backend && r.cache === cache && r.tool === tool);
+      if (own.length) add(label, Math.max(...own.map((r) => r.peakRssBytes)) / MiB, target, 'MiB');
     }
     for (const scenario of ['full-push', 'fresh-pull'] as const) {
       const scaled = scalingRows(rows, backend, cache, scenario);

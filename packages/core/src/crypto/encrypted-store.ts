@@ -22,7 +22,6 @@ import {
   blockCount,
   openBlocks,
   plainSize,
-  sealBlocks,
   sealInto,
   storedBlocks,
   storedRange,
@@ -81,23 +80,16 @@ export class EncryptedStore extends StoreLayer {
     const objectKey = await this.keyOf('object', key);
     const { metadata, size: _size, onBodyReleased, ...rest } = passed;
     const size = storedSize(body.length);
-    const putOptions = {
+    const lent = inPlace === true && body.byteOffset + size <= body.buffer.byteLength;
+    const stored = lent ? new Uint8Array(body.buffer, body.byteOffset, size) : Buffer.allocUnsafe(size);
+    sealInto(objectKey, body, stored);
+    if (!lent) onBodyReleased?.();
+    const result = await this.inner.put(key, stored, {
       ...rest,
       size,
       ...(metadata ? { metadata: await this.sealMetadata(key, metadata) } : {}),
-    };
-    if (inPlace && body.byteOffset + size <= body.buffer.byteLength) {
-      const stored = new Uint8Array(body.buffer, body.byteOffset, size);
-      sealInto(objectKey, body, stored);
-      const result = await this.inner.put(key, stored, {
-        ...putOptions,
-        ...(onBodyReleased ? { onBodyReleased } : {}),
-      });
-      return { ...result, size: body.length };
-    }
-    const stored = sealBlocks(objectKey, body);
-    onBodyReleased?.();
-    const result = await this.inner.put(key, stored, putOptions);
+      ...(lent && onBodyReleased ? { onBodyReleased } : {}),
+    });
     return { ...result, size: body.length };
   }
 
